@@ -1,0 +1,240 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { type Database, queryRows } from '../db/client.js';
+import { type CaseRow, caseEvents, cases, escalations, type MessageRow, messages, slackOutbox } from '../db/schema.js';
+import type { Clock } from './clock.js';
+import type { InboundMessage } from './inbound.js';
+
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+export interface RecordedInbound {
+  caseId: number;
+  messageId: number;
+  duplicate: boolean;
+  /** True when this message opened a new case. */
+  opened: boolean;
+}
+
+class DuplicateMessage extends Error {}
+
+/**
+ * Stores a customer's message and opens a case for its conversation or joins the open one, in one
+ * transaction. The same message again (a redelivery, an overlapping poll) changes nothing and
+ * reports the case it already belongs to.
+ */
+export async function recordInbound(db: Database, clock: Clock, msg: InboundMessage): Promise<RecordedInbound> {
+  const existing = await findInbound(db, msg);
+  if (existing) return { caseId: existing.caseId, messageId: existing.id, duplicate: true, opened: false };
+  const now = clock.now();
+  try {
+    return await db.transaction(async (tx) => {
+      // One statement opens the case or joins the open one, so two messages of a new conversation
+      // arriving at once still end up in one case (the partial unique index decides).
+      const [row] = await queryRows<{ id: number; opened: boolean }>(
+        tx,
+        sql`insert into ${cases} (source_key, platform, conversation_id, channel_id, opened_at,
+              last_customer_message_at, created_at, updated_at)
+            values (${msg.sourceKey}, ${msg.platform}, ${msg.conversationId}, ${msg.channelId}, ${now},
+              ${msg.sentAt}, ${now}, ${now})
+            on conflict (source_key, conversation_id) where status <> 'resolved'
+            do update set last_customer_message_at = greatest(${cases.lastCustomerMessageAt}, excluded.last_customer_message_at),
+              updated_at = excluded.updated_at
+            returning id, (xmax = 0) as opened`,
+      );
+      if (!row) throw new Error('case upsert returned no row');
+      const caseId = Number(row.id);
+      const [inserted] = await tx
+        .insert(messages)
+        .values({
+          caseId,
+          kind: 'inbound',
+          sourceKey: msg.sourceKey,
+          externalId: msg.externalId,
+          authorId: msg.author.id,
+          authorName: msg.author.name ?? null,
+          authorHandle: msg.author.handle ?? null,
+          authorUrl: msg.author.url ?? null,
+          text: msg.text,
+          url: msg.url ?? null,
+          sentAt: msg.sentAt,
+          createdAt: now,
+        })
+        .onConflictDoNothing()
+        .returning({ id: messages.id });
+      // Lost a race with the same message arriving at the same moment: undo the case change too.
+      if (!inserted) throw new DuplicateMessage();
+      const opened = row.opened;
+      await tx.insert(caseEvents).values({
+        caseId,
+        type: opened ? 'opened' : 'customer_message',
+        actor: 'customer',
+        data: { messageId: inserted.id, externalId: msg.externalId },
+        at: now,
+      });
+      if (!opened) {
+        await tx
+          .insert(slackOutbox)
+          .values({ caseId, key: `message:${inserted.id}`, kind: 'customer_message', refId: inserted.id, createdAt: now });
+      }
+      return { caseId, messageId: inserted.id, duplicate: false, opened };
+    });
+  } catch (err) {
+    if (!(err instanceof DuplicateMessage)) throw err;
+    const winner = await findInbound(db, msg);
+    if (!winner) throw err;
+    return { caseId: winner.caseId, messageId: winner.id, duplicate: true, opened: false };
+  }
+}
+
+async function findInbound(db: Database, msg: InboundMessage) {
+  const [row] = await db
+    .select({ id: messages.id, caseId: messages.caseId })
+    .from(messages)
+    .where(
+      and(eq(messages.sourceKey, msg.sourceKey), eq(messages.externalId, msg.externalId), eq(messages.kind, 'inbound')),
+    );
+  return row;
+}
+
+export type ClaimResult =
+  | { kind: 'claimed'; case: CaseRow }
+  | { kind: 'already_owner'; case: CaseRow }
+  | { kind: 'owned_by_other'; ownerId: string }
+  | { kind: 'resolved' }
+  | { kind: 'not_found' };
+
+/** Makes `userId` the owner of an unowned open case. Two people claiming at once: the first wins. */
+export async function claimCase(db: Database, clock: Clock, caseId: number, userId: string): Promise<ClaimResult> {
+  const now = clock.now();
+  return db.transaction(async (tx) => {
+    const [claimed] = await tx
+      .update(cases)
+      .set({ ownerId: userId, cardVersion: sql`${cases.cardVersion} + 1`, updatedAt: now })
+      .where(and(eq(cases.id, caseId), sql`${cases.ownerId} is null`, eq(cases.status, 'open')))
+      .returning();
+    if (claimed) {
+      await logEvent(tx, caseId, 'claimed', userId, now);
+      return { kind: 'claimed', case: claimed };
+    }
+    const current = await getCase(tx, caseId);
+    if (!current) return { kind: 'not_found' };
+    if (current.status === 'resolved') return { kind: 'resolved' };
+    if (current.ownerId === userId) return { kind: 'already_owner', case: current };
+    return { kind: 'owned_by_other', ownerId: current.ownerId as string };
+  });
+}
+
+export type UnclaimResult =
+  | { kind: 'unclaimed'; case: CaseRow }
+  | { kind: 'not_owner'; ownerId: string | null }
+  | { kind: 'not_found' };
+
+/** Lets go of a case; only its owner can, so nobody drops someone else's customer by a stray click. */
+export async function unclaimCase(db: Database, clock: Clock, caseId: number, userId: string): Promise<UnclaimResult> {
+  const now = clock.now();
+  return db.transaction(async (tx) => {
+    const [released] = await tx
+      .update(cases)
+      .set({ ownerId: null, cardVersion: sql`${cases.cardVersion} + 1`, updatedAt: now })
+      .where(and(eq(cases.id, caseId), eq(cases.ownerId, userId)))
+      .returning();
+    if (released) {
+      await logEvent(tx, caseId, 'unclaimed', userId, now);
+      return { kind: 'unclaimed', case: released };
+    }
+    const current = await getCase(tx, caseId);
+    if (!current) return { kind: 'not_found' };
+    return { kind: 'not_owner', ownerId: current.ownerId };
+  });
+}
+
+export type EscalateResult = { kind: 'escalated'; escalationId: number } | { kind: 'not_found' };
+
+/** Records an escalation to a team and queues its mention in the case's thread. */
+export async function escalateCase(
+  db: Database,
+  clock: Clock,
+  input: { caseId: number; teamKey: string; note: string; userId: string },
+): Promise<EscalateResult> {
+  const now = clock.now();
+  return db.transaction(async (tx) => {
+    const [bumped] = await tx
+      .update(cases)
+      .set({ cardVersion: sql`${cases.cardVersion} + 1`, updatedAt: now })
+      .where(eq(cases.id, input.caseId))
+      .returning({ id: cases.id });
+    if (!bumped) return { kind: 'not_found' };
+    const [escalation] = await tx
+      .insert(escalations)
+      .values({
+        caseId: input.caseId,
+        teamKey: input.teamKey,
+        note: input.note,
+        requestedBy: input.userId,
+        createdAt: now,
+      })
+      .returning({ id: escalations.id });
+    if (!escalation) throw new Error('escalation insert returned no row');
+    await logEvent(tx, input.caseId, 'escalated', input.userId, now, {
+      escalationId: escalation.id,
+      team: input.teamKey,
+    });
+    await tx.insert(slackOutbox).values({
+      caseId: input.caseId,
+      key: `escalation:${escalation.id}`,
+      kind: 'escalation',
+      refId: escalation.id,
+      createdAt: now,
+    });
+    return { kind: 'escalated', escalationId: escalation.id };
+  });
+}
+
+export async function getCase(db: Database | Tx, caseId: number): Promise<CaseRow | undefined> {
+  const [row] = await db.select().from(cases).where(eq(cases.id, caseId));
+  return row;
+}
+
+/** What a case's card shows. */
+export interface CaseView {
+  case: CaseRow;
+  firstMessage: MessageRow;
+  messageCount: number;
+  escalatedTo: string[];
+}
+
+export async function loadCaseView(db: Database, caseId: number): Promise<CaseView | undefined> {
+  const row = await getCase(db, caseId);
+  if (!row) return undefined;
+  const [first] = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.caseId, caseId), eq(messages.kind, 'inbound')))
+    .orderBy(asc(messages.id))
+    .limit(1);
+  if (!first) return undefined;
+  const [count] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(messages)
+    .where(and(eq(messages.caseId, caseId), eq(messages.kind, 'inbound')));
+  const teams = await db
+    .selectDistinct({ teamKey: escalations.teamKey })
+    .from(escalations)
+    .where(eq(escalations.caseId, caseId));
+  return {
+    case: row,
+    firstMessage: first,
+    messageCount: count?.n ?? 1,
+    escalatedTo: teams.map((t) => t.teamKey).sort(),
+  };
+}
+
+async function logEvent(
+  tx: Tx,
+  caseId: number,
+  type: string,
+  actor: string,
+  at: Date,
+  data: Record<string, unknown> = {},
+): Promise<void> {
+  await tx.insert(caseEvents).values({ caseId, type, actor, data, at });
+}

@@ -1,0 +1,266 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { type Duration, parseDuration } from './care/clock.js';
+
+/**
+ * Reads the environment (secrets and deployment) and `carebot.config.yaml` (everything else).
+ * A bad value stops start-up with one message that lists every problem by name and says what to
+ * do. Values are never echoed back: several of them are secrets.
+ */
+
+const duration = z.string({ error: 'expected a duration such as 90s, 15m, 1h or 2d' }).transform((text, ctx) => {
+  const parsed = parseDuration(text);
+  if (parsed === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 90s, 15m, 1h or 2d' });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const slackChannelId = z
+  .string()
+  .regex(/^[CG][A-Z0-9]{2,}$/, 'expected a Slack channel id such as C0123ABCD (channel details → About)');
+const usergroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'expected a Slack user group id such as S0123ABCD');
+const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user id such as U0123ABCD');
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day such as 09:00');
+const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+const timezone = z.string().refine(isTimeZone, 'expected an IANA time zone such as Europe/Berlin or UTC');
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const webhookSourceSchema = z.looseObject({
+  channel: slackChannelId.optional(),
+  secret: z.string().startsWith('whsec_', 'expected a Standard Webhooks secret starting with whsec_').optional(),
+  reply_url: z.url({ error: 'expected the http(s) URL that replies are POSTed to' }).optional(),
+});
+
+// Sources of later platforms keep their own keys; what every source shares is checked here.
+const sourceSchema = z.looseObject({
+  channel: slackChannelId.optional(),
+  poll_every: duration.optional(),
+});
+
+export const fileSchema = z.strictObject({
+  timezone: timezone.default('UTC'),
+  business_hours: z
+    .union([
+      z.literal('always'),
+      z.strictObject({
+        days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+        start: clockTime.default('09:00'),
+        end: clockTime.default('18:00'),
+        holidays: z.array(z.iso.date({ error: 'expected dates as YYYY-MM-DD' })).default([]),
+      }),
+    ])
+    .prefault({}),
+  sla: z
+    .strictObject({
+      first_response: duration.prefault('1h'),
+      next_response: duration.prefault('1h'),
+      resolution: duration.prefault('24h'),
+      check_every: duration.prefault('30s'),
+    })
+    .prefault({}),
+  reply_delay: duration.prefault('10s'),
+  care_team_usergroup: usergroupId.nullable().default(null),
+  managers_usergroup: usergroupId.nullable().default(null),
+  teams: z
+    .array(
+      z
+        .strictObject({
+          key: z.string().regex(/^[a-z0-9_-]+$/, 'expected a short lowercase key such as pr'),
+          name: z.string().min(1),
+          usergroup: usergroupId.optional(),
+          users: z.array(userId).optional(),
+        })
+        .refine((t) => t.usergroup || t.users?.length, 'a team needs a usergroup or users to mention'),
+    )
+    .default([])
+    .refine((teams) => new Set(teams.map((t) => t.key)).size === teams.length, 'team keys must be unique'),
+  sources: z
+    .looseObject({
+      webhook: webhookSourceSchema.prefault({}),
+    })
+    .catchall(sourceSchema)
+    .prefault({}),
+});
+
+const slackToken = (prefix: string, what: string) =>
+  z.string({ error: `missing: set it to ${what}` }).startsWith(prefix, `expected ${what}`);
+
+export const envSchema = z
+  .object({
+    SLACK_BOT_TOKEN: slackToken('xoxb-', "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page"),
+    SLACK_APP_TOKEN: slackToken('xapp-', 'an app-level token (xapp-…) with connections:write, from Basic Information').optional(),
+    SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+    SLACK_API_URL: z
+      .url({ error: 'expected the Slack Web API base URL, e.g. https://slack.com/api/' })
+      .default('https://slack.com/api/')
+      .transform((u) => (u.endsWith('/') ? u : `${u}/`)),
+    CARE_CHANNEL_ID: slackChannelId.or(z.undefined()).refine((v) => v !== undefined, {
+      message: 'missing: set it to the id of the Slack channel where cases are posted (e.g. C0123ABCD)',
+    }),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected a PostgreSQL URL such as postgres://user@host:5432/carebot')
+      .optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
+    PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
+    CARE_CONFIG: z.string().optional(),
+    CARE_WEBHOOK_SECRET: z
+      .string()
+      .startsWith('whsec_', 'expected a Standard Webhooks secret starting with whsec_')
+      .optional(),
+    CARE_WEBHOOK_REPLY_URL: z.url({ error: 'expected the http(s) URL that webhook replies are POSTed to' }).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((env) => env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET, {
+    path: ['SLACK_SIGNING_SECRET'],
+    message:
+      'missing: set SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET (Basic Information → Signing Secret) for HTTP mode',
+  });
+
+export type Env = z.output<typeof envSchema>;
+export type FileConfig = z.output<typeof fileSchema>;
+
+export interface Team {
+  key: string;
+  name: string;
+  usergroup?: string | undefined;
+  users?: string[] | undefined;
+}
+
+export interface WebhookSourceConfig {
+  secret: string | undefined;
+  replyUrl: string | undefined;
+  channel: string;
+}
+
+/** Everything carebot runs on, resolved: secrets and deployment from the environment, the rest from the file. */
+export interface Config {
+  slack: {
+    botToken: string;
+    appToken: string | undefined;
+    signingSecret: string | undefined;
+    apiUrl: string;
+  };
+  careChannelId: string;
+  database: { url: string } | { dataDir: string };
+  port: number;
+  logLevel: Env['LOG_LEVEL'];
+  timezone: string;
+  businessHours: FileConfig['business_hours'];
+  sla: { firstResponse: Duration; nextResponse: Duration; resolution: Duration; checkEvery: Duration };
+  replyDelay: Duration;
+  careTeamUsergroup: string | null;
+  managersUsergroup: string | null;
+  teams: Team[];
+  sources: { webhook: WebhookSourceConfig; raw: FileConfig['sources'] };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`carebot cannot start; fix these settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEFAULT_CONFIG_PATH = 'carebot.config.yaml';
+
+/** Loads and checks the whole configuration, or throws one ConfigError naming every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const envResult = envSchema.safeParse(env);
+  if (!envResult.success) problems.push(...describeIssues(envResult.error.issues));
+
+  const path = env.CARE_CONFIG ?? DEFAULT_CONFIG_PATH;
+  let raw: unknown = {};
+  if (existsSync(path)) {
+    try {
+      raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
+      raw = substituteEnv(raw, env, [], problems);
+    } catch (err) {
+      problems.push(`${path}: not valid YAML (${(err as Error).message.split('\n')[0]})`);
+    }
+  } else if (env.CARE_CONFIG) {
+    problems.push(`CARE_CONFIG: the file ${path} does not exist`);
+  }
+  const fileResult = fileSchema.safeParse(raw);
+  if (!fileResult.success) problems.push(...describeIssues(fileResult.error.issues, `${path}: `));
+
+  if (!envResult.success || !fileResult.success || problems.length > 0) throw new ConfigError(problems);
+  const e = envResult.data;
+  const f = fileResult.data;
+  const careChannelId = e.CARE_CHANNEL_ID as string;
+  return {
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      appToken: e.SLACK_APP_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      apiUrl: e.SLACK_API_URL,
+    },
+    careChannelId,
+    database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR },
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    timezone: f.timezone,
+    businessHours: f.business_hours,
+    sla: {
+      firstResponse: f.sla.first_response,
+      nextResponse: f.sla.next_response,
+      resolution: f.sla.resolution,
+      checkEvery: f.sla.check_every,
+    },
+    replyDelay: f.reply_delay,
+    careTeamUsergroup: f.care_team_usergroup,
+    managersUsergroup: f.managers_usergroup,
+    teams: f.teams,
+    sources: {
+      webhook: {
+        secret: f.sources.webhook.secret ?? e.CARE_WEBHOOK_SECRET,
+        replyUrl: f.sources.webhook.reply_url ?? e.CARE_WEBHOOK_REPLY_URL,
+        channel: f.sources.webhook.channel ?? careChannelId,
+      },
+      raw: f.sources,
+    },
+  };
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string[] {
+  return issues.map((issue) => {
+    const name = issue.path.length ? issue.path.join('.') : '(top level)';
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${issue.keys.join(', ')}: check the spelling`;
+    if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = 'missing';
+    return `${prefix}${name}: ${message}`;
+  });
+}
+
+/** Replaces `${VAR}` in the file's string values with the environment's value. */
+function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[], problems: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+      const found = env[name];
+      if (found === undefined) {
+        problems.push(`${path.join('.')}: \${${name}} is not set in the environment`);
+        return '';
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, [...path, String(i)], problems));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, [...path, k], problems)]),
+    );
+  }
+  return value;
+}

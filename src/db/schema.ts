@@ -1,0 +1,190 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * A case is one customer's conversation that the care team owns until it is resolved.
+ * At most one case per conversation is open at a time (the partial unique index), which is what
+ * lets concurrent webhooks for the same conversation join one case instead of racing to open two.
+ */
+export const cases = pgTable(
+  'cases',
+  {
+    id: serial('id').primaryKey(),
+    /** Where the conversation lives: platform plus account or named source, e.g. `webhook:forum`. */
+    sourceKey: text('source_key').notNull(),
+    platform: text('platform').notNull(),
+    conversationId: text('conversation_id').notNull(),
+    status: text('status', { enum: ['open', 'resolved'] }).notNull().default('open'),
+    ownerId: text('owner_id'),
+    /** The Slack channel the case is routed to. */
+    channelId: text('channel_id').notNull(),
+    openedAt: tz('opened_at').notNull(),
+    lastCustomerMessageAt: tz('last_customer_message_at').notNull(),
+    resolvedAt: tz('resolved_at'),
+    /** Bumped whenever the card's content changes; the Slack sync brings the card up to it. */
+    cardVersion: integer('card_version').notNull().default(1),
+    cardPostedVersion: integer('card_posted_version').notNull().default(0),
+    /** While set in the future, one worker is talking to Slack about this case (or backing off). */
+    slackLeaseUntil: tz('slack_lease_until'),
+    slackAttempts: integer('slack_attempts').notNull().default(0),
+    slackLastError: text('slack_last_error'),
+    createdAt: tz('created_at').notNull(),
+    updatedAt: tz('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('cases_open_conversation_key')
+      .on(t.sourceKey, t.conversationId)
+      .where(sql`${t.status} <> 'resolved'`),
+    index('cases_card_pending_idx').on(t.id).where(sql`${t.cardPostedVersion} < ${t.cardVersion}`),
+    index('cases_status_idx').on(t.status, t.openedAt),
+  ],
+);
+
+/**
+ * Every message of a case: what the customer wrote (inbound), what an agent sent (outbound) and
+ * internal notes. An inbound message is unique by its source and the platform's id, so a
+ * redelivered webhook or an overlapping poll is a no-op.
+ */
+export const messages = pgTable(
+  'messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    caseId: integer('case_id')
+      .notNull()
+      .references(() => cases.id),
+    kind: text('kind', { enum: ['inbound', 'outbound', 'note'] }).notNull(),
+    sourceKey: text('source_key').notNull(),
+    /** The platform's id of the message (inbound), or of the delivered reply (outbound). */
+    externalId: text('external_id'),
+    authorId: text('author_id').notNull(),
+    authorName: text('author_name'),
+    authorHandle: text('author_handle'),
+    authorUrl: text('author_url'),
+    text: text('text').notNull(),
+    url: text('url'),
+    /** When the message was written, by the platform's clock. */
+    sentAt: tz('sent_at').notNull(),
+    createdAt: tz('created_at').notNull(),
+    /** For agent messages: the Slack message they came from, which makes each one unique. */
+    slackChannel: text('slack_channel'),
+    slackTs: text('slack_ts'),
+  },
+  (t) => [
+    uniqueIndex('messages_inbound_key')
+      .on(t.sourceKey, t.externalId)
+      .where(sql`${t.kind} = 'inbound'`),
+    uniqueIndex('messages_slack_key')
+      .on(t.slackChannel, t.slackTs)
+      .where(sql`${t.slackTs} is not null`),
+    index('messages_case_idx').on(t.caseId, t.id),
+  ],
+);
+
+/** The Slack thread of each case: the card is its parent message. */
+export const slackThreads = pgTable(
+  'slack_threads',
+  {
+    caseId: integer('case_id')
+      .primaryKey()
+      .references(() => cases.id),
+    channelId: text('channel_id').notNull(),
+    threadTs: text('thread_ts').notNull(),
+    postedAt: tz('posted_at').notNull(),
+  },
+  (t) => [uniqueIndex('slack_threads_message_key').on(t.channelId, t.threadTs)],
+);
+
+/**
+ * Messages carebot owes a case's Slack thread (a customer's follow-up, an escalation mention).
+ * Rows are written in the same transaction as the change that needs them and posted in order by
+ * the Slack sync job; `key` makes each one happen once.
+ */
+export const slackOutbox = pgTable(
+  'slack_outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    caseId: integer('case_id')
+      .notNull()
+      .references(() => cases.id),
+    key: text('key').notNull(),
+    kind: text('kind', { enum: ['customer_message', 'escalation'] }).notNull(),
+    refId: bigint('ref_id', { mode: 'number' }).notNull(),
+    createdAt: tz('created_at').notNull(),
+    postedTs: text('posted_ts'),
+    postedAt: tz('posted_at'),
+  },
+  (t) => [
+    uniqueIndex('slack_outbox_key').on(t.key),
+    index('slack_outbox_pending_idx').on(t.caseId, t.id).where(sql`${t.postedTs} is null`),
+  ],
+);
+
+/** Append-only log of who did what to a case, and when. */
+export const caseEvents = pgTable(
+  'case_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    caseId: integer('case_id')
+      .notNull()
+      .references(() => cases.id),
+    type: text('type').notNull(),
+    /** A Slack user id, `customer`, or `carebot`. */
+    actor: text('actor').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    at: tz('at').notNull(),
+  },
+  (t) => [index('case_events_case_idx').on(t.caseId, t.at)],
+);
+
+export const escalations = pgTable(
+  'escalations',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    caseId: integer('case_id')
+      .notNull()
+      .references(() => cases.id),
+    teamKey: text('team_key').notNull(),
+    note: text('note').notNull(),
+    requestedBy: text('requested_by').notNull(),
+    createdAt: tz('created_at').notNull(),
+    acknowledgedAt: tz('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+  },
+  (t) => [index('escalations_case_idx').on(t.caseId)],
+);
+
+/** How far each poller has read, so a restart neither misses nor repeats. */
+export const sourceCursors = pgTable('source_cursors', {
+  sourceKey: text('source_key').primaryKey(),
+  cursor: text('cursor').notNull(),
+  updatedAt: tz('updated_at').notNull(),
+});
+
+/** Slack events already handled: Slack retries deliveries, and several instances may see one. */
+export const slackEvents = pgTable(
+  'slack_events',
+  {
+    eventId: text('event_id').notNull(),
+    kind: text('kind').notNull(),
+    receivedAt: tz('received_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.kind] })],
+);
+
+export type CaseRow = typeof cases.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
+export type EscalationRow = typeof escalations.$inferSelect;
