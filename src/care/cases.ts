@@ -16,6 +16,9 @@ export interface RecordedInbound {
 
 class DuplicateMessage extends Error {}
 
+/** A timestamp parameter for raw SQL: both drivers accept ISO text, not every driver a Date. */
+export const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
+
 /**
  * Stores a customer's message and opens a case for its conversation or joins the open one, in one
  * transaction. The same message again (a redelivery, an overlapping poll) changes nothing and
@@ -33,8 +36,8 @@ export async function recordInbound(db: Database, clock: Clock, msg: InboundMess
         tx,
         sql`insert into ${cases} (source_key, platform, conversation_id, channel_id, opened_at,
               last_customer_message_at, created_at, updated_at)
-            values (${msg.sourceKey}, ${msg.platform}, ${msg.conversationId}, ${msg.channelId}, ${now},
-              ${msg.sentAt}, ${now}, ${now})
+            values (${msg.sourceKey}, ${msg.platform}, ${msg.conversationId}, ${msg.channelId}, ${ts(now)},
+              ${ts(msg.sentAt)}, ${ts(now)}, ${ts(now)})
             on conflict (source_key, conversation_id) where status <> 'resolved'
             do update set last_customer_message_at = greatest(${cases.lastCustomerMessageAt}, excluded.last_customer_message_at),
               updated_at = excluded.updated_at

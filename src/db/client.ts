@@ -54,17 +54,14 @@ function openPostgres(url: string): DatabaseHandle {
     db,
     kind: 'postgres',
     async migrate() {
-      // The advisory lock is per session, so migrate on one reserved connection.
-      const conn = await client.reserve();
+      // The advisory lock is per session, so migrate through a client with exactly one connection.
+      const single = postgres(url, { max: 1, onnotice: () => {} });
       try {
-        await conn`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
-        try {
-          await migratePostgres(drizzlePostgres(conn, { schema }), { migrationsFolder });
-        } finally {
-          await conn`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
-        }
+        await single`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
+        await migratePostgres(drizzlePostgres(single, { schema }), { migrationsFolder });
       } finally {
-        conn.release();
+        // Ending the session releases the lock even if the migration failed.
+        await single.end({ timeout: 5 });
       }
     },
     close: () => client.end({ timeout: 5 }),
