@@ -9,14 +9,16 @@ import { type Duration, parseDuration } from './care/clock.js';
  * do. Values are never echoed back: several of them are secrets.
  */
 
-const duration = z.string({ error: 'expected a duration such as 90s, 15m, 1h or 2d' }).transform((text, ctx) => {
-  const parsed = parseDuration(text);
-  if (parsed === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 90s, 15m, 1h or 2d' });
-    return z.NEVER;
-  }
-  return parsed;
-});
+const duration = z
+  .string({ error: 'expected a duration such as 90s, 15m, 1h or 2d' })
+  .transform((text, ctx) => {
+    const parsed = parseDuration(text);
+    if (parsed === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected a duration such as 90s, 15m, 1h or 2d' });
+      return z.NEVER;
+    }
+    return parsed;
+  });
 
 const slackChannelId = z
   .string()
@@ -38,7 +40,10 @@ function isTimeZone(name: string): boolean {
 
 const webhookSourceSchema = z.looseObject({
   channel: slackChannelId.optional(),
-  secret: z.string().startsWith('whsec_', 'expected a Standard Webhooks secret starting with whsec_').optional(),
+  secret: z
+    .string()
+    .startsWith('whsec_', 'expected a Standard Webhooks secret starting with whsec_')
+    .optional(),
   reply_url: z.url({ error: 'expected the http(s) URL that replies are POSTed to' }).optional(),
 });
 
@@ -98,8 +103,14 @@ const slackToken = (prefix: string, what: string) =>
 
 export const envSchema = z
   .object({
-    SLACK_BOT_TOKEN: slackToken('xoxb-', "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page"),
-    SLACK_APP_TOKEN: slackToken('xapp-', 'an app-level token (xapp-…) with connections:write, from Basic Information').optional(),
+    SLACK_BOT_TOKEN: slackToken(
+      'xoxb-',
+      "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page",
+    ),
+    SLACK_APP_TOKEN: slackToken(
+      'xapp-',
+      'an app-level token (xapp-…) with connections:write, from Basic Information',
+    ).optional(),
     SLACK_SIGNING_SECRET: z.string().min(1).optional(),
     SLACK_API_URL: z
       .url({ error: 'expected the Slack Web API base URL, e.g. https://slack.com/api/' })
@@ -119,7 +130,9 @@ export const envSchema = z
       .string()
       .startsWith('whsec_', 'expected a Standard Webhooks secret starting with whsec_')
       .optional(),
-    CARE_WEBHOOK_REPLY_URL: z.url({ error: 'expected the http(s) URL that webhook replies are POSTed to' }).optional(),
+    CARE_WEBHOOK_REPLY_URL: z
+      .url({ error: 'expected the http(s) URL that webhook replies are POSTed to' })
+      .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((env) => env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET, {
@@ -238,7 +251,8 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): strin
   return issues.map((issue) => {
     const name = issue.path.length ? issue.path.join('.') : '(top level)';
     let message = issue.message;
-    if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${issue.keys.join(', ')}: check the spelling`;
+    if (issue.code === 'unrecognized_keys')
+      message = `unknown key(s) ${issue.keys.join(', ')}: check the spelling`;
     if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = 'missing';
     return `${prefix}${name}: ${message}`;
   });

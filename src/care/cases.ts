@@ -1,6 +1,14 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client.js';
-import { type CaseRow, caseEvents, cases, escalations, type MessageRow, messages, slackOutbox } from '../db/schema.js';
+import {
+  type CaseRow,
+  caseEvents,
+  cases,
+  escalations,
+  type MessageRow,
+  messages,
+  slackOutbox,
+} from '../db/schema.js';
 import type { Clock } from './clock.js';
 import type { InboundMessage } from './inbound.js';
 
@@ -24,25 +32,46 @@ export const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
  * transaction. The same message again (a redelivery, an overlapping poll) changes nothing and
  * reports the case it already belongs to.
  */
-export async function recordInbound(db: Database, clock: Clock, msg: InboundMessage): Promise<RecordedInbound> {
+export async function recordInbound(
+  db: Database,
+  clock: Clock,
+  msg: InboundMessage,
+): Promise<RecordedInbound> {
   const existing = await findInbound(db, msg);
   if (existing) return { caseId: existing.caseId, messageId: existing.id, duplicate: true, opened: false };
   const now = clock.now();
   try {
     return await db.transaction(async (tx) => {
-      // One statement opens the case or joins the open one, so two messages of a new conversation
-      // arriving at once still end up in one case (the partial unique index decides).
-      const [row] = await queryRows<{ id: number; opened: boolean }>(
-        tx,
-        sql`insert into ${cases} (source_key, platform, conversation_id, channel_id, opened_at,
-              last_customer_message_at, created_at, updated_at)
-            values (${msg.sourceKey}, ${msg.platform}, ${msg.conversationId}, ${msg.channelId}, ${ts(now)},
-              ${ts(msg.sentAt)}, ${ts(now)}, ${ts(now)})
-            on conflict (source_key, conversation_id) where status <> 'resolved'
-            do update set last_customer_message_at = greatest(${cases.lastCustomerMessageAt}, excluded.last_customer_message_at),
-              updated_at = excluded.updated_at
-            returning id, (xmax = 0) as opened`,
-      );
+      // Join the open case of the conversation if there is one. Otherwise one statement opens the
+      // case or, if another message of the same new conversation won the race, joins that one
+      // (the partial unique index decides). Trying the join first keeps case numbers without gaps.
+      const [open] = await tx
+        .update(cases)
+        .set({
+          lastCustomerMessageAt: sql`greatest(${cases.lastCustomerMessageAt}, ${ts(msg.sentAt)})`,
+          updatedAt: now,
+        })
+        .where(
+          and(
+            eq(cases.sourceKey, msg.sourceKey),
+            eq(cases.conversationId, msg.conversationId),
+            ne(cases.status, 'resolved'),
+          ),
+        )
+        .returning({ id: cases.id });
+      const [row] = open
+        ? [{ id: open.id, opened: false }]
+        : await queryRows<{ id: number; opened: boolean }>(
+            tx,
+            sql`insert into ${cases} (source_key, platform, conversation_id, channel_id, opened_at,
+                  last_customer_message_at, created_at, updated_at)
+                values (${msg.sourceKey}, ${msg.platform}, ${msg.conversationId}, ${msg.channelId}, ${ts(now)},
+                  ${ts(msg.sentAt)}, ${ts(now)}, ${ts(now)})
+                on conflict (source_key, conversation_id) where status <> 'resolved'
+                do update set last_customer_message_at = greatest(${cases.lastCustomerMessageAt}, excluded.last_customer_message_at),
+                  updated_at = excluded.updated_at
+                returning id, (xmax = 0) as opened`,
+          );
       if (!row) throw new Error('case upsert returned no row');
       const caseId = Number(row.id);
       const [inserted] = await tx
@@ -76,7 +105,13 @@ export async function recordInbound(db: Database, clock: Clock, msg: InboundMess
       if (!opened) {
         await tx
           .insert(slackOutbox)
-          .values({ caseId, key: `message:${inserted.id}`, kind: 'customer_message', refId: inserted.id, createdAt: now });
+          .values({
+            caseId,
+            key: `message:${inserted.id}`,
+            kind: 'customer_message',
+            refId: inserted.id,
+            createdAt: now,
+          });
       }
       return { caseId, messageId: inserted.id, duplicate: false, opened };
     });
@@ -93,7 +128,11 @@ async function findInbound(db: Database, msg: InboundMessage) {
     .select({ id: messages.id, caseId: messages.caseId })
     .from(messages)
     .where(
-      and(eq(messages.sourceKey, msg.sourceKey), eq(messages.externalId, msg.externalId), eq(messages.kind, 'inbound')),
+      and(
+        eq(messages.sourceKey, msg.sourceKey),
+        eq(messages.externalId, msg.externalId),
+        eq(messages.kind, 'inbound'),
+      ),
     );
   return row;
 }
@@ -106,7 +145,12 @@ export type ClaimResult =
   | { kind: 'not_found' };
 
 /** Makes `userId` the owner of an unowned open case. Two people claiming at once: the first wins. */
-export async function claimCase(db: Database, clock: Clock, caseId: number, userId: string): Promise<ClaimResult> {
+export async function claimCase(
+  db: Database,
+  clock: Clock,
+  caseId: number,
+  userId: string,
+): Promise<ClaimResult> {
   const now = clock.now();
   return db.transaction(async (tx) => {
     const [claimed] = await tx
@@ -132,7 +176,12 @@ export type UnclaimResult =
   | { kind: 'not_found' };
 
 /** Lets go of a case; only its owner can, so nobody drops someone else's customer by a stray click. */
-export async function unclaimCase(db: Database, clock: Clock, caseId: number, userId: string): Promise<UnclaimResult> {
+export async function unclaimCase(
+  db: Database,
+  clock: Clock,
+  caseId: number,
+  userId: string,
+): Promise<UnclaimResult> {
   const now = clock.now();
   return db.transaction(async (tx) => {
     const [released] = await tx

@@ -28,7 +28,9 @@ export const cases = pgTable(
     sourceKey: text('source_key').notNull(),
     platform: text('platform').notNull(),
     conversationId: text('conversation_id').notNull(),
-    status: text('status', { enum: ['open', 'resolved'] }).notNull().default('open'),
+    status: text('status', { enum: ['open', 'resolved'] })
+      .notNull()
+      .default('open'),
     ownerId: text('owner_id'),
     /** The Slack channel the case is routed to. */
     channelId: text('channel_id').notNull(),
@@ -84,12 +86,8 @@ export const messages = pgTable(
     slackTs: text('slack_ts'),
   },
   (t) => [
-    uniqueIndex('messages_inbound_key')
-      .on(t.sourceKey, t.externalId)
-      .where(sql`${t.kind} = 'inbound'`),
-    uniqueIndex('messages_slack_key')
-      .on(t.slackChannel, t.slackTs)
-      .where(sql`${t.slackTs} is not null`),
+    uniqueIndex('messages_inbound_key').on(t.sourceKey, t.externalId).where(sql`${t.kind} = 'inbound'`),
+    uniqueIndex('messages_slack_key').on(t.slackChannel, t.slackTs).where(sql`${t.slackTs} is not null`),
     index('messages_case_idx').on(t.caseId, t.id),
   ],
 );

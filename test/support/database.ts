@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
 
@@ -33,3 +34,10 @@ export async function createTestDatabase(): Promise<DatabaseHandle> {
 
 /** The database URL tests should hand to carebot itself, when they run on PostgreSQL. */
 export const usingPostgres = () => Boolean(process.env.TEST_DATABASE_URL);
+
+/** Empties every table (and restarts ids), so one migrated database serves a whole test file. */
+export async function truncateAll(handle: DatabaseHandle): Promise<void> {
+  await handle.db.execute(
+    sql`truncate table case_events, escalations, slack_outbox, slack_threads, messages, cases, source_cursors, slack_events restart identity cascade`,
+  );
+}

@@ -31,23 +31,38 @@ describe('cases', () => {
   it('opens a case for a new conversation and joins it with a follow-up', async () => {
     const first = await recordInbound(handle.db, clock, message());
     expect(first).toMatchObject({ duplicate: false, opened: true });
-    const follow = await recordInbound(handle.db, clock, message({ externalId: 'msg-2', text: 'Still nothing' }));
+    const follow = await recordInbound(
+      handle.db,
+      clock,
+      message({ externalId: 'msg-2', text: 'Still nothing' }),
+    );
     expect(follow).toMatchObject({ caseId: first.caseId, duplicate: false, opened: false });
     const outbox = await handle.db.select().from(slackOutbox);
     expect(outbox.map((o) => o.key)).toEqual([`message:${follow.messageId}`]);
-    const other = await recordInbound(handle.db, clock, message({ externalId: 'msg-3', conversationId: 't-10' }));
+    const other = await recordInbound(
+      handle.db,
+      clock,
+      message({ externalId: 'msg-3', conversationId: 't-10' }),
+    );
     expect(other.caseId).not.toBe(first.caseId);
   });
 
   it('treats the same message again as a duplicate of its case', async () => {
     const first = await recordInbound(handle.db, clock, message());
     const again = await recordInbound(handle.db, clock, message());
-    expect(again).toEqual({ caseId: first.caseId, messageId: first.messageId, duplicate: true, opened: false });
+    expect(again).toEqual({
+      caseId: first.caseId,
+      messageId: first.messageId,
+      duplicate: true,
+      opened: false,
+    });
     expect(await handle.db.select().from(messages)).toHaveLength(1);
   });
 
   it('keeps one message and one case when the same message arrives concurrently', async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, () => recordInbound(handle.db, clock, message())));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => recordInbound(handle.db, clock, message())),
+    );
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
     expect(new Set(results.map((r) => r.caseId)).size).toBe(1);
     expect(await handle.db.select().from(cases)).toHaveLength(1);
@@ -57,9 +72,15 @@ describe('cases', () => {
   it('lets the first claimer own the case and tells the second who owns it', async () => {
     const { caseId } = await recordInbound(handle.db, clock, message());
     expect((await claimCase(handle.db, clock, caseId, 'UAGENT1')).kind).toBe('claimed');
-    expect(await claimCase(handle.db, clock, caseId, 'UAGENT2')).toEqual({ kind: 'owned_by_other', ownerId: 'UAGENT1' });
+    expect(await claimCase(handle.db, clock, caseId, 'UAGENT2')).toEqual({
+      kind: 'owned_by_other',
+      ownerId: 'UAGENT1',
+    });
     expect((await claimCase(handle.db, clock, caseId, 'UAGENT1')).kind).toBe('already_owner');
-    expect(await unclaimCase(handle.db, clock, caseId, 'UAGENT2')).toEqual({ kind: 'not_owner', ownerId: 'UAGENT1' });
+    expect(await unclaimCase(handle.db, clock, caseId, 'UAGENT2')).toEqual({
+      kind: 'not_owner',
+      ownerId: 'UAGENT1',
+    });
     expect((await unclaimCase(handle.db, clock, caseId, 'UAGENT1')).kind).toBe('unclaimed');
     expect((await claimCase(handle.db, clock, caseId, 'UAGENT2')).kind).toBe('claimed');
     const events = await handle.db.select().from(caseEvents).orderBy(caseEvents.id);
@@ -73,11 +94,18 @@ describe('cases', () => {
 
   it('records an escalation with its thread mention queued', async () => {
     const { caseId } = await recordInbound(handle.db, clock, message());
-    const result = await escalateCase(handle.db, clock, { caseId, teamKey: 'pr', note: 'Influencer', userId: 'U1' });
+    const result = await escalateCase(handle.db, clock, {
+      caseId,
+      teamKey: 'pr',
+      note: 'Influencer',
+      userId: 'U1',
+    });
     expect(result.kind).toBe('escalated');
     const outbox = await handle.db.select().from(slackOutbox);
     expect(outbox).toMatchObject([{ caseId, kind: 'escalation' }]);
-    expect(await escalateCase(handle.db, clock, { caseId: 999, teamKey: 'pr', note: '', userId: 'U1' })).toEqual({
+    expect(
+      await escalateCase(handle.db, clock, { caseId: 999, teamKey: 'pr', note: '', userId: 'U1' }),
+    ).toEqual({
       kind: 'not_found',
     });
   });

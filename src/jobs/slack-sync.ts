@@ -1,0 +1,297 @@
+import type { webApi } from '@slack/bolt';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import cron, { type ScheduledTask } from 'node-cron';
+import { loadCaseView, ts } from '../care/cases.js';
+import type { Clock } from '../care/clock.js';
+import type { Team } from '../config.js';
+import { type Database, queryRows } from '../db/client.js';
+import { cases, escalations, messages, slackOutbox, slackThreads } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import { caseCard, customerMessage } from '../slack/case-card.js';
+import { classifySlackError, type SlackFailure } from '../slack/errors.js';
+import { escalationMessage } from '../slack/escalation.js';
+
+type WebClient = webApi.WebClient;
+
+export interface SlackSyncOptions {
+  db: Database;
+  client: WebClient;
+  clock: Clock;
+  logger: Logger;
+  teams: Team[];
+  /** Cases leased per round. */
+  batchSize?: number;
+  /** How long one worker may hold a case before another may take it over (a crashed worker). */
+  leaseMs?: number;
+  /** Upper bound of the backoff after repeated transient failures. */
+  maxBackoffMs?: number;
+  /** node-cron expression of the catch-up run; immediate runs come from `kick()`. */
+  schedule?: string;
+}
+
+/**
+ * Brings Slack up to the database: posts the card of every case without a thread, updates cards
+ * whose content changed, and posts the messages each thread is owed (customer follow-ups,
+ * escalation mentions), in order. All of it is driven by rows, so a Slack outage, a 429 or a
+ * restart only delays it. Cases are leased with `FOR UPDATE SKIP LOCKED`, so several carebot
+ * instances share the work without doing any of it twice.
+ */
+export class SlackSync {
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private readonly maxBackoffMs: number;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private task: ScheduledTask | undefined;
+  /** channel → time before which we do not talk to it (after a 429). */
+  private readonly channelPause = new Map<string, number>();
+  /** Person-actionable problems already logged, so an outage of hours is one log line, not thousands. */
+  private readonly reported = new Set<string>();
+
+  constructor(private readonly opts: SlackSyncOptions) {
+    this.batchSize = opts.batchSize ?? 20;
+    this.leaseMs = opts.leaseMs ?? 60_000;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 5 * 60_000;
+  }
+
+  start(): void {
+    this.task = cron.schedule(this.opts.schedule ?? '*/2 * * * * *', () => this.kick(), { noOverlap: true });
+    this.kick();
+  }
+
+  /** Runs a sync soon; calls while one runs coalesce into one more round. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Resolves when no sync is in flight (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Stops scheduling new rounds and waits for the one in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.task?.stop();
+    await this.idle();
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        // Keep going while full batches come back, so a backlog drains without waiting for cron.
+        while (!this.stopped && (await this.runOnce()) >= this.batchSize) {}
+      } catch (err) {
+        this.opts.logger.error({ err }, 'slack sync round failed');
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  /** One round: lease due cases and sync each. Returns how many cases were leased. */
+  async runOnce(): Promise<number> {
+    const now = this.opts.clock.now();
+    const until = new Date(now.getTime() + this.leaseMs);
+    const leased = await queryRows<{ id: number; channel_id: string }>(
+      this.opts.db,
+      sql`update ${cases} set slack_lease_until = ${ts(until)}
+          where id in (
+            select id from ${cases}
+            where id in (
+                select id from ${cases} where card_posted_version < card_version
+                union
+                select case_id from ${slackOutbox} where posted_ts is null)
+              and (slack_lease_until is null or slack_lease_until <= ${ts(now)})
+            order by id
+            limit ${this.batchSize}
+            for update skip locked)
+          returning id, channel_id`,
+    );
+    leased.sort((a, b) => a.id - b.id);
+    for (const row of leased) {
+      if (this.stopped) {
+        await this.release(Number(row.id), now);
+        continue;
+      }
+      await this.syncCase(Number(row.id), row.channel_id);
+    }
+    return leased.length;
+  }
+
+  private async syncCase(caseId: number, channel: string): Promise<void> {
+    const { db, clock } = this.opts;
+    const pausedUntil = this.channelPause.get(channel) ?? 0;
+    if (pausedUntil > clock.now().getTime()) {
+      await this.holdUntil(caseId, new Date(pausedUntil));
+      return;
+    }
+    try {
+      const view = await loadCaseView(db, caseId);
+      if (!view) {
+        await this.release(caseId, clock.now());
+        return;
+      }
+      const [thread] = await db.select().from(slackThreads).where(eq(slackThreads.caseId, caseId));
+      const card = caseCard(view, this.opts.teams);
+      let threadTs: string;
+      if (!thread) {
+        const res = await this.opts.client.chat.postMessage({
+          channel,
+          ...card,
+          unfurl_links: false,
+          unfurl_media: false,
+          metadata: { event_type: 'carebot_case', event_payload: { case_id: caseId } },
+        });
+        threadTs = res.ts as string;
+        await db.transaction(async (tx) => {
+          await tx
+            .insert(slackThreads)
+            .values({ caseId, channelId: res.channel ?? channel, threadTs, postedAt: clock.now() })
+            .onConflictDoNothing();
+          await tx
+            .update(cases)
+            .set({ cardPostedVersion: sql`greatest(${cases.cardPostedVersion}, ${view.case.cardVersion})` })
+            .where(eq(cases.id, caseId));
+        });
+        this.opts.logger.info({ caseId, channel, ts: threadTs }, 'case posted to Slack');
+      } else {
+        threadTs = thread.threadTs;
+        if (view.case.cardPostedVersion < view.case.cardVersion) {
+          await this.opts.client.chat.update({ channel: thread.channelId, ts: thread.threadTs, ...card });
+          await db
+            .update(cases)
+            .set({ cardPostedVersion: sql`greatest(${cases.cardPostedVersion}, ${view.case.cardVersion})` })
+            .where(eq(cases.id, caseId));
+        }
+        channel = thread.channelId;
+      }
+      await this.postOutbox(caseId, channel, threadTs);
+      await this.release(caseId, clock.now());
+      this.recovered(channel);
+    } catch (err) {
+      await this.failed(caseId, channel, err);
+    }
+  }
+
+  /** Posts the messages the thread is owed, oldest first; stops at the first failure to keep order. */
+  private async postOutbox(caseId: number, channel: string, threadTs: string): Promise<void> {
+    const { db, clock } = this.opts;
+    const pending = await db
+      .select()
+      .from(slackOutbox)
+      .where(and(eq(slackOutbox.caseId, caseId), isNull(slackOutbox.postedTs)))
+      .orderBy(asc(slackOutbox.id));
+    for (const item of pending) {
+      const content = await this.render(item);
+      if (!content) {
+        await db
+          .update(slackOutbox)
+          .set({ postedTs: '', postedAt: clock.now() })
+          .where(eq(slackOutbox.id, item.id));
+        continue;
+      }
+      const res = await this.opts.client.chat.postMessage({
+        channel,
+        thread_ts: threadTs,
+        ...content,
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      await db
+        .update(slackOutbox)
+        .set({ postedTs: res.ts as string, postedAt: clock.now() })
+        .where(eq(slackOutbox.id, item.id));
+    }
+  }
+
+  private async render(item: typeof slackOutbox.$inferSelect) {
+    const { db } = this.opts;
+    if (item.kind === 'customer_message') {
+      const [msg] = await db.select().from(messages).where(eq(messages.id, item.refId));
+      return msg ? customerMessage(msg) : undefined;
+    }
+    const [esc] = await db.select().from(escalations).where(eq(escalations.id, item.refId));
+    if (!esc) return undefined;
+    const team = this.opts.teams.find((t) => t.key === esc.teamKey) ?? {
+      key: esc.teamKey,
+      name: esc.teamKey,
+    };
+    return escalationMessage({ team, note: esc.note, requestedBy: esc.requestedBy });
+  }
+
+  private async release(caseId: number, _now: Date): Promise<void> {
+    await this.opts.db
+      .update(cases)
+      .set({ slackLeaseUntil: null, slackAttempts: 0, slackLastError: null })
+      .where(eq(cases.id, caseId));
+  }
+
+  private async holdUntil(caseId: number, until: Date): Promise<void> {
+    await this.opts.db.update(cases).set({ slackLeaseUntil: until }).where(eq(cases.id, caseId));
+  }
+
+  private async failed(caseId: number, channel: string, err: unknown): Promise<void> {
+    const { db, clock } = this.opts;
+    const failure = classifySlackError(err);
+    const [row] = await db
+      .update(cases)
+      .set({ slackAttempts: sql`${cases.slackAttempts} + 1`, slackLastError: failure.reason })
+      .where(eq(cases.id, caseId))
+      .returning({ attempts: cases.slackAttempts });
+    const attempts = row?.attempts ?? 1;
+    const waitMs = this.backoff(failure, attempts);
+    const until = new Date(clock.now().getTime() + waitMs);
+    if (failure.kind === 'rate_limited') this.channelPause.set(channel, until.getTime());
+    await db.update(cases).set({ slackLeaseUntil: until }).where(eq(cases.id, caseId));
+    this.report(caseId, channel, failure, attempts, waitMs);
+  }
+
+  /** After a success, a later failure on the channel is news again and gets logged. */
+  private recovered(channel: string): void {
+    if (this.reported.size === 0) return;
+    for (const key of this.reported) {
+      if (key.endsWith(`:${channel}`)) {
+        this.reported.delete(key);
+        this.opts.logger.info({ channel }, 'Slack accepts posts to this channel again');
+      }
+    }
+  }
+
+  private backoff(failure: SlackFailure, attempts: number): number {
+    if (failure.kind === 'rate_limited') return failure.retryAfterMs;
+    if (failure.kind === 'needs_person') return this.maxBackoffMs;
+    // 1 s, 2 s, 4 s … up to the cap: quick recovery from a blip, no hammering during an outage.
+    return Math.min(this.maxBackoffMs, 1000 * 2 ** Math.min(attempts - 1, 20));
+  }
+
+  private report(
+    caseId: number,
+    channel: string,
+    failure: SlackFailure,
+    attempts: number,
+    waitMs: number,
+  ): void {
+    const { logger } = this.opts;
+    const fields = { caseId, channel, reason: failure.reason, attempts, retryInMs: waitMs };
+    if (failure.kind === 'needs_person') {
+      const key = `${failure.reason}:${channel}`;
+      if (this.reported.has(key)) return;
+      this.reported.add(key);
+      logger.error({ ...fields, action: failure.hint }, `Slack refused to post: ${failure.hint}`);
+    } else if (failure.kind === 'rejected') {
+      logger.error(fields, 'Slack rejected a message; will retry slowly');
+    } else if (failure.kind === 'rate_limited') {
+      logger.warn(fields, 'Slack rate limit; waiting before posting to this channel again');
+    } else if (attempts === 1 || attempts % 10 === 0) {
+      logger.warn(fields, 'Slack unavailable; will retry');
+    }
+  }
+}

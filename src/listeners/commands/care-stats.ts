@@ -1,0 +1,18 @@
+import type { App } from '@slack/bolt';
+import { queueOverview } from '../../care/overview.js';
+import type { ListenerContext } from '../context.js';
+
+export function registerCareStatsCommand(app: App, ctx: ListenerContext): void {
+  app.command('/care-stats', async ({ ack, command }) => {
+    const since = new Date(ctx.clock.now().getTime() - 7 * 86_400_000);
+    const o = await queueOverview(ctx.db, since, command.user_id);
+    await ack({
+      response_type: 'ephemeral',
+      text: [
+        '*Care queue*',
+        `• Open: ${o.unclaimed + o.owned} (${o.unclaimed} unclaimed, ${o.owned} claimed; ${o.mine} yours)`,
+        `• Last 7 days: ${o.openedSince} opened, ${o.resolvedSince} resolved`,
+      ].join('\n'),
+    });
+  });
+}

@@ -1,0 +1,19 @@
+import type { Clock } from '../care/clock.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/client.js';
+import type { Logger } from '../logger.js';
+
+/** What every listener needs: the database, the clock, config, and a way to nudge the Slack sync. */
+export interface ListenerContext {
+  db: Database;
+  clock: Clock;
+  config: Config;
+  logger: Logger;
+  kickSync: () => void;
+}
+
+/** The case id a button carries as its value, or undefined if it is not one. */
+export function caseIdFrom(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}

@@ -1,0 +1,146 @@
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { webApi } from '@slack/bolt';
+import { buildSlackApp, type SlackApp } from './app.js';
+import { type Clock, systemClock } from './care/clock.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { type DatabaseHandle, openDatabase } from './db/client.js';
+import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
+import { SlackSync } from './jobs/slack-sync.js';
+import { boltLogger, createLogger, type Logger } from './logger.js';
+import { webhookHandler } from './sources/webhook/ingest.js';
+
+export interface Carebot {
+  /** The port the HTTP server listens on (useful with PORT=0). */
+  port: number;
+  db: DatabaseHandle;
+  sync: SlackSync;
+  slack: SlackApp;
+  /** Stops taking work, finishes what is in flight, closes the database. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: Logger;
+  /** Tests drive the sync by hand; production runs it on its schedule. */
+  schedule?: boolean;
+  /** An already open database (tests); otherwise the one the config names is opened. */
+  database?: DatabaseHandle;
+}
+
+export async function startCarebot(opts: StartOptions): Promise<Carebot> {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const db = opts.database ?? (await openDatabase(config.database));
+  try {
+    await db.migrate();
+    logger.info({ database: db.kind }, 'database ready');
+    const client = new webApi.WebClient(config.slack.botToken, {
+      slackApiUrl: config.slack.apiUrl,
+      logger: boltLogger(logger),
+      // The sync job owns retries: it keeps the work in the database and backs off per case.
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+    });
+    const sync = new SlackSync({
+      db: db.db,
+      client,
+      clock,
+      logger: logger.child({ job: 'slack-sync' }),
+      teams: config.teams,
+    });
+    const kickSync = () => sync.kick();
+    const slack = await buildSlackApp(config, { db: db.db, clock, config, logger, kickSync });
+    const routes: Routes = {
+      'GET /healthz': healthHandler(db.db),
+      'POST /sources/webhook': webhookHandler({
+        db: db.db,
+        clock,
+        logger,
+        source: config.sources.webhook,
+        onStored: kickSync,
+      }),
+    };
+    const receiver = slack.httpReceiver;
+    if (receiver) routes['POST /slack/events'] = (req, res) => receiver.requestListener(req, res);
+    const server = createHttpServer(routes, logger);
+    const port = await listen(server, config.port);
+    if (slack.mode === 'socket') await slack.app.start();
+    if (opts.schedule !== false) sync.start();
+    logger.info({ port, slack: slack.mode }, 'carebot started');
+    let stopping: Promise<void> | undefined;
+    return {
+      port,
+      db,
+      sync,
+      slack,
+      stop: () => {
+        stopping ??= shutdown(server, slack, sync, opts.database ? undefined : db, logger);
+        return stopping;
+      },
+    };
+  } catch (err) {
+    if (!opts.database) await db.close().catch(() => {});
+    throw err;
+  }
+}
+
+async function shutdown(
+  server: Server,
+  slack: SlackApp,
+  sync: SlackSync,
+  db: DatabaseHandle | undefined,
+  logger: Logger,
+) {
+  logger.info('carebot stopping');
+  // Stop taking new requests; those in flight finish.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  if (slack.mode === 'socket')
+    await slack.app.stop().catch((err) => logger.warn({ err }, 'socket close failed'));
+  await sync.stop();
+  await closed;
+  await db?.close();
+  logger.info('carebot stopped');
+}
+
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  let carebot: Carebot;
+  try {
+    carebot = await startCarebot({ config, logger });
+  } catch (err) {
+    logger.fatal({ err }, 'carebot could not start');
+    process.exit(1);
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      carebot.stop().then(
+        () => process.exit(0),
+        (err) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await main();
+}

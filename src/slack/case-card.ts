@@ -1,0 +1,118 @@
+import type { CaseView } from '../care/cases.js';
+import type { Team } from '../config.js';
+import { escapeText, link, mentionUser, quote, truncate } from './mrkdwn.js';
+
+// Slack allows 3,000 characters in a section's text; the quote leaves room for the `>` prefixes.
+const MAX_QUOTED = 2_500;
+
+export const ACTIONS = {
+  claim: 'case_claim',
+  unclaim: 'case_unclaim',
+  escalate: 'case_escalate',
+  reply: 'case_reply',
+  resolve: 'case_resolve',
+  reopen: 'case_reopen',
+} as const;
+
+const PLATFORM_LABELS: Record<string, string> = {
+  x: 'X',
+  facebook: 'Facebook',
+  instagram: 'Instagram',
+  reddit: 'Reddit',
+  rss: 'RSS',
+  webhook: 'Webhook',
+};
+
+/** A human name for where a case came from: `webhook:forum` reads as "forum". */
+export function platformLabel(platform: string, sourceKey: string): string {
+  if (platform === 'webhook' && sourceKey.startsWith('webhook:')) return escapeText(sourceKey.slice(8));
+  return PLATFORM_LABELS[platform] ?? escapeText(platform);
+}
+
+function authorLine(view: CaseView): string {
+  const m = view.firstMessage;
+  const name = m.authorName ?? m.authorHandle ?? m.authorId;
+  const handle = m.authorHandle && m.authorHandle !== name ? ` (@${escapeText(m.authorHandle)})` : '';
+  return `${link(m.authorUrl, name) ?? `*${escapeText(name)}*`}${handle}`;
+}
+
+function statusLine(view: CaseView): string {
+  const c = view.case;
+  if (c.status === 'resolved') return ':white_check_mark: Resolved';
+  if (c.ownerId) return `:raising_hand: Claimed by ${mentionUser(c.ownerId)}`;
+  return ':new: Unclaimed';
+}
+
+/** The case card: the parent message of the case's thread, kept up to date by `chat.update`. */
+export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks: unknown[] } {
+  const c = view.case;
+  const m = view.firstMessage;
+  const where = platformLabel(c.platform, c.sourceKey);
+  const original = link(m.url, 'View original');
+  const teamNames = view.escalatedTo.map((key) => escapeText(teams.find((t) => t.key === key)?.name ?? key));
+  const context = [
+    `*${where}*`,
+    `Case #${c.id}`,
+    statusLine(view),
+    ...(view.messageCount > 1 ? [`${view.messageCount} messages`] : []),
+    ...(teamNames.length ? [`:rotating_light: Escalated to ${teamNames.join(', ')}`] : []),
+    ...(original ? [original] : []),
+  ];
+  const buttons =
+    c.status === 'resolved'
+      ? []
+      : [
+          c.ownerId
+            ? { type: 'button', action_id: ACTIONS.unclaim, text: plain('Unclaim'), value: String(c.id) }
+            : {
+                type: 'button',
+                action_id: ACTIONS.claim,
+                text: plain('Claim'),
+                value: String(c.id),
+                style: 'primary',
+              },
+          { type: 'button', action_id: ACTIONS.escalate, text: plain('Escalate'), value: String(c.id) },
+        ];
+  const blocks: unknown[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `${authorLine(view)} on ${where}:\n${quote(truncate(m.text, MAX_QUOTED))}`,
+      },
+    },
+    { type: 'context', elements: context.map((text) => ({ type: 'mrkdwn', text })) },
+  ];
+  if (buttons.length) blocks.push({ type: 'actions', block_id: `case_actions:${c.id}`, elements: buttons });
+  // The notification text: escaped too, since Slack renders it in notifications and on old clients.
+  const name = m.authorName ?? m.authorHandle ?? m.authorId;
+  const text = `Case #${c.id} from ${escapeText(name)} on ${where}: ${escapeText(truncate(m.text, 200))}`;
+  return { text, blocks };
+}
+
+/** A customer's follow-up, posted in the case's thread. */
+export function customerMessage(msg: {
+  authorName: string | null;
+  authorHandle: string | null;
+  authorId: string;
+  text: string;
+  url: string | null;
+}): { text: string; blocks: unknown[] } {
+  const name = msg.authorName ?? msg.authorHandle ?? msg.authorId;
+  const original = link(msg.url, 'View original');
+  const blocks: unknown[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*${escapeText(name)}* wrote:\n${quote(truncate(msg.text, MAX_QUOTED))}`,
+      },
+    },
+  ];
+  if (original) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: original }] });
+  return { text: `${escapeText(name)}: ${escapeText(truncate(msg.text, 200))}`, blocks };
+}
+
+export function plain(text: string) {
+  return { type: 'plain_text', text, emoji: true } as const;
+}

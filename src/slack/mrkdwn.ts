@@ -1,0 +1,43 @@
+/**
+ * Slack mrkdwn helpers. Everything a customer wrote passes through `escapeText` before it reaches
+ * Slack: with `&`, `<` and `>` escaped, Slack cannot read `<!channel>`, `<@U123>` or `<!subteam^…>`
+ * in it as a mention, nor `<https://…|label>` as a disguised link.
+ */
+export function escapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Quotes (possibly multi-line) escaped text as a mrkdwn block quote. */
+export function quote(text: string): string {
+  return escapeText(text)
+    .split('\n')
+    .map((line) => `>${line}`)
+    .join('\n');
+}
+
+/** Cuts text to at most `max` characters (by code point), marking the cut. */
+export function truncate(text: string, max: number): string {
+  const chars = Array.from(text);
+  if (chars.length <= max) return text;
+  return `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/**
+ * A link for mrkdwn, or undefined when the URL is not plain http(s). The label is escaped; the URL
+ * has the characters that would end Slack's `<url|label>` syntax percent-encoded.
+ */
+export function link(url: string | null | undefined, label: string): string | undefined {
+  if (!url) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
+  const safeUrl = parsed.href.replace(/\|/g, '%7C').replace(/</g, '%3C').replace(/>/g, '%3E');
+  return `<${safeUrl}|${escapeText(label).replace(/\|/g, '¦')}>`;
+}
+
+export const mentionUser = (userId: string) => `<@${userId}>`;
+export const mentionUsergroup = (groupId: string) => `<!subteam^${groupId}>`;

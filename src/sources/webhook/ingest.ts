@@ -1,0 +1,82 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { recordInbound } from '../../care/cases.js';
+import type { Clock } from '../../care/clock.js';
+import type { WebhookSourceConfig } from '../../config.js';
+import type { Database } from '../../db/client.js';
+import { BodyTooLarge, readBody, sendJson } from '../../http/body.js';
+import type { Logger } from '../../logger.js';
+import { normalizeWebhook } from './normalize.js';
+import { verifyWebhook } from './verify.js';
+
+export const MAX_WEBHOOK_BODY = 1024 * 1024;
+
+export interface WebhookIngestDeps {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  source: WebhookSourceConfig;
+  /** Called after a new message is stored, to get it to Slack without waiting for the next round. */
+  onStored: () => void;
+}
+
+/**
+ * `POST /sources/webhook`: verify, validate, store, answer. The message is in the database
+ * before the 202 goes out; posting it to Slack happens from there.
+ */
+export function webhookHandler(deps: WebhookIngestDeps) {
+  const log = deps.logger.child({ source: 'webhook' });
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const secret = deps.source.secret;
+    if (!secret) {
+      sendJson(res, 404, {
+        error: 'the generic webhook source is off: set CARE_WEBHOOK_SECRET to turn it on',
+      });
+      return;
+    }
+    let raw: string;
+    try {
+      raw = await readBody(req, MAX_WEBHOOK_BODY);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) {
+        sendJson(res, 413, { error: `body larger than ${MAX_WEBHOOK_BODY} bytes` });
+        // Stop reading the rest of an oversized upload.
+        req.resume();
+        return;
+      }
+      throw err;
+    }
+    const verified = verifyWebhook(secret, raw, req.headers);
+    if (!verified.ok) {
+      log.warn({ reason: verified.reason }, 'webhook signature rejected');
+      sendJson(res, 401, { error: `invalid signature: ${verified.reason}` });
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      sendJson(res, 400, {
+        error: 'body is not valid JSON',
+        fields: [{ path: '(body)', message: 'not valid JSON' }],
+      });
+      return;
+    }
+    const normalized = normalizeWebhook(body, deps.source.channel, deps.clock.now());
+    if (!normalized.ok) {
+      const names = normalized.fields.map((f) => f.path).join(', ');
+      sendJson(res, 400, { error: `invalid body: ${names}`, fields: normalized.fields });
+      return;
+    }
+    const stored = await recordInbound(deps.db, deps.clock, normalized.message);
+    if (stored.duplicate) {
+      sendJson(res, 200, { caseId: stored.caseId, duplicate: true });
+      return;
+    }
+    log.info(
+      { caseId: stored.caseId, opened: stored.opened, sourceKey: normalized.message.sourceKey },
+      'message stored',
+    );
+    sendJson(res, 202, { caseId: stored.caseId, duplicate: false });
+    deps.onStored();
+  };
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import type { Normalized } from '../types.js';
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+/** The generic webhook's body, as the contract in DESIGN.md fixes it. */
+export const webhookBody = z.object({
+  source: z
+    .string({ error: 'required: the name of the tool posting, e.g. "forum"' })
+    .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/i, 'expected a short name of letters, digits, ".", "_" or "-"'),
+  id: z.string({ error: 'required: the message id in the source' }).min(1, 'must not be empty').max(512),
+  conversationId: z.string().min(1, 'must not be empty').max(512).optional(),
+  author: z.object(
+    {
+      id: z.string({ error: 'required: the author id in the source' }).min(1, 'must not be empty').max(512),
+      name: z.string().max(512).optional(),
+      handle: z.string().max(512).optional(),
+      url: httpUrl.optional(),
+    },
+    { error: 'required: an object with at least an id' },
+  ),
+  text: z.string({ error: 'required: what the customer wrote' }).min(1, 'must not be empty').max(40_000),
+  url: httpUrl.optional(),
+  createdAt: z.iso
+    .datetime({ offset: true, error: 'expected an ISO 8601 time such as 2026-11-23T10:00:00Z' })
+    .optional(),
+});
+
+export type WebhookBody = z.output<typeof webhookBody>;
+
+export function normalizeWebhook(body: unknown, channelId: string, receivedAt: Date): Normalized {
+  const parsed = webhookBody.safeParse(body);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      fields: parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })),
+    };
+  }
+  const b = parsed.data;
+  return {
+    ok: true,
+    message: {
+      sourceKey: `webhook:${b.source}`,
+      platform: 'webhook',
+      externalId: b.id,
+      // A message without a conversation is a conversation of its own.
+      conversationId: b.conversationId ?? b.id,
+      author: { id: b.author.id, name: b.author.name, handle: b.author.handle, url: b.author.url },
+      text: b.text,
+      url: b.url,
+      sentAt: b.createdAt ? new Date(b.createdAt) : receivedAt,
+      channelId,
+    },
+  };
+}

@@ -1,0 +1,179 @@
+import { eq, sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { minutes } from '../../src/care/clock.js';
+import { cases, messages } from '../../src/db/schema.js';
+import {
+  CARE_CHANNEL,
+  complaint,
+  postWebhook,
+  sync,
+  useCarebot,
+  WEBHOOK_SECRET,
+} from '../support/carebot.js';
+
+const count = async (t: ReturnType<ReturnType<typeof useCarebot>>, table: typeof cases | typeof messages) => {
+  const [row] = await t.db.db.select({ n: sql<number>`count(*)::int` }).from(table);
+  return row?.n ?? 0;
+};
+
+type Block = { type: string; text?: { text: string }; elements?: Array<Record<string, unknown>> };
+
+describe('generic webhook → Slack thread', () => {
+  const carebot = useCarebot();
+
+  it('posts a new complaint as a card with the author, text, link and both buttons', async () => {
+    const t = carebot();
+    const res = await postWebhook(t, complaint({ id: 'msg-123', conversationId: 't-9' }));
+    expect(res.status).toBe(202);
+    expect(res.json).toEqual({ caseId: 1, duplicate: false });
+    await sync(t);
+    const [post] = t.slack.callsTo('chat.postMessage');
+    expect(post?.params.channel).toBe(CARE_CHANNEL);
+    const blocks = post?.params.blocks as Block[];
+    const section = blocks.find((b) => b.type === 'section')?.text?.text ?? '';
+    expect(section).toContain('<https://forum.example/u/jane|Jane Doe> (@jane) on forum');
+    expect(section).toContain('>My order never arrived');
+    const context = JSON.stringify(blocks.find((b) => b.type === 'context'));
+    expect(context).toContain('Case #1');
+    expect(context).toContain('Unclaimed');
+    expect(context).toContain('<https://forum.example/t/9#123|View original>');
+    const buttons = blocks.find((b) => b.type === 'actions')?.elements ?? [];
+    expect(buttons.map((b) => [b.action_id, b.value])).toEqual([
+      ['case_claim', '1'],
+      ['case_escalate', '1'],
+    ]);
+  });
+
+  it('treats the same webhook twice as one case and one post', async () => {
+    const t = carebot();
+    const body = complaint({ id: 'msg-dup' });
+    expect((await postWebhook(t, body)).status).toBe(202);
+    const again = await postWebhook(t, body);
+    expect(again.status).toBe(200);
+    expect(again.json).toEqual({ caseId: 1, duplicate: true });
+    await sync(t);
+    await sync(t);
+    expect(t.slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(await count(t, cases)).toBe(1);
+    expect(await count(t, messages)).toBe(1);
+  });
+
+  it('posts a follow-up in the same conversation as a reply in the case thread', async () => {
+    const t = carebot();
+    await postWebhook(t, complaint({ id: 'a', conversationId: 't-9' }));
+    await sync(t);
+    const card = t.slack.callsTo('chat.postMessage')[0]?.response as { ts: string };
+    const follow = await postWebhook(
+      t,
+      complaint({ id: 'b', conversationId: 't-9', text: 'Still nothing!' }),
+    );
+    expect(follow.json).toEqual({ caseId: 1, duplicate: false });
+    await sync(t);
+    const posts = t.slack.callsTo('chat.postMessage');
+    expect(posts).toHaveLength(2);
+    expect(posts[1]?.params.thread_ts).toBe(card.ts);
+    expect(JSON.stringify(posts[1]?.params.blocks)).toContain('Still nothing!');
+    // A different conversation is a different case with its own card.
+    const other = await postWebhook(t, complaint({ id: 'c', conversationId: 't-10' }));
+    expect(other.json.caseId).toBe(2);
+    await sync(t);
+    expect(t.slack.callsTo('chat.postMessage')[2]?.params.thread_ts).toBeUndefined();
+  });
+
+  it('escapes customer text so it can neither mention anyone nor fake a link', async () => {
+    const t = carebot();
+    const text = 'Hey <!channel> and <@U123> & <!subteam^S1> > see <https://evil.example|your bank>';
+    await postWebhook(t, complaint({ text, author: { id: 'u9', name: '<!here> Mallory' } }));
+    await sync(t);
+    const post = t.slack.callsTo('chat.postMessage')[0];
+    const everything = `${post?.params.text} ${JSON.stringify(post?.params.blocks)}`;
+    for (const raw of ['<!channel>', '<@U123>', '<!subteam^S1>', '<!here>', '<https://evil.example']) {
+      expect(everything).not.toContain(raw);
+    }
+    expect(JSON.stringify(post?.params.blocks)).toContain(
+      'Hey &lt;!channel&gt; and &lt;@U123&gt; &amp; &lt;!subteam^S1&gt; &gt; see &lt;https://evil.example|your bank&gt;',
+    );
+    expect(post?.params.link_names).toBeUndefined();
+  });
+
+  it('refuses a bad signature with 401 and stores nothing', async () => {
+    const t = carebot();
+    const wrong = `whsec_${Buffer.from('some-other-secret-entirely-000001').toString('base64')}`;
+    const res = await postWebhook(t, complaint(), { secret: wrong });
+    expect(res.status).toBe(401);
+    const unsigned = await fetch(`${t.url}/sources/webhook`, {
+      method: 'POST',
+      body: JSON.stringify(complaint()),
+    });
+    expect(unsigned.status).toBe(401);
+    expect(await count(t, cases)).toBe(0);
+    expect(await count(t, messages)).toBe(0);
+    expect(t.logs.join('')).not.toContain(WEBHOOK_SECRET);
+  });
+
+  it('refuses an invalid body with 400 naming the fields, and stores nothing', async () => {
+    const t = carebot();
+    const res = await postWebhook(t, {
+      source: 'forum',
+      id: 'x1',
+      author: {},
+      text: '',
+      createdAt: 'yesterday',
+    });
+    expect(res.status).toBe(400);
+    const fields = (res.json.fields as Array<{ path: string }>).map((f) => f.path).sort();
+    expect(fields).toEqual(['author.id', 'createdAt', 'text']);
+    expect(String(res.json.error)).toContain('author.id');
+    const notJson = await postWebhook(t, undefined, { raw: '{"source": ' });
+    expect(notJson.status).toBe(400);
+    expect(await count(t, cases)).toBe(0);
+  });
+
+  it('refuses a body over 1 MiB with 413', async () => {
+    const t = carebot();
+    const res = await postWebhook(t, complaint({ text: 'x'.repeat(1024 * 1024) }));
+    expect(res.status).toBe(413);
+    expect(await count(t, cases)).toBe(0);
+  });
+
+  it('keeps a case unposted while Slack is down and posts it once when Slack is back', async () => {
+    const t = carebot();
+    t.slack.setDown(true);
+    expect((await postWebhook(t, complaint({ id: 'down-1' }))).status).toBe(202);
+    await sync(t);
+    expect(t.slack.callsTo('chat.postMessage').length).toBeGreaterThan(0);
+    expect(t.slack.callsTo('chat.postMessage').every((c) => !c.ok)).toBe(true);
+    const [waiting] = await t.db.db.select().from(cases).where(eq(cases.id, 1));
+    expect(waiting?.cardPostedVersion).toBe(0);
+    expect(waiting?.slackLastError).toBe('HTTP 503');
+    t.slack.setDown(false);
+    // Still backing off: nothing is tried before the lease runs out.
+    await sync(t);
+    expect(t.slack.callsTo('chat.postMessage').filter((c) => c.ok)).toHaveLength(0);
+    t.clock.advance(minutes(1));
+    await sync(t);
+    await sync(t);
+    expect(t.slack.callsTo('chat.postMessage').filter((c) => c.ok)).toHaveLength(1);
+  });
+
+  it('waits out a 429 for as long as Retry-After says, then posts once', async () => {
+    const t = carebot();
+    t.slack.failNext('chat.postMessage', { status: 429, retryAfter: 30 });
+    await postWebhook(t, complaint({ id: 'rl-1' }));
+    await sync(t);
+    t.clock.advance(minutes(0.25));
+    await sync(t);
+    expect(t.slack.callsTo('chat.postMessage')).toHaveLength(1);
+    t.clock.advance(minutes(0.3));
+    await sync(t);
+    expect(t.slack.callsTo('chat.postMessage').filter((c) => c.ok)).toHaveLength(1);
+  });
+
+  it('answers /healthz with the database state', async () => {
+    const t = carebot();
+    const res = await fetch(`${t.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', database: 'ok' });
+    expect((await fetch(`${t.url}/nope`)).status).toBe(404);
+  });
+});
