@@ -103,15 +103,13 @@ export async function recordInbound(
         at: now,
       });
       if (!opened) {
-        await tx
-          .insert(slackOutbox)
-          .values({
-            caseId,
-            key: `message:${inserted.id}`,
-            kind: 'customer_message',
-            refId: inserted.id,
-            createdAt: now,
-          });
+        await tx.insert(slackOutbox).values({
+          caseId,
+          key: `message:${inserted.id}`,
+          kind: 'customer_message',
+          refId: inserted.id,
+          createdAt: now,
+        });
       }
       return { caseId, messageId: inserted.id, duplicate: false, opened };
     });
