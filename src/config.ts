@@ -101,45 +101,39 @@ export const fileSchema = z.strictObject({
 const slackToken = (prefix: string, what: string) =>
   z.string({ error: `missing: set it to ${what}` }).startsWith(prefix, `expected ${what}`);
 
-export const envSchema = z
-  .object({
-    SLACK_BOT_TOKEN: slackToken(
-      'xoxb-',
-      "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page",
-    ),
-    SLACK_APP_TOKEN: slackToken(
-      'xapp-',
-      'an app-level token (xapp-…) with connections:write, from Basic Information',
-    ).optional(),
-    SLACK_SIGNING_SECRET: z.string().min(1).optional(),
-    SLACK_API_URL: z
-      .url({ error: 'expected the Slack Web API base URL, e.g. https://slack.com/api/' })
-      .default('https://slack.com/api/')
-      .transform((u) => (u.endsWith('/') ? u : `${u}/`)),
-    CARE_CHANNEL_ID: slackChannelId.or(z.undefined()).refine((v) => v !== undefined, {
-      message: 'missing: set it to the id of the Slack channel where cases are posted (e.g. C0123ABCD)',
-    }),
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'expected a PostgreSQL URL such as postgres://user@host:5432/carebot')
-      .optional(),
-    DATA_DIR: z.string().min(1).default('./data'),
-    PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
-    CARE_CONFIG: z.string().optional(),
-    CARE_WEBHOOK_SECRET: z
-      .string()
-      .startsWith('whsec_', 'expected a Standard Webhooks secret starting with whsec_')
-      .optional(),
-    CARE_WEBHOOK_REPLY_URL: z
-      .url({ error: 'expected the http(s) URL that webhook replies are POSTed to' })
-      .optional(),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  })
-  .refine((env) => env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET, {
-    path: ['SLACK_SIGNING_SECRET'],
-    message:
-      'missing: set SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET (Basic Information → Signing Secret) for HTTP mode',
-  });
+export const envSchema = z.object({
+  SLACK_BOT_TOKEN: slackToken(
+    'xoxb-',
+    "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page",
+  ),
+  SLACK_APP_TOKEN: slackToken(
+    'xapp-',
+    'an app-level token (xapp-…) with connections:write, from Basic Information',
+  ).optional(),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_API_URL: z
+    .url({ error: 'expected the Slack Web API base URL, e.g. https://slack.com/api/' })
+    .default('https://slack.com/api/')
+    .transform((u) => (u.endsWith('/') ? u : `${u}/`)),
+  CARE_CHANNEL_ID: slackChannelId.or(z.undefined()).refine((v) => v !== undefined, {
+    message: 'missing: set it to the id of the Slack channel where cases are posted (e.g. C0123ABCD)',
+  }),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a PostgreSQL URL such as postgres://user@host:5432/carebot')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
+  CARE_CONFIG: z.string().optional(),
+  CARE_WEBHOOK_SECRET: z
+    .string()
+    .startsWith('whsec_', 'expected a Standard Webhooks secret starting with whsec_')
+    .optional(),
+  CARE_WEBHOOK_REPLY_URL: z
+    .url({ error: 'expected the http(s) URL that webhook replies are POSTed to' })
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
 
 export type Env = z.output<typeof envSchema>;
 export type FileConfig = z.output<typeof fileSchema>;
@@ -193,6 +187,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const envResult = envSchema.safeParse(env);
   if (!envResult.success) problems.push(...describeIssues(envResult.error.issues));
+  // Checked by hand so it is reported together with the other problems, not only once they are fixed.
+  if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+    problems.push(
+      'SLACK_SIGNING_SECRET: missing: set SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET (Basic Information → Signing Secret) for HTTP mode',
+    );
+  }
 
   const path = env.CARE_CONFIG ?? DEFAULT_CONFIG_PATH;
   let raw: unknown = {};

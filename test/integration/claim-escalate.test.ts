@@ -4,14 +4,31 @@ import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { caseEvents, cases, escalations } from '../../src/db/schema.js';
-import { CARE_CHANNEL, complaint, postWebhook, SIGNING_SECRET, sync, type TestCarebot, useCarebot } from '../support/carebot.js';
-import { blockActionPayload, postSlackInteraction, postSlashCommand, viewSubmissionPayload } from '../support/slack-signing.js';
+import {
+  CARE_CHANNEL,
+  complaint,
+  postWebhook,
+  SIGNING_SECRET,
+  sync,
+  type TestCarebot,
+  useCarebot,
+} from '../support/carebot.js';
+import {
+  blockActionPayload,
+  postSlackInteraction,
+  postSlashCommand,
+  viewSubmissionPayload,
+} from '../support/slack-signing.js';
 
 const configDir = mkdtempSync(join(tmpdir(), 'carebot-test-'));
 const configPath = join(configDir, 'carebot.config.yaml');
 writeFileSync(
   configPath,
-  ['teams:', '  - { key: pr, name: PR, usergroup: S0PR00001 }', '  - { key: product, name: Product, users: [U0PM00001] }'].join('\n'),
+  [
+    'teams:',
+    '  - { key: pr, name: PR, usergroup: S0PR00001 }',
+    '  - { key: product, name: Product, users: [U0PM00001] }',
+  ].join('\n'),
 );
 
 type Block = { type: string; elements?: Array<Record<string, unknown>> };
@@ -32,7 +49,9 @@ function click(t: TestCarebot, actionId: string, userId: string, ts: string, val
 }
 
 const buttonsOf = (call: { params: Record<string, unknown> } | undefined) =>
-  ((call?.params.blocks as Block[]).find((b) => b.type === 'actions')?.elements ?? []).map((e) => e.action_id);
+  ((call?.params.blocks as Block[]).find((b) => b.type === 'actions')?.elements ?? []).map(
+    (e) => e.action_id,
+  );
 
 describe('claim, unclaim and escalate', () => {
   const carebot = useCarebot({ CARE_CONFIG: configPath });
@@ -75,7 +94,11 @@ describe('claim, unclaim and escalate', () => {
     await click(t, 'case_unclaim', 'U0AGENT001', ts);
     const updates = await t.slack.waitFor('chat.update', 2);
     expect(buttonsOf(updates.at(-1))).toEqual(['case_claim', 'case_escalate']);
-    const log = await t.db.db.select().from(caseEvents).where(eq(caseEvents.caseId, 1)).orderBy(asc(caseEvents.id));
+    const log = await t.db.db
+      .select()
+      .from(caseEvents)
+      .where(eq(caseEvents.caseId, 1))
+      .orderBy(asc(caseEvents.id));
     expect(log.map((e) => [e.type, e.actor])).toEqual([
       ['opened', 'customer'],
       ['claimed', 'U0AGENT001'],
@@ -134,7 +157,10 @@ describe('claim, unclaim and escalate', () => {
         },
       }),
     );
-    expect(res.json).toMatchObject({ response_action: 'errors', errors: { escalate_note: expect.any(String) } });
+    expect(res.json).toMatchObject({
+      response_action: 'errors',
+      errors: { escalate_note: expect.any(String) },
+    });
     expect(await t.db.db.select().from(escalations)).toHaveLength(0);
   });
 
@@ -144,7 +170,13 @@ describe('claim, unclaim and escalate', () => {
     const res = await postSlackInteraction(
       t.url,
       'not-the-signing-secret',
-      blockActionPayload({ actionId: 'case_claim', value: '1', userId: 'U0AGENT001', channelId: CARE_CHANNEL, messageTs: ts }),
+      blockActionPayload({
+        actionId: 'case_claim',
+        value: '1',
+        userId: 'U0AGENT001',
+        channelId: CARE_CHANNEL,
+        messageTs: ts,
+      }),
     );
     expect(res.status).toBe(401);
     const [row] = await t.db.db.select().from(cases).where(eq(cases.id, 1));
@@ -154,7 +186,10 @@ describe('claim, unclaim and escalate', () => {
   it('answers /care-stats with the queue', async () => {
     const t = carebot();
     await postedCase(t);
-    const res = await postSlashCommand(t.url, SIGNING_SECRET, { command: '/care-stats', user_id: 'U0MANAGER1' });
+    const res = await postSlashCommand(t.url, SIGNING_SECRET, {
+      command: '/care-stats',
+      user_id: 'U0MANAGER1',
+    });
     expect(res.status).toBe(200);
     expect(JSON.stringify(res.json)).toContain('Open: 1 (1 unclaimed, 0 claimed');
   });

@@ -83,7 +83,7 @@ export function useCarebot(env: Record<string, string> = {}): () => TestCarebot 
 }
 
 /** Runs the Slack sync to completion (what carebot's kick and cron do in production). */
-export async function sync(t: TestCarebot): Promise<void> {
+export async function sync(t: Pick<TestCarebot, 'carebot'>): Promise<void> {
   await t.carebot.sync.idle();
   while ((await t.carebot.sync.runOnce()) > 0) {}
 }
@@ -112,7 +112,7 @@ export function complaint(overrides: WebhookMessage = {}): Record<string, unknow
 
 /** POSTs a body to the generic webhook, signed with the Standard Webhooks scheme. */
 export async function postWebhook(
-  t: TestCarebot,
+  t: Pick<TestCarebot, 'url'>,
   body: unknown,
   opts: { secret?: string; raw?: string; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; json: Record<string, unknown> }> {

@@ -57,6 +57,11 @@ export interface FakeSlack {
    * off the network. Posts to it are recorded as calls to the method "response_url".
    */
   responseUrl(name?: string): string;
+  /**
+   * Where `apps.connections.open` sends a Socket Mode client (see fake-socket-mode.ts). Unset, the
+   * fake answers as Slack does when handed a bot token instead of an app-level token.
+   */
+  socketModeUrl: string | undefined;
   /** Clears recorded calls and queued failures, and brings the fake back up. Message ts keep increasing. */
   reset(): void;
   close(): Promise<void>;
@@ -291,8 +296,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         },
       });
     },
-    // Socket Mode is not faked (yet); this is what Slack answers when given a bot token instead of an app token.
-    'apps.connections.open': () => errorReply('not_allowed_token_type'),
+    'apps.connections.open': () =>
+      fake.socketModeUrl ? okReply({ url: fake.socketModeUrl }) : errorReply('not_allowed_token_type'),
   };
 
   const injectedFailure = (method: string): Reply | undefined => {
@@ -373,7 +378,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
 
-  return {
+  const fake: FakeSlack = {
+    socketModeUrl: undefined,
     url: `${origin}/api/`,
     calls,
     usergroupMembers,
@@ -430,6 +436,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
     },
   };
+  return fake;
 }
 
 function describeCalls(calls: SlackCall[]): string {
