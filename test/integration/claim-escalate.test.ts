@@ -5,12 +5,14 @@ import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { caseEvents, cases, escalations } from '../../src/db/schema.js';
 import {
+  blocksOf,
   CARE_CHANNEL,
   complaint,
   postWebhook,
   SIGNING_SECRET,
   sync,
   type TestCarebot,
+  tsOf,
   useCarebot,
 } from '../support/carebot.js';
 import {
@@ -31,13 +33,11 @@ writeFileSync(
   ].join('\n'),
 );
 
-type Block = { type: string; elements?: Array<Record<string, unknown>> };
-
 async function postedCase(t: TestCarebot): Promise<{ ts: string }> {
   await postWebhook(t, complaint({ id: 'm1', conversationId: 'c1' }));
   await sync(t);
   const post = t.slack.callsTo('chat.postMessage')[0];
-  return { ts: (post?.response as { ts: string }).ts };
+  return { ts: tsOf(post) };
 }
 
 function click(t: TestCarebot, actionId: string, userId: string, ts: string, value = '1') {
@@ -49,9 +49,7 @@ function click(t: TestCarebot, actionId: string, userId: string, ts: string, val
 }
 
 const buttonsOf = (call: { params: Record<string, unknown> } | undefined) =>
-  ((call?.params.blocks as Block[]).find((b) => b.type === 'actions')?.elements ?? []).map(
-    (e) => e.action_id,
-  );
+  (blocksOf(call).find((b) => b.type === 'actions')?.elements ?? []).map((e) => e.action_id);
 
 describe('claim, unclaim and escalate', () => {
   const carebot = useCarebot({ CARE_CONFIG: configPath });

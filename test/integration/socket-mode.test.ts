@@ -5,7 +5,15 @@ import type { DatabaseHandle } from '../../src/db/client.js';
 import { cases } from '../../src/db/schema.js';
 import { createLogger } from '../../src/logger.js';
 import { type Carebot, startCarebot } from '../../src/main.js';
-import { BOT_TOKEN, CARE_CHANNEL, complaint, postWebhook, sync, WEBHOOK_SECRET } from '../support/carebot.js';
+import {
+  BOT_TOKEN,
+  CARE_CHANNEL,
+  complaint,
+  postWebhook,
+  sync,
+  tsOf,
+  WEBHOOK_SECRET,
+} from '../support/carebot.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase } from '../support/database.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
@@ -55,7 +63,7 @@ describe('Socket Mode', () => {
     const res = await postWebhook(t, complaint({ id: 's1' }));
     expect(res.status).toBe(202);
     await sync(t);
-    const ts = (slack.callsTo('chat.postMessage')[0]?.response as { ts: string }).ts;
+    const ts = tsOf(slack.callsTo('chat.postMessage')[0]);
     const ack = await socket.send(
       'interactive',
       blockActionPayload({

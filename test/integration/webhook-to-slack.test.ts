@@ -3,10 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { minutes } from '../../src/care/clock.js';
 import { cases, messages } from '../../src/db/schema.js';
 import {
+  blocksOf,
   CARE_CHANNEL,
   complaint,
   postWebhook,
   sync,
+  tsOf,
   useCarebot,
   WEBHOOK_SECRET,
 } from '../support/carebot.js';
@@ -15,8 +17,6 @@ const count = async (t: ReturnType<ReturnType<typeof useCarebot>>, table: typeof
   const [row] = await t.db.db.select({ n: sql<number>`count(*)::int` }).from(table);
   return row?.n ?? 0;
 };
-
-type Block = { type: string; text?: { text: string }; elements?: Array<Record<string, unknown>> };
 
 describe('generic webhook → Slack thread', () => {
   const carebot = useCarebot();
@@ -29,7 +29,7 @@ describe('generic webhook → Slack thread', () => {
     await sync(t);
     const [post] = t.slack.callsTo('chat.postMessage');
     expect(post?.params.channel).toBe(CARE_CHANNEL);
-    const blocks = post?.params.blocks as Block[];
+    const blocks = blocksOf(post);
     const section = blocks.find((b) => b.type === 'section')?.text?.text ?? '';
     expect(section).toContain('<https://forum.example/u/jane|Jane Doe> (@jane) on forum');
     expect(section).toContain('>My order never arrived');
@@ -62,7 +62,7 @@ describe('generic webhook → Slack thread', () => {
     const t = carebot();
     await postWebhook(t, complaint({ id: 'a', conversationId: 't-9' }));
     await sync(t);
-    const card = t.slack.callsTo('chat.postMessage')[0]?.response as { ts: string };
+    const card = { ts: tsOf(t.slack.callsTo('chat.postMessage')[0]) };
     const follow = await postWebhook(
       t,
       complaint({ id: 'b', conversationId: 't-9', text: 'Still nothing!' }),

@@ -130,3 +130,16 @@ export async function postWebhook(
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
+
+/** The ts Slack gave a posted message; fails the test clearly if there was no such call. */
+export function tsOf(call: { response?: Record<string, unknown> | undefined } | undefined): string {
+  const ts = call?.response?.ts;
+  if (typeof ts !== 'string') throw new Error('expected a successful chat.postMessage call');
+  return ts;
+}
+
+export type Block = { type: string; text?: { text: string }; elements?: Array<Record<string, unknown>> };
+
+export function blocksOf(call: { params: Record<string, unknown> } | undefined): Block[] {
+  return (call?.params.blocks ?? []) as Block[];
+}
