@@ -75,6 +75,20 @@ export const fileSchema = z.strictObject({
     })
     .prefault({}),
   reply_delay: duration.prefault('10s'),
+  reopen_within: duration.prefault('7d'),
+  tone: z
+    .strictObject({
+      // Each list replaces the built-in one when given; `extra_*` adds to it.
+      selling: z.array(z.string().min(1)).optional(),
+      jargon: z.array(z.string().min(1)).optional(),
+      arguing: z.array(z.string().min(1)).optional(),
+      extra_selling: z.array(z.string().min(1)).default([]),
+      extra_jargon: z.array(z.string().min(1)).default([]),
+      extra_arguing: z.array(z.string().min(1)).default([]),
+      /** Maximum reply length per platform, in the platform's own counting. */
+      max_length: z.record(z.string(), z.number().int().positive()).default({}),
+    })
+    .prefault({}),
   care_team_usergroup: usergroupId.nullable().default(null),
   managers_usergroup: usergroupId.nullable().default(null),
   teams: z
@@ -167,6 +181,8 @@ export interface Config {
   businessHours: FileConfig['business_hours'];
   sla: { firstResponse: Duration; nextResponse: Duration; resolution: Duration; checkEvery: Duration };
   replyDelay: Duration;
+  reopenWithin: Duration;
+  tone: FileConfig['tone'];
   careTeamUsergroup: string | null;
   managersUsergroup: string | null;
   teams: Team[];
@@ -233,6 +249,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       checkEvery: f.sla.check_every,
     },
     replyDelay: f.reply_delay,
+    reopenWithin: f.reopen_within,
+    tone: f.tone,
     careTeamUsergroup: f.care_team_usergroup,
     managersUsergroup: f.managers_usergroup,
     teams: f.teams,

@@ -45,6 +45,8 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       // The sync job owns retries: it keeps the work in the database and backs off per case.
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
+      // A hung call must end well inside the sync job's lease, or another instance could post the same thing.
+      timeout: 15_000,
     });
     const sync = new SlackSync({
       db: db.db,

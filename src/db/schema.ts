@@ -37,6 +37,10 @@ export const cases = pgTable(
     openedAt: tz('opened_at').notNull(),
     lastCustomerMessageAt: tz('last_customer_message_at').notNull(),
     resolvedAt: tz('resolved_at'),
+    /** When an agent's reply last reached the customer. */
+    lastReplyAt: tz('last_reply_at'),
+    /** The earlier case of the same conversation, when this one was opened after it was long resolved. */
+    previousCaseId: integer('previous_case_id'),
     /** Bumped whenever the card's content changes; the Slack sync brings the card up to it. */
     cardVersion: integer('card_version').notNull().default(1),
     cardPostedVersion: integer('card_posted_version').notNull().default(0),
@@ -119,7 +123,9 @@ export const slackOutbox = pgTable(
       .notNull()
       .references(() => cases.id),
     key: text('key').notNull(),
-    kind: text('kind', { enum: ['customer_message', 'escalation'] }).notNull(),
+    kind: text('kind', {
+      enum: ['customer_message', 'escalation', 'reply_sent', 'reply_failed', 'notice'],
+    }).notNull(),
     refId: bigint('ref_id', { mode: 'number' }).notNull(),
     createdAt: tz('created_at').notNull(),
     postedTs: text('posted_ts'),
@@ -128,6 +134,71 @@ export const slackOutbox = pgTable(
   (t) => [
     uniqueIndex('slack_outbox_key').on(t.key),
     index('slack_outbox_pending_idx').on(t.caseId, t.id).where(sql`${t.postedTs} is null`),
+  ],
+);
+
+/**
+ * An agent's answer on its way to the customer. A reply is written once per Slack message (the
+ * unique key on channel and ts makes Slack's redeliveries no-ops), waits out the undo window in
+ * `pending`, and is delivered by the delivery job, which leases rows with `FOR UPDATE SKIP LOCKED`.
+ *
+ * held → (send anyway) → pending → sending → sent
+ *                         ↘ cancelled          ↘ (transient) pending again, later
+ *                                              ↘ failed → (retry) pending
+ */
+export const replies = pgTable(
+  'replies',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    caseId: integer('case_id')
+      .notNull()
+      .references(() => cases.id),
+    status: text('status', { enum: ['held', 'pending', 'sending', 'sent', 'failed', 'cancelled'] }).notNull(),
+    authorId: text('author_id').notNull(),
+    text: text('text').notNull(),
+    /** The Slack message the reply was written as (thread replies), or the modal it came from. */
+    slackChannel: text('slack_channel').notNull(),
+    slackTs: text('slack_ts').notNull(),
+    /** The customer's message this answers (the latest one when the reply was queued). */
+    inReplyTo: text('in_reply_to'),
+    /** Tone-check findings the author chose to send anyway. */
+    overridden: jsonb('overridden').$type<string[]>(),
+    savedReplyId: integer('saved_reply_id'),
+    sendAt: tz('send_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    leaseUntil: tz('lease_until'),
+    lastError: text('last_error'),
+    /** The platform's id and link of the delivered reply. */
+    externalId: text('external_id'),
+    externalUrl: text('external_url'),
+    sentAt: tz('sent_at'),
+    /** How many times delivery ended in failure (keys the ⚠️ thread message of each failure). */
+    failures: integer('failures').notNull().default(0),
+    createdAt: tz('created_at').notNull(),
+    updatedAt: tz('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('replies_slack_key').on(t.slackChannel, t.slackTs),
+    index('replies_due_idx').on(t.sendAt).where(sql`${t.status} in ('pending', 'sending')`),
+    index('replies_case_idx').on(t.caseId),
+  ],
+);
+
+/** Approved answers to common problems, with `{variables}` filled in when used. */
+export const savedReplies = pgTable(
+  'saved_replies',
+  {
+    id: serial('id').primaryKey(),
+    title: text('title').notNull(),
+    text: text('text').notNull(),
+    uses: integer('uses').notNull().default(0),
+    createdBy: text('created_by').notNull(),
+    createdAt: tz('created_at').notNull(),
+    updatedAt: tz('updated_at').notNull(),
+    deletedAt: tz('deleted_at'),
+  },
+  (t) => [
+    uniqueIndex('saved_replies_title_key').on(sql`lower(${t.title})`).where(sql`${t.deletedAt} is null`),
   ],
 );
 
@@ -186,3 +257,5 @@ export const slackEvents = pgTable(
 export type CaseRow = typeof cases.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type EscalationRow = typeof escalations.$inferSelect;
+export type ReplyRow = typeof replies.$inferSelect;
+export type SavedReplyRow = typeof savedReplies.$inferSelect;

@@ -1,0 +1,144 @@
+import twitter from 'twitter-text';
+import type { Config } from '../config.js';
+
+/**
+ * The tone check every reply passes before it is queued: social care's rules say don't sell, don't
+ * argue, no corporate jargon, and the reply must fit where it is going. Findings hold the reply
+ * until its author edits it or chooses to send it anyway.
+ */
+export interface ToneFinding {
+  rule: 'empty' | 'selling' | 'jargon' | 'arguing' | 'length';
+  message: string;
+}
+
+export interface ToneRules {
+  selling: string[];
+  jargon: string[];
+  arguing: string[];
+  maxLength: Record<string, number>;
+}
+
+const DEFAULT_SELLING = [
+  'buy now',
+  'special offer',
+  'exclusive offer',
+  'limited time',
+  'discount code',
+  'promo code',
+  'coupon',
+  'upgrade to premium',
+  'upgrade your plan',
+  'check out our',
+  "don't miss out",
+  'sign up now',
+  '% off',
+];
+
+const DEFAULT_JARGON = [
+  'synergy',
+  'leverage',
+  'going forward',
+  'circle back',
+  'touch base',
+  'as per',
+  'per our policy',
+  'at this point in time',
+  'we apologize for any inconvenience',
+  'your call is important',
+  'value-add',
+  'best-in-class',
+  'paradigm',
+  'ticket has been escalated to the relevant team',
+];
+
+const DEFAULT_ARGUING = [
+  "you're wrong",
+  'you are wrong',
+  "that's not true",
+  'that is not true',
+  'as i already said',
+  'as i said before',
+  'calm down',
+  'you should have',
+  'not our fault',
+  'your fault',
+  'read the manual',
+  'you clearly',
+];
+
+/** Platform limits as each platform counts them; X's are weighted (twitter-text). */
+const DEFAULT_MAX_LENGTH: Record<string, number> = { x: 280, instagram: 2200, facebook: 8000, reddit: 10000 };
+
+export function toneRules(tone: Config['tone']): ToneRules {
+  return {
+    selling: [...(tone.selling ?? DEFAULT_SELLING), ...tone.extra_selling],
+    jargon: [...(tone.jargon ?? DEFAULT_JARGON), ...tone.extra_jargon],
+    arguing: [...(tone.arguing ?? DEFAULT_ARGUING), ...tone.extra_arguing],
+    maxLength: { ...DEFAULT_MAX_LENGTH, ...tone.max_length },
+  };
+}
+
+/** The reply's length as its platform counts it. */
+export function platformLength(text: string, platform: string): number {
+  if (platform === 'x') return twitter.parseTweet(text).weightedLength;
+  return Array.from(text).length;
+}
+
+function phrasesIn(text: string, phrases: string[]): string[] {
+  const normalized = text.toLowerCase().replace(/[\u2018\u2019]/g, "'");
+  return phrases.filter((phrase) => {
+    const p = phrase.toLowerCase();
+    let from = 0;
+    for (;;) {
+      const at = normalized.indexOf(p, from);
+      if (at < 0) return false;
+      // Whole words only, so "coupon" matches "Coupon!" but "deal" would not match "ideal".
+      const before = normalized[at - 1];
+      const after = normalized[at + p.length];
+      const isWordChar = (c: string | undefined) => c !== undefined && /[\p{L}\p{N}]/u.test(c);
+      const startsWord = !/^[\p{L}\p{N}]/u.test(p) || !isWordChar(before);
+      const endsWord = !/[\p{L}\p{N}]$/u.test(p) || !isWordChar(after);
+      if (startsWord && endsWord) return true;
+      from = at + 1;
+    }
+  });
+}
+
+const quoteList = (items: string[]) => items.map((i) => `“${i}”`).join(', ');
+
+export function checkTone(text: string, platform: string, rules: ToneRules): ToneFinding[] {
+  const findings: ToneFinding[] = [];
+  if (text.trim() === '') return [{ rule: 'empty', message: 'The reply is empty.' }];
+  const selling = phrasesIn(text, rules.selling);
+  if (selling.length) {
+    findings.push({
+      rule: 'selling',
+      message: `Sounds like selling (${quoteList(selling)}). Help first; don't sell.`,
+    });
+  }
+  const jargon = phrasesIn(text, rules.jargon);
+  if (jargon.length) {
+    findings.push({
+      rule: 'jargon',
+      message: `Corporate jargon (${quoteList(jargon)}). Say it the way you would to a friend.`,
+    });
+  }
+  const arguing = phrasesIn(text, rules.arguing);
+  if (arguing.length) {
+    findings.push({
+      rule: 'arguing',
+      message: `Reads as arguing with the customer (${quoteList(arguing)}).`,
+    });
+  }
+  const limit = rules.maxLength[platform];
+  if (limit !== undefined) {
+    const length = platformLength(text, platform);
+    if (length > limit) {
+      findings.push({
+        rule: 'length',
+        message: `Too long for ${platform === 'x' ? 'X' : platform}: ${length} of ${limit} characters${platform === 'x' ? ' as X counts them' : ''}.`,
+      });
+    }
+  }
+  return findings;
+}
