@@ -1,4 +1,4 @@
-import { and, asc, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, ne, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client.js';
 import {
   type CaseRow,
@@ -9,10 +9,10 @@ import {
   messages,
   slackOutbox,
 } from '../db/schema.js';
-import type { Clock } from './clock.js';
+import type { Clock, Duration } from './clock.js';
 import type { InboundMessage } from './inbound.js';
 
-type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 export interface RecordedInbound {
   caseId: number;
@@ -36,19 +36,23 @@ export async function recordInbound(
   db: Database,
   clock: Clock,
   msg: InboundMessage,
+  options: { reopenWithin?: Duration } = {},
 ): Promise<RecordedInbound> {
   const existing = await findInbound(db, msg);
   if (existing) return { caseId: existing.caseId, messageId: existing.id, duplicate: true, opened: false };
   const now = clock.now();
   try {
     return await db.transaction(async (tx) => {
-      // Join the open case of the conversation if there is one. Otherwise one statement opens the
-      // case or, if another message of the same new conversation won the race, joins that one
-      // (the partial unique index decides). Trying the join first keeps case numbers without gaps.
+      // Join the open case of the conversation if there is one (its card shows the newest message
+      // time, so it is bumped). Otherwise reopen the case resolved within `reopenWithin`, or open
+      // a new one that links to the older case. The insert handles the race of two messages of a
+      // new conversation: the partial unique index decides and the loser joins the winner's case.
+      // Trying the join first keeps case numbers without gaps.
       const [open] = await tx
         .update(cases)
         .set({
           lastCustomerMessageAt: sql`greatest(${cases.lastCustomerMessageAt}, ${ts(msg.sentAt)})`,
+          cardVersion: sql`${cases.cardVersion} + 1`,
           updatedAt: now,
         })
         .where(
@@ -59,19 +63,50 @@ export async function recordInbound(
           ),
         )
         .returning({ id: cases.id });
-      const [row] = open
-        ? [{ id: open.id, opened: false }]
-        : await queryRows<{ id: number; opened: boolean }>(
-            tx,
-            sql`insert into ${cases} (source_key, platform, conversation_id, channel_id, opened_at,
-                  last_customer_message_at, created_at, updated_at)
-                values (${msg.sourceKey}, ${msg.platform}, ${msg.conversationId}, ${msg.channelId}, ${ts(now)},
-                  ${ts(msg.sentAt)}, ${ts(now)}, ${ts(now)})
-                on conflict (source_key, conversation_id) where status <> 'resolved'
-                do update set last_customer_message_at = greatest(${cases.lastCustomerMessageAt}, excluded.last_customer_message_at),
-                  updated_at = excluded.updated_at
-                returning id, (xmax = 0) as opened`,
-          );
+      let row: { id: number; opened: boolean; reopened?: boolean } | undefined = open
+        ? { id: open.id, opened: false }
+        : undefined;
+      let previousCaseId: number | null = null;
+      if (!row) {
+        const [previous] = await tx
+          .select({ id: cases.id, resolvedAt: cases.resolvedAt })
+          .from(cases)
+          .where(and(eq(cases.sourceKey, msg.sourceKey), eq(cases.conversationId, msg.conversationId)))
+          .orderBy(desc(cases.id))
+          .limit(1);
+        previousCaseId = previous?.id ?? null;
+        const recent =
+          previous?.resolvedAt &&
+          now.getTime() - previous.resolvedAt.getTime() <= (options.reopenWithin ?? 0);
+        if (previous && recent) {
+          const [reopened] = await tx
+            .update(cases)
+            .set({
+              status: 'open',
+              resolvedAt: null,
+              lastCustomerMessageAt: sql`greatest(${cases.lastCustomerMessageAt}, ${ts(msg.sentAt)})`,
+              cardVersion: sql`${cases.cardVersion} + 1`,
+              updatedAt: now,
+            })
+            .where(and(eq(cases.id, previous.id), eq(cases.status, 'resolved')))
+            .returning({ id: cases.id });
+          if (reopened) row = { id: reopened.id, opened: false, reopened: true };
+        }
+      }
+      if (!row) {
+        [row] = await queryRows<{ id: number; opened: boolean }>(
+          tx,
+          sql`insert into ${cases} (source_key, platform, conversation_id, channel_id, opened_at,
+                last_customer_message_at, previous_case_id, created_at, updated_at)
+              values (${msg.sourceKey}, ${msg.platform}, ${msg.conversationId}, ${msg.channelId}, ${ts(now)},
+                ${ts(msg.sentAt)}, ${previousCaseId}, ${ts(now)}, ${ts(now)})
+              on conflict (source_key, conversation_id) where status <> 'resolved'
+              do update set last_customer_message_at = greatest(${cases.lastCustomerMessageAt}, excluded.last_customer_message_at),
+                card_version = ${cases.cardVersion} + 1,
+                updated_at = excluded.updated_at
+              returning id, (xmax = 0) as opened`,
+        );
+      }
       if (!row) throw new Error('case upsert returned no row');
       const caseId = Number(row.id);
       const [inserted] = await tx
@@ -95,12 +130,13 @@ export async function recordInbound(
       // Lost a race with the same message arriving at the same moment: undo the case change too.
       if (!inserted) throw new DuplicateMessage();
       const opened = row.opened;
-      await tx.insert(caseEvents).values({
-        caseId,
-        type: opened ? 'opened' : 'customer_message',
-        actor: 'customer',
-        data: { messageId: inserted.id, externalId: msg.externalId },
-        at: now,
+      if (row.reopened) {
+        await logEvent(tx, caseId, 'reopened', 'customer', now, { messageId: inserted.id });
+      }
+      await logEvent(tx, caseId, opened ? 'opened' : 'customer_message', 'customer', now, {
+        messageId: inserted.id,
+        externalId: msg.externalId,
+        ...(opened && previousCaseId ? { previousCaseId } : {}),
       });
       if (!opened) {
         await tx.insert(slackOutbox).values({
@@ -278,7 +314,7 @@ export async function loadCaseView(db: Database, caseId: number): Promise<CaseVi
   };
 }
 
-async function logEvent(
+export async function logEvent(
   tx: Tx,
   caseId: number,
   type: string,
@@ -287,4 +323,76 @@ async function logEvent(
   data: Record<string, unknown> = {},
 ): Promise<void> {
   await tx.insert(caseEvents).values({ caseId, type, actor, data, at });
+}
+
+export type ResolveResult =
+  | { kind: 'resolved'; case: CaseRow }
+  | { kind: 'already_resolved' }
+  | { kind: 'not_found' };
+
+/** Marks a case resolved; its thread stays, and a customer's next message reopens it for a while. */
+export async function resolveCase(
+  db: Database,
+  clock: Clock,
+  caseId: number,
+  userId: string,
+): Promise<ResolveResult> {
+  const now = clock.now();
+  return db.transaction(async (tx) => {
+    const [resolved] = await tx
+      .update(cases)
+      .set({
+        status: 'resolved',
+        resolvedAt: now,
+        cardVersion: sql`${cases.cardVersion} + 1`,
+        updatedAt: now,
+      })
+      .where(and(eq(cases.id, caseId), eq(cases.status, 'open')))
+      .returning();
+    if (resolved) {
+      await logEvent(tx, caseId, 'resolved', userId, now);
+      return { kind: 'resolved', case: resolved };
+    }
+    return (await getCase(tx, caseId)) ? { kind: 'already_resolved' } : { kind: 'not_found' };
+  });
+}
+
+export type ReopenResult =
+  | { kind: 'reopened'; case: CaseRow }
+  | { kind: 'already_open' }
+  | { kind: 'newer_case_open'; caseId: number }
+  | { kind: 'not_found' };
+
+/** Reopens a resolved case, unless the conversation has moved on to a newer open case. */
+export async function reopenCase(
+  db: Database,
+  clock: Clock,
+  caseId: number,
+  userId: string,
+): Promise<ReopenResult> {
+  const now = clock.now();
+  const current = await getCase(db, caseId);
+  if (!current) return { kind: 'not_found' };
+  if (current.status === 'open') return { kind: 'already_open' };
+  const [newer] = await db
+    .select({ id: cases.id })
+    .from(cases)
+    .where(
+      and(
+        eq(cases.sourceKey, current.sourceKey),
+        eq(cases.conversationId, current.conversationId),
+        eq(cases.status, 'open'),
+      ),
+    );
+  if (newer) return { kind: 'newer_case_open', caseId: newer.id };
+  return db.transaction(async (tx) => {
+    const [reopened] = await tx
+      .update(cases)
+      .set({ status: 'open', resolvedAt: null, cardVersion: sql`${cases.cardVersion} + 1`, updatedAt: now })
+      .where(and(eq(cases.id, caseId), eq(cases.status, 'resolved')))
+      .returning();
+    if (!reopened) return { kind: 'already_open' };
+    await logEvent(tx, caseId, 'reopened', userId, now);
+    return { kind: 'reopened', case: reopened };
+  });
 }

@@ -5,11 +5,12 @@ import { loadCaseView, ts } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
 import type { Team } from '../config.js';
 import { type Database, queryRows } from '../db/client.js';
-import { cases, escalations, messages, slackOutbox, slackThreads } from '../db/schema.js';
+import { cases, escalations, messages, replies, slackOutbox, slackThreads } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { caseCard, customerMessage } from '../slack/case-card.js';
+import { caseCard, customerMessage, platformLabel } from '../slack/case-card.js';
 import { classifySlackError, type SlackFailure } from '../slack/errors.js';
 import { escalationMessage } from '../slack/escalation.js';
+import { failedMessage, isModalOrigin, sentMessage } from '../slack/replies.js';
 
 type WebClient = webApi.WebClient;
 
@@ -190,6 +191,7 @@ export class SlackSync {
       .where(and(eq(slackOutbox.caseId, caseId), isNull(slackOutbox.postedTs)))
       .orderBy(asc(slackOutbox.id));
     for (const item of pending) {
+      if (item.kind === 'reply_sent' || item.kind === 'reply_failed') await this.replyFeedback(item);
       const content = await this.render(item);
       if (!content) {
         await db
@@ -212,11 +214,37 @@ export class SlackSync {
     }
   }
 
+  /** ✅ or ⚠️ on the agent's own message. A reaction already there, or a deleted message, is fine. */
+  private async replyFeedback(item: typeof slackOutbox.$inferSelect): Promise<void> {
+    const [reply] = await this.opts.db.select().from(replies).where(eq(replies.id, item.refId));
+    if (!reply || isModalOrigin(reply.slackTs)) return;
+    try {
+      await this.opts.client.reactions.add({
+        channel: reply.slackChannel,
+        timestamp: reply.slackTs,
+        name: item.kind === 'reply_sent' ? 'white_check_mark' : 'warning',
+      });
+    } catch (err) {
+      const code = (err as { data?: { error?: string } }).data?.error;
+      if (code !== 'already_reacted' && code !== 'message_not_found' && code !== 'no_reaction') throw err;
+    }
+  }
+
   private async render(item: typeof slackOutbox.$inferSelect) {
     const { db } = this.opts;
     if (item.kind === 'customer_message') {
       const [msg] = await db.select().from(messages).where(eq(messages.id, item.refId));
       return msg ? customerMessage(msg) : undefined;
+    }
+    if (item.kind === 'reply_sent' || item.kind === 'reply_failed') {
+      const [row] = await db
+        .select({ reply: replies, platform: cases.platform, sourceKey: cases.sourceKey })
+        .from(replies)
+        .innerJoin(cases, eq(cases.id, replies.caseId))
+        .where(eq(replies.id, item.refId));
+      if (!row) return undefined;
+      const where = platformLabel(row.platform, row.sourceKey);
+      return item.kind === 'reply_sent' ? sentMessage(row.reply, where) : failedMessage(row.reply, where);
     }
     const [esc] = await db.select().from(escalations).where(eq(escalations.id, item.refId));
     if (!esc) return undefined;

@@ -23,10 +23,10 @@ const PLATFORM_LABELS: Record<string, string> = {
   webhook: 'Webhook',
 };
 
-/** A human name for where a case came from: `webhook:forum` reads as "forum". */
+/** A human name for where a case came from: `webhook:forum` reads as "forum". Not escaped. */
 export function platformLabel(platform: string, sourceKey: string): string {
-  if (platform === 'webhook' && sourceKey.startsWith('webhook:')) return escapeText(sourceKey.slice(8));
-  return PLATFORM_LABELS[platform] ?? escapeText(platform);
+  if (platform === 'webhook' && sourceKey.startsWith('webhook:')) return sourceKey.slice(8);
+  return PLATFORM_LABELS[platform] ?? platform;
 }
 
 function authorLine(view: CaseView): string {
@@ -47,7 +47,7 @@ function statusLine(view: CaseView): string {
 export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks: unknown[] } {
   const c = view.case;
   const m = view.firstMessage;
-  const where = platformLabel(c.platform, c.sourceKey);
+  const where = escapeText(platformLabel(c.platform, c.sourceKey));
   const original = link(m.url, 'View original');
   const teamNames = view.escalatedTo.map((key) => escapeText(teams.find((t) => t.key === key)?.name ?? key));
   const context = [
@@ -55,23 +55,23 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
     `Case #${c.id}`,
     statusLine(view),
     ...(view.messageCount > 1 ? [`${view.messageCount} messages`] : []),
+    `Customer wrote ${slackDate(c.lastCustomerMessageAt)}`,
+    ...(c.lastReplyAt ? [`Last reply ${slackDate(c.lastReplyAt)}`] : []),
     ...(teamNames.length ? [`:rotating_light: Escalated to ${teamNames.join(', ')}`] : []),
+    ...(c.previousCaseId ? [`Follow-up of case #${c.previousCaseId}`] : []),
     ...(original ? [original] : []),
   ];
+  const id = String(c.id);
   const buttons =
     c.status === 'resolved'
-      ? []
+      ? [{ type: 'button', action_id: ACTIONS.reopen, text: plain('Reopen'), value: id }]
       : [
           c.ownerId
-            ? { type: 'button', action_id: ACTIONS.unclaim, text: plain('Unclaim'), value: String(c.id) }
-            : {
-                type: 'button',
-                action_id: ACTIONS.claim,
-                text: plain('Claim'),
-                value: String(c.id),
-                style: 'primary',
-              },
-          { type: 'button', action_id: ACTIONS.escalate, text: plain('Escalate'), value: String(c.id) },
+            ? { type: 'button', action_id: ACTIONS.unclaim, text: plain('Unclaim'), value: id }
+            : { type: 'button', action_id: ACTIONS.claim, text: plain('Claim'), value: id, style: 'primary' },
+          { type: 'button', action_id: ACTIONS.reply, text: plain('Reply'), value: id },
+          { type: 'button', action_id: ACTIONS.escalate, text: plain('Escalate'), value: id },
+          { type: 'button', action_id: ACTIONS.resolve, text: plain('Resolve'), value: id },
         ];
   const blocks: unknown[] = [
     {
@@ -83,7 +83,7 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
     },
     { type: 'context', elements: context.map((text) => ({ type: 'mrkdwn', text })) },
   ];
-  if (buttons.length) blocks.push({ type: 'actions', block_id: `case_actions:${c.id}`, elements: buttons });
+  blocks.push({ type: 'actions', block_id: `case_actions:${c.id}`, elements: buttons });
   // The notification text: escaped too, since Slack renders it in notifications and on old clients.
   const name = m.authorName ?? m.authorHandle ?? m.authorId;
   const text = `Case #${c.id} from ${escapeText(name)} on ${where}: ${escapeText(truncate(m.text, 200))}`;
@@ -111,6 +111,13 @@ export function customerMessage(msg: {
   ];
   if (original) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: original }] });
   return { text: `${escapeText(name)}: ${escapeText(truncate(msg.text, 200))}`, blocks };
+}
+
+/** A time Slack shows in each reader's own time zone, with a UTC fallback for old clients. */
+export function slackDate(at: Date): string {
+  const unix = Math.floor(at.getTime() / 1000);
+  const fallback = `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `<!date^${unix}^{date_short_pretty} {time}|${fallback}>`;
 }
 
 export function plain(text: string) {

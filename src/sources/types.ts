@@ -24,3 +24,28 @@ export interface FieldProblem {
   path: string;
   message: string;
 }
+
+/** One reply on its way out, as every platform's `reply` receives it. */
+export interface ReplyRequest {
+  replyId: number;
+  caseId: number;
+  sourceKey: string;
+  conversationId: string;
+  /** The platform's id of the customer's latest message when the reply was written. */
+  inReplyTo: string | null;
+  text: string;
+  agent: { id: string; name: string };
+  /** Stable across attempts of the same reply, so a receiver can drop a resend. */
+  idempotencyKey: string;
+}
+
+export type ReplyOutcome =
+  | { ok: true; externalId?: string | undefined; url?: string | undefined }
+  /** `permanent`: retrying as is will not help; the reason is shown to the agent in plain words. */
+  | { ok: false; permanent: boolean; reason: string; retryAfterMs?: number | undefined };
+
+export interface ReplyAdapter {
+  /** How the platform is named to agents ("forum", "X"). */
+  label(sourceKey: string): string;
+  reply(request: ReplyRequest): Promise<ReplyOutcome>;
+}

@@ -40,7 +40,9 @@ describe('generic webhook → Slack thread', () => {
     const buttons = blocks.find((b) => b.type === 'actions')?.elements ?? [];
     expect(buttons.map((b) => [b.action_id, b.value])).toEqual([
       ['case_claim', '1'],
+      ['case_reply', '1'],
       ['case_escalate', '1'],
+      ['case_resolve', '1'],
     ]);
   });
 

@@ -1,0 +1,431 @@
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { type Database, queryRows } from '../db/client.js';
+import {
+  type CaseRow,
+  caseEvents,
+  cases,
+  messages,
+  type ReplyRow,
+  replies,
+  slackOutbox,
+  slackThreads,
+} from '../db/schema.js';
+import { logEvent, type Tx, ts } from './cases.js';
+import type { Clock, Duration } from './clock.js';
+import type { ToneFinding } from './tone.js';
+
+/** The case whose Slack thread a message was written in. */
+export async function caseOfThread(
+  db: Database,
+  channel: string,
+  threadTs: string,
+): Promise<CaseRow | undefined> {
+  const [row] = await db
+    .select({ case: cases })
+    .from(slackThreads)
+    .innerJoin(cases, eq(cases.id, slackThreads.caseId))
+    .where(and(eq(slackThreads.channelId, channel), eq(slackThreads.threadTs, threadTs)));
+  return row?.case;
+}
+
+/** Strips a leading `note:` (any case); returns undefined when the text is not a note. */
+export function noteText(text: string): string | undefined {
+  const match = /^\s*note:\s*/i.exec(text);
+  return match ? text.slice(match[0].length) : undefined;
+}
+
+export interface SlackOrigin {
+  channel: string;
+  ts: string;
+}
+
+/** Keeps an internal note. The Slack message's channel and ts make it unique. */
+export async function recordNote(
+  db: Database,
+  clock: Clock,
+  input: { caseId: number; sourceKey: string; authorId: string; text: string; origin: SlackOrigin },
+): Promise<{ duplicate: boolean }> {
+  const now = clock.now();
+  return db.transaction(async (tx) => {
+    const [inserted] = await tx
+      .insert(messages)
+      .values({
+        caseId: input.caseId,
+        kind: 'note',
+        sourceKey: input.sourceKey,
+        authorId: input.authorId,
+        text: input.text,
+        sentAt: now,
+        createdAt: now,
+        slackChannel: input.origin.channel,
+        slackTs: input.origin.ts,
+      })
+      .onConflictDoNothing()
+      .returning({ id: messages.id });
+    if (!inserted) return { duplicate: true };
+    await logEvent(tx, input.caseId, 'note', input.authorId, now, { messageId: inserted.id });
+    return { duplicate: false };
+  });
+}
+
+export type QueueResult =
+  | { kind: 'queued'; reply: ReplyRow }
+  | { kind: 'held'; reply: ReplyRow }
+  | { kind: 'duplicate'; reply: ReplyRow | undefined };
+
+/**
+ * Queues a reply to the customer: held when the tone check found something, otherwise pending
+ * until the undo window ends. Writing the same Slack message twice (a redelivered event) is a no-op.
+ */
+export async function queueReply(
+  db: Database,
+  clock: Clock,
+  input: {
+    caseId: number;
+    authorId: string;
+    text: string;
+    origin: SlackOrigin;
+    findings: ToneFinding[];
+    delay: Duration;
+    savedReplyId?: number;
+  },
+): Promise<QueueResult> {
+  const now = clock.now();
+  const held = input.findings.length > 0;
+  const result = await db.transaction(async (tx) => {
+    const inReplyTo = await latestCustomerMessageId(tx, input.caseId);
+    const [reply] = await tx
+      .insert(replies)
+      .values({
+        caseId: input.caseId,
+        status: held ? 'held' : 'pending',
+        authorId: input.authorId,
+        text: input.text,
+        slackChannel: input.origin.channel,
+        slackTs: input.origin.ts,
+        inReplyTo,
+        savedReplyId: input.savedReplyId ?? null,
+        sendAt: new Date(now.getTime() + input.delay),
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!reply) return undefined;
+    await logEvent(tx, input.caseId, held ? 'reply_held' : 'reply_queued', input.authorId, now, {
+      replyId: reply.id,
+      ...(held ? { findings: input.findings.map((f) => f.rule) } : {}),
+      ...(input.savedReplyId ? { savedReplyId: input.savedReplyId } : {}),
+    });
+    return reply;
+  });
+  if (!result) {
+    const [existing] = await db
+      .select()
+      .from(replies)
+      .where(and(eq(replies.slackChannel, input.origin.channel), eq(replies.slackTs, input.origin.ts)));
+    return { kind: 'duplicate', reply: existing };
+  }
+  return { kind: held ? 'held' : 'queued', reply: result };
+}
+
+async function latestCustomerMessageId(tx: Tx, caseId: number): Promise<string | null> {
+  const [latest] = await tx
+    .select({ externalId: messages.externalId })
+    .from(messages)
+    .where(and(eq(messages.caseId, caseId), eq(messages.kind, 'inbound')))
+    .orderBy(desc(messages.sentAt), desc(messages.id))
+    .limit(1);
+  return latest?.externalId ?? null;
+}
+
+export type ReplyChange =
+  | { kind: 'ok'; reply: ReplyRow }
+  | { kind: 'not_author' }
+  | { kind: 'too_late'; status: ReplyRow['status'] }
+  | { kind: 'not_found' };
+
+async function changeReply(
+  db: Database,
+  clock: Clock,
+  input: {
+    replyId: number;
+    userId: string;
+    from: ReplyRow['status'][];
+    event: string;
+    data?: Record<string, unknown>;
+  },
+  set: (now: Date) => Partial<typeof replies.$inferInsert>,
+): Promise<ReplyChange> {
+  const now = clock.now();
+  return db.transaction(async (tx) => {
+    const [changed] = await tx
+      .update(replies)
+      .set({ ...set(now), updatedAt: now })
+      .where(
+        and(
+          eq(replies.id, input.replyId),
+          eq(replies.authorId, input.userId),
+          inArray(replies.status, input.from),
+        ),
+      )
+      .returning();
+    if (changed) {
+      await logEvent(tx, changed.caseId, input.event, input.userId, now, {
+        replyId: changed.id,
+        ...input.data,
+      });
+      return { kind: 'ok', reply: changed };
+    }
+    const [current] = await tx.select().from(replies).where(eq(replies.id, input.replyId));
+    if (!current) return { kind: 'not_found' };
+    if (current.authorId !== input.userId) return { kind: 'not_author' };
+    return { kind: 'too_late', status: current.status };
+  });
+}
+
+/** The author overrides the tone check: the reply goes into the undo window, recorded in the log. */
+export function sendAnyway(
+  db: Database,
+  clock: Clock,
+  input: { replyId: number; userId: string; delay: Duration; findings: string[] },
+) {
+  return changeReply(
+    db,
+    clock,
+    { ...input, from: ['held'], event: 'reply_overridden', data: { findings: input.findings } },
+    (now) => ({
+      status: 'pending',
+      overridden: input.findings,
+      sendAt: new Date(now.getTime() + input.delay),
+    }),
+  );
+}
+
+/** Cancels a held reply, or a pending one still inside its undo window. */
+export function cancelReply(db: Database, clock: Clock, input: { replyId: number; userId: string }) {
+  return changeReply(db, clock, { ...input, from: ['held', 'pending'], event: 'reply_cancelled' }, () => ({
+    status: 'cancelled',
+  }));
+}
+
+/** Puts a failed reply back in the queue for another delivery attempt. */
+export function retryReply(db: Database, clock: Clock, input: { replyId: number; userId: string }) {
+  return changeReply(db, clock, { ...input, from: ['failed'], event: 'reply_retried' }, (now) => ({
+    status: 'pending',
+    attempts: 0,
+    lastError: null,
+    sendAt: now,
+  }));
+}
+
+/**
+ * The Slack message of a reply was edited: inside the window the edit is what will be sent. The
+ * new text gets a fresh tone check: findings hold it, a clean text releases a held reply.
+ */
+export async function editReply(
+  db: Database,
+  clock: Clock,
+  input: { origin: SlackOrigin; text: string; findings: ToneFinding[]; delay: Duration },
+): Promise<
+  { kind: 'edited'; reply: ReplyRow } | { kind: 'too_late'; reply: ReplyRow } | { kind: 'not_found' }
+> {
+  const now = clock.now();
+  return db.transaction(async (tx) => {
+    const [current] = await tx
+      .select()
+      .from(replies)
+      .where(and(eq(replies.slackChannel, input.origin.channel), eq(replies.slackTs, input.origin.ts)))
+      .for('update');
+    if (!current) return { kind: 'not_found' };
+    if (current.status !== 'held' && current.status !== 'pending')
+      return { kind: 'too_late', reply: current };
+    if (current.text === input.text) return { kind: 'edited', reply: current };
+    const held = input.findings.length > 0;
+    const [edited] = await tx
+      .update(replies)
+      .set({
+        text: input.text,
+        status: held ? 'held' : 'pending',
+        // A reply released from hold by an edit gets a full undo window again.
+        sendAt: current.status === 'held' && !held ? new Date(now.getTime() + input.delay) : current.sendAt,
+        updatedAt: now,
+      })
+      .where(eq(replies.id, current.id))
+      .returning();
+    if (!edited) return { kind: 'not_found' };
+    await logEvent(tx, current.caseId, held ? 'reply_edited_held' : 'reply_edited', current.authorId, now, {
+      replyId: current.id,
+      ...(held ? { findings: input.findings.map((f) => f.rule) } : {}),
+    });
+    return { kind: 'edited', reply: edited };
+  });
+}
+
+/** The Slack message of a reply was deleted: it must not go out. */
+export async function cancelBySlackMessage(
+  db: Database,
+  clock: Clock,
+  origin: SlackOrigin,
+): Promise<ReplyRow | undefined> {
+  const [current] = await db
+    .select()
+    .from(replies)
+    .where(and(eq(replies.slackChannel, origin.channel), eq(replies.slackTs, origin.ts)));
+  if (!current) return undefined;
+  const result = await cancelReply(db, clock, { replyId: current.id, userId: current.authorId });
+  return result.kind === 'ok' ? result.reply : undefined;
+}
+
+// ---- delivery ----
+
+/**
+ * Leases replies whose undo window is over. A reply stuck in `sending` past its lease (a crashed
+ * instance) is taken again; the delivery carries a stable idempotency key, so the receiver can
+ * tell a resend from a new reply.
+ */
+export async function leaseDueReplies(
+  db: Database,
+  clock: Clock,
+  limit: number,
+  leaseMs: number,
+): Promise<ReplyRow[]> {
+  const now = clock.now();
+  const until = new Date(now.getTime() + leaseMs);
+  const rows = await queryRows<{ id: number }>(
+    db,
+    sql`update ${replies} set status = 'sending', lease_until = ${ts(until)}, attempts = attempts + 1
+        where id in (
+          select id from ${replies}
+          where ((status = 'pending' and send_at <= ${ts(now)})
+             or (status = 'sending' and lease_until <= ${ts(now)}))
+          order by send_at, id
+          limit ${limit}
+          for update skip locked)
+        returning id`,
+  );
+  if (rows.length === 0) return [];
+  return db
+    .select()
+    .from(replies)
+    .where(
+      inArray(
+        replies.id,
+        rows.map((r) => Number(r.id)),
+      ),
+    )
+    .orderBy(replies.sendAt, replies.id);
+}
+
+/** Records a delivered reply: the message, the case's last reply, the ✅ feedback for Slack. */
+export async function markSent(
+  db: Database,
+  clock: Clock,
+  reply: ReplyRow,
+  delivered: { externalId?: string | undefined; url?: string | undefined },
+): Promise<void> {
+  const now = clock.now();
+  await db.transaction(async (tx) => {
+    const [sent] = await tx
+      .update(replies)
+      .set({
+        status: 'sent',
+        sentAt: now,
+        leaseUntil: null,
+        lastError: null,
+        externalId: delivered.externalId ?? null,
+        externalUrl: delivered.url ?? null,
+        updatedAt: now,
+      })
+      .where(and(eq(replies.id, reply.id), eq(replies.status, 'sending')))
+      .returning();
+    if (!sent) return;
+    const [caseRow] = await tx
+      .update(cases)
+      .set({ lastReplyAt: now, cardVersion: sql`${cases.cardVersion} + 1`, updatedAt: now })
+      .where(eq(cases.id, reply.caseId))
+      .returning();
+    await tx.insert(messages).values({
+      caseId: reply.caseId,
+      kind: 'outbound',
+      sourceKey: caseRow?.sourceKey ?? '',
+      externalId: delivered.externalId ?? null,
+      authorId: reply.authorId,
+      text: reply.text,
+      url: delivered.url ?? null,
+      sentAt: now,
+      createdAt: now,
+    });
+    await logEvent(tx, reply.caseId, 'reply_sent', reply.authorId, now, {
+      replyId: reply.id,
+      attempts: reply.attempts,
+      ...(delivered.externalId ? { externalId: delivered.externalId } : {}),
+    });
+    await tx
+      .insert(slackOutbox)
+      .values({
+        caseId: reply.caseId,
+        key: `reply_sent:${reply.id}`,
+        kind: 'reply_sent',
+        refId: reply.id,
+        createdAt: now,
+      })
+      .onConflictDoNothing();
+  });
+}
+
+/** A delivery that may work later: back in the queue after `retryAt`. */
+export async function markRetry(
+  db: Database,
+  clock: Clock,
+  reply: ReplyRow,
+  reason: string,
+  retryAt: Date,
+): Promise<void> {
+  const now = clock.now();
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(replies)
+      .set({ status: 'pending', sendAt: retryAt, leaseUntil: null, lastError: reason, updatedAt: now })
+      .where(and(eq(replies.id, reply.id), eq(replies.status, 'sending')))
+      .returning({ id: replies.id });
+    if (row) {
+      await logEvent(tx, reply.caseId, 'reply_retry_scheduled', 'carebot', now, {
+        replyId: reply.id,
+        attempt: reply.attempts,
+        reason,
+        retryAt: retryAt.toISOString(),
+      });
+    }
+  });
+}
+
+/** A delivery that will not work as it is: ⚠️ in Slack with the reason and a Retry button. */
+export async function markFailed(db: Database, clock: Clock, reply: ReplyRow, reason: string): Promise<void> {
+  const now = clock.now();
+  await db.transaction(async (tx) => {
+    const [failed] = await tx
+      .update(replies)
+      .set({
+        status: 'failed',
+        leaseUntil: null,
+        lastError: reason,
+        failures: sql`${replies.failures} + 1`,
+        updatedAt: now,
+      })
+      .where(and(eq(replies.id, reply.id), eq(replies.status, 'sending')))
+      .returning();
+    if (!failed) return;
+    await logEvent(tx, reply.caseId, 'reply_failed', 'carebot', now, { replyId: reply.id, reason });
+    await tx
+      .insert(slackOutbox)
+      .values({
+        caseId: reply.caseId,
+        key: `reply_failed:${reply.id}:${failed.failures}`,
+        kind: 'reply_failed',
+        refId: reply.id,
+        createdAt: now,
+      })
+      .onConflictDoNothing();
+  });
+}

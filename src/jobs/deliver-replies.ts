@@ -1,0 +1,161 @@
+import { eq } from 'drizzle-orm';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Clock } from '../care/clock.js';
+import { leaseDueReplies, markFailed, markRetry, markSent } from '../care/replies.js';
+import type { Database } from '../db/client.js';
+import { cases, type ReplyRow } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import type { ReplyAdapter } from '../sources/types.js';
+
+export interface DeliverRepliesOptions {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  /** The adapter that answers on a case's platform. */
+  adapterFor: (platform: string) => ReplyAdapter | undefined;
+  /** The name customers see for an agent. */
+  agentName: (userId: string) => Promise<string>;
+  /** Called when Slack has something new to show (✅, ⚠️, the card's last reply). */
+  onFeedback: () => void;
+  batchSize?: number;
+  leaseMs?: number;
+  /** Attempts before a reply that keeps failing transiently is reported as failed. */
+  maxAttempts?: number;
+  schedule?: string;
+}
+
+/** Waits between attempts: quick at first, then patient. */
+const BACKOFF_MS = [5_000, 15_000, 60_000, 5 * 60_000, 15 * 60_000, 30 * 60_000, 60 * 60_000];
+
+/**
+ * Sends replies whose undo window has ended, from the database: a restart, a crash or a second
+ * instance neither loses nor repeats one. Each reply is leased with `FOR UPDATE SKIP LOCKED`;
+ * transient failures come back with backoff, permanent ones stop with a reason for the agent.
+ */
+export class DeliverReplies {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private task: ScheduledTask | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly opts: DeliverRepliesOptions) {}
+
+  start(): void {
+    this.task = cron.schedule(this.opts.schedule ?? '* * * * * *', () => this.kick(), { noOverlap: true });
+    this.kick();
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Runs a round when `at` comes (the end of an undo window), in this process. */
+  kickAt(at: Date): void {
+    if (this.stopped) return;
+    const delay = Math.min(2 ** 31 - 1, Math.max(0, at.getTime() - this.opts.clock.now().getTime()));
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.kick();
+    }, delay + 50);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.task?.stop();
+    await this.idle();
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        const batch = this.opts.batchSize ?? 10;
+        while (!this.stopped && (await this.runOnce()) >= batch) {}
+      } catch (err) {
+        this.opts.logger.error({ err }, 'reply delivery round failed');
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  /** One round: lease the due replies and deliver each. Returns how many were leased. */
+  async runOnce(): Promise<number> {
+    const { db, clock } = this.opts;
+    const due = await leaseDueReplies(db, clock, this.opts.batchSize ?? 10, this.opts.leaseMs ?? 60_000);
+    let feedback = false;
+    for (const reply of due) {
+      feedback = (await this.deliver(reply)) || feedback;
+    }
+    if (feedback) this.opts.onFeedback();
+    return due.length;
+  }
+
+  /** Delivers one reply; true when Slack has feedback to show. */
+  private async deliver(reply: ReplyRow): Promise<boolean> {
+    const { db, clock, logger } = this.opts;
+    const log = logger.child({ caseId: reply.caseId, replyId: reply.id, attempt: reply.attempts });
+    const [caseRow] = await db.select().from(cases).where(eq(cases.id, reply.caseId));
+    const adapter = caseRow ? this.opts.adapterFor(caseRow.platform) : undefined;
+    if (!caseRow || !adapter) {
+      await markFailed(
+        db,
+        clock,
+        reply,
+        `carebot cannot answer on ${caseRow?.platform ?? 'this platform'} yet`,
+      );
+      return true;
+    }
+    let outcome: Awaited<ReturnType<ReplyAdapter['reply']>>;
+    try {
+      outcome = await adapter.reply({
+        replyId: reply.id,
+        caseId: reply.caseId,
+        sourceKey: caseRow.sourceKey,
+        conversationId: caseRow.conversationId,
+        inReplyTo: reply.inReplyTo,
+        text: reply.text,
+        agent: { id: reply.authorId, name: await this.opts.agentName(reply.authorId) },
+        idempotencyKey: `carebot-reply-${reply.id}`,
+      });
+    } catch (err) {
+      log.error({ err }, 'reply adapter threw');
+      outcome = { ok: false, permanent: false, reason: 'an unexpected error while sending' };
+    }
+    if (outcome.ok) {
+      await markSent(db, clock, reply, { externalId: outcome.externalId, url: outcome.url });
+      log.info('reply delivered');
+      return true;
+    }
+    const maxAttempts = this.opts.maxAttempts ?? 8;
+    if (outcome.permanent || reply.attempts >= maxAttempts) {
+      const reason = outcome.permanent
+        ? outcome.reason
+        : `gave up after ${reply.attempts} attempts: ${outcome.reason}`;
+      await markFailed(db, clock, reply, reason);
+      log.warn({ reason }, 'reply not delivered');
+      return true;
+    }
+    const wait =
+      outcome.retryAfterMs ?? BACKOFF_MS[Math.min(reply.attempts - 1, BACKOFF_MS.length - 1)] ?? 60_000;
+    const retryAt = new Date(clock.now().getTime() + Math.max(1000, wait));
+    await markRetry(db, clock, reply, outcome.reason, retryAt);
+    this.kickAt(retryAt);
+    log.warn({ reason: outcome.reason, retryAt }, 'reply delivery will be retried');
+    return false;
+  }
+}

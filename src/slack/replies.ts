@@ -1,0 +1,101 @@
+import type { ToneFinding } from '../care/tone.js';
+import type { ReplyRow } from '../db/schema.js';
+import { plain } from './case-card.js';
+import { escapeText, link, mentionUser, quote } from './mrkdwn.js';
+
+export const REPLY_ACTIONS = {
+  cancel: 'reply_cancel',
+  sendAnyway: 'reply_send_anyway',
+  retry: 'reply_retry',
+} as const;
+
+/** A reply written in a modal has no Slack message of its own; its origin ts says so. */
+export const isModalOrigin = (slackTs: string) => slackTs.startsWith('modal:');
+
+const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000));
+
+/** The author's private "sending in 10 s" notice, with its Cancel button. */
+export function undoNotice(reply: ReplyRow, where: string, delayMs: number) {
+  const text = `Sending to ${escapeText(where)} in ${seconds(delayMs)} s. Edit your message to change it, delete it or press Cancel to stop it.`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `:outbox_tray: ${text}` } },
+      {
+        type: 'actions',
+        elements: [
+          { type: 'button', action_id: REPLY_ACTIONS.cancel, text: plain('Cancel'), value: String(reply.id) },
+        ],
+      },
+    ],
+  };
+}
+
+/** The author's private notice that the tone check held the reply. */
+export function heldNotice(reply: ReplyRow, findings: ToneFinding[]) {
+  const reasons = findings.map((f) => `• ${escapeText(f.message)}`).join('\n');
+  const text = `Held before sending:\n${reasons}\nEdit your message to fix it, or send it as it is.`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `:hand: ${text}` } },
+      {
+        type: 'actions',
+        elements: [
+          {
+            type: 'button',
+            action_id: REPLY_ACTIONS.sendAnyway,
+            text: plain('Send anyway'),
+            value: String(reply.id),
+            style: 'danger',
+          },
+          { type: 'button', action_id: REPLY_ACTIONS.cancel, text: plain('Cancel'), value: String(reply.id) },
+        ],
+      },
+    ],
+  };
+}
+
+export const NOTE_NOTICE = 'Saved as a note; claim the case to answer the customer.';
+
+/** The ✅ line in the thread once a reply reached the customer. */
+export function sentMessage(reply: ReplyRow, where: string) {
+  const view = link(reply.externalUrl, `View on ${where}`);
+  const line = `:white_check_mark: Sent to ${escapeText(where)} by ${mentionUser(reply.authorId)}${view ? ` · ${view}` : ''}`;
+  const blocks: unknown[] = [];
+  if (isModalOrigin(reply.slackTs)) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: quote(reply.text) } });
+  }
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: line }] });
+  return { text: `Sent to ${escapeText(where)}`, blocks };
+}
+
+/** The ⚠️ message in the thread when a reply could not be delivered, with a Retry button. */
+export function failedMessage(reply: ReplyRow, where: string) {
+  const reason = escapeText(reply.lastError ?? 'unknown error');
+  const text = `:warning: ${mentionUser(reply.authorId)} your reply did not reach the customer on ${escapeText(where)}: ${reason}.`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      ...(isModalOrigin(reply.slackTs)
+        ? [{ type: 'section', text: { type: 'mrkdwn', text: quote(reply.text) } }]
+        : []),
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: 'Fix the cause (or ask whoever runs the receiving side), then press Retry.',
+          },
+        ],
+      },
+      {
+        type: 'actions',
+        elements: [
+          { type: 'button', action_id: REPLY_ACTIONS.retry, text: plain('Retry'), value: String(reply.id) },
+        ],
+      },
+    ],
+  };
+}
