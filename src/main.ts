@@ -4,18 +4,24 @@ import { fileURLToPath } from 'node:url';
 import { webApi } from '@slack/bolt';
 import { buildSlackApp, type SlackApp } from './app.js';
 import { type Clock, systemClock } from './care/clock.js';
+import { toneRules } from './care/tone.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
+import { DeliverReplies } from './jobs/deliver-replies.js';
 import { SlackSync } from './jobs/slack-sync.js';
 import { boltLogger, createLogger, type Logger } from './logger.js';
+import { People } from './slack/people.js';
+import type { ReplyAdapter } from './sources/types.js';
 import { webhookHandler } from './sources/webhook/ingest.js';
+import { webhookReplyAdapter } from './sources/webhook/reply.js';
 
 export interface Carebot {
   /** The port the HTTP server listens on (useful with PORT=0). */
   port: number;
   db: DatabaseHandle;
   sync: SlackSync;
+  deliver: DeliverReplies;
   slack: SlackApp;
   /** Stops taking work, finishes what is in flight, closes the database. */
   stop(): Promise<void>;
@@ -56,7 +62,32 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       teams: config.teams,
     });
     const kickSync = () => sync.kick();
-    const slack = await buildSlackApp(config, { db: db.db, clock, config, logger, kickSync });
+    const peopleClient = new webApi.WebClient(config.slack.botToken, {
+      slackApiUrl: config.slack.apiUrl,
+      logger: boltLogger(logger),
+      retryConfig: { retries: 2 },
+      timeout: 10_000,
+    });
+    const people = new People(peopleClient, config, logger);
+    const adapters = replyAdapters(config, clock);
+    const deliver = new DeliverReplies({
+      db: db.db,
+      clock,
+      logger: logger.child({ job: 'deliver-replies' }),
+      adapterFor: (platform) => adapters[platform],
+      agentName: (userId) => people.name(userId),
+      onFeedback: kickSync,
+    });
+    const slack = await buildSlackApp(config, {
+      db: db.db,
+      clock,
+      config,
+      logger,
+      kickSync,
+      deliverAt: (at) => deliver.kickAt(at),
+      people,
+      tone: toneRules(config.tone),
+    });
     const routes: Routes = {
       'GET /healthz': healthHandler(db.db),
       'POST /sources/webhook': webhookHandler({
@@ -64,6 +95,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         clock,
         logger,
         source: config.sources.webhook,
+        reopenWithin: config.reopenWithin,
         onStored: kickSync,
       }),
     };
@@ -72,16 +104,20 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
     const server = createHttpServer(routes, logger);
     const port = await listen(server, config.port);
     if (slack.mode === 'socket') await slack.app.start();
-    if (opts.schedule !== false) sync.start();
+    if (opts.schedule !== false) {
+      sync.start();
+      deliver.start();
+    }
     logger.info({ port, slack: slack.mode }, 'carebot started');
     let stopping: Promise<void> | undefined;
     return {
       port,
       db,
       sync,
+      deliver,
       slack,
       stop: () => {
-        stopping ??= shutdown(server, slack, sync, opts.database ? undefined : db, logger);
+        stopping ??= shutdown(server, slack, [deliver, sync], opts.database ? undefined : db, logger);
         return stopping;
       },
     };
@@ -91,10 +127,15 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
   }
 }
 
+/** The reply adapter of each platform carebot can answer on, by platform. */
+function replyAdapters(config: Config, clock: Clock): Record<string, ReplyAdapter> {
+  return { webhook: webhookReplyAdapter(config.sources.webhook, clock) };
+}
+
 async function shutdown(
   server: Server,
   slack: SlackApp,
-  sync: SlackSync,
+  jobs: Array<{ stop(): Promise<void> }>,
   db: DatabaseHandle | undefined,
   logger: Logger,
 ) {
@@ -104,7 +145,8 @@ async function shutdown(
   server.closeIdleConnections();
   if (slack.mode === 'socket')
     await slack.app.stop().catch((err) => logger.warn({ err }, 'socket close failed'));
-  await sync.stop();
+  // Deliveries first: a reply that goes out still gets its ✅ posted by the sync that follows.
+  for (const job of jobs) await job.stop();
   await closed;
   await db?.close();
   logger.info('carebot stopped');

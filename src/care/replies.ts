@@ -2,7 +2,6 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client.js';
 import {
   type CaseRow,
-  caseEvents,
   cases,
   messages,
   type ReplyRow,
@@ -228,7 +227,9 @@ export async function editReply(
   clock: Clock,
   input: { origin: SlackOrigin; text: string; findings: ToneFinding[]; delay: Duration },
 ): Promise<
-  { kind: 'edited'; reply: ReplyRow } | { kind: 'too_late'; reply: ReplyRow } | { kind: 'not_found' }
+  | { kind: 'edited'; reply: ReplyRow; changed: boolean }
+  | { kind: 'too_late'; reply: ReplyRow }
+  | { kind: 'not_found' }
 > {
   const now = clock.now();
   return db.transaction(async (tx) => {
@@ -240,7 +241,8 @@ export async function editReply(
     if (!current) return { kind: 'not_found' };
     if (current.status !== 'held' && current.status !== 'pending')
       return { kind: 'too_late', reply: current };
-    if (current.text === input.text) return { kind: 'edited', reply: current };
+    // Slack also sends message_changed for unfurls and other changes that leave the text alone.
+    if (current.text === input.text) return { kind: 'edited', reply: current, changed: false };
     const held = input.findings.length > 0;
     const [edited] = await tx
       .update(replies)
@@ -258,7 +260,7 @@ export async function editReply(
       replyId: current.id,
       ...(held ? { findings: input.findings.map((f) => f.rule) } : {}),
     });
-    return { kind: 'edited', reply: edited };
+    return { kind: 'edited', reply: edited, changed: true };
   });
 }
 

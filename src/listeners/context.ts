@@ -1,7 +1,9 @@
 import type { Clock } from '../care/clock.js';
+import type { ToneRules } from '../care/tone.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
+import type { People } from '../slack/people.js';
 
 /** What every listener needs: the database, the clock, config, and a way to nudge the Slack sync. */
 export interface ListenerContext {
@@ -10,6 +12,10 @@ export interface ListenerContext {
   config: Config;
   logger: Logger;
   kickSync: () => void;
+  /** Asks the reply delivery job to look again at `at` (the end of an undo window). */
+  deliverAt: (at: Date) => void;
+  people: People;
+  tone: ToneRules;
 }
 
 /** The case id a button carries as its value, or undefined if it is not one. */

@@ -9,6 +9,7 @@ import { signWebhook } from '../../src/sources/webhook/verify.js';
 import { ManualClock } from './clock.js';
 import { createTestDatabase, truncateAll } from './database.js';
 import { type FakeSlack, startFakeSlack } from './fake-slack.js';
+import { type ReplyReceiver, startReplyReceiver } from './reply-receiver.js';
 
 export const CARE_CHANNEL = 'C0CARE0001';
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
@@ -24,6 +25,8 @@ export interface TestCarebot {
   /** Everything carebot logged, as JSON lines (for "secrets never appear in logs"). */
   logs: string[];
   url: string;
+  /** Where the generic webhook's replies go. */
+  receiver: ReplyReceiver;
 }
 
 /**
@@ -35,6 +38,7 @@ export function useCarebot(env: Record<string, string> = {}): () => TestCarebot 
   let current: TestCarebot | undefined;
   beforeAll(async () => {
     const slack = await startFakeSlack();
+    const receiver = await startReplyReceiver(WEBHOOK_SECRET);
     const db = await createTestDatabase();
     const config = loadConfig({
       SLACK_BOT_TOKEN: BOT_TOKEN,
@@ -42,6 +46,7 @@ export function useCarebot(env: Record<string, string> = {}): () => TestCarebot 
       SLACK_API_URL: slack.url,
       CARE_CHANNEL_ID: CARE_CHANNEL,
       CARE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      CARE_WEBHOOK_REPLY_URL: receiver.url,
       PORT: '0',
       LOG_LEVEL: 'debug',
       ...env,
@@ -61,13 +66,15 @@ export function useCarebot(env: Record<string, string> = {}): () => TestCarebot 
       logger: createLogger('debug', sink),
       schedule: false,
     });
-    current = { carebot, slack, db, clock, config, logs, url: `http://127.0.0.1:${carebot.port}` };
+    current = { carebot, slack, db, clock, config, logs, receiver, url: `http://127.0.0.1:${carebot.port}` };
   });
   beforeEach(async () => {
     if (!current) return;
     await current.carebot.sync.idle();
+    await current.carebot.deliver.idle();
     await truncateAll(current.db);
     current.slack.reset();
+    current.receiver.reset();
     current.logs.length = 0;
     current.clock.set('2026-11-23T10:00:00Z');
   });
@@ -75,11 +82,18 @@ export function useCarebot(env: Record<string, string> = {}): () => TestCarebot 
     await current?.carebot.stop();
     await current?.db.close();
     await current?.slack.close();
+    await current?.receiver.close();
   });
   return () => {
     if (!current) throw new Error('useCarebot: not started');
     return current;
   };
+}
+
+/** Runs reply delivery once everything due is due (what the cron and the window timers do). */
+export async function deliver(t: Pick<TestCarebot, 'carebot'>): Promise<void> {
+  await t.carebot.deliver.idle();
+  while ((await t.carebot.deliver.runOnce()) > 0) {}
 }
 
 /** Runs the Slack sync to completion (what carebot's kick and cron do in production). */

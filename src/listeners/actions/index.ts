@@ -2,10 +2,14 @@ import type { App } from '@slack/bolt';
 import type { ListenerContext } from '../context.js';
 import { registerClaimCase } from './claim-case.js';
 import { registerEscalateCase } from './escalate-case.js';
+import { registerReplyButtons } from './reply-buttons.js';
+import { registerResolveCase } from './resolve-case.js';
 import { registerUnclaimCase } from './unclaim-case.js';
 
 export function registerActions(app: App, ctx: ListenerContext): void {
   registerClaimCase(app, ctx);
   registerUnclaimCase(app, ctx);
   registerEscalateCase(app, ctx);
+  registerResolveCase(app, ctx);
+  registerReplyButtons(app, ctx);
 }

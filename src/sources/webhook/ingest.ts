@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { recordInbound } from '../../care/cases.js';
-import type { Clock } from '../../care/clock.js';
+import type { Clock, Duration } from '../../care/clock.js';
 import type { WebhookSourceConfig } from '../../config.js';
 import type { Database } from '../../db/client.js';
 import { BodyTooLarge, readBody, sendJson } from '../../http/body.js';
@@ -15,6 +15,8 @@ export interface WebhookIngestDeps {
   clock: Clock;
   logger: Logger;
   source: WebhookSourceConfig;
+  /** A message on a case resolved this recently reopens it. */
+  reopenWithin: Duration;
   /** Called after a new message is stored, to get it to Slack without waiting for the next round. */
   onStored: () => void;
 }
@@ -67,7 +69,9 @@ export function webhookHandler(deps: WebhookIngestDeps) {
       sendJson(res, 400, { error: `invalid body: ${names}`, fields: normalized.fields });
       return;
     }
-    const stored = await recordInbound(deps.db, deps.clock, normalized.message);
+    const stored = await recordInbound(deps.db, deps.clock, normalized.message, {
+      reopenWithin: deps.reopenWithin,
+    });
     if (stored.duplicate) {
       sendJson(res, 200, { caseId: stored.caseId, duplicate: true });
       return;

@@ -42,7 +42,8 @@ export function webhookReplyAdapter(source: WebhookSourceConfig, clock: Clock): 
         text: req.text,
         agent: req.agent,
       });
-      const headers = signWebhook(source.secret, req.idempotencyKey, clock.now(), body);
+      // The signature's timestamp is about the transport, checked against the receiver's wall clock.
+      const headers = signWebhook(source.secret, req.idempotencyKey, new Date(), body);
       let res: Response;
       try {
         res = await fetch(source.replyUrl, {

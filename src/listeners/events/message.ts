@@ -1,0 +1,175 @@
+import type { AllMiddlewareArgs, App, SlackEventMiddlewareArgs } from '@slack/bolt';
+import { claimCase } from '../../care/cases.js';
+import { cancelBySlackMessage, caseOfThread, editReply, noteText, recordNote } from '../../care/replies.js';
+import { checkTone } from '../../care/tone.js';
+import type { CaseRow } from '../../db/schema.js';
+import { slackToPlain } from '../../slack/plain-text.js';
+import { heldNotice, NOTE_NOTICE } from '../../slack/replies.js';
+import type { ListenerContext } from '../context.js';
+import { queueAndNotify } from '../reply-flow.js';
+
+type MessageArgs = SlackEventMiddlewareArgs<'message'> & AllMiddlewareArgs;
+
+/** The fields of message events carebot reads; Slack sends many more. */
+interface ThreadMessage {
+  subtype?: string;
+  user?: string;
+  bot_id?: string;
+  text?: string;
+  ts: string;
+  thread_ts?: string;
+}
+
+type Notify = (content: { text: string; blocks?: unknown[] }) => Promise<unknown>;
+
+/**
+ * Messages in case threads. Who may answer the customer is decided here: the owner's replies go
+ * out (after the tone check and the undo window); on an unclaimed case a care-team member's reply
+ * claims it; `note:` replies and everyone else's stay internal notes. Edits inside the undo window
+ * change what is sent; deleting the message cancels it. Bots, carebot itself and other subtypes
+ * are ignored.
+ */
+export function registerMessage(app: App, ctx: ListenerContext): void {
+  app.event('message', async (args: MessageArgs) => {
+    const event = args.event as unknown as ThreadMessage & {
+      channel: string;
+      message?: ThreadMessage;
+      previous_message?: ThreadMessage;
+      deleted_ts?: string;
+    };
+    const botUserId = args.context.botUserId;
+    const notifier =
+      (m: ThreadMessage & { user: string }): Notify =>
+      (content) =>
+        args.client.chat.postEphemeral({
+          channel: event.channel,
+          user: m.user,
+          thread_ts: m.thread_ts,
+          ...content,
+        } as never);
+    switch (event.subtype) {
+      case undefined:
+      case 'file_share':
+      case 'thread_broadcast':
+        if (fromPerson(event, botUserId)) await onMessage(ctx, event.channel, event, notifier(event));
+        return;
+      case 'message_changed':
+        if (event.message && fromPerson(event.message, botUserId)) {
+          await onEdit(ctx, event.channel, event.message, notifier(event.message));
+        }
+        return;
+      case 'message_deleted': {
+        const ts = event.deleted_ts ?? event.previous_message?.ts;
+        if (ts) await onDelete(ctx, event.channel, ts);
+        return;
+      }
+      default:
+        return;
+    }
+  });
+}
+
+const fromPerson = (m: ThreadMessage, botUserId: string | undefined): m is ThreadMessage & { user: string } =>
+  Boolean(m.user) && !m.bot_id && m.user !== botUserId && m.subtype !== 'bot_message';
+
+async function threadCase(
+  ctx: ListenerContext,
+  channel: string,
+  m: ThreadMessage,
+): Promise<CaseRow | undefined> {
+  if (!m.thread_ts || m.thread_ts === m.ts) return undefined;
+  return caseOfThread(ctx.db, channel, m.thread_ts);
+}
+
+async function onMessage(
+  ctx: ListenerContext,
+  channel: string,
+  m: ThreadMessage & { user: string },
+  notify: Notify,
+): Promise<void> {
+  const found = await threadCase(ctx, channel, m);
+  if (!found) return;
+  let caseRow = found;
+  const text = m.text ?? '';
+  const origin = { channel, ts: m.ts };
+  const saveNote = (noteBody: string) =>
+    recordNote(ctx.db, ctx.clock, {
+      caseId: caseRow.id,
+      sourceKey: caseRow.sourceKey,
+      authorId: m.user,
+      text: noteBody,
+      origin,
+    });
+
+  const note = noteText(text);
+  if (note !== undefined) {
+    await saveNote(note);
+    return;
+  }
+  if (caseRow.status === 'resolved') {
+    const saved = await saveNote(text);
+    if (!saved.duplicate) {
+      await notify({
+        text: `Case #${caseRow.id} is resolved, so this was saved as a note. Reopen it to answer the customer.`,
+      });
+    }
+    return;
+  }
+  if (!caseRow.ownerId && (await ctx.people.isCareTeam(m.user))) {
+    const claimed = await claimCase(ctx.db, ctx.clock, caseRow.id, m.user);
+    if (claimed.kind === 'claimed' || claimed.kind === 'already_owner') {
+      caseRow = claimed.case;
+      ctx.kickSync();
+    }
+  }
+  if (caseRow.ownerId !== m.user) {
+    const saved = await saveNote(text);
+    if (!saved.duplicate) await notify({ text: NOTE_NOTICE });
+    return;
+  }
+  await queueAndNotify(ctx, { caseRow, authorId: m.user, text: slackToPlain(text), origin, notify });
+}
+
+async function onEdit(
+  ctx: ListenerContext,
+  channel: string,
+  m: ThreadMessage & { user: string },
+  notify: Notify,
+): Promise<void> {
+  const caseRow = await threadCase(ctx, channel, m);
+  if (!caseRow) return;
+  const origin = { channel, ts: m.ts };
+  const text = m.text ?? '';
+  // Turning a queued reply into a note takes it back.
+  if (noteText(text) !== undefined) {
+    const cancelled = await cancelBySlackMessage(ctx.db, ctx.clock, origin);
+    if (cancelled) await notify({ text: 'Your reply is now a note; it will not be sent.' });
+    return;
+  }
+  const plain = slackToPlain(text);
+  const findings = checkTone(plain, caseRow.platform, ctx.tone);
+  const result = await editReply(ctx.db, ctx.clock, {
+    origin,
+    text: plain,
+    findings,
+    delay: ctx.config.replyDelay,
+  });
+  if (result.kind === 'too_late' && result.reply.status === 'sent' && result.reply.text !== plain) {
+    await notify({
+      text: 'That reply was already sent; editing it in Slack does not change what the customer got.',
+    });
+  } else if (result.kind === 'edited' && result.changed) {
+    if (result.reply.status === 'held') await notify(heldNotice(result.reply, findings));
+    else ctx.deliverAt(result.reply.sendAt);
+  }
+}
+
+async function onDelete(ctx: ListenerContext, channel: string, ts: string): Promise<void> {
+  const cancelled = await cancelBySlackMessage(ctx.db, ctx.clock, { channel, ts });
+  if (cancelled) {
+    ctx.logger.info(
+      { caseId: cancelled.caseId, replyId: cancelled.id },
+      'reply cancelled by deleting its message',
+    );
+  }
+}

@@ -1,0 +1,51 @@
+import { queueReply } from '../care/replies.js';
+import { checkTone } from '../care/tone.js';
+import type { CaseRow } from '../db/schema.js';
+import { platformLabel } from '../slack/case-card.js';
+import { heldNotice, undoNotice } from '../slack/replies.js';
+import type { ListenerContext } from './context.js';
+
+/**
+ * The one path every reply takes, typed in the thread or picked in the Reply modal: tone check,
+ * then held (with the reasons) or queued (with the undo notice). A duplicate says nothing.
+ */
+export async function queueAndNotify(
+  ctx: ListenerContext,
+  input: {
+    caseRow: CaseRow;
+    authorId: string;
+    text: string;
+    origin: { channel: string; ts: string };
+    savedReplyId?: number;
+    notify: (content: { text: string; blocks?: unknown[] }) => Promise<unknown>;
+  },
+): Promise<void> {
+  const findings = checkTone(input.text, input.caseRow.platform, ctx.tone);
+  const result = await queueReply(ctx.db, ctx.clock, {
+    caseId: input.caseRow.id,
+    authorId: input.authorId,
+    text: input.text,
+    origin: input.origin,
+    findings,
+    delay: ctx.config.replyDelay,
+    ...(input.savedReplyId ? { savedReplyId: input.savedReplyId } : {}),
+  });
+  if (result.kind === 'duplicate') return;
+  if (result.kind === 'held') {
+    ctx.logger.info(
+      { caseId: input.caseRow.id, replyId: result.reply.id, findings: findings.map((f) => f.rule) },
+      'reply held',
+    );
+    await input.notify(heldNotice(result.reply, findings));
+    return;
+  }
+  ctx.logger.info({ caseId: input.caseRow.id, replyId: result.reply.id }, 'reply queued');
+  ctx.deliverAt(result.reply.sendAt);
+  await input.notify(
+    undoNotice(
+      result.reply,
+      platformLabel(input.caseRow.platform, input.caseRow.sourceKey),
+      ctx.config.replyDelay,
+    ),
+  );
+}
