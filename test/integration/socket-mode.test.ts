@@ -9,6 +9,7 @@ import {
   BOT_TOKEN,
   CARE_CHANNEL,
   complaint,
+  EMPTY_CONFIG,
   postWebhook,
   sync,
   tsOf,
@@ -37,6 +38,7 @@ describe('Socket Mode', () => {
       SLACK_API_URL: slack.url,
       CARE_CHANNEL_ID: CARE_CHANNEL,
       CARE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      CARE_CONFIG: EMPTY_CONFIG,
       PORT: '0',
     });
     carebot = await startCarebot({

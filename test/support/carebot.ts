@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -15,6 +18,10 @@ export const CARE_CHANNEL = 'C0CARE0001';
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const WEBHOOK_SECRET = `whsec_${Buffer.from('carebot-test-webhook-secret-0001').toString('base64')}`;
 export const BOT_TOKEN = 'xoxb-0000-test-bot-token';
+
+/** An empty config file, so a developer's own carebot.config.yaml never leaks into a test. */
+export const EMPTY_CONFIG = join(mkdtempSync(join(tmpdir(), 'carebot-empty-')), 'carebot.config.yaml');
+writeFileSync(EMPTY_CONFIG, '');
 
 export interface TestCarebot {
   carebot: Carebot;
@@ -47,6 +54,7 @@ export function useCarebot(env: Record<string, string> = {}): () => TestCarebot 
       CARE_CHANNEL_ID: CARE_CHANNEL,
       CARE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       CARE_WEBHOOK_REPLY_URL: receiver.url,
+      CARE_CONFIG: EMPTY_CONFIG,
       PORT: '0',
       LOG_LEVEL: 'debug',
       ...env,
