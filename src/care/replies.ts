@@ -6,6 +6,7 @@ import {
   messages,
   type ReplyRow,
   replies,
+  savedReplies,
   slackOutbox,
   slackThreads,
 } from '../db/schema.js';
@@ -358,6 +359,12 @@ export async function markSent(
       sentAt: now,
       createdAt: now,
     });
+    if (reply.savedReplyId) {
+      await tx
+        .update(savedReplies)
+        .set({ uses: sql`${savedReplies.uses} + 1` })
+        .where(eq(savedReplies.id, reply.savedReplyId));
+    }
     await logEvent(tx, reply.caseId, 'reply_sent', reply.authorId, now, {
       replyId: reply.id,
       attempts: reply.attempts,

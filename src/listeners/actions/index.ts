@@ -3,7 +3,9 @@ import type { ListenerContext } from '../context.js';
 import { registerClaimCase } from './claim-case.js';
 import { registerEscalateCase } from './escalate-case.js';
 import { registerReplyButtons } from './reply-buttons.js';
+import { registerReplyCase } from './reply-case.js';
 import { registerResolveCase } from './resolve-case.js';
+import { registerSavedReplyButtons } from './saved-replies.js';
 import { registerUnclaimCase } from './unclaim-case.js';
 
 export function registerActions(app: App, ctx: ListenerContext): void {
@@ -12,4 +14,6 @@ export function registerActions(app: App, ctx: ListenerContext): void {
   registerEscalateCase(app, ctx);
   registerResolveCase(app, ctx);
   registerReplyButtons(app, ctx);
+  registerReplyCase(app, ctx);
+  registerSavedReplyButtons(app, ctx);
 }

@@ -1,15 +1,28 @@
 import type { App } from '@slack/bolt';
+import { listSavedReplies } from '../../care/saved-replies.js';
+import { savedRepliesModal } from '../../slack/saved-replies.js';
 import type { ListenerContext } from '../context.js';
 
 export const CARE_HELP = [
   '*carebot* brings customer complaints into this workspace as threads you can claim and answer.',
   '• *Claim* a case to own it; *Unclaim* to let it go; *Escalate* to pull in PR, product or marketing.',
+  "• The owner's replies in the thread go to the customer after a short undo window; start a reply with `note:` to keep it internal. Everyone else's replies are notes.",
+  '• *Reply* on the card answers from a saved reply; `/care replies` manages them.',
+  '• *Resolve* when done; a customer who writes again within a week reopens the case.',
   '• `/care-stats` shows how the queue is doing.',
-  '• `/care help` shows this message.',
 ].join('\n');
 
-export function registerCareCommand(app: App, _ctx: ListenerContext): void {
-  app.command('/care', async ({ ack }) => {
+export function registerCareCommand(app: App, ctx: ListenerContext): void {
+  app.command('/care', async ({ ack, command, client }) => {
+    const [sub] = command.text.trim().toLowerCase().split(/\s+/);
+    if (sub === 'replies') {
+      await ack();
+      await client.views.open({
+        trigger_id: command.trigger_id,
+        view: savedRepliesModal(await listSavedReplies(ctx.db)) as never,
+      });
+      return;
+    }
     await ack({ response_type: 'ephemeral', text: CARE_HELP });
   });
 }

@@ -1,7 +1,11 @@
 import type { App } from '@slack/bolt';
 import type { ListenerContext } from '../context.js';
 import { registerEscalateSubmit } from './escalate-submit.js';
+import { registerReplySubmit } from './reply-submit.js';
+import { registerSavedReplySave } from './saved-reply-save.js';
 
 export function registerViews(app: App, ctx: ListenerContext): void {
   registerEscalateSubmit(app, ctx);
+  registerReplySubmit(app, ctx);
+  registerSavedReplySave(app, ctx);
 }
