@@ -121,7 +121,7 @@ describe('saved replies', () => {
     expect(modal.callback_id).toBe('case_reply_submit');
     expect(JSON.stringify(modal.blocks)).toContain('Late parcel');
 
-    const viewId = String((open?.response as { view: { id: string } }).view.id);
+    const viewId = String((open?.response?.view as { id?: string } | undefined)?.id);
     await postSlackInteraction(
       t.url,
       SIGNING_SECRET,
