@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, ne, sql, TransactionRollbackError } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client.js';
 import {
   type CaseRow,
@@ -233,15 +233,31 @@ export async function unclaimCase(
   });
 }
 
-export type EscalateResult = { kind: 'escalated'; escalationId: number } | { kind: 'not_found' };
+export type EscalateResult =
+  | { kind: 'escalated'; escalationId: number }
+  | { kind: 'duplicate' }
+  | { kind: 'not_found' };
 
 /** Records an escalation to a team and queues its mention in the case's thread. */
 export async function escalateCase(
   db: Database,
   clock: Clock,
-  input: { caseId: number; teamKey: string; note: string; userId: string },
+  input: { caseId: number; teamKey: string; note: string; userId: string; requestKey?: string },
 ): Promise<EscalateResult> {
   const now = clock.now();
+  try {
+    return await escalateOnce(db, now, input);
+  } catch (err) {
+    if (err instanceof TransactionRollbackError) return { kind: 'duplicate' };
+    throw err;
+  }
+}
+
+function escalateOnce(
+  db: Database,
+  now: Date,
+  input: { caseId: number; teamKey: string; note: string; userId: string; requestKey?: string },
+): Promise<EscalateResult> {
   return db.transaction(async (tx) => {
     const [bumped] = await tx
       .update(cases)
@@ -256,10 +272,13 @@ export async function escalateCase(
         teamKey: input.teamKey,
         note: input.note,
         requestedBy: input.userId,
+        requestKey: input.requestKey ?? null,
         createdAt: now,
       })
+      .onConflictDoNothing()
       .returning({ id: escalations.id });
-    if (!escalation) throw new Error('escalation insert returned no row');
+    // The same request again (Slack resending a submission): keep the first, undo the card bump.
+    if (!escalation) return tx.rollback();
     await logEvent(tx, input.caseId, 'escalated', input.userId, now, {
       escalationId: escalation.id,
       team: input.teamKey,

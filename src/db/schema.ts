@@ -6,7 +6,6 @@ import {
   integer,
   jsonb,
   pgTable,
-  primaryKey,
   serial,
   text,
   timestamp,
@@ -229,11 +228,16 @@ export const escalations = pgTable(
     teamKey: text('team_key').notNull(),
     note: text('note').notNull(),
     requestedBy: text('requested_by').notNull(),
+    /** The Slack request that asked for it (the modal's view id), so a resubmission is a no-op. */
+    requestKey: text('request_key'),
     createdAt: tz('created_at').notNull(),
     acknowledgedAt: tz('acknowledged_at'),
     acknowledgedBy: text('acknowledged_by'),
   },
-  (t) => [index('escalations_case_idx').on(t.caseId)],
+  (t) => [
+    index('escalations_case_idx').on(t.caseId),
+    uniqueIndex('escalations_request_key').on(t.requestKey),
+  ],
 );
 
 /** How far each poller has read, so a restart neither misses nor repeats. */
@@ -242,17 +246,6 @@ export const sourceCursors = pgTable('source_cursors', {
   cursor: text('cursor').notNull(),
   updatedAt: tz('updated_at').notNull(),
 });
-
-/** Slack events already handled: Slack retries deliveries, and several instances may see one. */
-export const slackEvents = pgTable(
-  'slack_events',
-  {
-    eventId: text('event_id').notNull(),
-    kind: text('kind').notNull(),
-    receivedAt: tz('received_at').notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.eventId, t.kind] })],
-);
 
 export type CaseRow = typeof cases.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;

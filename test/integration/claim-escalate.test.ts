@@ -114,19 +114,16 @@ describe('claim, unclaim and escalate', () => {
     expect(view.private_metadata).toBe('1');
     expect(JSON.stringify(view.blocks)).toContain('"value":"pr"');
 
-    const res = await postSlackInteraction(
-      t.url,
-      SIGNING_SECRET,
-      viewSubmissionPayload({
-        callbackId: 'case_escalate_submit',
-        userId: 'U0AGENT001',
-        privateMetadata: '1',
-        values: {
-          escalate_team: { team: { type: 'static_select', selected_option: { value: 'pr' } } },
-          escalate_note: { note: 'Customer threatens to go to the press <!channel>' },
-        },
-      }),
-    );
+    const submission = viewSubmissionPayload({
+      callbackId: 'case_escalate_submit',
+      userId: 'U0AGENT001',
+      privateMetadata: '1',
+      values: {
+        escalate_team: { team: { type: 'static_select', selected_option: { value: 'pr' } } },
+        escalate_note: { note: 'Customer threatens to go to the press <!channel>' },
+      },
+    });
+    const res = await postSlackInteraction(t.url, SIGNING_SECRET, submission);
     expect(res.status).toBe(200);
     await t.slack.waitFor('chat.postMessage', 2);
     await t.slack.waitFor('chat.update');
@@ -137,6 +134,11 @@ describe('claim, unclaim and escalate', () => {
     expect(JSON.stringify(update?.params.blocks)).toContain('Escalated to PR');
     const [esc] = await t.db.db.select().from(escalations);
     expect(esc).toMatchObject({ caseId: 1, teamKey: 'pr', requestedBy: 'U0AGENT001' });
+    // Slack resending the same submission changes nothing.
+    await postSlackInteraction(t.url, SIGNING_SECRET, submission);
+    await sync(t);
+    expect(await t.db.db.select().from(escalations)).toHaveLength(1);
+    expect(t.slack.callsTo('chat.postMessage').filter((c) => c.params.thread_ts === ts)).toHaveLength(1);
   });
 
   it('refuses an escalation without a note, naming the field in the modal', async () => {
@@ -187,8 +189,10 @@ describe('claim, unclaim and escalate', () => {
     const res = await postSlashCommand(t.url, SIGNING_SECRET, {
       command: '/care-stats',
       user_id: 'U0MANAGER1',
+      response_url: t.slack.responseUrl('stats'),
     });
     expect(res.status).toBe(200);
-    expect(JSON.stringify(res.json)).toContain('Open: 1 (1 unclaimed, 0 claimed');
+    const [answer] = await t.slack.waitFor('response_url');
+    expect(String(answer?.params.text)).toContain('Open: 1 (1 unclaimed, 0 claimed');
   });
 });

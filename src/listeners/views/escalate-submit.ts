@@ -33,6 +33,7 @@ export function registerEscalateSubmit(app: App, ctx: ListenerContext): void {
       teamKey: team.key,
       note,
       userId: body.user.id,
+      requestKey: `view:${view.id}`,
     });
     if (result.kind === 'not_found') {
       await ack({
@@ -42,6 +43,7 @@ export function registerEscalateSubmit(app: App, ctx: ListenerContext): void {
       return;
     }
     await ack();
+    if (result.kind === 'duplicate') return;
     ctx.logger.info({ caseId, team: team.key, userId: body.user.id }, 'case escalated');
     ctx.kickSync();
   });
