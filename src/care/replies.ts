@@ -103,6 +103,7 @@ export async function queueReply(
         text: input.text,
         slackChannel: input.origin.channel,
         slackTs: input.origin.ts,
+        position: positionOf(input.origin.ts, now),
         inReplyTo,
         savedReplyId: input.savedReplyId ?? null,
         sendAt: new Date(now.getTime() + input.delay),
@@ -137,6 +138,12 @@ async function latestCustomerMessageId(tx: Tx, caseId: number): Promise<string |
     .orderBy(desc(messages.sentAt), desc(messages.id))
     .limit(1);
   return latest?.externalId ?? null;
+}
+
+/** A Slack ts is "seconds.micros" and orders messages; anything else (a modal) is ordered by now. */
+export function positionOf(slackTs: string, now: Date): string {
+  if (/^\d{1,12}\.\d{1,6}$/.test(slackTs)) return slackTs;
+  return (now.getTime() / 1000).toFixed(6);
 }
 
 export type ReplyChange =
@@ -283,9 +290,9 @@ export async function cancelBySlackMessage(
 // ---- delivery ----
 
 /**
- * Leases replies whose undo window is over. A reply stuck in `sending` past its lease (a crashed
- * instance) is taken again; the delivery carries a stable idempotency key, so the receiver can
- * tell a resend from a new reply.
+ * Leases replies whose undo window is over, oldest first and one at a time per case. A reply
+ * stuck in `sending` past its lease (a crashed instance) is taken again; the delivery carries a
+ * stable idempotency key, so the receiver can tell a resend from a new reply.
  */
 export async function leaseDueReplies(
   db: Database,
@@ -299,10 +306,17 @@ export async function leaseDueReplies(
     db,
     sql`update ${replies} set status = 'sending', lease_until = ${ts(until)}, attempts = attempts + 1
         where id in (
-          select id from ${replies}
-          where ((status = 'pending' and send_at <= ${ts(now)})
-             or (status = 'sending' and lease_until <= ${ts(now)}))
-          order by send_at, id
+          select id from ${replies} r
+          where ((r.status = 'pending' and r.send_at <= ${ts(now)})
+             or (r.status = 'sending' and r.lease_until <= ${ts(now)}))
+            -- A customer gets a case's replies in the order they were written: a reply waits
+            -- while an earlier one of its case is still on its way (or waiting for a retry).
+            and not exists (
+              select 1 from ${replies} earlier
+              where earlier.case_id = r.case_id
+                and (earlier.position, earlier.id) < (r.position, r.id)
+                and earlier.status in ('pending', 'sending'))
+          order by r.send_at, r.position, r.id
           limit ${limit}
           for update skip locked)
         returning id`,

@@ -5,6 +5,7 @@ import {
   index,
   integer,
   jsonb,
+  numeric,
   pgTable,
   serial,
   text,
@@ -158,6 +159,11 @@ export const replies = pgTable(
     /** The Slack message the reply was written as (thread replies), or the modal it came from. */
     slackChannel: text('slack_channel').notNull(),
     slackTs: text('slack_ts').notNull(),
+    /**
+     * When the agent wrote it, as Slack orders messages (the message ts; the submit time for a
+     * modal). A case's replies reach the customer in this order, however the events arrived.
+     */
+    position: numeric('position', { precision: 20, scale: 6 }).notNull(),
     /** The customer's message this answers (the latest one when the reply was queued). */
     inReplyTo: text('in_reply_to'),
     /** Tone-check findings the author chose to send anyway. */

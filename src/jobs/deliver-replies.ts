@@ -85,8 +85,8 @@ export class DeliverReplies {
     do {
       this.again = false;
       try {
-        const batch = this.opts.batchSize ?? 10;
-        while (!this.stopped && (await this.runOnce()) >= batch) {}
+        // Keep going while rounds find work: a case's next reply becomes due when the one before is sent.
+        while (!this.stopped && (await this.runOnce()) > 0) {}
       } catch (err) {
         this.opts.logger.error({ err }, 'reply delivery round failed');
       }

@@ -122,4 +122,67 @@ describe('restarts', () => {
     const [count] = await db.db.select({ n: sql<number>`count(*)::int` }).from(replies);
     expect(count?.n).toBe(1);
   });
+
+  it('delivers each reply once, in order, when two instances run delivery at the same moment', async () => {
+    const a = running.at(-1) as Carebot;
+    const b = (await start()).carebot;
+    const before = receiver.received.length;
+    const url = `http://127.0.0.1:${a.port}`;
+    await postWebhook({ url }, complaint({ id: 'r2', conversationId: 'c-r2' }));
+    await sync({ carebot: a });
+    const threadTs = tsOf(
+      slack
+        .callsTo('chat.postMessage')
+        .filter((c) => c.ok && !c.params.thread_ts)
+        .at(-1),
+    );
+    const [row] = await db.db.select().from(cases).where(eq(cases.conversationId, 'c-r2'));
+    await postSlackInteraction(
+      url,
+      SIGNING_SECRET,
+      blockActionPayload({
+        actionId: 'case_claim',
+        value: String(row?.id),
+        userId: 'U0AGENT001',
+        channelId: CARE_CHANNEL,
+        messageTs: threadTs,
+      }),
+    );
+    await vi.waitFor(async () =>
+      expect(
+        (
+          await db.db
+            .select()
+            .from(cases)
+            .where(eq(cases.id, row?.id ?? 0))
+        )[0]?.ownerId,
+      ).toBe('U0AGENT001'),
+    );
+    for (let i = 0; i < 5; i++) {
+      await postThreadMessage(url, SIGNING_SECRET, {
+        channel: CARE_CHANNEL,
+        threadTs,
+        user: 'U0AGENT001',
+        text: `Update ${i}`,
+      });
+    }
+    await vi.waitFor(async () =>
+      expect(
+        await db.db
+          .select()
+          .from(replies)
+          .where(eq(replies.caseId, row?.id ?? 0)),
+      ).toHaveLength(5),
+    );
+    clock.advance(seconds(11));
+    await Promise.all([
+      deliver({ carebot: a }),
+      deliver({ carebot: b }),
+      deliver({ carebot: a }),
+      deliver({ carebot: b }),
+    ]);
+    const texts = receiver.received.slice(before).map((r) => r.body.text);
+    // Each once, and in the order they were written.
+    expect(texts).toEqual(['Update 0', 'Update 1', 'Update 2', 'Update 3', 'Update 4']);
+  });
 });
