@@ -53,6 +53,46 @@ const sourceSchema = z.looseObject({
   poll_every: duration.optional(),
 });
 
+const keywords = z.array(z.string().min(1, 'a keyword must not be empty')).default([]);
+
+const xAccountSchema = z.strictObject({
+  /** How people call the account, e.g. its @handle without the @. */
+  name: z.string().min(1),
+  user_id: z.string().regex(/^\d{1,20}$/, 'expected the numeric X user id, in quotes'),
+  consumer_key: z.string().min(1),
+  consumer_secret: z.string().min(1),
+  access_token: z.string().min(1),
+  access_secret: z.string().min(1),
+  channel: slackChannelId.optional(),
+  /** Brand terms searched for complaints that do not @mention the account. */
+  keywords,
+});
+
+const xSourceSchema = z.strictObject({
+  channel: slackChannelId.optional(),
+  poll_every: duration.prefault('1m'),
+  backfill: duration.optional(),
+  accounts: z.array(xAccountSchema).default([]),
+});
+
+const rssSourceSchema = z.strictObject({
+  channel: slackChannelId.optional(),
+  poll_every: duration.prefault('5m'),
+  backfill: duration.optional(),
+  feeds: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/i, 'expected a short name such as forum'),
+        url: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of an RSS or Atom feed' }),
+        /** Only items mentioning one of these become cases; none means every item. */
+        keywords,
+        channel: slackChannelId.optional(),
+      }),
+    )
+    .default([])
+    .refine((feeds) => new Set(feeds.map((f) => f.name)).size === feeds.length, 'feed names must be unique'),
+});
+
 export const fileSchema = z.strictObject({
   timezone: timezone.default('UTC'),
   business_hours: z
@@ -107,6 +147,8 @@ export const fileSchema = z.strictObject({
   sources: z
     .looseObject({
       webhook: webhookSourceSchema.prefault({}),
+      x: xSourceSchema.prefault({}),
+      rss: rssSourceSchema.prefault({}),
     })
     .catchall(sourceSchema)
     .prefault({}),
@@ -146,6 +188,18 @@ export const envSchema = z.object({
   CARE_WEBHOOK_REPLY_URL: z
     .url({ error: 'expected the http(s) URL that webhook replies are POSTed to' })
     .optional(),
+  X_USER_ID: z
+    .string()
+    .regex(/^\d{1,20}$/, 'expected the numeric X user id of the account')
+    .optional(),
+  X_CONSUMER_KEY: z.string().min(1).optional(),
+  X_CONSUMER_SECRET: z.string().min(1).optional(),
+  X_ACCESS_TOKEN: z.string().min(1).optional(),
+  X_ACCESS_SECRET: z.string().min(1).optional(),
+  X_API_URL: z
+    .url({ error: 'expected the X API base URL, e.g. https://api.x.com' })
+    .default('https://api.x.com')
+    .transform((u) => u.replace(/\/+$/, '')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -186,8 +240,41 @@ export interface Config {
   careTeamUsergroup: string | null;
   managersUsergroup: string | null;
   teams: Team[];
-  sources: { webhook: WebhookSourceConfig; raw: FileConfig['sources'] };
+  sources: SourcesConfig;
 }
+
+export interface XAccount {
+  name: string;
+  userId: string;
+  consumerKey: string;
+  consumerSecret: string;
+  accessToken: string;
+  accessSecret: string;
+  channel: string;
+  keywords: string[];
+}
+
+export interface RssFeed {
+  name: string;
+  url: string;
+  keywords: string[];
+  channel: string;
+}
+
+export interface SourcesConfig {
+  webhook: WebhookSourceConfig;
+  x: { apiUrl: string; pollEvery: Duration; backfill: Duration | undefined; accounts: XAccount[] };
+  rss: { pollEvery: Duration; backfill: Duration | undefined; feeds: RssFeed[] };
+  raw: FileConfig['sources'];
+}
+
+const X_ENV = [
+  'X_USER_ID',
+  'X_CONSUMER_KEY',
+  'X_CONSUMER_SECRET',
+  'X_ACCESS_TOKEN',
+  'X_ACCESS_SECRET',
+] as const;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -204,6 +291,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const envResult = envSchema.safeParse(env);
   if (!envResult.success) problems.push(...describeIssues(envResult.error.issues));
   // Checked by hand so it is reported together with the other problems, not only once they are fixed.
+  // The default X account is on when its credentials are present: all five, or a clear message.
+  const xSet = X_ENV.filter((name) => env[name]);
+  if (xSet.length > 0 && xSet.length < X_ENV.length) {
+    for (const name of X_ENV.filter((n) => !env[n])) {
+      problems.push(`${name}: missing: the default X account needs all of ${X_ENV.join(', ')}`);
+    }
+  }
   if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
     problems.push(
       'SLACK_SIGNING_SECRET: missing: set SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET (Basic Information → Signing Secret) for HTTP mode',
@@ -259,6 +353,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         secret: f.sources.webhook.secret ?? e.CARE_WEBHOOK_SECRET,
         replyUrl: f.sources.webhook.reply_url ?? e.CARE_WEBHOOK_REPLY_URL,
         channel: f.sources.webhook.channel ?? careChannelId,
+      },
+      x: {
+        apiUrl: e.X_API_URL,
+        pollEvery: f.sources.x.poll_every,
+        backfill: f.sources.x.backfill,
+        accounts: [
+          ...(e.X_USER_ID && e.X_CONSUMER_KEY && e.X_CONSUMER_SECRET && e.X_ACCESS_TOKEN && e.X_ACCESS_SECRET
+            ? [
+                {
+                  name: 'default',
+                  user_id: e.X_USER_ID,
+                  consumer_key: e.X_CONSUMER_KEY,
+                  consumer_secret: e.X_CONSUMER_SECRET,
+                  access_token: e.X_ACCESS_TOKEN,
+                  access_secret: e.X_ACCESS_SECRET,
+                  keywords: [],
+                  channel: undefined,
+                },
+              ]
+            : []),
+          ...f.sources.x.accounts,
+        ].map((a) => ({
+          name: a.name,
+          userId: a.user_id,
+          consumerKey: a.consumer_key,
+          consumerSecret: a.consumer_secret,
+          accessToken: a.access_token,
+          accessSecret: a.access_secret,
+          channel: a.channel ?? f.sources.x.channel ?? careChannelId,
+          keywords: a.keywords,
+        })),
+      },
+      rss: {
+        pollEvery: f.sources.rss.poll_every,
+        backfill: f.sources.rss.backfill,
+        feeds: f.sources.rss.feeds.map((feed) => ({
+          name: feed.name,
+          url: feed.url,
+          keywords: feed.keywords,
+          channel: feed.channel ?? f.sources.rss.channel ?? careChannelId,
+        })),
       },
       raw: f.sources,
     },

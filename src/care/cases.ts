@@ -120,6 +120,7 @@ export async function recordInbound(
           authorName: msg.author.name ?? null,
           authorHandle: msg.author.handle ?? null,
           authorUrl: msg.author.url ?? null,
+          authorFollowers: msg.author.followers ?? null,
           text: msg.text,
           url: msg.url ?? null,
           sentAt: msg.sentAt,

@@ -7,7 +7,14 @@ export interface InboundMessage {
   externalId: string;
   /** Messages with the same conversation id join one case. */
   conversationId: string;
-  author: { id: string; name?: string | undefined; handle?: string | undefined; url?: string | undefined };
+  author: {
+    id: string;
+    name?: string | undefined;
+    handle?: string | undefined;
+    url?: string | undefined;
+    /** Followers, where the platform tells them: reach decides how urgent a complaint is. */
+    followers?: number | undefined;
+  };
   text: string;
   url?: string | undefined;
   sentAt: Date;

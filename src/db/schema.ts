@@ -41,6 +41,10 @@ export const cases = pgTable(
     lastReplyAt: tz('last_reply_at'),
     /** The earlier case of the same conversation, when this one was opened after it was long resolved. */
     previousCaseId: integer('previous_case_id'),
+    /** `private` once an agent moved a public conversation to direct messages. */
+    replyMode: text('reply_mode', { enum: ['public', 'private'] })
+      .notNull()
+      .default('public'),
     /** Bumped whenever the card's content changes; the Slack sync brings the card up to it. */
     cardVersion: integer('card_version').notNull().default(1),
     cardPostedVersion: integer('card_posted_version').notNull().default(0),
@@ -80,6 +84,8 @@ export const messages = pgTable(
     authorName: text('author_name'),
     authorHandle: text('author_handle'),
     authorUrl: text('author_url'),
+    /** The author's reach (followers) when the platform tells it. */
+    authorFollowers: integer('author_followers'),
     text: text('text').notNull(),
     url: text('url'),
     /** When the message was written, by the platform's clock. */
@@ -246,12 +252,44 @@ export const escalations = pgTable(
   ],
 );
 
-/** How far each poller has read, so a restart neither misses nor repeats. */
+/**
+ * Each poller's state: how far it has read (so a restart neither misses nor repeats), when it
+ * polls next, who is polling it now (a lease, so one instance polls at a time), and whether it is
+ * paused because its credentials stopped working.
+ */
 export const sourceCursors = pgTable('source_cursors', {
   sourceKey: text('source_key').primaryKey(),
-  cursor: text('cursor').notNull(),
+  cursor: text('cursor'),
+  nextPollAt: tz('next_poll_at'),
+  leaseUntil: tz('lease_until'),
+  status: text('status', { enum: ['active', 'paused'] })
+    .notNull()
+    .default('active'),
+  pausedReason: text('paused_reason'),
   updatedAt: tz('updated_at').notNull(),
 });
+
+/**
+ * Messages for a channel rather than a case thread: a source whose credentials stopped working, and
+ * working again. `key` makes each notice happen once, however many polls fail.
+ */
+export const slackNotices = pgTable(
+  'slack_notices',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    key: text('key').notNull(),
+    channelId: text('channel_id').notNull(),
+    text: text('text').notNull(),
+    createdAt: tz('created_at').notNull(),
+    postedTs: text('posted_ts'),
+    postedAt: tz('posted_at'),
+    nextAttemptAt: tz('next_attempt_at'),
+  },
+  (t) => [
+    uniqueIndex('slack_notices_key').on(t.key),
+    index('slack_notices_pending_idx').on(t.id).where(sql`${t.postedTs} is null`),
+  ],
+);
 
 export type CaseRow = typeof cases.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;

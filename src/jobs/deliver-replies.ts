@@ -1,9 +1,9 @@
-import { eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Clock } from '../care/clock.js';
 import { leaseDueReplies, markFailed, markRetry, markSent } from '../care/replies.js';
 import type { Database } from '../db/client.js';
-import { cases, type ReplyRow } from '../db/schema.js';
+import { cases, messages, type ReplyRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ReplyAdapter } from '../sources/types.js';
 
@@ -12,7 +12,7 @@ export interface DeliverRepliesOptions {
   clock: Clock;
   logger: Logger;
   /** The adapter that answers on a case's platform. */
-  adapterFor: (platform: string) => ReplyAdapter | undefined;
+  adapterFor: (platform: string, sourceKey: string) => ReplyAdapter | undefined;
   /** The name customers see for an agent. */
   agentName: (userId: string) => Promise<string>;
   /** Called when Slack has something new to show (✅, ⚠️, the card's last reply). */
@@ -110,7 +110,7 @@ export class DeliverReplies {
     const { db, clock, logger } = this.opts;
     const log = logger.child({ caseId: reply.caseId, replyId: reply.id, attempt: reply.attempts });
     const [caseRow] = await db.select().from(cases).where(eq(cases.id, reply.caseId));
-    const adapter = caseRow ? this.opts.adapterFor(caseRow.platform) : undefined;
+    const adapter = caseRow ? this.opts.adapterFor(caseRow.platform, caseRow.sourceKey) : undefined;
     if (!caseRow || !adapter) {
       await markFailed(
         db,
@@ -120,6 +120,12 @@ export class DeliverReplies {
       );
       return true;
     }
+    const [first] = await db
+      .select({ authorId: messages.authorId })
+      .from(messages)
+      .where(and(eq(messages.caseId, caseRow.id), eq(messages.kind, 'inbound')))
+      .orderBy(asc(messages.id))
+      .limit(1);
     let outcome: Awaited<ReturnType<ReplyAdapter['reply']>>;
     try {
       outcome = await adapter.reply({
@@ -128,6 +134,8 @@ export class DeliverReplies {
         sourceKey: caseRow.sourceKey,
         conversationId: caseRow.conversationId,
         inReplyTo: reply.inReplyTo,
+        customerId: first?.authorId ?? '',
+        mode: caseRow.replyMode,
         text: reply.text,
         agent: { id: reply.authorId, name: await this.opts.agentName(reply.authorId) },
         idempotencyKey: `carebot-reply-${reply.id}`,

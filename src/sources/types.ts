@@ -1,5 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RecordedInbound } from '../care/cases.js';
+import type { Clock } from '../care/clock.js';
 import type { InboundMessage } from '../care/inbound.js';
+import type { Logger } from '../logger.js';
 
 /**
  * What every platform folder under `sources/` provides. The foundation has one source, the generic
@@ -33,6 +36,10 @@ export interface ReplyRequest {
   conversationId: string;
   /** The platform's id of the customer's latest message when the reply was written. */
   inReplyTo: string | null;
+  /** The customer's id on the platform (the author of the case's first message). */
+  customerId: string;
+  /** `public` answers in the conversation; `private` in a direct message (moved by an agent). */
+  mode: 'public' | 'private';
   text: string;
   agent: { id: string; name: string };
   /** Stable across attempts of the same reply, so a receiver can drop a resend. */
@@ -48,4 +55,46 @@ export interface ReplyAdapter {
   /** How the platform is named to agents ("forum", "X"). */
   label(sourceKey: string): string;
   reply(request: ReplyRequest): Promise<ReplyOutcome>;
+}
+
+/**
+ * A source that fetches new messages on a schedule. The runner (jobs/pollers.ts) leases each
+ * poller's row so one instance polls at a time, hands it the stored cursor, and saves the cursor
+ * it returns only after `poll` resolved, i.e. after every message was stored through `record`.
+ */
+export interface Poller {
+  /** Unique per source and account/feed, e.g. `x:1234567890` or `rss:forum`. */
+  key: string;
+  /** What the care channel is told when the source needs a person, e.g. "X account @brand". */
+  label: string;
+  everyMs: number;
+  poll(ctx: PollContext): Promise<PollOutcome>;
+}
+
+export interface PollContext {
+  /** The cursor the last successful poll returned; undefined on the very first poll. */
+  cursor: string | undefined;
+  clock: Clock;
+  logger: Logger;
+  /** Stores one message (idempotent: the same message again is reported as a duplicate). */
+  record(message: InboundMessage): Promise<RecordedInbound>;
+}
+
+export type PollOutcome =
+  /** Done: store `cursor` (undefined keeps the old one). */
+  | { kind: 'ok'; cursor: string | undefined; stored: number }
+  /** The platform said to wait (429 with a reset time): the cursor stays, the next poll waits. */
+  | { kind: 'rate_limited'; retryAt: Date; cursor?: string | undefined }
+  /** The credentials do not work: one notice in the care channel, and the source pauses. */
+  | { kind: 'auth_failed'; reason: string; hint: string }
+  /** Anything else that may pass (timeouts, 5xx): try again at the next interval. */
+  | { kind: 'failed'; reason: string };
+
+/** Reads a fetch Response's rate-limit reset header (epoch seconds), if any. */
+export function resetFromHeaders(headers: Headers, fallbackMs: number, now: Date): Date {
+  const reset = Number(headers.get('x-rate-limit-reset'));
+  if (Number.isFinite(reset) && reset > 0) return new Date(Math.max(reset * 1000, now.getTime() + 1000));
+  const retryAfter = Number(headers.get('retry-after'));
+  if (Number.isFinite(retryAfter) && retryAfter > 0) return new Date(now.getTime() + retryAfter * 1000);
+  return new Date(now.getTime() + fallbackMs);
 }
