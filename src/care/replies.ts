@@ -235,7 +235,7 @@ export async function editReply(
   clock: Clock,
   input: { origin: SlackOrigin; text: string; findings: ToneFinding[]; delay: Duration },
 ): Promise<
-  | { kind: 'edited'; reply: ReplyRow; changed: boolean }
+  | { kind: 'edited'; reply: ReplyRow; changed: boolean; wasHeld: boolean }
   | { kind: 'too_late'; reply: ReplyRow }
   | { kind: 'not_found' }
 > {
@@ -250,7 +250,8 @@ export async function editReply(
     if (current.status !== 'held' && current.status !== 'pending')
       return { kind: 'too_late', reply: current };
     // Slack also sends message_changed for unfurls and other changes that leave the text alone.
-    if (current.text === input.text) return { kind: 'edited', reply: current, changed: false };
+    if (current.text === input.text)
+      return { kind: 'edited', reply: current, changed: false, wasHeld: false };
     const held = input.findings.length > 0;
     const [edited] = await tx
       .update(replies)
@@ -268,7 +269,7 @@ export async function editReply(
       replyId: current.id,
       ...(held ? { findings: input.findings.map((f) => f.rule) } : {}),
     });
-    return { kind: 'edited', reply: edited, changed: true };
+    return { kind: 'edited', reply: edited, changed: true, wasHeld: current.status === 'held' };
   });
 }
 

@@ -138,7 +138,10 @@ export class DeliverReplies {
         mode: caseRow.replyMode,
         text: reply.text,
         agent: { id: reply.authorId, name: await this.opts.agentName(reply.authorId) },
-        idempotencyKey: `carebot-reply-${reply.id}`,
+        // Stable across automatic retries; new after a person presses Retry on a failed reply.
+        idempotencyKey: reply.failures
+          ? `carebot-reply-${reply.id}-${reply.failures}`
+          : `carebot-reply-${reply.id}`,
       });
     } catch (err) {
       log.error({ err }, 'reply adapter threw');

@@ -58,6 +58,13 @@ export function heldNotice(reply: ReplyRow, findings: ToneFinding[]) {
 
 export const NOTE_NOTICE = 'Saved as a note; claim the case to answer the customer.';
 
+/** The private notice for a reply kept as a note, naming the owner when someone else has the case. */
+export function noteNotice(ownerId: string | null): string {
+  return ownerId
+    ? `Saved as a note; ${mentionUser(ownerId)} owns this case and answers the customer.`
+    : NOTE_NOTICE;
+}
+
 /** The ✅ line in the thread once a reply reached the customer. */
 export function sentMessage(reply: ReplyRow, where: string) {
   const view = link(reply.externalUrl, `View on ${where}`);

@@ -169,7 +169,9 @@ describe('the conversation loop', () => {
     await say(t, threadTs, OTHER, 'I think this is the courier again');
     const [notice] = await t.slack.waitFor('chat.postEphemeral');
     expect(notice?.params.user).toBe(OTHER);
-    expect(String(notice?.params.text)).toBe('Saved as a note; claim the case to answer the customer.');
+    expect(String(notice?.params.text)).toBe(
+      `Saved as a note; <@${AGENT}> owns this case and answers the customer.`,
+    );
     await say(t, threadTs, AGENT, 'NOTE: checked the tracking, parcel is in Leeds');
     await vi.waitFor(async () => {
       const notes = await t.db.db.select().from(messages).where(eq(messages.kind, 'note'));

@@ -1,16 +1,18 @@
 import type { App } from '@slack/bolt';
+import { type Duration, formatDuration } from '../../care/clock.js';
 import { listSavedReplies } from '../../care/saved-replies.js';
 import { savedRepliesModal } from '../../slack/saved-replies.js';
 import type { ListenerContext } from '../context.js';
 
-export const CARE_HELP = [
-  '*carebot* brings customer complaints into this workspace as threads you can claim and answer.',
-  '• *Claim* a case to own it; *Unclaim* to let it go; *Escalate* to pull in PR, product or marketing.',
-  "• The owner's replies in the thread go to the customer after a short undo window; start a reply with `note:` to keep it internal. Everyone else's replies are notes.",
-  '• *Reply* on the card answers from a saved reply; `/care replies` manages them.',
-  '• *Resolve* when done; a customer who writes again within a week reopens the case.',
-  '• `/care-stats` shows how the queue is doing.',
-].join('\n');
+export const careHelp = (config: { reopenWithin: Duration }) =>
+  [
+    '*carebot* brings customer complaints into this workspace as threads you can claim and answer.',
+    '• *Claim* a case to own it; *Unclaim* to let it go; *Escalate* to pull in PR, product or marketing.',
+    "• The owner's replies in the thread go to the customer after a short undo window; start a reply with `note:` to keep it internal. Everyone else's replies are notes.",
+    '• *Reply* on the card answers from a saved reply; `/care replies` manages them.',
+    `• *Resolve* when done; a customer who writes again within ${formatDuration(config.reopenWithin)} reopens the case.`,
+    '• `/care-stats` shows how the queue is doing.',
+  ].join('\n');
 
 export function registerCareCommand(app: App, ctx: ListenerContext): void {
   app.command('/care', async ({ ack, command, client }) => {
@@ -23,6 +25,6 @@ export function registerCareCommand(app: App, ctx: ListenerContext): void {
       });
       return;
     }
-    await ack({ response_type: 'ephemeral', text: CARE_HELP });
+    await ack({ response_type: 'ephemeral', text: careHelp(ctx.config) });
   });
 }

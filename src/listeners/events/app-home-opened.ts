@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import { queueOverview } from '../../care/overview.js';
-import { CARE_HELP } from '../commands/care.js';
+import { careHelp } from '../commands/care.js';
 import type { ListenerContext } from '../context.js';
 
 export function registerAppHomeOpened(app: App, ctx: ListenerContext): void {
@@ -13,7 +13,7 @@ export function registerAppHomeOpened(app: App, ctx: ListenerContext): void {
       view: {
         type: 'home',
         blocks: [
-          { type: 'section', text: { type: 'mrkdwn', text: CARE_HELP } },
+          { type: 'section', text: { type: 'mrkdwn', text: careHelp(ctx.config) } },
           { type: 'divider' },
           {
             type: 'section',

@@ -3,8 +3,9 @@ import { claimCase } from '../../care/cases.js';
 import { cancelBySlackMessage, caseOfThread, editReply, noteText, recordNote } from '../../care/replies.js';
 import { checkTone } from '../../care/tone.js';
 import type { CaseRow } from '../../db/schema.js';
+import { platformLabel } from '../../slack/case-card.js';
 import { slackToPlain } from '../../slack/plain-text.js';
-import { heldNotice, NOTE_NOTICE } from '../../slack/replies.js';
+import { heldNotice, noteNotice, undoNotice } from '../../slack/replies.js';
 import type { ListenerContext } from '../context.js';
 import { queueAndNotify } from '../reply-flow.js';
 
@@ -124,7 +125,7 @@ async function onMessage(
   }
   if (caseRow.ownerId !== m.user) {
     const saved = await saveNote(text);
-    if (!saved.duplicate) await notify({ text: NOTE_NOTICE });
+    if (!saved.duplicate) await notify({ text: noteNotice(caseRow.ownerId) });
     return;
   }
   await queueAndNotify(ctx, { caseRow, authorId: m.user, text: slackToPlain(text), origin, notify });
@@ -159,8 +160,17 @@ async function onEdit(
       text: 'That reply was already sent; editing it in Slack does not change what the customer got.',
     });
   } else if (result.kind === 'edited' && result.changed) {
-    if (result.reply.status === 'held') await notify(heldNotice(result.reply, findings));
-    else ctx.deliverAt(result.reply.sendAt);
+    if (result.reply.status === 'held') {
+      await notify(heldNotice(result.reply, findings));
+    } else {
+      ctx.deliverAt(result.reply.sendAt);
+      // Released from hold by the edit: a fresh undo window, with its own Cancel.
+      if (result.wasHeld) {
+        await notify(
+          undoNotice(result.reply, platformLabel(caseRow.platform, caseRow.sourceKey), ctx.config.replyDelay),
+        );
+      }
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { eq } from 'drizzle-orm';
 import { claimCase, loadCaseView } from '../../care/cases.js';
+import { noteText } from '../../care/replies.js';
 import { customerValues, fillTemplate } from '../../care/saved-replies.js';
 import { slackThreads } from '../../db/schema.js';
 import { parseReplyState, REPLY_BLOCKS, REPLY_VIEW } from '../../slack/saved-replies.js';
@@ -43,6 +44,9 @@ export function registerReplySubmit(app: App, ctx: ListenerContext): void {
     }
     const written = replyTextFrom(values).trim();
     if (!written) return fail('Write the reply first.');
+    if (noteText(written) !== undefined) {
+      return fail('This modal answers the customer. Write notes in the thread, starting with note:');
+    }
     await ack();
     // Filled after the ack: the name lookup may call Slack, and the ack must come within 3 s.
     const text = fillTemplate(written, {
