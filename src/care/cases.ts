@@ -416,3 +416,66 @@ export async function reopenCase(
     return { kind: 'reopened', case: reopened };
   });
 }
+
+export type RepliedOnSiteResult =
+  | { kind: 'recorded'; case: CaseRow }
+  | { kind: 'not_owner'; ownerId: string }
+  | { kind: 'not_found' };
+
+/**
+ * For platforms carebot cannot post to (forums, blogs): the agent answered on the site and says
+ * so. It counts as a reply that reached the customer; an unclaimed case becomes theirs.
+ */
+export async function recordRepliedOnSite(
+  db: Database,
+  clock: Clock,
+  caseId: number,
+  userId: string,
+): Promise<RepliedOnSiteResult> {
+  const now = clock.now();
+  return db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(cases)
+      .set({
+        ownerId: sql`coalesce(${cases.ownerId}, ${userId})`,
+        lastReplyAt: now,
+        cardVersion: sql`${cases.cardVersion} + 1`,
+        updatedAt: now,
+      })
+      .where(and(eq(cases.id, caseId), sql`(${cases.ownerId} is null or ${cases.ownerId} = ${userId})`))
+      .returning();
+    if (updated) {
+      await logEvent(tx, caseId, 'replied_on_site', userId, now);
+      return { kind: 'recorded', case: updated };
+    }
+    const current = await getCase(tx, caseId);
+    if (!current) return { kind: 'not_found' };
+    return { kind: 'not_owner', ownerId: current.ownerId as string };
+  });
+}
+
+/** Moves a public conversation to private messages; later replies go by DM. */
+export async function moveToPrivate(
+  db: Database,
+  clock: Clock,
+  caseId: number,
+  userId: string,
+): Promise<{ kind: 'moved' } | { kind: 'not_owner'; ownerId: string | null } | { kind: 'not_found' }> {
+  const now = clock.now();
+  return db.transaction(async (tx) => {
+    const [moved] = await tx
+      .update(cases)
+      .set({ replyMode: 'private', cardVersion: sql`${cases.cardVersion} + 1`, updatedAt: now })
+      .where(and(eq(cases.id, caseId), eq(cases.ownerId, userId), eq(cases.replyMode, 'public')))
+      .returning({ id: cases.id });
+    if (moved) {
+      await logEvent(tx, caseId, 'moved_to_private', userId, now);
+      return { kind: 'moved' };
+    }
+    const current = await getCase(tx, caseId);
+    if (!current) return { kind: 'not_found' };
+    return current.replyMode === 'private'
+      ? { kind: 'moved' }
+      : { kind: 'not_owner', ownerId: current.ownerId };
+  });
+}

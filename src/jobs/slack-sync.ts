@@ -3,6 +3,7 @@ import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import cron, { type ScheduledTask } from 'node-cron';
 import { loadCaseView, ts } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
+import { leaseNotices, markNoticePosted, retryNoticeAt } from '../care/source-state.js';
 import type { Team } from '../config.js';
 import { type Database, queryRows } from '../db/client.js';
 import { cases, escalations, messages, replies, slackOutbox, slackThreads } from '../db/schema.js';
@@ -116,6 +117,7 @@ export class SlackSync {
             for update skip locked)
           returning id, channel_id`,
     );
+    await this.postNotices(now);
     leased.sort((a, b) => a.id - b.id);
     for (const row of leased) {
       if (this.stopped) {
@@ -125,6 +127,41 @@ export class SlackSync {
       await this.syncCase(Number(row.id), row.channel_id);
     }
     return leased.length;
+  }
+
+  /** Channel notices (a source paused or working again), each once. */
+  private async postNotices(now: Date): Promise<void> {
+    const { db, clock } = this.opts;
+    const due = await leaseNotices(db, now, this.leaseMs);
+    for (const notice of due) {
+      if ((this.channelPause.get(notice.channelId) ?? 0) > now.getTime()) {
+        await retryNoticeAt(
+          db,
+          notice.id,
+          new Date(this.channelPause.get(notice.channelId) ?? now.getTime()),
+        );
+        continue;
+      }
+      try {
+        const res = await this.opts.client.chat.postMessage({
+          channel: notice.channelId,
+          text: notice.text,
+          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: notice.text } }],
+          unfurl_links: false,
+        });
+        await markNoticePosted(db, notice.id, res.ts as string, clock.now());
+      } catch (err) {
+        const failure = classifySlackError(err);
+        const wait = this.backoff(failure, 3);
+        if (failure.kind === 'rate_limited')
+          this.channelPause.set(notice.channelId, clock.now().getTime() + wait);
+        await retryNoticeAt(db, notice.id, new Date(clock.now().getTime() + wait));
+        this.opts.logger.warn(
+          { reason: failure.reason, noticeId: notice.id },
+          'could not post a notice; will retry',
+        );
+      }
+    }
   }
 
   private async syncCase(caseId: number, channel: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { CaseView } from '../care/cases.js';
 import type { Team } from '../config.js';
+import { capabilities } from '../sources/capabilities.js';
 import { escapeText, link, mentionUser, quote, truncate } from './mrkdwn.js';
 
 // Slack allows 3,000 characters in a section's text; the quote leaves room for the `>` prefixes.
@@ -12,6 +13,10 @@ export const ACTIONS = {
   reply: 'case_reply',
   resolve: 'case_resolve',
   reopen: 'case_reopen',
+  /** Forums and blogs: the agent answered on the site itself. */
+  repliedOnSite: 'case_replied_on_site',
+  /** Move a public conversation to private messages (X DMs). */
+  moveToPrivate: 'case_dm',
 } as const;
 
 const PLATFORM_LABELS: Record<string, string> = {
@@ -36,6 +41,24 @@ function authorLine(view: CaseView): string {
   return `${link(m.authorUrl, name) ?? `*${escapeText(name)}*`}${handle}`;
 }
 
+/** 1234 → "1,234"; 56789 → "56.8k"; 1234567 → "1.2M". */
+export function formatCount(n: number): string {
+  if (n >= 1_000_000) return `${(n / 1_000_000).toFixed(1).replace(/\.0$/, '')}M`;
+  if (n >= 10_000) return `${(n / 1000).toFixed(1).replace(/\.0$/, '')}k`;
+  return n.toLocaleString('en-US');
+}
+
+/** An http(s) URL for a link button, or undefined. */
+function safeUrl(url: string | null): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function statusLine(view: CaseView): string {
   const c = view.case;
   if (c.status === 'resolved') return ':white_check_mark: Resolved';
@@ -54,14 +77,39 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
     `*${where}*`,
     `Case #${c.id}`,
     statusLine(view),
+    ...(m.authorFollowers !== null
+      ? [`:busts_in_silhouette: ${formatCount(m.authorFollowers)} followers`]
+      : []),
     ...(view.messageCount > 1 ? [`${view.messageCount} messages`] : []),
     `Customer wrote ${slackDate(c.lastCustomerMessageAt)}`,
     ...(c.lastReplyAt ? [`Last reply ${slackDate(c.lastReplyAt)}`] : []),
     ...(teamNames.length ? [`:rotating_light: Escalated to ${teamNames.join(', ')}`] : []),
     ...(c.previousCaseId ? [`Follow-up of case #${c.previousCaseId}`] : []),
+    ...(c.replyMode === 'private' || c.conversationId.startsWith('dm:') ? [':lock: Replies go by DM'] : []),
     ...(original ? [original] : []),
   ];
   const id = String(c.id);
+  const can = capabilities(c.platform);
+  const openOnSite = safeUrl(m.url);
+  const replyButtons = can.reply
+    ? [{ type: 'button', action_id: ACTIONS.reply, text: plain('Reply'), value: id }]
+    : [
+        ...(openOnSite
+          ? [
+              {
+                type: 'button',
+                action_id: 'case_open_original',
+                text: plain('Open to reply'),
+                url: openOnSite,
+              },
+            ]
+          : []),
+        { type: 'button', action_id: ACTIONS.repliedOnSite, text: plain('I replied on the site'), value: id },
+      ];
+  const privateButton =
+    can.privateReply && c.replyMode === 'public' && !c.conversationId.startsWith('dm:')
+      ? [{ type: 'button', action_id: ACTIONS.moveToPrivate, text: plain('Move to DM'), value: id }]
+      : [];
   const buttons =
     c.status === 'resolved'
       ? [{ type: 'button', action_id: ACTIONS.reopen, text: plain('Reopen'), value: id }]
@@ -69,9 +117,10 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
           c.ownerId
             ? { type: 'button', action_id: ACTIONS.unclaim, text: plain('Unclaim'), value: id }
             : { type: 'button', action_id: ACTIONS.claim, text: plain('Claim'), value: id, style: 'primary' },
-          { type: 'button', action_id: ACTIONS.reply, text: plain('Reply'), value: id },
+          ...replyButtons,
           { type: 'button', action_id: ACTIONS.escalate, text: plain('Escalate'), value: id },
           { type: 'button', action_id: ACTIONS.resolve, text: plain('Resolve'), value: id },
+          ...privateButton,
         ];
   const blocks: unknown[] = [
     {

@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import type { ListenerContext } from '../context.js';
 import { registerClaimCase } from './claim-case.js';
 import { registerEscalateCase } from './escalate-case.js';
+import { registerPlatformButtons } from './platform-buttons.js';
 import { registerReplyButtons } from './reply-buttons.js';
 import { registerReplyCase } from './reply-case.js';
 import { registerResolveCase } from './resolve-case.js';
@@ -14,6 +15,7 @@ export function registerActions(app: App, ctx: ListenerContext): void {
   registerEscalateCase(app, ctx);
   registerResolveCase(app, ctx);
   registerReplyButtons(app, ctx);
+  registerPlatformButtons(app, ctx);
   registerReplyCase(app, ctx);
   registerSavedReplyButtons(app, ctx);
 }

@@ -6,6 +6,7 @@ import type { CaseRow } from '../../db/schema.js';
 import { platformLabel } from '../../slack/case-card.js';
 import { slackToPlain } from '../../slack/plain-text.js';
 import { heldNotice, noteNotice, undoNotice } from '../../slack/replies.js';
+import { capabilities } from '../../sources/capabilities.js';
 import type { ListenerContext } from '../context.js';
 import { queueAndNotify } from '../reply-flow.js';
 
@@ -126,6 +127,15 @@ async function onMessage(
   if (caseRow.ownerId !== m.user) {
     const saved = await saveNote(text);
     if (!saved.duplicate) await notify({ text: noteNotice(caseRow.ownerId) });
+    return;
+  }
+  if (!capabilities(caseRow.platform).reply) {
+    const saved = await saveNote(text);
+    if (!saved.duplicate) {
+      await notify({
+        text: `carebot cannot post on ${platformLabel(caseRow.platform, caseRow.sourceKey)}, so this was saved as a note. Open the post, answer there, then press "I replied on the site" on the card.`,
+      });
+    }
     return;
   }
   await queueAndNotify(ctx, { caseRow, authorId: m.user, text: slackToPlain(text), origin, notify });

@@ -1,0 +1,181 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { RecordedInbound } from '../care/cases.js';
+import type { Clock } from '../care/clock.js';
+import type { InboundMessage } from '../care/inbound.js';
+import { addNotice, finishPoll, leaseDueSource, registerSources } from '../care/source-state.js';
+import type { Database } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import { escapeText } from '../slack/mrkdwn.js';
+import type { Poller, PollOutcome } from '../sources/types.js';
+
+export interface PollRunnerOptions {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  pollers: Poller[];
+  /** Stores a message a poller found (and nudges the Slack sync). */
+  record: (message: InboundMessage) => Promise<RecordedInbound>;
+  /** Where notices about sources that need a person go. */
+  noticeChannel: string;
+  /** Called when a notice was queued, so it gets posted without waiting. */
+  onNotice: () => void;
+  /** How often a paused source is tried again, to notice that its credentials work again. */
+  pausedRetryMs?: number;
+  leaseMs?: number;
+  schedule?: string;
+}
+
+/**
+ * Runs every poller at its interval, on one instance at a time (a lease on its row), keeps its
+ * cursor in the database and saves it only after the poll stored what it read. A 429 waits until
+ * the platform's reset; failed credentials pause the source with one notice in the care channel,
+ * and it is tried again now and then until they work.
+ */
+export class PollRunner {
+  private readonly byKey: Map<string, Poller>;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private task: ScheduledTask | undefined;
+  private registered = false;
+
+  constructor(private readonly opts: PollRunnerOptions) {
+    this.byKey = new Map(opts.pollers.map((p) => [p.key, p]));
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  start(): void {
+    if (this.byKey.size === 0) return;
+    this.task = cron.schedule(this.opts.schedule ?? '*/5 * * * * *', () => this.kick(), { noOverlap: true });
+    this.kick();
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.task?.stop();
+    await this.idle();
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        while (!this.stopped && (await this.runOnce())) {}
+      } catch (err) {
+        this.opts.logger.error({ err }, 'poll round failed');
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  /** Polls one due source, if any; true when one was polled. */
+  async runOnce(): Promise<boolean> {
+    const { db, clock } = this.opts;
+    const keys = [...this.byKey.keys()];
+    if (!this.registered) {
+      await registerSources(db, keys, clock.now());
+      this.registered = true;
+    }
+    const state = await leaseDueSource(db, keys, clock.now(), this.opts.leaseMs ?? 5 * 60_000);
+    if (!state) return false;
+    const poller = this.byKey.get(state.sourceKey);
+    if (!poller) return true;
+    const log = this.opts.logger.child({ source: poller.key });
+    let outcome: PollOutcome;
+    try {
+      outcome = await poller.poll({
+        cursor: state.cursor ?? undefined,
+        clock,
+        logger: log,
+        record: this.opts.record,
+      });
+    } catch (err) {
+      log.error({ err }, 'poller threw');
+      outcome = { kind: 'failed', reason: 'an unexpected error' };
+    }
+    await this.settle(poller, state.status, outcome, log);
+    return true;
+  }
+
+  private async settle(poller: Poller, status: 'active' | 'paused', outcome: PollOutcome, log: Logger) {
+    const { db, clock } = this.opts;
+    const now = clock.now();
+    const next = new Date(now.getTime() + poller.everyMs);
+    switch (outcome.kind) {
+      case 'ok': {
+        await finishPoll(db, poller.key, now, {
+          cursor: outcome.cursor,
+          nextPollAt: next,
+          status: 'active',
+          pausedReason: null,
+        });
+        if (outcome.stored > 0) log.info({ stored: outcome.stored }, 'poll stored new messages');
+        if (status === 'paused') {
+          log.info('source works again');
+          await this.notice(
+            `resumed:${poller.key}:${now.toISOString()}`,
+            `:white_check_mark: *${escapeText(poller.label)}* works again; carebot is reading it.`,
+          );
+        }
+        return;
+      }
+      case 'rate_limited':
+        log.warn({ retryAt: outcome.retryAt }, 'rate limited; waiting for the reset');
+        await finishPoll(db, poller.key, now, {
+          cursor: outcome.cursor,
+          nextPollAt: new Date(Math.max(outcome.retryAt.getTime(), now.getTime() + 1000)),
+        });
+        return;
+      case 'auth_failed': {
+        const retry = new Date(now.getTime() + (this.opts.pausedRetryMs ?? 5 * 60_000));
+        await finishPoll(db, poller.key, now, {
+          nextPollAt: retry,
+          status: 'paused',
+          pausedReason: outcome.reason,
+        });
+        if (status === 'active') {
+          log.error(
+            { reason: outcome.reason, action: outcome.hint },
+            'source paused: its credentials do not work',
+          );
+          await this.notice(
+            `paused:${poller.key}:${now.toISOString()}`,
+            `:warning: *${escapeText(poller.label)}* is paused: ${escapeText(outcome.reason)}. ${escapeText(outcome.hint)} carebot keeps trying every few minutes and says so here when it works again.`,
+          );
+        }
+        return;
+      }
+      case 'failed':
+        log.warn({ reason: outcome.reason }, 'poll failed; trying again at the next interval');
+        await finishPoll(db, poller.key, now, { nextPollAt: next });
+        return;
+    }
+  }
+
+  private async notice(key: string, text: string): Promise<void> {
+    const added = await addNotice(this.opts.db, {
+      key,
+      channelId: this.opts.noticeChannel,
+      text,
+      now: this.opts.clock.now(),
+    });
+    if (added) this.opts.onNotice();
+  }
+}
