@@ -25,6 +25,7 @@ const slackChannelId = z
   .regex(/^[CG][A-Z0-9]{2,}$/, 'expected a Slack channel id such as C0123ABCD (channel details → About)');
 const usergroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'expected a Slack user group id such as S0123ABCD');
 const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user id such as U0123ABCD');
+const percent = z.number().int().min(1).max(99);
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day such as 09:00');
 const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
 const timezone = z.string().refine(isTimeZone, 'expected an IANA time zone such as Europe/Berlin or UTC');
@@ -112,6 +113,16 @@ export const fileSchema = z.strictObject({
       next_response: duration.prefault('1h'),
       resolution: duration.prefault('24h'),
       check_every: duration.prefault('30s'),
+      /** An unclaimed case nudges the care team after this long (business time); null: never. */
+      unclaimed_after: duration.nullable().prefault('10m'),
+      /** Response clocks: a quiet note at this share of the target, a mention at the second. */
+      response_warnings: z.tuple([percent, percent]).default([50, 80]),
+      /** Resolution clock: mention the owner this long before the deadline. */
+      resolution_warnings: z.array(duration).prefault(['4h', '1h']),
+      /** On a breach, escalate to this team (a key of `teams`); null: only mention the managers. */
+      breach_escalate_to: z.string().nullable().default(null),
+      /** Remind outside business hours too. */
+      remind_outside_hours: z.boolean().default(false),
     })
     .prefault({}),
   reply_delay: duration.prefault('10s'),
@@ -233,7 +244,17 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   timezone: string;
   businessHours: FileConfig['business_hours'];
-  sla: { firstResponse: Duration; nextResponse: Duration; resolution: Duration; checkEvery: Duration };
+  sla: {
+    firstResponse: Duration;
+    nextResponse: Duration;
+    resolution: Duration;
+    checkEvery: Duration;
+    unclaimedAfter: Duration | null;
+    responseWarnings: [number, number];
+    resolutionWarnings: Duration[];
+    breachEscalateTo: string | null;
+    remindOutsideHours: boolean;
+  };
   replyDelay: Duration;
   reopenWithin: Duration;
   tone: FileConfig['tone'];
@@ -319,6 +340,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const fileResult = fileSchema.safeParse(raw);
   if (!fileResult.success) problems.push(...describeIssues(fileResult.error.issues, `${path}: `));
 
+  if (fileResult.success) {
+    const breachTeam = fileResult.data.sla.breach_escalate_to;
+    if (breachTeam && !fileResult.data.teams.some((t) => t.key === breachTeam)) {
+      problems.push(`${path}: sla.breach_escalate_to: no team has the key ${breachTeam}; add it under teams`);
+    }
+  }
   if (!envResult.success || !fileResult.success || problems.length > 0) throw new ConfigError(problems);
   const e = envResult.data;
   const f = fileResult.data;
@@ -341,6 +368,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       nextResponse: f.sla.next_response,
       resolution: f.sla.resolution,
       checkEvery: f.sla.check_every,
+      unclaimedAfter: f.sla.unclaimed_after,
+      responseWarnings: f.sla.response_warnings,
+      resolutionWarnings: f.sla.resolution_warnings,
+      breachEscalateTo: f.sla.breach_escalate_to,
+      remindOutsideHours: f.sla.remind_outside_hours,
     },
     replyDelay: f.reply_delay,
     reopenWithin: f.reopen_within,

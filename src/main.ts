@@ -4,11 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { webApi } from '@slack/bolt';
 import { buildSlackApp, type SlackApp } from './app.js';
 import { type Clock, systemClock } from './care/clock.js';
+import { slaSettings } from './care/sla.js';
 import { toneRules } from './care/tone.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
+import { cronEvery } from './jobs/cron.js';
 import { DeliverReplies } from './jobs/deliver-replies.js';
+import { SlaSweep } from './jobs/sla-sweep.js';
 import { SlackSync } from './jobs/slack-sync.js';
 import { boltLogger, createLogger, type Logger } from './logger.js';
 import { People } from './slack/people.js';
@@ -22,6 +25,7 @@ export interface Carebot {
   db: DatabaseHandle;
   sync: SlackSync;
   deliver: DeliverReplies;
+  slaSweep: SlaSweep;
   slack: SlackApp;
   /** Stops taking work, finishes what is in flight, closes the database. */
   stop(): Promise<void>;
@@ -62,6 +66,19 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       teams: config.teams,
     });
     const kickSync = () => sync.kick();
+    const sla = slaSettings(config);
+    const slaSweep = new SlaSweep({
+      db: db.db,
+      clock,
+      logger: logger.child({ job: 'sla-sweep' }),
+      settings: sla,
+      careTeamUsergroup: config.careTeamUsergroup,
+      managersUsergroup: config.managersUsergroup,
+      teams: config.teams,
+      breachEscalateTo: config.sla.breachEscalateTo,
+      onChange: kickSync,
+      schedule: cronEvery(config.sla.checkEvery),
+    });
     const peopleClient = new webApi.WebClient(config.slack.botToken, {
       slackApiUrl: config.slack.apiUrl,
       logger: boltLogger(logger),
@@ -87,6 +104,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       deliverAt: (at) => deliver.kickAt(at),
       people,
       tone: toneRules(config.tone),
+      sla,
     });
     const routes: Routes = {
       'GET /healthz': healthHandler(db.db),
@@ -96,6 +114,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         logger,
         source: config.sources.webhook,
         reopenWithin: config.reopenWithin,
+        sla,
         onStored: kickSync,
       }),
     };
@@ -107,6 +126,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
     if (opts.schedule !== false) {
       sync.start();
       deliver.start();
+      slaSweep.start();
     }
     logger.info({ port, slack: slack.mode }, 'carebot started');
     let stopping: Promise<void> | undefined;
@@ -115,9 +135,16 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       db,
       sync,
       deliver,
+      slaSweep,
       slack,
       stop: () => {
-        stopping ??= shutdown(server, slack, [deliver, sync], opts.database ? undefined : db, logger);
+        stopping ??= shutdown(
+          server,
+          slack,
+          [slaSweep, deliver, sync],
+          opts.database ? undefined : db,
+          logger,
+        );
         return stopping;
       },
     };

@@ -11,6 +11,13 @@ import {
 } from '../db/schema.js';
 import type { Clock, Duration } from './clock.js';
 import type { InboundMessage } from './inbound.js';
+import {
+  continuedResolutionDue,
+  nextResponseDue,
+  openingDeadlines,
+  resolutionRemaining,
+  type SlaSettings,
+} from './sla.js';
 
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
@@ -36,7 +43,7 @@ export async function recordInbound(
   db: Database,
   clock: Clock,
   msg: InboundMessage,
-  options: { reopenWithin?: Duration } = {},
+  options: { reopenWithin?: Duration; sla?: SlaSettings } = {},
 ): Promise<RecordedInbound> {
   const existing = await findInbound(db, msg);
   if (existing) return { caseId: existing.caseId, messageId: existing.id, duplicate: true, opened: false };
@@ -139,6 +146,15 @@ export async function recordInbound(
         externalId: msg.externalId,
         ...(opened && previousCaseId ? { previousCaseId } : {}),
       });
+      if (options.sla) {
+        await applyInboundSla(
+          tx,
+          caseId,
+          { opened: opened, reopened: Boolean(row.reopened) },
+          now,
+          options.sla,
+        );
+      }
       if (!opened) {
         await tx.insert(slackOutbox).values({
           caseId,
@@ -356,6 +372,7 @@ export async function resolveCase(
   clock: Clock,
   caseId: number,
   userId: string,
+  sla?: SlaSettings,
 ): Promise<ResolveResult> {
   const now = clock.now();
   return db.transaction(async (tx) => {
@@ -371,6 +388,23 @@ export async function resolveCase(
       .returning();
     if (resolved) {
       await logEvent(tx, caseId, 'resolved', userId, now);
+      // Resolving stops every clock; the resolution clock keeps what it had left for a reopen.
+      if (resolved.resolutionDueAt) {
+        await logEvent(tx, caseId, 'sla_stopped', 'carebot', now, {
+          clock: 'resolution',
+          met: now <= resolved.resolutionDueAt,
+        });
+      }
+      await tx
+        .update(cases)
+        .set({
+          nextResponseStartedAt: null,
+          nextResponseDueAt: null,
+          resolutionDueAt: null,
+          resolutionRemainingMs: sla ? resolutionRemaining(resolved.resolutionDueAt, now, sla) : null,
+          slaNextCheckAt: null,
+        })
+        .where(eq(cases.id, caseId));
       return { kind: 'resolved', case: resolved };
     }
     return (await getCase(tx, caseId)) ? { kind: 'already_resolved' } : { kind: 'not_found' };
@@ -389,6 +423,7 @@ export async function reopenCase(
   clock: Clock,
   caseId: number,
   userId: string,
+  sla?: SlaSettings,
 ): Promise<ReopenResult> {
   const now = clock.now();
   const current = await getCase(db, caseId);
@@ -413,6 +448,16 @@ export async function reopenCase(
       .returning();
     if (!reopened) return { kind: 'already_open' };
     await logEvent(tx, caseId, 'reopened', userId, now);
+    if (sla) {
+      await tx
+        .update(cases)
+        .set({
+          resolutionDueAt: continuedResolutionDue(reopened.resolutionRemainingMs, now, sla),
+          resolutionRemainingMs: null,
+          slaNextCheckAt: now,
+        })
+        .where(eq(cases.id, caseId));
+    }
     return { kind: 'reopened', case: reopened };
   });
 }
@@ -446,6 +491,7 @@ export async function recordRepliedOnSite(
       .returning();
     if (updated) {
       await logEvent(tx, caseId, 'replied_on_site', userId, now);
+      await stopResponseClocks(tx, caseId, now);
       return { kind: 'recorded', case: updated };
     }
     const current = await getCase(tx, caseId);
@@ -478,4 +524,68 @@ export async function moveToPrivate(
       ? { kind: 'moved' }
       : { kind: 'not_owner', ownerId: current.ownerId };
   });
+}
+
+/**
+ * Starts or continues SLA clocks after a customer's message: a new case gets its first-response and
+ * resolution deadlines; a message after a reply starts the next-response clock; a reopened case
+ * continues its resolution clock with the time it had left.
+ */
+async function applyInboundSla(
+  tx: Tx,
+  caseId: number,
+  how: { opened: boolean; reopened: boolean },
+  now: Date,
+  s: SlaSettings,
+): Promise<void> {
+  const current = await getCase(tx, caseId);
+  if (!current) return;
+  const set: Partial<typeof cases.$inferInsert> = {};
+  const started: string[] = [];
+  if (how.opened) {
+    Object.assign(set, openingDeadlines(current.openedAt, s));
+    started.push('first_response', 'resolution');
+  } else {
+    if (how.reopened) {
+      set.resolutionDueAt = continuedResolutionDue(current.resolutionRemainingMs, now, s);
+      set.resolutionRemainingMs = null;
+      started.push('resolution');
+    }
+    if (current.firstResponseAt && !current.nextResponseDueAt) {
+      set.nextResponseStartedAt = now;
+      set.nextResponseDueAt = nextResponseDue(now, s);
+      started.push('next_response');
+    }
+  }
+  if (started.length === 0) return;
+  set.slaNextCheckAt = now;
+  await tx.update(cases).set(set).where(eq(cases.id, caseId));
+  await logEvent(tx, caseId, 'sla_started', 'carebot', now, {
+    clocks: started,
+    ...(set.firstResponseDueAt ? { firstResponseDueAt: set.firstResponseDueAt.toISOString() } : {}),
+    ...(set.nextResponseDueAt ? { nextResponseDueAt: set.nextResponseDueAt.toISOString() } : {}),
+    ...(set.resolutionDueAt ? { resolutionDueAt: set.resolutionDueAt.toISOString() } : {}),
+  });
+}
+
+/** A reply reached the customer (or was made on the site): the response clocks stop. */
+export async function stopResponseClocks(tx: Tx, caseId: number, now: Date): Promise<void> {
+  const current = await getCase(tx, caseId);
+  if (!current) return;
+  const stopped: Array<{ clock: string; met: boolean }> = [];
+  if (!current.firstResponseAt && current.firstResponseDueAt) {
+    stopped.push({ clock: 'first_response', met: now <= current.firstResponseDueAt });
+  }
+  if (current.nextResponseDueAt)
+    stopped.push({ clock: 'next_response', met: now <= current.nextResponseDueAt });
+  await tx
+    .update(cases)
+    .set({
+      firstResponseAt: current.firstResponseAt ?? now,
+      nextResponseStartedAt: null,
+      nextResponseDueAt: null,
+      slaState: current.slaState === 'breached' ? 'breached' : 'ok',
+    })
+    .where(eq(cases.id, caseId));
+  for (const s of stopped) await logEvent(tx, caseId, 'sla_stopped', 'carebot', now, s);
 }

@@ -10,7 +10,7 @@ import {
   slackOutbox,
   slackThreads,
 } from '../db/schema.js';
-import { logEvent, type Tx, ts } from './cases.js';
+import { logEvent, stopResponseClocks, type Tx, ts } from './cases.js';
 import type { Clock, Duration } from './clock.js';
 import type { ToneFinding } from './tone.js';
 
@@ -363,6 +363,7 @@ export async function markSent(
       .set({ lastReplyAt: now, cardVersion: sql`${cases.cardVersion} + 1`, updatedAt: now })
       .where(eq(cases.id, reply.caseId))
       .returning();
+    await stopResponseClocks(tx, reply.caseId, now);
     await tx.insert(messages).values({
       caseId: reply.caseId,
       kind: 'outbound',

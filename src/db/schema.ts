@@ -41,6 +41,20 @@ export const cases = pgTable(
     lastReplyAt: tz('last_reply_at'),
     /** The earlier case of the same conversation, when this one was opened after it was long resolved. */
     previousCaseId: integer('previous_case_id'),
+    // SLA clocks (care/sla.ts). A due time is set while its clock runs; `*_at` records when it stopped.
+    firstResponseDueAt: tz('first_response_due_at'),
+    firstResponseAt: tz('first_response_at'),
+    nextResponseStartedAt: tz('next_response_started_at'),
+    nextResponseDueAt: tz('next_response_due_at'),
+    resolutionDueAt: tz('resolution_due_at'),
+    /** Business time left on the resolution clock when the case was resolved (a reopen continues it). */
+    resolutionRemainingMs: bigint('resolution_remaining_ms', { mode: 'number' }),
+    /** `ok`, `at_risk` (a mention went out) or `breached`; what the card's colour shows. */
+    slaState: text('sla_state', { enum: ['ok', 'at_risk', 'breached'] })
+      .notNull()
+      .default('ok'),
+    /** When the SLA sweep must look at this case next; the sweep reads only cases that are due. */
+    slaNextCheckAt: tz('sla_next_check_at'),
     /** `private` once an agent moved a public conversation to direct messages. */
     replyMode: text('reply_mode', { enum: ['public', 'private'] })
       .notNull()
@@ -61,6 +75,7 @@ export const cases = pgTable(
       .where(sql`${t.status} <> 'resolved'`),
     index('cases_card_pending_idx').on(t.id).where(sql`${t.cardPostedVersion} < ${t.cardVersion}`),
     index('cases_status_idx').on(t.status, t.openedAt),
+    index('cases_sla_check_idx').on(t.slaNextCheckAt).where(sql`${t.slaNextCheckAt} is not null`),
   ],
 );
 
@@ -130,7 +145,7 @@ export const slackOutbox = pgTable(
       .references(() => cases.id),
     key: text('key').notNull(),
     kind: text('kind', {
-      enum: ['customer_message', 'escalation', 'reply_sent', 'reply_failed', 'notice'],
+      enum: ['customer_message', 'escalation', 'reply_sent', 'reply_failed', 'notice', 'sla'],
     }).notNull(),
     refId: bigint('ref_id', { mode: 'number' }).notNull(),
     createdAt: tz('created_at').notNull(),
@@ -211,6 +226,30 @@ export const savedReplies = pgTable(
   (t) => [
     uniqueIndex('saved_replies_title_key').on(sql`lower(${t.title})`).where(sql`${t.deletedAt} is null`),
   ],
+);
+
+/**
+ * Each SLA reminder stage of each clock cycle, once: the unique key is case, clock, cycle and
+ * stage, so two sweeps or a restart never send a reminder twice. Stages skipped after downtime
+ * are recorded as skipped, so only the latest due stage is sent.
+ */
+export const slaReminders = pgTable(
+  'sla_reminders',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    caseId: integer('case_id')
+      .notNull()
+      .references(() => cases.id),
+    key: text('key').notNull(),
+    clock: text('clock').notNull(),
+    stage: text('stage').notNull(),
+    dueAt: tz('due_at').notNull(),
+    /** `sent`, `late` (sent after downtime) or `skipped` (a later stage was due too). */
+    outcome: text('outcome', { enum: ['sent', 'late', 'skipped'] }).notNull(),
+    text: text('text').notNull(),
+    createdAt: tz('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('sla_reminders_key').on(t.key), index('sla_reminders_case_idx').on(t.caseId)],
 );
 
 /** Append-only log of who did what to a case, and when. */

@@ -6,7 +6,15 @@ import type { Clock } from '../care/clock.js';
 import { leaseNotices, markNoticePosted, retryNoticeAt } from '../care/source-state.js';
 import type { Team } from '../config.js';
 import { type Database, queryRows } from '../db/client.js';
-import { cases, escalations, messages, replies, slackOutbox, slackThreads } from '../db/schema.js';
+import {
+  cases,
+  escalations,
+  messages,
+  replies,
+  slackOutbox,
+  slackThreads,
+  slaReminders,
+} from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { caseCard, customerMessage, platformLabel } from '../slack/case-card.js';
 import { classifySlackError, type SlackFailure } from '../slack/errors.js';
@@ -282,6 +290,14 @@ export class SlackSync {
       if (!row) return undefined;
       const where = platformLabel(row.platform, row.sourceKey);
       return item.kind === 'reply_sent' ? sentMessage(row.reply, where) : failedMessage(row.reply, where);
+    }
+    if (item.kind === 'sla') {
+      const [reminder] = await db.select().from(slaReminders).where(eq(slaReminders.id, item.refId));
+      if (!reminder) return undefined;
+      return {
+        text: reminder.text,
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: reminder.text } }],
+      };
     }
     const [esc] = await db.select().from(escalations).where(eq(escalations.id, item.refId));
     if (!esc) return undefined;

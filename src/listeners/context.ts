@@ -1,4 +1,5 @@
 import type { Clock } from '../care/clock.js';
+import type { SlaSettings } from '../care/sla.js';
 import type { ToneRules } from '../care/tone.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
@@ -16,6 +17,7 @@ export interface ListenerContext {
   deliverAt: (at: Date) => void;
   people: People;
   tone: ToneRules;
+  sla: SlaSettings;
 }
 
 /** The case id a button carries as its value, or undefined if it is not one. */

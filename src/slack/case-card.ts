@@ -62,6 +62,16 @@ function safeUrl(url: string | null): string | undefined {
 function statusLine(view: CaseView): string {
   const c = view.case;
   if (c.status === 'resolved') return ':white_check_mark: Resolved';
+  const sla =
+    c.slaState === 'breached'
+      ? ':red_circle: SLA breached · '
+      : c.slaState === 'at_risk'
+        ? ':large_orange_circle: SLA at risk · '
+        : '';
+  return `${sla}${ownerLine(c)}`;
+}
+
+function ownerLine(c: CaseView['case']): string {
   if (c.ownerId) return `:raising_hand: Claimed by ${mentionUser(c.ownerId)}`;
   return ':new: Unclaimed';
 }
@@ -83,6 +93,7 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
     ...(view.messageCount > 1 ? [`${view.messageCount} messages`] : []),
     `Customer wrote ${slackDate(c.lastCustomerMessageAt)}`,
     ...(c.lastReplyAt ? [`Last reply ${slackDate(c.lastReplyAt)}`] : []),
+    ...deadlineLines(c),
     ...(teamNames.length ? [`:rotating_light: Escalated to ${teamNames.join(', ')}`] : []),
     ...(c.previousCaseId ? [`Follow-up of case #${c.previousCaseId}`] : []),
     ...(c.replyMode === 'private' || c.conversationId.startsWith('dm:') ? [':lock: Replies go by DM'] : []),
@@ -160,6 +171,18 @@ export function customerMessage(msg: {
   ];
   if (original) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: original }] });
   return { text: `${escapeText(name)}: ${escapeText(truncate(msg.text, 200))}`, blocks };
+}
+
+/** The running SLA deadlines, in each reader's own time zone. */
+function deadlineLines(c: CaseView['case']): string[] {
+  if (c.status !== 'open') return [];
+  return [
+    ...(!c.firstResponseAt && c.firstResponseDueAt
+      ? [`First answer due ${slackDate(c.firstResponseDueAt)}`]
+      : []),
+    ...(c.nextResponseDueAt ? [`Next answer due ${slackDate(c.nextResponseDueAt)}`] : []),
+    ...(c.resolutionDueAt ? [`Resolve by ${slackDate(c.resolutionDueAt)}`] : []),
+  ];
 }
 
 /** A time Slack shows in each reader's own time zone, with a UTC fallback for old clients. */

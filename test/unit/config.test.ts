@@ -46,6 +46,11 @@ describe('config', () => {
       nextResponse: hours(1),
       resolution: hours(24),
       checkEvery: seconds(30),
+      unclaimedAfter: minutes(10),
+      responseWarnings: [50, 80],
+      resolutionWarnings: [hours(4), hours(1)],
+      breachEscalateTo: null,
+      remindOutsideHours: false,
     });
     expect(c.replyDelay).toBe(seconds(10));
     expect(c.teams).toEqual([]);

@@ -8,7 +8,7 @@ export function registerResolveCase(app: App, ctx: ListenerContext): void {
     await ack();
     const caseId = caseIdFrom(action.value);
     if (!caseId) return;
-    const result = await resolveCase(ctx.db, ctx.clock, caseId, body.user.id);
+    const result = await resolveCase(ctx.db, ctx.clock, caseId, body.user.id, ctx.sla);
     if (result.kind === 'resolved') {
       ctx.logger.info({ caseId, userId: body.user.id }, 'case resolved');
       ctx.kickSync();
@@ -19,7 +19,7 @@ export function registerResolveCase(app: App, ctx: ListenerContext): void {
     await ack();
     const caseId = caseIdFrom(action.value);
     if (!caseId) return;
-    const result = await reopenCase(ctx.db, ctx.clock, caseId, body.user.id);
+    const result = await reopenCase(ctx.db, ctx.clock, caseId, body.user.id, ctx.sla);
     if (result.kind === 'reopened') {
       ctx.logger.info({ caseId, userId: body.user.id }, 'case reopened');
       ctx.kickSync();

@@ -1,0 +1,211 @@
+import type { Config } from '../config.js';
+import type { CaseRow } from '../db/schema.js';
+import {
+  addBusinessTime,
+  businessTimeBetween,
+  type Calendar,
+  calendarFrom,
+  isOpen,
+  nextOpening,
+} from './business-hours.js';
+
+/**
+ * SLA clocks, as pure functions of a case's stored fields and an instant. Three clocks (first
+ * response, next response, resolution) plus the unclaimed nudge; each has stages that remind
+ * people before its deadline, counted in business time.
+ */
+export interface SlaSettings {
+  calendar: Calendar;
+  firstResponseMs: number;
+  nextResponseMs: number;
+  resolutionMs: number;
+  unclaimedAfterMs: number | null;
+  /** Percentages of a response target: a quiet note at the first, a mention at the second. */
+  responseWarnings: [number, number];
+  /** Business time before the resolution deadline at which the owner is mentioned. */
+  resolutionWarningsMs: number[];
+  remindOutsideHours: boolean;
+  /** How late a stage may be sent before it is marked late (after downtime). */
+  lateAfterMs: number;
+}
+
+export function slaSettings(config: Config): SlaSettings {
+  return {
+    calendar: calendarFrom(config),
+    firstResponseMs: config.sla.firstResponse,
+    nextResponseMs: config.sla.nextResponse,
+    resolutionMs: config.sla.resolution,
+    unclaimedAfterMs: config.sla.unclaimedAfter,
+    responseWarnings: config.sla.responseWarnings,
+    resolutionWarningsMs: [...config.sla.resolutionWarnings].sort((a, b) => b - a),
+    remindOutsideHours: config.sla.remindOutsideHours,
+    lateAfterMs: Math.max(3 * config.sla.checkEvery, 5 * 60_000),
+  };
+}
+
+export type ClockName = 'unclaimed' | 'first_response' | 'next_response' | 'resolution';
+
+/** How loud a stage is: a quiet thread note, a mention of the owner, or the breach. */
+export type StageLevel = 'quiet' | 'mention' | 'breach';
+
+export interface Stage {
+  clock: ClockName;
+  /** Identifies one run of the clock: a new follow-up or a changed deadline is a new cycle. */
+  cycle: string;
+  stage: string;
+  level: StageLevel;
+  at: Date;
+}
+
+export const stageKey = (caseId: number, s: Pick<Stage, 'clock' | 'cycle' | 'stage'>) =>
+  `${caseId}:${s.clock}:${s.cycle}:${s.stage}`;
+
+type SlaFields = Pick<
+  CaseRow,
+  | 'status'
+  | 'ownerId'
+  | 'openedAt'
+  | 'firstResponseDueAt'
+  | 'firstResponseAt'
+  | 'nextResponseStartedAt'
+  | 'nextResponseDueAt'
+  | 'resolutionDueAt'
+>;
+
+/** Every stage of every clock that is running on the case, in time order. */
+export function stagesOf(c: SlaFields, s: SlaSettings): Stage[] {
+  if (c.status !== 'open') return [];
+  const stages: Stage[] = [];
+  const cal = s.calendar;
+  if (!c.ownerId && s.unclaimedAfterMs !== null) {
+    stages.push({
+      clock: 'unclaimed',
+      cycle: c.openedAt.toISOString(),
+      stage: 'nudge',
+      level: 'mention',
+      at: addBusinessTime(cal, c.openedAt, s.unclaimedAfterMs),
+    });
+  }
+  const response = (clock: ClockName, start: Date, due: Date, target: number) => {
+    const cycle = start.toISOString();
+    const [quiet, mention] = s.responseWarnings;
+    stages.push(
+      {
+        clock,
+        cycle,
+        stage: `${quiet}pct`,
+        level: 'quiet',
+        at: addBusinessTime(cal, start, (target * quiet) / 100),
+      },
+      {
+        clock,
+        cycle,
+        stage: `${mention}pct`,
+        level: 'mention',
+        at: addBusinessTime(cal, start, (target * mention) / 100),
+      },
+      { clock, cycle, stage: 'breach', level: 'breach', at: due },
+    );
+  };
+  if (!c.firstResponseAt && c.firstResponseDueAt) {
+    response('first_response', c.openedAt, c.firstResponseDueAt, s.firstResponseMs);
+  }
+  if (c.nextResponseStartedAt && c.nextResponseDueAt) {
+    response('next_response', c.nextResponseStartedAt, c.nextResponseDueAt, s.nextResponseMs);
+  }
+  if (c.resolutionDueAt) {
+    const due = c.resolutionDueAt;
+    const cycle = due.toISOString();
+    for (const before of s.resolutionWarningsMs) {
+      if (before >= s.resolutionMs) continue;
+      stages.push({
+        clock: 'resolution',
+        cycle,
+        stage: `before_${before / 60_000}m`,
+        level: 'mention',
+        at: subtractBusinessTime(cal, c.openedAt, due, before),
+      });
+    }
+    stages.push({ clock: 'resolution', cycle, stage: 'breach', level: 'breach', at: due });
+  }
+  return stages.sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/** The instant `beforeMs` of business time before `due` (not earlier than `floor`). */
+function subtractBusinessTime(cal: Calendar, floor: Date, due: Date, beforeMs: number): Date {
+  const total = businessTimeBetween(cal, floor, due);
+  return addBusinessTime(cal, floor, Math.max(0, total - beforeMs));
+}
+
+export interface SweepPlan {
+  /** Per clock, the latest due stage to send; earlier unsent ones are skipped. */
+  send: Array<Stage & { late: boolean }>;
+  skip: Stage[];
+  /** When the sweep must look again (undefined: no clock is running). */
+  nextCheckAt: Date | undefined;
+}
+
+/**
+ * Decides what a sweep does for one case at `now`, given which stage keys were already handled.
+ * After downtime only the latest due stage of each clock goes out (marked late); outside business
+ * hours reminders wait for the opening unless configured otherwise.
+ */
+export function planSweep(
+  caseId: number,
+  c: SlaFields,
+  s: SlaSettings,
+  handled: Set<string>,
+  now: Date,
+): SweepPlan {
+  const stages = stagesOf(c, s).filter((st) => !handled.has(stageKey(caseId, st)));
+  const due = stages.filter((st) => st.at.getTime() <= now.getTime());
+  const upcoming = stages.filter((st) => st.at.getTime() > now.getTime());
+  const quietHours = !s.remindOutsideHours && !isOpen(s.calendar, now);
+  const send: SweepPlan['send'] = [];
+  const skip: Stage[] = [];
+  let deferredTo: Date | undefined;
+  const byClock = new Map<string, Stage[]>();
+  for (const st of due)
+    byClock.set(`${st.clock}:${st.cycle}`, [...(byClock.get(`${st.clock}:${st.cycle}`) ?? []), st]);
+  for (const list of byClock.values()) {
+    const latest = list[list.length - 1] as Stage;
+    const justNow = now.getTime() - latest.at.getTime() <= s.lateAfterMs;
+    // A stage that falls exactly at closing time still goes out at once; others wait for the opening.
+    if (quietHours && !justNow) {
+      const opening = nextOpening(s.calendar, now);
+      deferredTo = !deferredTo || opening < deferredTo ? opening : deferredTo;
+      continue;
+    }
+    send.push({ ...latest, late: !justNow });
+    skip.push(...list.slice(0, -1));
+  }
+  const candidates = [...upcoming.map((st) => st.at), ...(deferredTo ? [deferredTo] : [])];
+  const nextCheckAt = candidates.length
+    ? new Date(Math.min(...candidates.map((d) => d.getTime())))
+    : undefined;
+  return { send, skip, nextCheckAt };
+}
+
+/** Deadlines of a newly opened case. */
+export function openingDeadlines(openedAt: Date, s: SlaSettings) {
+  return {
+    firstResponseDueAt: addBusinessTime(s.calendar, openedAt, s.firstResponseMs),
+    resolutionDueAt: addBusinessTime(s.calendar, openedAt, s.resolutionMs),
+    slaNextCheckAt: openedAt,
+  };
+}
+
+/** The next-response deadline when a customer writes again after a reply. */
+export function nextResponseDue(at: Date, s: SlaSettings): Date {
+  return addBusinessTime(s.calendar, at, s.nextResponseMs);
+}
+
+/** Business time left on the resolution clock at `at` (0 once it passed). */
+export function resolutionRemaining(due: Date | null, at: Date, s: SlaSettings): number {
+  return due ? businessTimeBetween(s.calendar, at, due) : 0;
+}
+
+/** A resolved case reopened: the resolution clock continues with the time it had left. */
+export function continuedResolutionDue(remainingMs: number | null, at: Date, s: SlaSettings): Date {
+  return addBusinessTime(s.calendar, at, remainingMs ?? 0);
+}

@@ -1,0 +1,156 @@
+import type { RssFeed } from '../../config.js';
+import { type PollOutcome, resetFromHeaders } from '../types.js';
+import { FETCH_TIMEOUT, MAX_FEED_BYTES } from './limits.js';
+
+export const DEFAULT_USER_AGENT = 'carebot/0.1 (+social customer care; RSS reader)';
+const ACCEPT = 'application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8';
+
+/** What the site said last time, sent back so an unchanged feed costs a 304 and no parsing. */
+export interface Validators {
+  etag?: string | undefined;
+  lastModified?: string | undefined;
+}
+
+export type FetchedFeed =
+  | { kind: 'fetched'; xml: string; validators: Validators }
+  | { kind: 'not_modified' }
+  | Exclude<PollOutcome, { kind: 'ok' }>;
+
+export interface FetchFeedOptions {
+  validators: Validators;
+  userAgent: string;
+  now: Date;
+  /** How long to wait after a 429 that does not say. */
+  rateLimitFallbackMs: number;
+}
+
+/**
+ * One conditional GET of a feed. Reasons name the feed, never its URL (private feed URLs carry
+ * tokens) and never quote the body.
+ */
+export async function fetchFeed(feed: RssFeed, opts: FetchFeedOptions): Promise<FetchedFeed> {
+  const name = `feed "${feed.name}"`;
+  const headers: Record<string, string> = { 'user-agent': opts.userAgent, accept: ACCEPT };
+  if (opts.validators.etag) headers['if-none-match'] = opts.validators.etag;
+  if (opts.validators.lastModified) headers['if-modified-since'] = opts.validators.lastModified;
+  let res: Response;
+  try {
+    res = await fetch(feed.url, { headers, signal: AbortSignal.timeout(FETCH_TIMEOUT) });
+  } catch (err) {
+    return { kind: 'failed', reason: `${name} ${networkProblem(err)}` };
+  }
+
+  if (res.status === 304) {
+    await res.body?.cancel();
+    return { kind: 'not_modified' };
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    return refused(feed, name, res, opts);
+  }
+
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await readLimited(res, MAX_FEED_BYTES);
+  } catch (err) {
+    return { kind: 'failed', reason: `${name} ${networkProblem(err)}` };
+  }
+  if (!bytes) {
+    return {
+      kind: 'failed',
+      reason: `${name} is larger than ${MAX_FEED_BYTES / 1024 / 1024} MiB, more than carebot reads`,
+    };
+  }
+  return {
+    kind: 'fetched',
+    xml: decode(bytes, res.headers.get('content-type')),
+    validators: {
+      etag: res.headers.get('etag') ?? undefined,
+      lastModified: res.headers.get('last-modified') ?? undefined,
+    },
+  };
+}
+
+function refused(feed: RssFeed, name: string, res: Response, opts: FetchFeedOptions): FetchedFeed {
+  const status = res.status;
+  const retryAfter = res.headers.get('retry-after');
+  if (status === 429 || (status === 503 && retryAfter)) {
+    // resetFromHeaders reads Retry-After in seconds; the HTTP-date form arrives as the fallback.
+    const fallback = retryAfterDateMs(retryAfter, opts.now) ?? opts.rateLimitFallbackMs;
+    return { kind: 'rate_limited', retryAt: resetFromHeaders(res.headers, fallback, opts.now) };
+  }
+  if (status === 401 || status === 403) {
+    return {
+      kind: 'auth_failed',
+      reason: `${name} asks for a login (HTTP ${status})`,
+      hint: `carebot reads only public feeds: make the feed public, or remove "${feed.name}" from sources.rss.feeds in carebot.config.yaml`,
+    };
+  }
+  if (status === 404 || status === 410) {
+    return {
+      kind: 'failed',
+      reason: `${name} is not there any more (HTTP ${status}): check its url in sources.rss.feeds`,
+    };
+  }
+  return { kind: 'failed', reason: `${name} answered with an error (HTTP ${status})` };
+}
+
+function retryAfterDateMs(header: string | null, now: Date): number | undefined {
+  if (!header || /^\s*\d+\s*$/.test(header)) return undefined;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(1000, at - now.getTime());
+}
+
+function networkProblem(err: unknown): string {
+  const e = err as { name?: string; cause?: { code?: unknown } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
+    return `did not answer within ${FETCH_TIMEOUT / 1000} s`;
+  }
+  const code = typeof e?.cause?.code === 'string' ? ` (${e.cause.code})` : '';
+  return `could not be reached${code}`;
+}
+
+/** The body, or undefined as soon as it is larger than `max` bytes (decompressed). */
+async function readLimited(res: Response, max: number): Promise<Uint8Array | undefined> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max && !res.headers.get('content-encoding')) {
+    await res.body?.cancel();
+    return undefined;
+  }
+  if (!res.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Text from the charset in Content-Type, else the XML declaration's encoding (feeds in ISO-8859-1
+ * still exist), else UTF-8.
+ */
+function decode(bytes: Uint8Array, contentType: string | null): string {
+  const fromHeader = /charset\s*=\s*"?([\w.:-]+)/i.exec(contentType ?? '')?.[1];
+  const head = Buffer.from(bytes.subarray(0, 200)).toString('latin1');
+  const fromDeclaration = /^(?:\u00ef\u00bb\u00bf)?<\?xml[^>]*\bencoding\s*=\s*["']([\w.:-]+)["']/.exec(
+    head,
+  )?.[1];
+  for (const label of [fromHeader, fromDeclaration]) {
+    if (!label) continue;
+    try {
+      return new TextDecoder(label).decode(bytes);
+    } catch {
+      // An unknown label: try the next source of truth.
+    }
+  }
+  return new TextDecoder('utf-8').decode(bytes);
+}
