@@ -176,7 +176,8 @@ export function planSweep(
       deferredTo = !deferredTo || opening < deferredTo ? opening : deferredTo;
       continue;
     }
-    send.push({ ...latest, late: !justNow });
+    // Late means business time went by unnoticed (carebot was down), not that it waited for opening.
+    send.push({ ...latest, late: businessTimeBetween(s.calendar, latest.at, now) > s.lateAfterMs });
     skip.push(...list.slice(0, -1));
   }
   const candidates = [...upcoming.map((st) => st.at), ...(deferredTo ? [deferredTo] : [])];
