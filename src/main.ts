@@ -3,7 +3,9 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { webApi } from '@slack/bolt';
 import { buildSlackApp, type SlackApp } from './app.js';
+import { recordInbound } from './care/cases.js';
 import { type Clock, systemClock } from './care/clock.js';
+import type { InboundMessage } from './care/inbound.js';
 import { slaSettings } from './care/sla.js';
 import { toneRules } from './care/tone.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -11,13 +13,20 @@ import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
 import { cronEvery } from './jobs/cron.js';
 import { DeliverReplies } from './jobs/deliver-replies.js';
+import { PollRunner } from './jobs/pollers.js';
 import { SlaSweep } from './jobs/sla-sweep.js';
 import { SlackSync } from './jobs/slack-sync.js';
 import { boltLogger, createLogger, type Logger } from './logger.js';
 import { People } from './slack/people.js';
-import type { ReplyAdapter } from './sources/types.js';
+import { rssPoller } from './sources/rss/poller.js';
+import { rssReplyAdapter } from './sources/rss/reply.js';
+import type { Poller, ReplyAdapter } from './sources/types.js';
 import { webhookHandler } from './sources/webhook/ingest.js';
 import { webhookReplyAdapter } from './sources/webhook/reply.js';
+import { xConversationLookup } from './sources/x/conversations.js';
+import { xPollers } from './sources/x/poller.js';
+import { xReplyAdapter } from './sources/x/reply.js';
+import { xWebhookHandler } from './sources/x/webhook.js';
 
 export interface Carebot {
   /** The port the HTTP server listens on (useful with PORT=0). */
@@ -26,6 +35,7 @@ export interface Carebot {
   sync: SlackSync;
   deliver: DeliverReplies;
   slaSweep: SlaSweep;
+  pollers: PollRunner;
   slack: SlackApp;
   /** Stops taking work, finishes what is in flight, closes the database. */
   stop(): Promise<void>;
@@ -106,6 +116,28 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       tone: toneRules(config.tone),
       sla,
     });
+    const record = async (message: InboundMessage) => {
+      const stored = await recordInbound(db.db, clock, message, { reopenWithin: config.reopenWithin, sla });
+      if (!stored.duplicate) kickSync();
+      return stored;
+    };
+    const pollers = new PollRunner({
+      db: db.db,
+      clock,
+      logger: logger.child({ job: 'pollers' }),
+      pollers: configuredPollers(config),
+      record,
+      noticeChannel: config.careChannelId,
+      onNotice: kickSync,
+    });
+    const xWebhook = xWebhookHandler({
+      accounts: config.sources.x.accounts,
+      record,
+      onStored: kickSync,
+      logger: logger.child({ source: 'x-webhook' }),
+      clock,
+      conversationOf: xConversationLookup(db.db),
+    });
     const routes: Routes = {
       'GET /healthz': healthHandler(db.db),
       'POST /sources/webhook': webhookHandler({
@@ -118,6 +150,10 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         onStored: kickSync,
       }),
     };
+    if (config.sources.x.accounts.length > 0) {
+      routes['GET /sources/x/webhook'] = xWebhook;
+      routes['POST /sources/x/webhook'] = xWebhook;
+    }
     const receiver = slack.httpReceiver;
     if (receiver) routes['POST /slack/events'] = (req, res) => receiver.requestListener(req, res);
     const server = createHttpServer(routes, logger);
@@ -127,8 +163,18 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       sync.start();
       deliver.start();
       slaSweep.start();
+      pollers.start();
     }
-    logger.info({ port, slack: slack.mode }, 'carebot started');
+    logger.info(
+      {
+        port,
+        slack: slack.mode,
+        pollers: pollers.size,
+        xAccounts: config.sources.x.accounts.length,
+        feeds: config.sources.rss.feeds.length,
+      },
+      'carebot started',
+    );
     let stopping: Promise<void> | undefined;
     return {
       port,
@@ -136,12 +182,13 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       sync,
       deliver,
       slaSweep,
+      pollers,
       slack,
       stop: () => {
         stopping ??= shutdown(
           server,
           slack,
-          [slaSweep, deliver, sync],
+          [pollers, slaSweep, deliver, sync],
           opts.database ? undefined : db,
           logger,
         );
@@ -156,7 +203,29 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
 
 /** The reply adapter of each platform carebot can answer on, by platform. */
 function replyAdapters(config: Config, clock: Clock): Record<string, ReplyAdapter> {
-  return { webhook: webhookReplyAdapter(config.sources.webhook, clock) };
+  return {
+    webhook: webhookReplyAdapter(config.sources.webhook, clock),
+    x: xReplyAdapter(config.sources.x.accounts, config.sources.x.apiUrl, clock),
+    rss: rssReplyAdapter(),
+  };
+}
+
+/** Every poller the configuration turns on: X accounts (mentions, keyword search) and RSS/Atom feeds. */
+function configuredPollers(config: Config): Poller[] {
+  const x = config.sources.x;
+  const rss = config.sources.rss;
+  return [
+    ...x.accounts.flatMap((account) =>
+      xPollers(account, {
+        apiUrl: x.apiUrl,
+        everyMs: x.pollEvery,
+        ...(x.backfill ? { backfillMs: x.backfill } : {}),
+      }),
+    ),
+    ...rss.feeds.map((feed) =>
+      rssPoller(feed, { everyMs: rss.pollEvery, ...(rss.backfill ? { backfillMs: rss.backfill } : {}) }),
+    ),
+  ];
 }
 
 async function shutdown(

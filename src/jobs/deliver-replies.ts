@@ -152,6 +152,13 @@ export class DeliverReplies {
       log.info('reply delivered');
       return true;
     }
+    // A repeat refused on a retry most likely means an earlier attempt went out and only its answer
+    // was lost (a timeout): count it as delivered rather than tell the agent it failed.
+    if (outcome.duplicate && reply.attempts > 1) {
+      await markSent(db, clock, reply, {});
+      log.warn('platform refused a resend as a duplicate; counting the earlier attempt as delivered');
+      return true;
+    }
     const maxAttempts = this.opts.maxAttempts ?? 8;
     if (outcome.permanent || reply.attempts >= maxAttempts) {
       const reason = outcome.permanent

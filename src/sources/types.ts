@@ -49,7 +49,14 @@ export interface ReplyRequest {
 export type ReplyOutcome =
   | { ok: true; externalId?: string | undefined; url?: string | undefined }
   /** `permanent`: retrying as is will not help; the reason is shown to the agent in plain words. */
-  | { ok: false; permanent: boolean; reason: string; retryAfterMs?: number | undefined };
+  | {
+      ok: false;
+      permanent: boolean;
+      reason: string;
+      retryAfterMs?: number | undefined;
+      /** The platform refused the text as a repeat of a post it already has. */
+      duplicate?: boolean | undefined;
+    };
 
 export interface ReplyAdapter {
   /** How the platform is named to agents ("forum", "X"). */

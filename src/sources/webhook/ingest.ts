@@ -83,7 +83,8 @@ export function webhookHandler(deps: WebhookIngestDeps) {
       { caseId: stored.caseId, opened: stored.opened, sourceKey: normalized.message.sourceKey },
       'message stored',
     );
-    sendJson(res, 202, { caseId: stored.caseId, duplicate: false });
+    // Kick the Slack sync first (it only schedules work), so the post is under way when the sender hears back.
     deps.onStored();
+    sendJson(res, 202, { caseId: stored.caseId, duplicate: false });
   };
 }
