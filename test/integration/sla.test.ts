@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asc, eq } from 'drizzle-orm';
+import { asc } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
-import { minutes, seconds } from '../../src/care/clock.js';
+import { seconds } from '../../src/care/clock.js';
 import { caseEvents, cases, escalations, slaReminders } from '../../src/db/schema.js';
 import {
   CARE_CHANNEL,
