@@ -37,7 +37,6 @@ export class PollRunner {
   private again = false;
   private stopped = false;
   private task: ScheduledTask | undefined;
-  private registered = false;
 
   constructor(private readonly opts: PollRunnerOptions) {
     this.byKey = new Map(opts.pollers.map((p) => [p.key, p]));
@@ -89,10 +88,8 @@ export class PollRunner {
   async runOnce(): Promise<boolean> {
     const { db, clock } = this.opts;
     const keys = [...this.byKey.keys()];
-    if (!this.registered) {
-      await registerSources(db, keys, clock.now());
-      this.registered = true;
-    }
+    // Cheap (one insert that usually conflicts) and keeps working if rows were removed by hand.
+    await registerSources(db, keys, clock.now());
     const state = await leaseDueSource(db, keys, clock.now(), this.opts.leaseMs ?? 5 * 60_000);
     if (!state) return false;
     const poller = this.byKey.get(state.sourceKey);
