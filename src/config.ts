@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import cron from 'node-cron';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type Duration, parseDuration } from './care/clock.js';
@@ -76,6 +77,56 @@ const xSourceSchema = z.strictObject({
   accounts: z.array(xAccountSchema).default([]),
 });
 
+const facebookPageSchema = z.strictObject({
+  name: z.string().min(1),
+  page_id: z.string().regex(/^\d{1,25}$/, 'expected the numeric Page id, in quotes'),
+  page_token: z.string().min(1),
+  app_secret: z.string().min(1),
+  verify_token: z.string().min(1),
+  /** The Instagram professional account linked to the Page, if its comments should be read too. */
+  instagram_account_id: z
+    .string()
+    .regex(/^\d{1,25}$/, 'expected the numeric Instagram account id')
+    .optional(),
+  channel: slackChannelId.optional(),
+});
+
+const facebookSourceSchema = z.strictObject({
+  channel: slackChannelId.optional(),
+  /** Graph API version in request paths. */
+  api_version: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'expected a Graph API version such as v21.0')
+    .default('v21.0'),
+  /** Poll the Page feed too, for when webhooks cannot reach carebot; null: webhooks only. */
+  poll_every: duration.nullable().prefault(null),
+  pages: z.array(facebookPageSchema).default([]),
+});
+
+const instagramSourceSchema = z.strictObject({
+  channel: slackChannelId.optional(),
+});
+
+const redditAccountSchema = z.strictObject({
+  name: z.string().min(1),
+  client_id: z.string().min(1),
+  client_secret: z.string().min(1),
+  username: z.string().min(1),
+  password: z.string().min(1),
+  subreddits: z
+    .array(z.string().regex(/^[A-Za-z0-9_]{2,21}$/, 'expected a subreddit name without r/'))
+    .default([]),
+  keywords,
+  channel: slackChannelId.optional(),
+});
+
+const redditSourceSchema = z.strictObject({
+  channel: slackChannelId.optional(),
+  poll_every: duration.prefault('2m'),
+  backfill: duration.optional(),
+  accounts: z.array(redditAccountSchema).default([]),
+});
+
 const rssSourceSchema = z.strictObject({
   channel: slackChannelId.optional(),
   poll_every: duration.prefault('5m'),
@@ -125,6 +176,20 @@ export const fileSchema = z.strictObject({
       remind_outside_hours: z.boolean().default(false),
     })
     .prefault({}),
+  stats: z
+    .strictObject({
+      /** Channel for the weekly digest; null: no digest. */
+      digest_channel: slackChannelId.nullable().default(null),
+      /** node-cron expression of the digest, in `timezone`. */
+      digest_cron: z
+        .string()
+        .refine(
+          (expr) => cron.validate(expr),
+          'expected a cron expression such as "0 9 * * 1" (Mondays 09:00)',
+        )
+        .default('0 9 * * 1'),
+    })
+    .prefault({}),
   reply_delay: duration.prefault('10s'),
   reopen_within: duration.prefault('7d'),
   tone: z
@@ -160,6 +225,9 @@ export const fileSchema = z.strictObject({
       webhook: webhookSourceSchema.prefault({}),
       x: xSourceSchema.prefault({}),
       rss: rssSourceSchema.prefault({}),
+      facebook: facebookSourceSchema.prefault({}),
+      instagram: instagramSourceSchema.prefault({}),
+      reddit: redditSourceSchema.prefault({}),
     })
     .catchall(sourceSchema)
     .prefault({}),
@@ -211,6 +279,30 @@ export const envSchema = z.object({
     .url({ error: 'expected the X API base URL, e.g. https://api.x.com' })
     .default('https://api.x.com')
     .transform((u) => u.replace(/\/+$/, '')),
+  FACEBOOK_PAGE_ID: z
+    .string()
+    .regex(/^\d{1,25}$/, 'expected the numeric Page id')
+    .optional(),
+  FACEBOOK_PAGE_TOKEN: z.string().min(1).optional(),
+  FACEBOOK_APP_SECRET: z.string().min(1).optional(),
+  FACEBOOK_VERIFY_TOKEN: z.string().min(1).optional(),
+  INSTAGRAM_ACCOUNT_ID: z
+    .string()
+    .regex(/^\d{1,25}$/, 'expected the numeric Instagram account id')
+    .optional(),
+  GRAPH_API_URL: z
+    .url({ error: 'expected the Graph API base URL, e.g. https://graph.facebook.com' })
+    .default('https://graph.facebook.com')
+    .transform((u) => u.replace(/\/+$/, '')),
+  REDDIT_CLIENT_ID: z.string().min(1).optional(),
+  REDDIT_CLIENT_SECRET: z.string().min(1).optional(),
+  REDDIT_USERNAME: z.string().min(1).optional(),
+  REDDIT_PASSWORD: z.string().min(1).optional(),
+  /** Unset: the real API (oauth.reddit.com) and token endpoint (www.reddit.com); set: both at this URL. */
+  REDDIT_API_URL: z
+    .url({ error: 'expected the Reddit API base URL, e.g. https://oauth.reddit.com' })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -256,6 +348,7 @@ export interface Config {
     remindOutsideHours: boolean;
   };
   replyDelay: Duration;
+  stats: { digestChannel: string | null; digestCron: string };
   reopenWithin: Duration;
   tone: FileConfig['tone'];
   careTeamUsergroup: string | null;
@@ -282,12 +375,56 @@ export interface RssFeed {
   channel: string;
 }
 
+export interface FacebookPage {
+  name: string;
+  pageId: string;
+  pageToken: string;
+  appSecret: string;
+  verifyToken: string;
+  instagramAccountId: string | undefined;
+  channel: string;
+}
+
+export interface RedditAccount {
+  name: string;
+  clientId: string;
+  clientSecret: string;
+  username: string;
+  password: string;
+  subreddits: string[];
+  keywords: string[];
+  channel: string;
+}
+
 export interface SourcesConfig {
   webhook: WebhookSourceConfig;
   x: { apiUrl: string; pollEvery: Duration; backfill: Duration | undefined; accounts: XAccount[] };
   rss: { pollEvery: Duration; backfill: Duration | undefined; feeds: RssFeed[] };
+  facebook: { apiUrl: string; apiVersion: string; pollEvery: Duration | null; pages: FacebookPage[] };
+  /** Channel for Instagram cases (default: the Page's channel). */
+  instagram: { channel: string | undefined };
+  reddit: {
+    apiUrl: string;
+    authUrl: string;
+    pollEvery: Duration;
+    backfill: Duration | undefined;
+    accounts: RedditAccount[];
+  };
   raw: FileConfig['sources'];
 }
+
+const FACEBOOK_ENV = [
+  'FACEBOOK_PAGE_ID',
+  'FACEBOOK_PAGE_TOKEN',
+  'FACEBOOK_APP_SECRET',
+  'FACEBOOK_VERIFY_TOKEN',
+] as const;
+const REDDIT_ENV = [
+  'REDDIT_CLIENT_ID',
+  'REDDIT_CLIENT_SECRET',
+  'REDDIT_USERNAME',
+  'REDDIT_PASSWORD',
+] as const;
 
 const X_ENV = [
   'X_USER_ID',
@@ -313,11 +450,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!envResult.success) problems.push(...describeIssues(envResult.error.issues));
   // Checked by hand so it is reported together with the other problems, not only once they are fixed.
   // The default X account is on when its credentials are present: all five, or a clear message.
-  const xSet = X_ENV.filter((name) => env[name]);
-  if (xSet.length > 0 && xSet.length < X_ENV.length) {
-    for (const name of X_ENV.filter((n) => !env[n])) {
-      problems.push(`${name}: missing: the default X account needs all of ${X_ENV.join(', ')}`);
+  for (const [group, what] of [
+    [X_ENV, 'the default X account'],
+    [FACEBOOK_ENV, 'the default Facebook Page'],
+    [REDDIT_ENV, 'the default Reddit account'],
+  ] as const) {
+    const set = group.filter((name) => env[name]);
+    if (set.length > 0 && set.length < group.length) {
+      for (const name of group.filter((n) => !env[n])) {
+        problems.push(`${name}: missing: ${what} needs all of ${group.join(', ')}`);
+      }
     }
+  }
+  if (env.INSTAGRAM_ACCOUNT_ID && !env.FACEBOOK_PAGE_ID) {
+    problems.push(
+      'INSTAGRAM_ACCOUNT_ID: needs the Facebook Page it is linked to (FACEBOOK_PAGE_ID and the rest)',
+    );
   }
   if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
     problems.push(
@@ -375,6 +523,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       remindOutsideHours: f.sla.remind_outside_hours,
     },
     replyDelay: f.reply_delay,
+    stats: { digestChannel: f.stats.digest_channel, digestCron: f.stats.digest_cron },
     reopenWithin: f.reopen_within,
     tone: f.tone,
     careTeamUsergroup: f.care_team_usergroup,
@@ -425,6 +574,68 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           url: feed.url,
           keywords: feed.keywords,
           channel: feed.channel ?? f.sources.rss.channel ?? careChannelId,
+        })),
+      },
+      facebook: {
+        apiUrl: e.GRAPH_API_URL,
+        apiVersion: f.sources.facebook.api_version,
+        pollEvery: f.sources.facebook.poll_every,
+        pages: [
+          ...(e.FACEBOOK_PAGE_ID && e.FACEBOOK_PAGE_TOKEN && e.FACEBOOK_APP_SECRET && e.FACEBOOK_VERIFY_TOKEN
+            ? [
+                {
+                  name: 'default',
+                  page_id: e.FACEBOOK_PAGE_ID,
+                  page_token: e.FACEBOOK_PAGE_TOKEN,
+                  app_secret: e.FACEBOOK_APP_SECRET,
+                  verify_token: e.FACEBOOK_VERIFY_TOKEN,
+                  instagram_account_id: e.INSTAGRAM_ACCOUNT_ID,
+                  channel: undefined,
+                },
+              ]
+            : []),
+          ...f.sources.facebook.pages,
+        ].map((p) => ({
+          name: p.name,
+          pageId: p.page_id,
+          pageToken: p.page_token,
+          appSecret: p.app_secret,
+          verifyToken: p.verify_token,
+          instagramAccountId: p.instagram_account_id,
+          channel: p.channel ?? f.sources.facebook.channel ?? careChannelId,
+        })),
+      },
+      instagram: { channel: f.sources.instagram.channel },
+      reddit: {
+        apiUrl: e.REDDIT_API_URL ?? 'https://oauth.reddit.com',
+        authUrl: e.REDDIT_API_URL ?? 'https://www.reddit.com',
+        pollEvery: f.sources.reddit.poll_every,
+        backfill: f.sources.reddit.backfill,
+        accounts: [
+          ...(e.REDDIT_CLIENT_ID && e.REDDIT_CLIENT_SECRET && e.REDDIT_USERNAME && e.REDDIT_PASSWORD
+            ? [
+                {
+                  name: 'default',
+                  client_id: e.REDDIT_CLIENT_ID,
+                  client_secret: e.REDDIT_CLIENT_SECRET,
+                  username: e.REDDIT_USERNAME,
+                  password: e.REDDIT_PASSWORD,
+                  subreddits: [],
+                  keywords: [],
+                  channel: undefined,
+                },
+              ]
+            : []),
+          ...f.sources.reddit.accounts,
+        ].map((a) => ({
+          name: a.name,
+          clientId: a.client_id,
+          clientSecret: a.client_secret,
+          username: a.username,
+          password: a.password,
+          subreddits: a.subreddits,
+          keywords: a.keywords,
+          channel: a.channel ?? f.sources.reddit.channel ?? careChannelId,
         })),
       },
       raw: f.sources,
