@@ -55,6 +55,10 @@ export const cases = pgTable(
       .default('ok'),
     /** When the SLA sweep must look at this case next; the sweep reads only cases that are due. */
     slaNextCheckAt: tz('sla_next_check_at'),
+    /** P1 (most urgent) to P3, from reach, wording and escalation rules; agents can change it. */
+    priority: text('priority', { enum: ['P1', 'P2', 'P3'] }).notNull().default('P3'),
+    /** Why the case has its priority and which escalation rules it hit, for the card and the log. */
+    priorityReasons: jsonb('priority_reasons').$type<string[]>().notNull().default([]),
     /** `private` once an agent moved a public conversation to direct messages. */
     replyMode: text('reply_mode', { enum: ['public', 'private'] })
       .notNull()
@@ -284,6 +288,14 @@ export const escalations = pgTable(
     createdAt: tz('created_at').notNull(),
     acknowledgedAt: tz('acknowledged_at'),
     acknowledgedBy: text('acknowledged_by'),
+    /** `normal` or `urgent`, chosen in the Escalate modal. */
+    urgency: text('urgency', { enum: ['normal', 'urgent'] }).notNull().default('normal'),
+    /** The team's answer, shown to the owner in the thread. */
+    answer: text('answer'),
+    answeredAt: tz('answered_at'),
+    answeredBy: text('answered_by'),
+    /** When the team was last reminded to acknowledge. */
+    ackRemindedAt: tz('ack_reminded_at'),
   },
   (t) => [
     index('escalations_case_idx').on(t.caseId),
