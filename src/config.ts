@@ -55,6 +55,27 @@ const sourceSchema = z.looseObject({
   poll_every: duration.optional(),
 });
 
+const priority = z.enum(['P1', 'P2', 'P3'], { error: 'expected P1, P2 or P3' });
+
+const ruleTarget = {
+  team: z.string().optional(),
+  priority: priority.optional(),
+};
+
+const escalationRuleSchema = z
+  .discriminatedUnion('when', [
+    z.strictObject({ when: z.literal('sla_breach'), ...ruleTarget }),
+    z.strictObject({ when: z.literal('followers'), over: z.number().int().positive(), ...ruleTarget }),
+    z.strictObject({
+      when: z.literal('keywords'),
+      keywords: z.array(z.string().min(1)).min(1),
+      ...ruleTarget,
+    }),
+    /** Strongly negative wording: an AFINN sentiment score at or below `below` (default -5). */
+    z.strictObject({ when: z.literal('negative'), below: z.number().default(-5), ...ruleTarget }),
+  ])
+  .refine((r) => r.team || r.priority, 'a rule needs a team, a priority or both');
+
 const keywords = z.array(z.string().min(1, 'a keyword must not be empty')).default([]);
 
 const xAccountSchema = z.strictObject({
@@ -164,6 +185,19 @@ export const fileSchema = z.strictObject({
       next_response: duration.prefault('1h'),
       resolution: duration.prefault('24h'),
       check_every: duration.prefault('30s'),
+      /** Targets per priority; a priority not listed uses the targets above. */
+      priorities: z
+        .partialRecord(
+          priority,
+          z.strictObject({
+            first_response: duration.optional(),
+            next_response: duration.optional(),
+            resolution: duration.optional(),
+          }),
+        )
+        .default({}),
+      /** After a first-response breach, the owner's case goes back to the team (unclaimed). */
+      release_on_breach: z.boolean().default(true),
       /** An unclaimed case nudges the care team after this long (business time); null: never. */
       unclaimed_after: duration.nullable().prefault('10m'),
       /** Response clocks: a quiet note at this share of the target, a mention at the second. */
@@ -215,11 +249,21 @@ export const fileSchema = z.strictObject({
           name: z.string().min(1),
           usergroup: usergroupId.optional(),
           users: z.array(userId).optional(),
+          /** Not acknowledged within this → mention the team again and tell the owner. */
+          ack_within: duration.prefault('30m'),
         })
         .refine((t) => t.usergroup || t.users?.length, 'a team needs a usergroup or users to mention'),
     )
     .default([])
     .refine((teams) => new Set(teams.map((t) => t.key)).size === teams.length, 'team keys must be unique'),
+  escalation: z
+    .strictObject({
+      /** While a case waits on a team, remind the owner to keep the customer informed this often. */
+      update_every: duration.prefault('4h'),
+      /** The escalation tree: each rule names a team and/or a priority. */
+      rules: z.array(escalationRuleSchema).default([]),
+    })
+    .prefault({}),
   sources: z
     .looseObject({
       webhook: webhookSourceSchema.prefault({}),
@@ -314,7 +358,12 @@ export interface Team {
   name: string;
   usergroup?: string | undefined;
   users?: string[] | undefined;
+  ackWithin?: Duration | undefined;
 }
+
+export type Priority = 'P1' | 'P2' | 'P3';
+
+export type EscalationRule = FileConfig['escalation']['rules'][number];
 
 export interface WebhookSourceConfig {
   secret: string | undefined;
@@ -346,6 +395,10 @@ export interface Config {
     resolutionWarnings: Duration[];
     breachEscalateTo: string | null;
     remindOutsideHours: boolean;
+    priorities: Partial<
+      Record<Priority, { firstResponse?: Duration; nextResponse?: Duration; resolution?: Duration }>
+    >;
+    releaseOnBreach: boolean;
   };
   replyDelay: Duration;
   stats: { digestChannel: string | null; digestCron: string };
@@ -354,6 +407,7 @@ export interface Config {
   careTeamUsergroup: string | null;
   managersUsergroup: string | null;
   teams: Team[];
+  escalation: { updateEvery: Duration; rules: EscalationRule[] };
   sources: SourcesConfig;
 }
 
@@ -489,6 +543,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!fileResult.success) problems.push(...describeIssues(fileResult.error.issues, `${path}: `));
 
   if (fileResult.success) {
+    for (const [i, rule] of fileResult.data.escalation.rules.entries()) {
+      if (rule.team && !fileResult.data.teams.some((t) => t.key === rule.team)) {
+        problems.push(
+          `${path}: escalation.rules.${i}.team: no team has the key ${rule.team}; add it under teams`,
+        );
+      }
+    }
     const breachTeam = fileResult.data.sla.breach_escalate_to;
     if (breachTeam && !fileResult.data.teams.some((t) => t.key === breachTeam)) {
       problems.push(`${path}: sla.breach_escalate_to: no team has the key ${breachTeam}; add it under teams`);
@@ -521,6 +582,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       resolutionWarnings: f.sla.resolution_warnings,
       breachEscalateTo: f.sla.breach_escalate_to,
       remindOutsideHours: f.sla.remind_outside_hours,
+      priorities: Object.fromEntries(
+        Object.entries(f.sla.priorities).map(([p, t]) => [
+          p,
+          { firstResponse: t?.first_response, nextResponse: t?.next_response, resolution: t?.resolution },
+        ]),
+      ),
+      releaseOnBreach: f.sla.release_on_breach,
     },
     replyDelay: f.reply_delay,
     stats: { digestChannel: f.stats.digest_channel, digestCron: f.stats.digest_cron },
@@ -528,7 +596,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tone: f.tone,
     careTeamUsergroup: f.care_team_usergroup,
     managersUsergroup: f.managers_usergroup,
-    teams: f.teams,
+    teams: f.teams.map((t) => ({
+      key: t.key,
+      name: t.name,
+      usergroup: t.usergroup,
+      users: t.users,
+      ackWithin: t.ack_within,
+    })),
+    escalation: { updateEvery: f.escalation.update_every, rules: f.escalation.rules },
     sources: {
       webhook: {
         secret: f.sources.webhook.secret ?? e.CARE_WEBHOOK_SECRET,

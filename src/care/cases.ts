@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, ne, sql, TransactionRollbackError } from 'drizzle-orm';
+import type { EscalationRule, Priority } from '../config.js';
 import { type Database, queryRows } from '../db/client.js';
 import {
   type CaseRow,
@@ -10,9 +11,12 @@ import {
   slackOutbox,
 } from '../db/schema.js';
 import type { Clock, Duration } from './clock.js';
+import { announce, waitingOn } from './escalations.js';
 import type { InboundMessage } from './inbound.js';
+import { type Assessment, assess, higher } from './priority.js';
 import {
   continuedResolutionDue,
+  deadlinesForPriority,
   nextResponseDue,
   openingDeadlines,
   resolutionRemaining,
@@ -43,13 +47,16 @@ export async function recordInbound(
   db: Database,
   clock: Clock,
   msg: InboundMessage,
-  options: { reopenWithin?: Duration; sla?: SlaSettings } = {},
+  options: { reopenWithin?: Duration; sla?: SlaSettings; rules?: EscalationRule[] } = {},
 ): Promise<RecordedInbound> {
   const existing = await findInbound(db, msg);
   if (existing) return { caseId: existing.caseId, messageId: existing.id, duplicate: true, opened: false };
   const now = clock.now();
+  let escalate: Assessment['escalate'] = [];
+  let reasonsByRule: string[] = [];
+  let recorded: RecordedInbound;
   try {
-    return await db.transaction(async (tx) => {
+    recorded = await db.transaction(async (tx) => {
       // Join the open case of the conversation if there is one (its card shows the newest message
       // time, so it is bumped). Otherwise reopen the case resolved within `reopenWithin`, or open
       // a new one that links to the older case. The insert handles the race of two messages of a
@@ -146,6 +153,12 @@ export async function recordInbound(
         externalId: msg.externalId,
         ...(opened && previousCaseId ? { previousCaseId } : {}),
       });
+      if (options.rules) {
+        const a = assess({ text: msg.text, followers: msg.author.followers }, options.rules);
+        await applyAssessment(tx, caseId, a, opened, now, options.sla);
+        escalate = a.escalate;
+        reasonsByRule = a.reasons;
+      }
       if (options.sla) {
         await applyInboundSla(
           tx,
@@ -172,6 +185,89 @@ export async function recordInbound(
     if (!winner) throw err;
     return { caseId: winner.caseId, messageId: winner.id, duplicate: true, opened: false };
   }
+  // The escalation tree: each rule pulls its team in once per case, whatever message hit it.
+  for (const { team, rule } of escalate) {
+    await escalateCase(db, clock, {
+      caseId: recorded.caseId,
+      teamKey: team,
+      note: `Escalation rule: ${reasonsByRule.find((r) => r.includes(`→ ${team}`)) ?? 'a rule matched'}.`,
+      userId: 'carebot',
+      requestKey: `rule:${recorded.caseId}:${rule}`,
+    });
+  }
+  return recorded;
+}
+
+/**
+ * Records a message's priority assessment on its case: a new case takes it as is; a later message
+ * can raise the priority (never lower it; that is for people), which re-times running SLA clocks.
+ */
+async function applyAssessment(
+  tx: Tx,
+  caseId: number,
+  a: Assessment,
+  opened: boolean,
+  now: Date,
+  sla: SlaSettings | undefined,
+): Promise<void> {
+  const current = await getCase(tx, caseId);
+  if (!current) return;
+  const priority = opened ? a.priority : higher(current.priority, a.priority);
+  const reasons = [...new Set([...(opened ? [] : current.priorityReasons), ...a.reasons])];
+  if (!opened && priority === current.priority && reasons.length === current.priorityReasons.length) return;
+  await tx
+    .update(cases)
+    .set({
+      priority,
+      priorityReasons: reasons,
+      cardVersion: sql`${cases.cardVersion} + 1`,
+      ...(!opened && priority !== current.priority && sla
+        ? deadlinesForPriority(current, sla, priority)
+        : {}),
+      slaNextCheckAt: now,
+    })
+    .where(eq(cases.id, caseId));
+  if (opened || priority !== current.priority) {
+    await logEvent(tx, caseId, 'priority_set', 'carebot', now, { priority, reasons: a.reasons });
+  }
+}
+
+export type PriorityResult =
+  | { kind: 'changed'; case: CaseRow }
+  | { kind: 'unchanged' }
+  | { kind: 'not_found' };
+
+/** An agent sets the priority; running SLA clocks are re-timed with the new targets. */
+export async function setPriority(
+  db: Database,
+  clock: Clock,
+  input: { caseId: number; priority: Priority; userId: string; sla?: SlaSettings | undefined },
+): Promise<PriorityResult> {
+  const now = clock.now();
+  return db.transaction(async (tx) => {
+    const current = await getCase(tx, input.caseId);
+    if (!current) return { kind: 'not_found' };
+    if (current.priority === input.priority) return { kind: 'unchanged' };
+    const [changed] = await tx
+      .update(cases)
+      .set({
+        priority: input.priority,
+        ...(input.sla && current.status === 'open'
+          ? deadlinesForPriority(current, input.sla, input.priority)
+          : {}),
+        slaNextCheckAt: current.status === 'open' ? now : null,
+        cardVersion: sql`${cases.cardVersion} + 1`,
+        updatedAt: now,
+      })
+      .where(eq(cases.id, input.caseId))
+      .returning();
+    if (!changed) return { kind: 'not_found' };
+    await logEvent(tx, input.caseId, 'priority_changed', input.userId, now, {
+      from: current.priority,
+      to: input.priority,
+    });
+    return { kind: 'changed', case: changed };
+  });
 }
 
 async function findInbound(db: Database, msg: InboundMessage) {
@@ -232,6 +328,8 @@ export async function unclaimCase(
   clock: Clock,
   caseId: number,
   userId: string,
+  /** Posted in the thread, so the team sees who let go (Slack formatting is the caller's). */
+  slackText?: string,
 ): Promise<UnclaimResult> {
   const now = clock.now();
   return db.transaction(async (tx) => {
@@ -241,7 +339,8 @@ export async function unclaimCase(
       .where(and(eq(cases.id, caseId), eq(cases.ownerId, userId)))
       .returning();
     if (released) {
-      await logEvent(tx, caseId, 'unclaimed', userId, now);
+      if (slackText) await announce(tx, { caseId, type: 'unclaimed', actor: userId, at: now, slackText });
+      else await logEvent(tx, caseId, 'unclaimed', userId, now);
       return { kind: 'unclaimed', case: released };
     }
     const current = await getCase(tx, caseId);
@@ -322,6 +421,8 @@ export interface CaseView {
   firstMessage: MessageRow;
   messageCount: number;
   escalatedTo: string[];
+  /** Teams still to answer, with the time the case started waiting on them. */
+  waiting: Array<{ teamKey: string; since: Date }>;
 }
 
 export async function loadCaseView(db: Database, caseId: number): Promise<CaseView | undefined> {
@@ -347,6 +448,7 @@ export async function loadCaseView(db: Database, caseId: number): Promise<CaseVi
     firstMessage: first,
     messageCount: count?.n ?? 1,
     escalatedTo: teams.map((t) => t.teamKey).sort(),
+    waiting: await waitingOn(db, caseId),
   };
 }
 
@@ -543,7 +645,7 @@ async function applyInboundSla(
   const set: Partial<typeof cases.$inferInsert> = {};
   const started: string[] = [];
   if (how.opened) {
-    Object.assign(set, openingDeadlines(current.openedAt, s));
+    Object.assign(set, openingDeadlines(current.openedAt, s, current.priority));
     started.push('first_response', 'resolution');
   } else {
     if (how.reopened) {
@@ -553,7 +655,7 @@ async function applyInboundSla(
     }
     if (current.firstResponseAt && !current.nextResponseDueAt) {
       set.nextResponseStartedAt = now;
-      set.nextResponseDueAt = nextResponseDue(now, s);
+      set.nextResponseDueAt = nextResponseDue(now, s, current.priority);
       started.push('next_response');
     }
   }

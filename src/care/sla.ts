@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config, Priority } from '../config.js';
 import type { CaseRow } from '../db/schema.js';
 import {
   addBusinessTime,
@@ -27,6 +27,26 @@ export interface SlaSettings {
   remindOutsideHours: boolean;
   /** How late a stage may be sent before it is marked late (after downtime). */
   lateAfterMs: number;
+  /** Targets that differ by priority. */
+  priorities: Partial<
+    Record<Priority, { firstResponseMs?: number; nextResponseMs?: number; resolutionMs?: number }>
+  >;
+}
+
+export interface Targets {
+  firstResponseMs: number;
+  nextResponseMs: number;
+  resolutionMs: number;
+}
+
+/** The targets of a case of this priority: its own where configured, else the defaults. */
+export function targetsFor(s: SlaSettings, priority: Priority): Targets {
+  const p = s.priorities[priority] ?? {};
+  return {
+    firstResponseMs: p.firstResponseMs ?? s.firstResponseMs,
+    nextResponseMs: p.nextResponseMs ?? s.nextResponseMs,
+    resolutionMs: p.resolutionMs ?? s.resolutionMs,
+  };
 }
 
 export function slaSettings(config: Config): SlaSettings {
@@ -40,6 +60,12 @@ export function slaSettings(config: Config): SlaSettings {
     resolutionWarningsMs: [...config.sla.resolutionWarnings].sort((a, b) => b - a),
     remindOutsideHours: config.sla.remindOutsideHours,
     lateAfterMs: Math.max(3 * config.sla.checkEvery, 5 * 60_000),
+    priorities: Object.fromEntries(
+      Object.entries(config.sla.priorities).map(([p, t]) => [
+        p,
+        { firstResponseMs: t?.firstResponse, nextResponseMs: t?.nextResponse, resolutionMs: t?.resolution },
+      ]),
+    ),
   };
 }
 
@@ -70,6 +96,7 @@ type SlaFields = Pick<
   | 'nextResponseStartedAt'
   | 'nextResponseDueAt'
   | 'resolutionDueAt'
+  | 'priority'
 >;
 
 /** Every stage of every clock that is running on the case, in time order. */
@@ -77,6 +104,7 @@ export function stagesOf(c: SlaFields, s: SlaSettings): Stage[] {
   if (c.status !== 'open') return [];
   const stages: Stage[] = [];
   const cal = s.calendar;
+  const t = targetsFor(s, c.priority);
   if (!c.ownerId && s.unclaimedAfterMs !== null) {
     stages.push({
       clock: 'unclaimed',
@@ -108,16 +136,16 @@ export function stagesOf(c: SlaFields, s: SlaSettings): Stage[] {
     );
   };
   if (!c.firstResponseAt && c.firstResponseDueAt) {
-    response('first_response', c.openedAt, c.firstResponseDueAt, s.firstResponseMs);
+    response('first_response', c.openedAt, c.firstResponseDueAt, t.firstResponseMs);
   }
   if (c.nextResponseStartedAt && c.nextResponseDueAt) {
-    response('next_response', c.nextResponseStartedAt, c.nextResponseDueAt, s.nextResponseMs);
+    response('next_response', c.nextResponseStartedAt, c.nextResponseDueAt, t.nextResponseMs);
   }
   if (c.resolutionDueAt) {
     const due = c.resolutionDueAt;
     const cycle = due.toISOString();
     for (const before of s.resolutionWarningsMs) {
-      if (before >= s.resolutionMs) continue;
+      if (before >= t.resolutionMs) continue;
       stages.push({
         clock: 'resolution',
         cycle,
@@ -188,17 +216,51 @@ export function planSweep(
 }
 
 /** Deadlines of a newly opened case. */
-export function openingDeadlines(openedAt: Date, s: SlaSettings) {
+export function openingDeadlines(openedAt: Date, s: SlaSettings, priority: Priority = 'P3') {
+  const t = targetsFor(s, priority);
   return {
-    firstResponseDueAt: addBusinessTime(s.calendar, openedAt, s.firstResponseMs),
-    resolutionDueAt: addBusinessTime(s.calendar, openedAt, s.resolutionMs),
+    firstResponseDueAt: addBusinessTime(s.calendar, openedAt, t.firstResponseMs),
+    resolutionDueAt: addBusinessTime(s.calendar, openedAt, t.resolutionMs),
     slaNextCheckAt: openedAt,
   };
 }
 
 /** The next-response deadline when a customer writes again after a reply. */
-export function nextResponseDue(at: Date, s: SlaSettings): Date {
-  return addBusinessTime(s.calendar, at, s.nextResponseMs);
+export function nextResponseDue(at: Date, s: SlaSettings, priority: Priority = 'P3'): Date {
+  return addBusinessTime(s.calendar, at, targetsFor(s, priority).nextResponseMs);
+}
+
+/**
+ * Deadlines after a priority change: every running clock is measured again from its start with
+ * the new targets (a clock that already stopped stays stopped).
+ */
+export function deadlinesForPriority(
+  c: Pick<
+    CaseRow,
+    | 'openedAt'
+    | 'firstResponseAt'
+    | 'firstResponseDueAt'
+    | 'nextResponseStartedAt'
+    | 'nextResponseDueAt'
+    | 'resolutionDueAt'
+  >,
+  s: SlaSettings,
+  priority: Priority,
+) {
+  const t = targetsFor(s, priority);
+  return {
+    firstResponseDueAt:
+      !c.firstResponseAt && c.firstResponseDueAt
+        ? addBusinessTime(s.calendar, c.openedAt, t.firstResponseMs)
+        : c.firstResponseDueAt,
+    nextResponseDueAt:
+      c.nextResponseStartedAt && c.nextResponseDueAt
+        ? addBusinessTime(s.calendar, c.nextResponseStartedAt, t.nextResponseMs)
+        : c.nextResponseDueAt,
+    resolutionDueAt: c.resolutionDueAt
+      ? addBusinessTime(s.calendar, c.openedAt, t.resolutionMs)
+      : c.resolutionDueAt,
+  };
 }
 
 /** Business time left on the resolution clock at `at` (0 once it passed). */

@@ -84,7 +84,7 @@ export function platformLength(text: string, platform: string): number {
   return Array.from(text).length;
 }
 
-function phrasesIn(text: string, phrases: string[]): string[] {
+export function phrasesIn(text: string, phrases: string[]): string[] {
   const normalized = text.toLowerCase().replace(/[\u2018\u2019]/g, "'");
   return phrases.filter((phrase) => {
     const p = phrase.toLowerCase();

@@ -56,7 +56,9 @@ export const cases = pgTable(
     /** When the SLA sweep must look at this case next; the sweep reads only cases that are due. */
     slaNextCheckAt: tz('sla_next_check_at'),
     /** P1 (most urgent) to P3, from reach, wording and escalation rules; agents can change it. */
-    priority: text('priority', { enum: ['P1', 'P2', 'P3'] }).notNull().default('P3'),
+    priority: text('priority', { enum: ['P1', 'P2', 'P3'] })
+      .notNull()
+      .default('P3'),
     /** Why the case has its priority and which escalation rules it hit, for the card and the log. */
     priorityReasons: jsonb('priority_reasons').$type<string[]>().notNull().default([]),
     /** `private` once an agent moved a public conversation to direct messages. */
@@ -149,7 +151,7 @@ export const slackOutbox = pgTable(
       .references(() => cases.id),
     key: text('key').notNull(),
     kind: text('kind', {
-      enum: ['customer_message', 'escalation', 'reply_sent', 'reply_failed', 'notice', 'sla'],
+      enum: ['customer_message', 'escalation', 'reply_sent', 'reply_failed', 'notice', 'sla', 'event'],
     }).notNull(),
     refId: bigint('ref_id', { mode: 'number' }).notNull(),
     createdAt: tz('created_at').notNull(),
@@ -289,7 +291,9 @@ export const escalations = pgTable(
     acknowledgedAt: tz('acknowledged_at'),
     acknowledgedBy: text('acknowledged_by'),
     /** `normal` or `urgent`, chosen in the Escalate modal. */
-    urgency: text('urgency', { enum: ['normal', 'urgent'] }).notNull().default('normal'),
+    urgency: text('urgency', { enum: ['normal', 'urgent'] })
+      .notNull()
+      .default('normal'),
     /** The team's answer, shown to the owner in the thread. */
     answer: text('answer'),
     answeredAt: tz('answered_at'),

@@ -7,6 +7,7 @@ import { leaseNotices, markNoticePosted, retryNoticeAt } from '../care/source-st
 import type { Team } from '../config.js';
 import { type Database, queryRows } from '../db/client.js';
 import {
+  caseEvents,
   cases,
   escalations,
   messages,
@@ -291,6 +292,12 @@ export class SlackSync {
       const where = platformLabel(row.platform, row.sourceKey);
       return item.kind === 'reply_sent' ? sentMessage(row.reply, where) : failedMessage(row.reply, where);
     }
+    if (item.kind === 'event') {
+      // An announcement of something in the event log (an answer, a take-over, a release).
+      const [event] = await db.select().from(caseEvents).where(eq(caseEvents.id, item.refId));
+      const text = typeof event?.data.slackText === 'string' ? event.data.slackText : undefined;
+      return text ? { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] } : undefined;
+    }
     if (item.kind === 'sla') {
       const [reminder] = await db.select().from(slaReminders).where(eq(slaReminders.id, item.refId));
       if (!reminder) return undefined;
@@ -305,7 +312,7 @@ export class SlackSync {
       key: esc.teamKey,
       name: esc.teamKey,
     };
-    return escalationMessage({ team, note: esc.note, requestedBy: esc.requestedBy });
+    return escalationMessage({ team, escalation: esc });
   }
 
   private async release(caseId: number, _now: Date): Promise<void> {

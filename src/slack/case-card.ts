@@ -17,7 +17,13 @@ export const ACTIONS = {
   repliedOnSite: 'case_replied_on_site',
   /** Move a public conversation to private messages (X DMs). */
   moveToPrivate: 'case_dm',
+  /** The priority select on the card (value: P1, P2 or P3; the block id carries the case id). */
+  priority: 'case_priority',
+  /** Confirmed from the ephemeral offered to a second claimer. */
+  takeOver: 'case_take_over',
 } as const;
+
+const PRIORITY_LABEL = { P1: ':small_red_triangle: P1', P2: ':small_orange_diamond: P2', P3: 'P3' } as const;
 
 const PLATFORM_LABELS: Record<string, string> = {
   x: 'X',
@@ -86,6 +92,7 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
   const context = [
     `*${where}*`,
     `Case #${c.id}`,
+    `${PRIORITY_LABEL[c.priority]}${c.priorityReasons.length ? ` (${escapeText(truncate(c.priorityReasons.join('; '), 200))})` : ''}`,
     statusLine(view),
     ...(m.authorFollowers !== null
       ? [`:busts_in_silhouette: ${formatCount(m.authorFollowers)} followers`]
@@ -95,6 +102,10 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
     ...(c.lastReplyAt ? [`Last reply ${slackDate(c.lastReplyAt)}`] : []),
     ...deadlineLines(c),
     ...(teamNames.length ? [`:rotating_light: Escalated to ${teamNames.join(', ')}`] : []),
+    ...view.waiting.map(
+      (w) =>
+        `:hourglass: Waiting on ${escapeText(teams.find((t) => t.key === w.teamKey)?.name ?? w.teamKey)} since ${slackDate(w.since)}`,
+    ),
     ...(c.previousCaseId ? [`Follow-up of case #${c.previousCaseId}`] : []),
     ...(c.replyMode === 'private' || c.conversationId.startsWith('dm:') ? [':lock: Replies go by DM'] : []),
     ...(original ? [original] : []),
@@ -132,6 +143,13 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
           { type: 'button', action_id: ACTIONS.escalate, text: plain('Escalate'), value: id },
           { type: 'button', action_id: ACTIONS.resolve, text: plain('Resolve'), value: id },
           ...privateButton,
+          {
+            type: 'static_select',
+            action_id: ACTIONS.priority,
+            placeholder: plain('Priority'),
+            initial_option: { text: plain(c.priority), value: c.priority },
+            options: (['P1', 'P2', 'P3'] as const).map((p) => ({ text: plain(p), value: p })),
+          },
         ];
   const blocks: unknown[] = [
     {

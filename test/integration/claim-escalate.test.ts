@@ -63,7 +63,13 @@ describe('claim, unclaim and escalate', () => {
     const [update] = await t.slack.waitFor('chat.update');
     expect(update?.params).toMatchObject({ channel: CARE_CHANNEL, ts });
     expect(JSON.stringify(update?.params.blocks)).toContain('Claimed by <@U0AGENT001>');
-    expect(buttonsOf(update)).toEqual(['case_unclaim', 'case_reply', 'case_escalate', 'case_resolve']);
+    expect(buttonsOf(update)).toEqual([
+      'case_unclaim',
+      'case_reply',
+      'case_escalate',
+      'case_resolve',
+      'case_priority',
+    ]);
     const [row] = await t.db.db.select().from(cases).where(eq(cases.id, 1));
     expect(row?.ownerId).toBe('U0AGENT001');
   });
@@ -91,7 +97,13 @@ describe('claim, unclaim and escalate', () => {
     expect(String(refusal?.params.text)).toContain('Only the owner, <@U0AGENT001>');
     await click(t, 'case_unclaim', 'U0AGENT001', ts);
     const updates = await t.slack.waitFor('chat.update', 2);
-    expect(buttonsOf(updates.at(-1))).toEqual(['case_claim', 'case_reply', 'case_escalate', 'case_resolve']);
+    expect(buttonsOf(updates.at(-1))).toEqual([
+      'case_claim',
+      'case_reply',
+      'case_escalate',
+      'case_resolve',
+      'case_priority',
+    ]);
     const log = await t.db.db
       .select()
       .from(caseEvents)

@@ -43,6 +43,7 @@ describe('generic webhook → Slack thread', () => {
       ['case_reply', '1'],
       ['case_escalate', '1'],
       ['case_resolve', '1'],
+      ['case_priority', undefined],
     ]);
   });
 

@@ -51,6 +51,8 @@ describe('config', () => {
       resolutionWarnings: [hours(4), hours(1)],
       breachEscalateTo: null,
       remindOutsideHours: false,
+      priorities: {},
+      releaseOnBreach: true,
     });
     expect(c.replyDelay).toBe(seconds(10));
     expect(c.teams).toEqual([]);
@@ -94,7 +96,9 @@ describe('config', () => {
     expect(c.sla.resolution).toBe(hours(24));
     expect(c.sla.checkEvery).toBe(seconds(15));
     expect(c.replyDelay).toBe(seconds(5));
-    expect(c.teams).toEqual([{ key: 'pr', name: 'PR', usergroup: 'S0PR00001' }]);
+    expect(c.teams).toEqual([
+      { key: 'pr', name: 'PR', usergroup: 'S0PR00001', users: undefined, ackWithin: minutes(30) },
+    ]);
     expect(c.sources.webhook).toEqual({
       channel: 'C0FORUM01',
       secret: 'whsec_Zm9ydW0tc2VjcmV0LWZvcnVtLXNlY3JldA==',

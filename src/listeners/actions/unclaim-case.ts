@@ -10,7 +10,13 @@ export function registerUnclaimCase(app: App, ctx: ListenerContext): void {
     const caseId = caseIdFrom(action.value);
     if (!caseId) return;
     const userId = body.user.id;
-    const result = await unclaimCase(ctx.db, ctx.clock, caseId, userId);
+    const result = await unclaimCase(
+      ctx.db,
+      ctx.clock,
+      caseId,
+      userId,
+      `:wave: ${mentionUser(userId)} let go of this case; it is unclaimed again.`,
+    );
     if (result.kind === 'unclaimed') {
       ctx.logger.info({ caseId, userId }, 'case unclaimed');
       ctx.kickSync();
