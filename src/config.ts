@@ -171,12 +171,14 @@ export const fileSchema = z.strictObject({
   business_hours: z
     .union([
       z.literal('always'),
-      z.strictObject({
-        days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
-        start: clockTime.default('09:00'),
-        end: clockTime.default('18:00'),
-        holidays: z.array(z.iso.date({ error: 'expected dates as YYYY-MM-DD' })).default([]),
-      }),
+      z
+        .strictObject({
+          days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+          start: clockTime.default('09:00'),
+          end: clockTime.default('18:00'),
+          holidays: z.array(z.iso.date({ error: 'expected dates as YYYY-MM-DD' })).default([]),
+        })
+        .refine((bh) => bh.end > bh.start, { message: 'end must be after start', path: ['end'] }),
     ])
     .prefault({}),
   sla: z

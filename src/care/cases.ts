@@ -358,7 +358,14 @@ export type EscalateResult =
 export async function escalateCase(
   db: Database,
   clock: Clock,
-  input: { caseId: number; teamKey: string; note: string; userId: string; requestKey?: string },
+  input: {
+    caseId: number;
+    teamKey: string;
+    note: string;
+    userId: string;
+    requestKey?: string;
+    urgency?: 'normal' | 'urgent';
+  },
 ): Promise<EscalateResult> {
   const now = clock.now();
   try {
@@ -372,7 +379,14 @@ export async function escalateCase(
 function escalateOnce(
   db: Database,
   now: Date,
-  input: { caseId: number; teamKey: string; note: string; userId: string; requestKey?: string },
+  input: {
+    caseId: number;
+    teamKey: string;
+    note: string;
+    userId: string;
+    requestKey?: string;
+    urgency?: 'normal' | 'urgent';
+  },
 ): Promise<EscalateResult> {
   return db.transaction(async (tx) => {
     const [bumped] = await tx
@@ -389,6 +403,7 @@ function escalateOnce(
         note: input.note,
         requestedBy: input.userId,
         requestKey: input.requestKey ?? null,
+        urgency: input.urgency ?? 'normal',
         createdAt: now,
       })
       .onConflictDoNothing()
@@ -490,19 +505,23 @@ export async function resolveCase(
       .returning();
     if (resolved) {
       await logEvent(tx, caseId, 'resolved', userId, now);
-      // Resolving stops every clock; the resolution clock keeps what it had left for a reopen.
-      if (resolved.resolutionDueAt) {
-        await logEvent(tx, caseId, 'sla_stopped', 'carebot', now, {
-          clock: 'resolution',
-          met: now <= resolved.resolutionDueAt,
-        });
+      // Resolving stops every clock. A first response never given stays missing (it does not start
+      // again on a reopen); the resolution clock keeps what it had left, and its deadline, so a
+      // reopen continues it without repeating a breach.
+      for (const [clockName, due] of [
+        ['first_response', resolved.firstResponseAt ? null : resolved.firstResponseDueAt],
+        ['next_response', resolved.nextResponseDueAt],
+        ['resolution', resolved.resolutionDueAt],
+      ] as const) {
+        if (due)
+          await logEvent(tx, caseId, 'sla_stopped', 'carebot', now, { clock: clockName, met: now <= due });
       }
       await tx
         .update(cases)
         .set({
+          firstResponseDueAt: resolved.firstResponseAt ? resolved.firstResponseDueAt : null,
           nextResponseStartedAt: null,
           nextResponseDueAt: null,
-          resolutionDueAt: null,
           resolutionRemainingMs: sla ? resolutionRemaining(resolved.resolutionDueAt, now, sla) : null,
           slaNextCheckAt: null,
         })
@@ -554,7 +573,9 @@ export async function reopenCase(
       await tx
         .update(cases)
         .set({
-          resolutionDueAt: continuedResolutionDue(reopened.resolutionRemainingMs, now, sla),
+          resolutionDueAt: reopened.resolutionRemainingMs
+            ? continuedResolutionDue(reopened.resolutionRemainingMs, now, sla)
+            : reopened.resolutionDueAt,
           resolutionRemainingMs: null,
           slaNextCheckAt: now,
         })
@@ -649,7 +670,9 @@ async function applyInboundSla(
     started.push('first_response', 'resolution');
   } else {
     if (how.reopened) {
-      set.resolutionDueAt = continuedResolutionDue(current.resolutionRemainingMs, now, s);
+      set.resolutionDueAt = current.resolutionRemainingMs
+        ? continuedResolutionDue(current.resolutionRemainingMs, now, s)
+        : current.resolutionDueAt;
       set.resolutionRemainingMs = null;
       started.push('resolution');
     }

@@ -216,7 +216,7 @@ export class SlaSweep {
       return `:wave: ${this.careTeam()} case #${c.id} has no owner yet. Claim it so the customer gets an answer.${late}`;
     }
     if (stage.level === 'quiet') {
-      return `:hourglass_flowing_sand: Half the time for the ${name} has passed; it is due ${dueText}.${late}`;
+      return `:hourglass_flowing_sand: ${stage.stage.replace('pct', ' %')} of the time for the ${name} has passed; it is due ${dueText}.${late}`;
     }
     if (stage.level === 'mention') {
       return `:warning: ${who} the ${name} on case #${c.id} is due ${dueText}.${late}`;

@@ -46,7 +46,7 @@ function reminders(t: TestCarebot, threadTs: string): string[] {
     .callsTo('chat.postMessage')
     .filter((c) => c.ok && c.params.thread_ts === threadTs)
     .map((c) => String(c.params.text))
-    .filter((text) => /has no owner|Half the time|is due|missed its/.test(text));
+    .filter((text) => /has no owner|of the time for the|is due|missed its/.test(text));
 }
 
 async function openCase(t: TestCarebot, id = 'm1'): Promise<string> {
@@ -87,7 +87,7 @@ describe('SLA clocks and reminders', () => {
     }
     const [nudge, quiet, warn, breach] = reminders(t, threadTs);
     expect(nudge).toContain('<!subteam^S0CARE0001> case #1 has no owner yet');
-    expect(quiet).toContain('Half the time for the first answer has passed');
+    expect(quiet).toContain('50 % of the time for the first answer has passed');
     expect(quiet).not.toContain('<!subteam');
     expect(warn).toContain('<!subteam^S0CARE0001> the first answer on case #1 is due');
     expect(breach).toContain('<!subteam^S0MGRS0001> case #1 missed its first answer deadline');
@@ -108,6 +108,7 @@ describe('SLA clocks and reminders', () => {
 
   it('claim, reply and resolve stop the right clocks; a follow-up starts the next-response clock', async () => {
     const t = carebot();
+    t.slack.usergroupMembers.set('S0CARE0001', [AGENT]);
     const threadTs = await openCase(t);
     await postSlackInteraction(
       t.url,
@@ -145,7 +146,7 @@ describe('SLA clocks and reminders', () => {
     expect(followed?.nextResponseDueAt?.toISOString()).toBe('2026-11-23T12:30:00.000Z');
     t.clock.set('2026-11-23T12:00:00Z');
     await sweep(t);
-    expect(reminders(t, threadTs)).toEqual([expect.stringContaining('Half the time for the next answer')]);
+    expect(reminders(t, threadTs)).toEqual([expect.stringContaining('50 % of the time for the next answer')]);
 
     await postSlackInteraction(
       t.url,

@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import type { ListenerContext } from '../context.js';
 import { registerClaimCase } from './claim-case.js';
 import { registerEscalateCase } from './escalate-case.js';
+import { registerEscalationButtons } from './escalation-buttons.js';
 import { registerPlatformButtons } from './platform-buttons.js';
 import { registerReplyButtons } from './reply-buttons.js';
 import { registerReplyCase } from './reply-case.js';
@@ -18,4 +19,5 @@ export function registerActions(app: App, ctx: ListenerContext): void {
   registerPlatformButtons(app, ctx);
   registerReplyCase(app, ctx);
   registerSavedReplyButtons(app, ctx);
+  registerEscalationButtons(app, ctx);
 }

@@ -3,15 +3,30 @@ import { escalateCase } from '../../care/cases.js';
 import { ESCALATE_BLOCKS, ESCALATE_ELEMENTS, ESCALATE_VIEW } from '../../slack/escalation.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';
 
+interface SelectState {
+  selected_option?: { value?: string } | null;
+  selected_options?: Array<{ value?: string }> | null;
+  value?: string | null;
+}
+
+/** Escalate modal submitted: one escalation (and one mention) per chosen team. */
 export function registerEscalateSubmit(app: App, ctx: ListenerContext): void {
   app.view(ESCALATE_VIEW, async ({ ack, body, view }) => {
     const caseId = caseIdFrom(view.private_metadata);
-    const values = view.state.values;
-    const teamKey = values[ESCALATE_BLOCKS.team]?.[ESCALATE_ELEMENTS.team]?.selected_option?.value;
+    const values = view.state.values as Record<string, Record<string, SelectState>>;
+    const picked = values[ESCALATE_BLOCKS.team]?.[ESCALATE_ELEMENTS.team];
+    const keys = [
+      ...(picked?.selected_options ?? []).map((o) => o.value),
+      ...(picked?.selected_option?.value ? [picked.selected_option.value] : []),
+    ].filter((k): k is string => Boolean(k));
+    const chosen = ctx.config.teams.filter((t) => keys.includes(t.key));
+    const urgency =
+      values[ESCALATE_BLOCKS.urgency]?.[ESCALATE_ELEMENTS.urgency]?.selected_option?.value === 'urgent'
+        ? 'urgent'
+        : 'normal';
     const note = values[ESCALATE_BLOCKS.note]?.[ESCALATE_ELEMENTS.note]?.value?.trim() ?? '';
-    const team = ctx.config.teams.find((t) => t.key === teamKey);
-    if (!team) {
-      await ack({ response_action: 'errors', errors: { [ESCALATE_BLOCKS.team]: 'Pick one of the teams.' } });
+    if (chosen.length === 0) {
+      await ack({ response_action: 'errors', errors: { [ESCALATE_BLOCKS.team]: 'Pick at least one team.' } });
       return;
     }
     if (!note) {
@@ -28,23 +43,32 @@ export function registerEscalateSubmit(app: App, ctx: ListenerContext): void {
       });
       return;
     }
-    const result = await escalateCase(ctx.db, ctx.clock, {
-      caseId,
-      teamKey: team.key,
-      note,
-      userId: body.user.id,
-      requestKey: `view:${view.id}`,
-    });
-    if (result.kind === 'not_found') {
-      await ack({
-        response_action: 'errors',
-        errors: { [ESCALATE_BLOCKS.team]: 'This case no longer exists.' },
+    let escalated = 0;
+    for (const team of chosen) {
+      const result = await escalateCase(ctx.db, ctx.clock, {
+        caseId,
+        teamKey: team.key,
+        note,
+        urgency,
+        userId: body.user.id,
+        // One escalation per team per submission, however often Slack resends it.
+        requestKey: `view:${view.id}:${team.key}`,
       });
-      return;
+      if (result.kind === 'not_found') {
+        await ack({
+          response_action: 'errors',
+          errors: { [ESCALATE_BLOCKS.team]: 'This case no longer exists.' },
+        });
+        return;
+      }
+      if (result.kind === 'escalated') escalated += 1;
     }
     await ack();
-    if (result.kind === 'duplicate') return;
-    ctx.logger.info({ caseId, team: team.key, userId: body.user.id }, 'case escalated');
+    if (escalated === 0) return;
+    ctx.logger.info(
+      { caseId, teams: chosen.map((t) => t.key), urgency, userId: body.user.id },
+      'case escalated',
+    );
     ctx.kickSync();
   });
 }

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { ListenerContext } from '../context.js';
 import { registerEscalateSubmit } from './escalate-submit.js';
+import { registerEscalationAnswer } from './escalation-answer.js';
 import { registerReplySubmit } from './reply-submit.js';
 import { registerSavedReplySave } from './saved-reply-save.js';
 
@@ -8,4 +9,5 @@ export function registerViews(app: App, ctx: ListenerContext): void {
   registerEscalateSubmit(app, ctx);
   registerReplySubmit(app, ctx);
   registerSavedReplySave(app, ctx);
+  registerEscalationAnswer(app, ctx);
 }

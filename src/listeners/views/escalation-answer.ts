@@ -1,0 +1,37 @@
+import type { App } from '@slack/bolt';
+import { answerEscalation, getEscalation } from '../../care/escalations.js';
+import { ANSWER_BLOCK, ANSWER_ELEMENT, ANSWER_VIEW } from '../../slack/escalation.js';
+import { escapeText, mentionUser, quote } from '../../slack/mrkdwn.js';
+import { caseIdFrom, isTeamMember, type ListenerContext, teamOf } from '../context.js';
+
+export function registerEscalationAnswer(app: App, ctx: ListenerContext): void {
+  app.view(ANSWER_VIEW, async ({ ack, body, view }) => {
+    const answer = view.state.values[ANSWER_BLOCK]?.[ANSWER_ELEMENT]?.value?.trim() ?? '';
+    const id = caseIdFrom(view.private_metadata);
+    const escalation = id ? await getEscalation(ctx.db, id) : undefined;
+    if (!escalation)
+      return ack({
+        response_action: 'errors',
+        errors: { [ANSWER_BLOCK]: 'This escalation no longer exists.' },
+      });
+    if (!answer)
+      return ack({ response_action: 'errors', errors: { [ANSWER_BLOCK]: 'Write the answer first.' } });
+    const team = teamOf(ctx, escalation.teamKey);
+    if (!(await isTeamMember(ctx, team, body.user.id))) {
+      return ack({
+        response_action: 'errors',
+        errors: { [ANSWER_BLOCK]: `Only ${team.name} can answer this.` },
+      });
+    }
+    await ack();
+    await answerEscalation(ctx.db, ctx.clock, {
+      escalationId: escalation.id,
+      userId: body.user.id,
+      answer,
+      slackText: (ownerId) =>
+        `:speech_balloon: ${ownerId ? `${mentionUser(ownerId)} ` : ''}answer from ${escapeText(team.name)} (${mentionUser(body.user.id)}):\n${quote(answer)}`,
+    });
+    ctx.logger.info({ escalationId: escalation.id, userId: body.user.id }, 'escalation answered');
+    ctx.kickSync();
+  });
+}
