@@ -13,6 +13,7 @@ import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
 import { cronEvery } from './jobs/cron.js';
 import { DeliverReplies } from './jobs/deliver-replies.js';
+import { EscalationSweep } from './jobs/escalation-sweep.js';
 import { PollRunner } from './jobs/pollers.js';
 import { SlaSweep } from './jobs/sla-sweep.js';
 import { SlackSync } from './jobs/slack-sync.js';
@@ -36,6 +37,7 @@ export interface Carebot {
   deliver: DeliverReplies;
   slaSweep: SlaSweep;
   pollers: PollRunner;
+  escalationSweep: EscalationSweep;
   slack: SlackApp;
   /** Stops taking work, finishes what is in flight, closes the database. */
   stop(): Promise<void>;
@@ -86,8 +88,18 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       managersUsergroup: config.managersUsergroup,
       teams: config.teams,
       breachEscalateTo: config.sla.breachEscalateTo,
+      rules: config.escalation.rules,
+      releaseOnBreach: config.sla.releaseOnBreach,
       onChange: kickSync,
       schedule: cronEvery(config.sla.checkEvery),
+    });
+    const escalationSweep = new EscalationSweep({
+      db: db.db,
+      clock,
+      logger: logger.child({ job: 'escalation-sweep' }),
+      teams: config.teams,
+      updateEveryMs: config.escalation.updateEvery,
+      onChange: kickSync,
     });
     const peopleClient = new webApi.WebClient(config.slack.botToken, {
       slackApiUrl: config.slack.apiUrl,
@@ -117,7 +129,11 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       sla,
     });
     const record = async (message: InboundMessage) => {
-      const stored = await recordInbound(db.db, clock, message, { reopenWithin: config.reopenWithin, sla });
+      const stored = await recordInbound(db.db, clock, message, {
+        reopenWithin: config.reopenWithin,
+        sla,
+        rules: config.escalation.rules,
+      });
       if (!stored.duplicate) kickSync();
       return stored;
     };
@@ -147,6 +163,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         source: config.sources.webhook,
         reopenWithin: config.reopenWithin,
         sla,
+        rules: config.escalation.rules,
         onStored: kickSync,
       }),
     };
@@ -164,6 +181,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       deliver.start();
       slaSweep.start();
       pollers.start();
+      escalationSweep.start();
     }
     logger.info(
       {
@@ -183,12 +201,13 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       deliver,
       slaSweep,
       pollers,
+      escalationSweep,
       slack,
       stop: () => {
         stopping ??= shutdown(
           server,
           slack,
-          [pollers, slaSweep, deliver, sync],
+          [pollers, escalationSweep, slaSweep, deliver, sync],
           opts.database ? undefined : db,
           logger,
         );

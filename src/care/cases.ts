@@ -227,7 +227,8 @@ async function applyAssessment(
       slaNextCheckAt: now,
     })
     .where(eq(cases.id, caseId));
-  if (opened || priority !== current.priority) {
+  // A plain P3 case with nothing notable about it needs no log line.
+  if ((opened && (priority !== 'P3' || a.reasons.length > 0)) || (!opened && priority !== current.priority)) {
     await logEvent(tx, caseId, 'priority_set', 'carebot', now, { priority, reasons: a.reasons });
   }
 }

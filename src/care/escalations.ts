@@ -185,5 +185,9 @@ export async function waitingOn(
     .where(and(eq(escalations.caseId, caseId), isNull(escalations.answeredAt)))
     .orderBy(escalations.createdAt);
   const seen = new Set<string>();
-  return rows.filter((r) => (seen.has(r.teamKey) ? false : (seen.add(r.teamKey), true)));
+  return rows.filter((r) => {
+    if (seen.has(r.teamKey)) return false;
+    seen.add(r.teamKey);
+    return true;
+  });
 }

@@ -31,3 +31,74 @@ export async function queueOverview(db: Database, since: Date, userId?: string):
     mine: Number(row?.mine ?? 0),
   };
 }
+
+export interface HomeCase {
+  id: number;
+  platform: string;
+  sourceKey: string;
+  priority: 'P1' | 'P2' | 'P3';
+  ownerId: string | null;
+  authorName: string;
+  text: string;
+  openedAt: Date;
+  /** The nearest running deadline, if any. */
+  dueAt: Date | null;
+  slaState: 'ok' | 'at_risk' | 'breached';
+}
+
+const HOME_LIMIT = 10;
+
+/**
+ * The App Home lists: my open cases (most urgent first: priority, then the nearest deadline),
+ * unclaimed cases, and cases waiting on one of my teams. Each list is one indexed query.
+ */
+export async function homeLists(
+  db: Database,
+  userId: string,
+  myTeams: string[],
+): Promise<{ mine: HomeCase[]; unclaimed: HomeCase[]; escalated: HomeCase[] }> {
+  const select = (where: ReturnType<typeof sql>) =>
+    queryRows<Record<string, unknown>>(
+      db,
+      sql`select c.id, c.platform, c.source_key, c.priority, c.owner_id, c.opened_at, c.sla_state,
+            least(
+              case when c.first_response_at is null then c.first_response_due_at end,
+              c.next_response_due_at,
+              c.resolution_due_at) as due_at,
+            m.author_name, m.author_handle, m.author_id, m.text
+          from cases c
+          join lateral (
+            select author_name, author_handle, author_id, text from messages
+            where case_id = c.id and kind = 'inbound' order by id limit 1) m on true
+          where c.status = 'open' and ${where}
+          order by c.priority, due_at nulls last, c.opened_at
+          limit ${HOME_LIMIT}`,
+    ).then((rows) =>
+      rows.map((r) => ({
+        id: Number(r.id),
+        platform: String(r.platform),
+        sourceKey: String(r.source_key),
+        priority: r.priority as HomeCase['priority'],
+        ownerId: (r.owner_id as string | null) ?? null,
+        authorName: String(r.author_name ?? r.author_handle ?? r.author_id),
+        text: String(r.text),
+        openedAt: new Date(r.opened_at as string),
+        dueAt: r.due_at ? new Date(r.due_at as string) : null,
+        slaState: r.sla_state as HomeCase['slaState'],
+      })),
+    );
+  const [mine, unclaimed, escalated] = await Promise.all([
+    select(sql`c.owner_id = ${userId}`),
+    select(sql`c.owner_id is null`),
+    myTeams.length
+      ? select(
+          sql`exists (select 1 from escalations e where e.case_id = c.id and e.answered_at is null
+                and e.team_key in (${sql.join(
+                  myTeams.map((t) => sql`${t}`),
+                  sql`, `,
+                )}))`,
+        )
+      : Promise.resolve([]),
+  ]);
+  return { mine, unclaimed, escalated };
+}

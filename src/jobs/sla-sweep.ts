@@ -1,9 +1,11 @@
 import { eq, sql } from 'drizzle-orm';
 import cron, { type ScheduledTask } from 'node-cron';
-import { escalateCase, logEvent, ts } from '../care/cases.js';
+import { escalateCase, getCase, logEvent, setPriority, ts } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
+import { announce } from '../care/escalations.js';
+import { assess, higher } from '../care/priority.js';
 import { planSweep, type SlaSettings, type Stage, stageKey } from '../care/sla.js';
-import type { Team } from '../config.js';
+import type { EscalationRule, Team } from '../config.js';
 import { type Database, queryRows } from '../db/client.js';
 import { type CaseRow, cases, slackOutbox, slaReminders } from '../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -20,6 +22,10 @@ export interface SlaSweepOptions {
   teams: Team[];
   /** On a breach, escalate to this team. */
   breachEscalateTo: string | null;
+  /** Escalation rules; those `when: sla_breach` apply on every breach. */
+  rules?: EscalationRule[];
+  /** After a first-response breach, an owned case goes back to the team. */
+  releaseOnBreach?: boolean;
   onChange: () => void;
   /** node-cron expression; defaults to every `check_every`. */
   schedule: string;
@@ -164,6 +170,21 @@ export class SlaSweep {
         if (stage.level === 'breach') {
           state = 'breached';
           breaches.push(stage);
+          if (stage.clock === 'first_response' && c.ownerId && this.opts.releaseOnBreach) {
+            // The owner did not answer in time (they were reminded at 80 %): the team gets it back.
+            await tx
+              .update(cases)
+              .set({ ownerId: null, cardVersion: sql`${cases.cardVersion} + 1` })
+              .where(eq(cases.id, caseId));
+            await announce(tx, {
+              caseId,
+              type: 'released',
+              actor: 'carebot',
+              at: now,
+              data: { from: c.ownerId, clock: stage.clock },
+              slackText: `:arrows_counterclockwise: ${mentionUser(c.ownerId)} has not answered in time, so case #${c.id} is unclaimed again. ${this.careTeam()} whoever can answer first, claim it.`,
+            });
+          }
         } else if (stage.level === 'mention' && stage.clock !== 'unclaimed' && state === 'ok') {
           state = 'at_risk';
         }
@@ -181,8 +202,32 @@ export class SlaSweep {
     return changed;
   }
 
-  /** The breach rule: escalate to the configured team, once per breached clock cycle. */
+  /** The breach rules: escalate to the configured teams and raise the priority, once per breached clock cycle. */
   private async applyBreachRule(caseId: number, stage: Stage): Promise<void> {
+    const hits = assess(
+      { text: '' },
+      (this.opts.rules ?? []).filter((r) => r.when === 'sla_breach'),
+      { breach: true },
+    );
+    for (const { team, rule } of hits.escalate) {
+      await escalateCase(this.opts.db, this.opts.clock, {
+        caseId,
+        teamKey: team,
+        note: `The ${CLOCK_NAMES[stage.clock]} deadline passed (SLA breach).`,
+        userId: 'carebot',
+        requestKey: `sla:${stageKey(caseId, stage)}:rule${rule}`,
+      });
+    }
+    const rulePriority = (this.opts.rules ?? []).find((r) => r.when === 'sla_breach' && r.priority)?.priority;
+    const current = rulePriority ? await getCase(this.opts.db, caseId) : undefined;
+    if (rulePriority && current && higher(current.priority, rulePriority) !== current.priority) {
+      await setPriority(this.opts.db, this.opts.clock, {
+        caseId,
+        priority: rulePriority,
+        userId: 'carebot',
+        sla: this.opts.settings,
+      });
+    }
     const teamKey = this.opts.breachEscalateTo;
     const team = teamKey ? this.opts.teams.find((t) => t.key === teamKey) : undefined;
     if (!team) return;

@@ -1,20 +1,116 @@
-import type { App } from '@slack/bolt';
-import { queueOverview } from '../../care/overview.js';
+import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import {
+  careStats,
+  caseExport,
+  casesCsv,
+  type StatsRequest,
+  sourceKeysNamed,
+  statsPeriod,
+} from '../../care/stats.js';
+import { shareFile } from '../../slack/files.js';
+import { escapeText } from '../../slack/mrkdwn.js';
+import {
+  channelProblemText,
+  filterLabel,
+  parseStatsArgs,
+  periodDates,
+  postStats,
+  REFUSAL_TEXT,
+  slackErrorCode,
+  statsMessage,
+  threadLink,
+  usageText,
+} from '../../slack/stats.js';
 import type { ListenerContext } from '../context.js';
 
+type CommandArgs = AllMiddlewareArgs & SlackCommandMiddlewareArgs;
+
 export function registerCareStatsCommand(app: App, ctx: ListenerContext): void {
-  app.command('/care-stats', async ({ ack, command, respond }) => {
+  app.command('/care-stats', async (args) => {
     // Acknowledge within Slack's 3 s first; the figures follow through the response URL.
-    await ack();
-    const since = new Date(ctx.clock.now().getTime() - 7 * 86_400_000);
-    const o = await queueOverview(ctx.db, since, command.user_id);
-    await respond({
-      response_type: 'ephemeral',
-      text: [
-        '*Care queue*',
-        `• Open: ${o.unclaimed + o.owned} (${o.unclaimed} unclaimed, ${o.owned} claimed; ${o.mine} yours)`,
-        `• Last 7 days: ${o.openedSince} opened, ${o.resolvedSince} resolved`,
-      ].join('\n'),
-    });
+    await args.ack();
+    try {
+      await answerCareStats(ctx, args);
+    } catch (err) {
+      ctx.logger.error({ err }, '/care-stats failed');
+      await args.respond({
+        response_type: 'ephemeral',
+        text: ':warning: The figures could not be worked out just now. Try again in a minute.',
+      });
+    }
   });
+}
+
+/** `/care-stats [period] [platform|source] [@agent] [public|csv]` for the care managers. */
+export async function answerCareStats(ctx: ListenerContext, { command, respond, client }: CommandArgs) {
+  const ephemeral = (text: string) => respond({ response_type: 'ephemeral', text });
+  const managers = ctx.config.managersUsergroup;
+  if (managers && !(await ctx.people.members(managers)).has(command.user_id)) {
+    await ephemeral(REFUSAL_TEXT);
+    return;
+  }
+  const now = ctx.clock.now();
+  const zone = ctx.config.timezone;
+  const parsed = parseStatsArgs(command.text ?? '', now, zone);
+  if (!parsed.ok) {
+    await ephemeral(usageText(parsed.problem));
+    return;
+  }
+  const a = parsed.args;
+  const sourceKeys = a.sourceName ? await sourceKeysNamed(ctx.db, ctx.config, a.sourceName) : undefined;
+  if (a.sourceName && !sourceKeys) {
+    await ephemeral(usageText(`No platform or source is called \`${escapeText(a.sourceName)}\``));
+    return;
+  }
+  const req: StatsRequest = {
+    period: statsPeriod(a.period, now, zone),
+    filter: { platform: a.platform, sourceKeys, agentId: a.agentId },
+    now,
+    businessHours: ctx.config.businessHours,
+  };
+  if (a.output === 'csv') {
+    const rows = await caseExport(ctx.db, req);
+    const days = req.period.days;
+    const label = filterLabel(a);
+    try {
+      await shareFile(client, {
+        channelId: command.channel_id,
+        filename: `care-cases-${days[0]}-${days[days.length - 1]}.csv`,
+        title: `Cases opened ${periodDates(req.period)}`,
+        bytes: Buffer.from(casesCsv(rows, zone), 'utf8'),
+        initialComment: `Cases opened ${periodDates(req.period)}${label ? ` (${label})` : ''}: ${rows.length}, for <@${command.user_id}>.`,
+      });
+    } catch (err) {
+      await ephemeral(channelProblemText(slackErrorCode(err)));
+      return;
+    }
+    await ephemeral(`:page_facing_up: Posted ${rows.length} cases as a CSV file in this channel.`);
+    return;
+  }
+  const stats = await careStats(ctx.db, req);
+  const oldest = stats.backlog.oldestWaiting;
+  const options = {
+    teams: ctx.config.teams,
+    businessHours: ctx.config.businessHours,
+    filterLabel: filterLabel(a),
+    oldestWaitingLink: oldest ? await threadLink(client, oldest.caseId, oldest.thread) : undefined,
+  };
+  if (a.output === 'public') {
+    try {
+      await postStats(client, command.channel_id, stats, options, ctx.logger);
+      return;
+    } catch (err) {
+      // The reader still gets the figures, privately, with the reason they were not posted.
+      const problem = channelProblemText(slackErrorCode(err));
+      const message = statsMessage(stats, { ...options, chart: 'on_request' });
+      await respond({
+        response_type: 'ephemeral',
+        text: message.text,
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: problem } }, ...message.blocks] as never,
+      });
+      return;
+    }
+  }
+  const message = statsMessage(stats, { ...options, chart: 'on_request' });
+  await respond({ response_type: 'ephemeral', text: message.text, blocks: message.blocks as never });
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { recordInbound } from '../../care/cases.js';
 import type { Clock, Duration } from '../../care/clock.js';
 import type { SlaSettings } from '../../care/sla.js';
-import type { WebhookSourceConfig } from '../../config.js';
+import type { EscalationRule, WebhookSourceConfig } from '../../config.js';
 import type { Database } from '../../db/client.js';
 import { BodyTooLarge, readBody, sendJson } from '../../http/body.js';
 import type { Logger } from '../../logger.js';
@@ -19,6 +19,7 @@ export interface WebhookIngestDeps {
   /** A message on a case resolved this recently reopens it. */
   reopenWithin: Duration;
   sla: SlaSettings;
+  rules?: EscalationRule[];
   /** Called after a new message is stored, to get it to Slack without waiting for the next round. */
   onStored: () => void;
 }
@@ -74,6 +75,7 @@ export function webhookHandler(deps: WebhookIngestDeps) {
     const stored = await recordInbound(deps.db, deps.clock, normalized.message, {
       reopenWithin: deps.reopenWithin,
       sla: deps.sla,
+      ...(deps.rules ? { rules: deps.rules } : {}),
     });
     if (stored.duplicate) {
       sendJson(res, 200, { caseId: stored.caseId, duplicate: true });

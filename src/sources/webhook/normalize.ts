@@ -16,6 +16,8 @@ export const webhookBody = z.object({
       name: z.string().max(512).optional(),
       handle: z.string().max(512).optional(),
       url: httpUrl.optional(),
+      /** Optional reach (followers), for sources that know it; it raises the priority. */
+      followers: z.number().int().nonnegative().optional(),
     },
     { error: 'required: an object with at least an id' },
   ),
@@ -45,7 +47,13 @@ export function normalizeWebhook(body: unknown, channelId: string, receivedAt: D
       externalId: b.id,
       // A message without a conversation is a conversation of its own.
       conversationId: b.conversationId ?? b.id,
-      author: { id: b.author.id, name: b.author.name, handle: b.author.handle, url: b.author.url },
+      author: {
+        id: b.author.id,
+        name: b.author.name,
+        handle: b.author.handle,
+        url: b.author.url,
+        followers: b.author.followers,
+      },
       text: b.text,
       url: b.url,
       sentAt: b.createdAt ? new Date(b.createdAt) : receivedAt,
