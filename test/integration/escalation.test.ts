@@ -169,7 +169,9 @@ describe('escalation, priority and ownership', () => {
     const ts = tsOf(t.slack.callsTo('chat.postMessage').find((c) => c.params.thread_ts === threadTs));
     await click(t, 'escalation_answer', '1', PR1, ts);
     const [open] = await t.slack.waitFor('views.open');
-    expect((open?.params.view as { callback_id: string }).callback_id).toBe('escalation_answer_submit');
+    expect((open?.params.view as { callback_id?: string } | undefined)?.callback_id).toBe(
+      'escalation_answer_submit',
+    );
     await postSlackInteraction(
       t.url,
       SIGNING_SECRET,

@@ -37,7 +37,10 @@ export interface FakeSlackFailure {
 export interface FakeSlack {
   /** Base URL with a trailing slash, ready for `new WebClient(token, { slackApiUrl: fake.url })`. */
   url: string;
-  /** Every call recorded, in arrival order, failed ones included. */
+  /**
+   * Every call recorded, in arrival order, failed ones included. POSTs to a file's `upload_url` are
+   * recorded as the method "upload", with the file id and byte length as params.
+   */
   calls: SlackCall[];
   callsTo(method: string): SlackCall[];
   /**
@@ -58,13 +61,36 @@ export interface FakeSlack {
    */
   responseUrl(name?: string): string;
   /**
+   * Files started with `files.getUploadURLExternal`, by file id: the bytes POSTed to the upload URL
+   * (undefined until then), and where `files.completeUploadExternal` shared them.
+   */
+  files: Map<string, FakeSlackFile>;
+  /** The bytes of an uploaded file; fails the test clearly when there are none. */
+  fileBytes(fileId: string): Buffer;
+  /**
    * Where `apps.connections.open` sends a Socket Mode client (see fake-socket-mode.ts). Unset, the
    * fake answers as Slack does when handed a bot token instead of an app-level token.
    */
   socketModeUrl: string | undefined;
-  /** Clears recorded calls and queued failures, and brings the fake back up. Message ts keep increasing. */
+  /**
+   * Clears recorded calls, queued failures and files, and brings the fake back up. Message ts and
+   * file ids keep increasing.
+   */
   reset(): void;
   close(): Promise<void>;
+}
+
+export interface FakeSlackFile {
+  id: string;
+  filename: string;
+  /** The length announced to files.getUploadURLExternal. */
+  length: number;
+  bytes: Buffer | undefined;
+  /** Set by files.completeUploadExternal. */
+  title?: string;
+  channelId?: string;
+  initialComment?: string;
+  completed: boolean;
 }
 
 export interface FakeSlackOptions {
@@ -112,8 +138,10 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const usergroupMembers = new Map<string, string[]>();
   const users = new Map<string, { id: string; name: string; real_name?: string }>();
   let down = false;
+  const files = new Map<string, FakeSlackFile>();
   let messageCounter = 0;
   let viewCounter = 0;
+  let fileCounter = 0;
 
   // Real ts values are "<unix seconds>.<6 digits>" and sort as strings; stepping by 100µs from a fixed
   // base keeps them unique and increasing for the whole life of the fake, across reset().
@@ -240,6 +268,38 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const ts = (params.message_ts as string).replace('.', '');
       return okReply({ channel, permalink: `${FAKE_PERMALINK_HOST}/archives/${channel}/p${ts}` });
     },
+    'files.getUploadURLExternal': (params) => {
+      const length = Number(params.length);
+      if (!hasContent(params.filename) || !Number.isInteger(length) || length <= 0) {
+        return errorReply('invalid_arguments');
+      }
+      fileCounter += 1;
+      const id = `F${String(fileCounter).padStart(10, '0')}`;
+      files.set(id, { id, filename: params.filename as string, length, bytes: undefined, completed: false });
+      return okReply({ upload_url: `${origin}/upload/${id}`, file_id: id });
+    },
+    'files.completeUploadExternal': (params) => {
+      const list = Array.isArray(params.files) ? (params.files as Array<Record<string, unknown>>) : undefined;
+      if (!list || list.length === 0) return errorReply('invalid_arguments');
+      const shared: JsonBody[] = [];
+      for (const item of list) {
+        const file = typeof item.id === 'string' ? files.get(item.id) : undefined;
+        // Slack refuses to complete a file whose bytes never arrived.
+        if (!file?.bytes) return errorReply('file_not_found');
+        file.completed = true;
+        file.title = typeof item.title === 'string' ? item.title : file.filename;
+        if (typeof params.channel_id === 'string') file.channelId = params.channel_id;
+        if (typeof params.initial_comment === 'string') file.initialComment = params.initial_comment;
+        shared.push({
+          id: file.id,
+          title: file.title,
+          name: file.filename,
+          size: file.bytes.length,
+          channels: file.channelId ? [file.channelId] : [],
+        });
+      }
+      return okReply({ files: shared });
+    },
     'views.open': (params) => {
       if (!isObject(params.view)) return errorReply('invalid_arguments');
       return okReply({ view: buildView(params.view, nextViewId()) });
@@ -342,7 +402,31 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const handleRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const at = Date.now();
     const url = new URL(req.url ?? '/', 'http://fake.slack.test');
-    const rawBody = await readBody(req);
+    const rawBytes = await readBody(req);
+    const rawBody = rawBytes.toString('utf8');
+
+    if (url.pathname.startsWith('/upload/')) {
+      const id = decodeURIComponent(url.pathname.slice('/upload/'.length));
+      const file = files.get(id);
+      const reply: Reply = down
+        ? { status: 503, body: 'fake slack is down' }
+        : file
+          ? { status: 200, body: `OK - ${rawBytes.length}` }
+          : { status: 404, body: 'fake slack: no such upload' };
+      if (file && reply.status === 200) file.bytes = await uploadedBytes(req, rawBytes);
+      calls.push({
+        method: 'upload',
+        params: { file_id: id, length: file?.bytes?.length ?? rawBytes.length },
+        token: bearerToken(req),
+        at,
+        status: reply.status,
+        ok: reply.status === 200,
+        response: undefined,
+      });
+      settleWaiters();
+      send(res, reply);
+      return;
+    }
 
     if (url.pathname.startsWith('/hooks/')) {
       const params = parseJsonObject(rawBody) ?? { raw: rawBody };
@@ -380,6 +464,12 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
 
   const fake: FakeSlack = {
     socketModeUrl: undefined,
+    files,
+    fileBytes: (fileId) => {
+      const bytes = files.get(fileId)?.bytes;
+      if (!bytes) throw new Error(`fake slack: no bytes were uploaded for file ${fileId}`);
+      return bytes;
+    },
     url: `${origin}/api/`,
     calls,
     usergroupMembers,
@@ -423,6 +513,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     reset: () => {
       calls.length = 0;
       queuedFailures.clear();
+      files.clear();
       down = false;
     },
     close: async () => {
@@ -453,10 +544,26 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The file in an upload: Slack takes the raw bytes as the body, or a multipart form whose file part
+ * holds them (what @slack/web-api sends).
+ */
+async function uploadedBytes(req: IncomingMessage, raw: Buffer): Promise<Buffer> {
+  const contentType = req.headers['content-type'] ?? '';
+  if (!contentType.toLowerCase().startsWith('multipart/form-data')) return raw;
+  const form = await new Response(new Uint8Array(raw), {
+    headers: { 'content-type': contentType },
+  }).formData();
+  for (const value of form.values()) {
+    if (typeof value !== 'string') return Buffer.from(await value.arrayBuffer());
+  }
+  return raw;
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | undefined {
