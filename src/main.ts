@@ -19,6 +19,8 @@ import { SlaSweep } from './jobs/sla-sweep.js';
 import { SlackSync } from './jobs/slack-sync.js';
 import { boltLogger, createLogger, type Logger } from './logger.js';
 import { People } from './slack/people.js';
+import { redditPollers } from './sources/reddit/poller.js';
+import { redditReplyAdapter } from './sources/reddit/reply.js';
 import { rssPoller } from './sources/rss/poller.js';
 import { rssReplyAdapter } from './sources/rss/reply.js';
 import type { Poller, ReplyAdapter } from './sources/types.js';
@@ -226,6 +228,14 @@ function replyAdapters(config: Config, clock: Clock): Record<string, ReplyAdapte
     webhook: webhookReplyAdapter(config.sources.webhook, clock),
     x: xReplyAdapter(config.sources.x.accounts, config.sources.x.apiUrl, clock),
     rss: rssReplyAdapter(),
+    reddit: redditReplyAdapter(
+      config.sources.reddit.accounts,
+      {
+        apiUrl: config.sources.reddit.apiUrl,
+        authUrl: config.sources.reddit.authUrl,
+      },
+      clock,
+    ),
   };
 }
 
@@ -239,6 +249,14 @@ function configuredPollers(config: Config): Poller[] {
         apiUrl: x.apiUrl,
         everyMs: x.pollEvery,
         ...(x.backfill ? { backfillMs: x.backfill } : {}),
+      }),
+    ),
+    ...config.sources.reddit.accounts.flatMap((account) =>
+      redditPollers(account, {
+        apiUrl: config.sources.reddit.apiUrl,
+        authUrl: config.sources.reddit.authUrl,
+        everyMs: config.sources.reddit.pollEvery,
+        backfillMs: config.sources.reddit.backfill,
       }),
     ),
     ...rss.feeds.map((feed) =>

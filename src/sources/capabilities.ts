@@ -10,6 +10,9 @@ const CAPABILITIES: Record<string, PlatformCapabilities> = {
   webhook: { reply: true, privateReply: false },
   x: { reply: true, privateReply: true },
   rss: { reply: false, privateReply: false },
+  reddit: { reply: true, privateReply: false },
+  facebook: { reply: true, privateReply: true },
+  instagram: { reply: true, privateReply: false },
 };
 
 export function capabilities(platform: string): PlatformCapabilities {
