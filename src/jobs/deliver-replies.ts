@@ -1,11 +1,11 @@
 import { and, asc, eq } from 'drizzle-orm';
-import cron, { type ScheduledTask } from 'node-cron';
 import type { Clock } from '../care/clock.js';
 import { leaseDueReplies, markFailed, markRetry, markSent } from '../care/replies.js';
 import type { Database } from '../db/client.js';
 import { cases, messages, type ReplyRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { ReplyAdapter } from '../sources/types.js';
+import { Job } from './job.js';
 
 export interface DeliverRepliesOptions {
   db: Database;
@@ -32,29 +32,20 @@ const BACKOFF_MS = [5_000, 15_000, 60_000, 5 * 60_000, 15 * 60_000, 30 * 60_000,
  * instance neither loses nor repeats one. Each reply is leased with `FOR UPDATE SKIP LOCKED`;
  * transient failures come back with backoff, permanent ones stop with a reason for the agent.
  */
-export class DeliverReplies {
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
-  private task: ScheduledTask | undefined;
+export class DeliverReplies extends Job {
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly opts: DeliverRepliesOptions) {}
-
-  start(): void {
-    this.task = cron.schedule(this.opts.schedule ?? '* * * * * *', () => this.kick(), { noOverlap: true });
-    this.kick();
+  constructor(private readonly opts: DeliverRepliesOptions) {
+    super(opts.logger, 'reply delivery');
   }
 
-  kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-    });
+  start(): void {
+    this.schedule(this.opts.schedule ?? '* * * * * *');
+  }
+
+  protected async round(): Promise<boolean> {
+    // Keep going while rounds find work: a case's next reply becomes due when the one before is sent.
+    return (await this.runOnce()) > 0;
   }
 
   /** Runs a round when `at` comes (the end of an undo window), in this process. */
@@ -69,28 +60,10 @@ export class DeliverReplies {
     this.timers.add(timer);
   }
 
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
+  override async stop(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await this.task?.stop();
-    await this.idle();
-  }
-
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        // Keep going while rounds find work: a case's next reply becomes due when the one before is sent.
-        while (!this.stopped && (await this.runOnce()) > 0) {}
-      } catch (err) {
-        this.opts.logger.error({ err }, 'reply delivery round failed');
-      }
-    } while (this.again && !this.stopped);
+    await super.stop();
   }
 
   /** One round: lease the due replies and deliver each. Returns how many were leased. */

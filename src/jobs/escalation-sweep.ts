@@ -1,5 +1,4 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import cron, { type ScheduledTask } from 'node-cron';
 import { logEvent } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
 import type { Team } from '../config.js';
@@ -9,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { slackDate } from '../slack/case-card.js';
 import { teamMention } from '../slack/escalation.js';
 import { escapeText, mentionUser } from '../slack/mrkdwn.js';
+import { Job } from './job.js';
 
 export interface EscalationSweepOptions {
   db: Database;
@@ -29,35 +29,18 @@ const DEFAULT_ACK_WITHIN = 30 * 60_000;
  * `update_every` to keep the customer informed. Each reminder has a unique key, so parallel sweeps
  * and restarts send it once.
  */
-export class EscalationSweep {
-  private running: Promise<void> | undefined;
-  private stopped = false;
-  private task: ScheduledTask | undefined;
-
-  constructor(private readonly opts: EscalationSweepOptions) {}
+export class EscalationSweep extends Job {
+  constructor(private readonly opts: EscalationSweepOptions) {
+    super(opts.logger, 'escalation sweep');
+  }
 
   start(): void {
-    this.task = cron.schedule(this.opts.schedule ?? '*/30 * * * * *', () => this.kick(), { noOverlap: true });
+    this.schedule(this.opts.schedule ?? '*/30 * * * * *');
   }
 
-  kick(): void {
-    if (this.stopped || this.running) return;
-    this.running = this.runOnce()
-      .then(() => undefined)
-      .catch((err) => this.opts.logger.error({ err }, 'escalation sweep failed'))
-      .finally(() => {
-        this.running = undefined;
-      });
-  }
-
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.task?.stop();
-    await this.idle();
+  protected async round(): Promise<boolean> {
+    await this.runOnce();
+    return false;
   }
 
   /** One sweep; returns how many reminders were queued. */

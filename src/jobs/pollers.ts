@@ -1,4 +1,3 @@
-import cron, { type ScheduledTask } from 'node-cron';
 import type { RecordedInbound } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
 import type { InboundMessage } from '../care/inbound.js';
@@ -7,6 +6,7 @@ import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { escapeText } from '../slack/mrkdwn.js';
 import type { Poller, PollOutcome } from '../sources/types.js';
+import { Job } from './job.js';
 
 export interface PollRunnerOptions {
   db: Database;
@@ -31,14 +31,10 @@ export interface PollRunnerOptions {
  * the platform's reset; failed credentials pause the source with one notice in the care channel,
  * and it is tried again now and then until they work.
  */
-export class PollRunner {
+export class PollRunner extends Job {
   private readonly byKey: Map<string, Poller>;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
-  private task: ScheduledTask | undefined;
-
   constructor(private readonly opts: PollRunnerOptions) {
+    super(opts.logger, 'poll');
     this.byKey = new Map(opts.pollers.map((p) => [p.key, p]));
   }
 
@@ -48,40 +44,11 @@ export class PollRunner {
 
   start(): void {
     if (this.byKey.size === 0) return;
-    this.task = cron.schedule(this.opts.schedule ?? '*/5 * * * * *', () => this.kick(), { noOverlap: true });
-    this.kick();
+    this.schedule(this.opts.schedule ?? '*/5 * * * * *');
   }
 
-  kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-    });
-  }
-
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.task?.stop();
-    await this.idle();
-  }
-
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        while (!this.stopped && (await this.runOnce())) {}
-      } catch (err) {
-        this.opts.logger.error({ err }, 'poll round failed');
-      }
-    } while (this.again && !this.stopped);
+  protected round(): Promise<boolean> {
+    return this.runOnce();
   }
 
   /** Polls one due source, if any; true when one was polled. */

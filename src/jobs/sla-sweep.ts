@@ -1,5 +1,4 @@
 import { eq, sql } from 'drizzle-orm';
-import cron, { type ScheduledTask } from 'node-cron';
 import { escalateCase, getCase, logEvent, setPriority, ts } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
 import { announce } from '../care/escalations.js';
@@ -11,6 +10,7 @@ import { type CaseRow, cases, slackOutbox, slaReminders } from '../db/schema.js'
 import type { Logger } from '../logger.js';
 import { slackDate } from '../slack/case-card.js';
 import { mentionUser, mentionUsergroup } from '../slack/mrkdwn.js';
+import { Job } from './job.js';
 
 export interface SlaSweepOptions {
   db: Database;
@@ -44,41 +44,17 @@ const CLOCK_NAMES: Record<Stage['clock'], string> = {
  * is due (an indexed column), leases them with `FOR UPDATE SKIP LOCKED`, and records each stage
  * under a unique key, so parallel sweeps and restarts send every reminder once.
  */
-export class SlaSweep {
-  private running: Promise<void> | undefined;
-  private stopped = false;
-  private task: ScheduledTask | undefined;
-
-  constructor(private readonly opts: SlaSweepOptions) {}
+export class SlaSweep extends Job {
+  constructor(private readonly opts: SlaSweepOptions) {
+    super(opts.logger, 'SLA sweep');
+  }
 
   start(): void {
-    this.task = cron.schedule(this.opts.schedule, () => this.kick(), { noOverlap: true });
-    this.kick();
+    this.schedule(this.opts.schedule);
   }
 
-  kick(): void {
-    if (this.stopped || this.running) return;
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-    });
-  }
-
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.task?.stop();
-    await this.idle();
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      while (!this.stopped && (await this.runOnce()) >= (this.opts.batchSize ?? 100)) {}
-    } catch (err) {
-      this.opts.logger.error({ err }, 'SLA sweep failed');
-    }
+  protected async round(): Promise<boolean> {
+    return (await this.runOnce()) >= (this.opts.batchSize ?? 100);
   }
 
   /** One sweep over the cases that are due; returns how many were looked at. */

@@ -1,6 +1,5 @@
 import type { webApi } from '@slack/bolt';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
-import cron, { type ScheduledTask } from 'node-cron';
 import { loadCaseView, ts } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
 import { leaseNotices, markNoticePosted, retryNoticeAt } from '../care/source-state.js';
@@ -21,6 +20,7 @@ import { caseCard, customerMessage, platformLabel } from '../slack/case-card.js'
 import { classifySlackError, type SlackFailure } from '../slack/errors.js';
 import { escalationMessage } from '../slack/escalation.js';
 import { failedMessage, isModalOrigin, sentMessage } from '../slack/replies.js';
+import { Job } from './job.js';
 
 type WebClient = webApi.WebClient;
 
@@ -47,64 +47,29 @@ export interface SlackSyncOptions {
  * restart only delays it. Cases are leased with `FOR UPDATE SKIP LOCKED`, so several carebot
  * instances share the work without doing any of it twice.
  */
-export class SlackSync {
+export class SlackSync extends Job {
   private readonly batchSize: number;
   private readonly leaseMs: number;
   private readonly maxBackoffMs: number;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
-  private task: ScheduledTask | undefined;
   /** channel → time before which we do not talk to it (after a 429). */
   private readonly channelPause = new Map<string, number>();
   /** Person-actionable problems already logged, so an outage of hours is one log line, not thousands. */
   private readonly reported = new Set<string>();
 
   constructor(private readonly opts: SlackSyncOptions) {
+    super(opts.logger, 'slack sync');
     this.batchSize = opts.batchSize ?? 20;
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.maxBackoffMs = opts.maxBackoffMs ?? 5 * 60_000;
   }
 
   start(): void {
-    this.task = cron.schedule(this.opts.schedule ?? '*/2 * * * * *', () => this.kick(), { noOverlap: true });
-    this.kick();
+    this.schedule(this.opts.schedule ?? '*/2 * * * * *');
   }
 
-  /** Runs a sync soon; calls while one runs coalesce into one more round. */
-  kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-    });
-  }
-
-  /** Resolves when no sync is in flight (tests and shutdown). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  /** Stops scheduling new rounds and waits for the one in flight. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.task?.stop();
-    await this.idle();
-  }
-
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        // Keep going while full batches come back, so a backlog drains without waiting for cron.
-        while (!this.stopped && (await this.runOnce()) >= this.batchSize) {}
-      } catch (err) {
-        this.opts.logger.error({ err }, 'slack sync round failed');
-      }
-    } while (this.again && !this.stopped);
+  protected async round(): Promise<boolean> {
+    // Keep going while full batches come back, so a backlog drains without waiting for cron.
+    return (await this.runOnce()) >= this.batchSize;
   }
 
   /** One round: lease due cases and sync each. Returns how many cases were leased. */
