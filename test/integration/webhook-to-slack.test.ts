@@ -3,10 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { minutes } from '../../src/care/clock.js';
 import { cases, messages } from '../../src/db/schema.js';
 import {
+  BOT_TOKEN,
   blocksOf,
   CARE_CHANNEL,
   complaint,
   postWebhook,
+  SIGNING_SECRET,
   sync,
   tsOf,
   useCarebot,
@@ -112,6 +114,15 @@ describe('generic webhook → Slack thread', () => {
     expect(await count(t, cases)).toBe(0);
     expect(await count(t, messages)).toBe(0);
     expect(t.logs.join('')).not.toContain(WEBHOOK_SECRET);
+  });
+
+  it('keeps tokens and secrets out of the log, even at debug level', async () => {
+    const t = carebot();
+    await postWebhook(t, complaint({ id: 'log-1' }));
+    await sync(t);
+    const log = t.logs.join('');
+    expect(log.length).toBeGreaterThan(0);
+    for (const secret of [BOT_TOKEN, SIGNING_SECRET, WEBHOOK_SECRET]) expect(log).not.toContain(secret);
   });
 
   it('refuses an invalid body with 400 naming the fields, and stores nothing', async () => {
