@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { webApi } from '@slack/bolt';
 import { buildSlackApp, type SlackApp } from './app.js';
-import { recordInbound } from './care/cases.js';
+import { recordCustomerChange, recordInbound } from './care/cases.js';
 import { type Clock, systemClock } from './care/clock.js';
 import type { InboundMessage } from './care/inbound.js';
 import { slaSettings } from './care/sla.js';
@@ -18,7 +18,13 @@ import { PollRunner } from './jobs/pollers.js';
 import { SlaSweep } from './jobs/sla-sweep.js';
 import { SlackSync } from './jobs/slack-sync.js';
 import { boltLogger, createLogger, type Logger } from './logger.js';
+import { customerChangeText } from './slack/case-card.js';
 import { People } from './slack/people.js';
+import { facebookConversationLookup } from './sources/facebook/conversations.js';
+import { facebookFeedPoller } from './sources/facebook/poller.js';
+import { facebookReplyAdapter } from './sources/facebook/reply.js';
+import { facebookWebhookHandler } from './sources/facebook/webhook.js';
+import { instagramReplyAdapter } from './sources/instagram/reply.js';
 import { redditPollers } from './sources/reddit/poller.js';
 import { redditReplyAdapter } from './sources/reddit/reply.js';
 import { rssPoller } from './sources/rss/poller.js';
@@ -169,6 +175,23 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         onStored: kickSync,
       }),
     };
+    if (config.sources.facebook.pages.length > 0) {
+      const facebookWebhook = facebookWebhookHandler({
+        pages: config.sources.facebook.pages,
+        record,
+        recordChange: async (change) => {
+          if (await recordCustomerChange(db.db, clock, change, customerChangeText)) kickSync();
+        },
+        onStored: kickSync,
+        logger: logger.child({ source: 'facebook-webhook' }),
+        clock,
+        conversationOf: facebookConversationLookup(db.db),
+        ...(config.sources.instagram.channel ? { instagramChannel: config.sources.instagram.channel } : {}),
+        graph: { apiUrl: config.sources.facebook.apiUrl, apiVersion: config.sources.facebook.apiVersion },
+      });
+      routes['GET /sources/facebook/webhook'] = facebookWebhook;
+      routes['POST /sources/facebook/webhook'] = facebookWebhook;
+    }
     if (config.sources.x.accounts.length > 0) {
       routes['GET /sources/x/webhook'] = xWebhook;
       routes['POST /sources/x/webhook'] = xWebhook;
@@ -228,6 +251,18 @@ function replyAdapters(config: Config, clock: Clock): Record<string, ReplyAdapte
     webhook: webhookReplyAdapter(config.sources.webhook, clock),
     x: xReplyAdapter(config.sources.x.accounts, config.sources.x.apiUrl, clock),
     rss: rssReplyAdapter(),
+    facebook: facebookReplyAdapter(
+      config.sources.facebook.pages,
+      config.sources.facebook.apiUrl,
+      config.sources.facebook.apiVersion,
+      clock,
+    ),
+    instagram: instagramReplyAdapter(
+      config.sources.facebook.pages,
+      config.sources.facebook.apiUrl,
+      config.sources.facebook.apiVersion,
+      clock,
+    ),
     reddit: redditReplyAdapter(
       config.sources.reddit.accounts,
       {
@@ -259,6 +294,15 @@ function configuredPollers(config: Config): Poller[] {
         backfillMs: config.sources.reddit.backfill,
       }),
     ),
+    ...(config.sources.facebook.pollEvery !== null
+      ? config.sources.facebook.pages.map((page) =>
+          facebookFeedPoller(page, {
+            apiUrl: config.sources.facebook.apiUrl,
+            apiVersion: config.sources.facebook.apiVersion,
+            everyMs: config.sources.facebook.pollEvery as number,
+          }),
+        )
+      : []),
     ...rss.feeds.map((feed) =>
       rssPoller(feed, { everyMs: rss.pollEvery, ...(rss.backfill ? { backfillMs: rss.backfill } : {}) }),
     ),

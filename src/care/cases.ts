@@ -715,3 +715,49 @@ export async function stopResponseClocks(tx: Tx, caseId: number, now: Date): Pro
     .where(eq(cases.id, caseId));
   for (const s of stopped) await logEvent(tx, caseId, 'sla_stopped', 'carebot', now, s);
 }
+
+/**
+ * A customer edited or removed a message carebot holds: the record follows the platform (the old
+ * text stays in the event log) and the thread is told, through `slackText`.
+ */
+export async function recordCustomerChange(
+  db: Database,
+  clock: Clock,
+  change: { kind: 'edited' | 'removed'; sourceKey: string; externalId: string; text?: string | undefined },
+  slackText: (change: { kind: 'edited' | 'removed'; text?: string | undefined }) => string,
+): Promise<boolean> {
+  const now = clock.now();
+  return db.transaction(async (tx) => {
+    const [message] = await tx
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.sourceKey, change.sourceKey),
+          eq(messages.externalId, change.externalId),
+          eq(messages.kind, 'inbound'),
+        ),
+      );
+    if (!message) return false;
+    if (change.kind === 'edited' && (change.text === undefined || change.text === message.text)) return false;
+    if (change.kind === 'edited') {
+      await tx
+        .update(messages)
+        .set({ text: change.text ?? message.text })
+        .where(eq(messages.id, message.id));
+    }
+    await announce(tx, {
+      caseId: message.caseId,
+      type: change.kind === 'edited' ? 'customer_edited' : 'customer_removed',
+      actor: 'customer',
+      at: now,
+      data: { messageId: message.id, externalId: change.externalId, previousText: message.text },
+      slackText: slackText(change),
+    });
+    await tx
+      .update(cases)
+      .set({ cardVersion: sql`${cases.cardVersion} + 1` })
+      .where(eq(cases.id, message.caseId));
+    return true;
+  });
+}

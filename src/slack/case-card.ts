@@ -213,3 +213,12 @@ export function slackDate(at: Date): string {
 export function plain(text: string) {
   return { type: 'plain_text', text, emoji: true } as const;
 }
+
+/** The thread note when a customer edits or removes a message on the platform. */
+export function customerChangeText(change: {
+  kind: 'edited' | 'removed';
+  text?: string | undefined;
+}): string {
+  if (change.kind === 'removed') return ':wastebasket: The customer removed this message on the platform.';
+  return `:pencil2: The customer edited their message; it now reads:\n${quote(truncate(change.text ?? '', MAX_QUOTED))}`;
+}

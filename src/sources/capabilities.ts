@@ -12,7 +12,7 @@ const CAPABILITIES: Record<string, PlatformCapabilities> = {
   rss: { reply: false, privateReply: false },
   reddit: { reply: true, privateReply: false },
   facebook: { reply: true, privateReply: true },
-  instagram: { reply: true, privateReply: false },
+  instagram: { reply: true, privateReply: true },
 };
 
 export function capabilities(platform: string): PlatformCapabilities {

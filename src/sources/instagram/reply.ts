@@ -1,0 +1,118 @@
+import { type Clock, systemClock } from '../../care/clock.js';
+import type { FacebookPage } from '../../config.js';
+import {
+  type GraphResponse,
+  GraphUnreachable,
+  graphRequest,
+  isRecord,
+  isSuccess,
+} from '../facebook/client.js';
+import { INSTAGRAM_COMMENT_MAX_TEXT, MESSENGER_MAX_TEXT } from '../facebook/limits.js';
+import { type GraphSend, graphReplyFailure } from '../facebook/reply-failure.js';
+import type { ReplyAdapter, ReplyOutcome, ReplyRequest } from '../types.js';
+import { instagramSourceKey } from './normalize.js';
+
+export type InstagramSend =
+  /** A reply in the comment's thread on the account's own media. */
+  | { kind: 'reply'; commentId: string }
+  /** A comment answering an @mention on someone else's media (or in its caption). */
+  | { kind: 'mention'; mediaId: string; commentId: string | undefined }
+  /** A private reply: one direct message to the author of a comment. */
+  | { kind: 'private'; commentId: string };
+
+/**
+ * Replies on Instagram as the account of the case's Page: comments on the account's media get a
+ * reply in their thread (`POST /{comment-id}/replies`; Instagram files a reply to a reply under
+ * the top-level comment itself), @mentions are answered through `POST /{ig-user-id}/mentions`, and
+ * a comment an agent moved to private gets a private reply (`POST /{page-id}/messages` with
+ * `recipient.comment_id`).
+ */
+export function instagramReplyAdapter(
+  pages: FacebookPage[],
+  apiUrl: string,
+  apiVersion: string,
+  clock: Clock = systemClock,
+): ReplyAdapter {
+  return {
+    label: () => 'Instagram',
+    async reply(request: ReplyRequest): Promise<ReplyOutcome> {
+      const page = pages.find(
+        (p) => p.instagramAccountId && instagramSourceKey(p.instagramAccountId) === request.sourceKey,
+      );
+      if (!page?.instagramAccountId) {
+        return {
+          ok: false,
+          permanent: true,
+          reason: `no Instagram account with the id in ${request.sourceKey} is set up any more, so carebot cannot answer as it`,
+        };
+      }
+      const target = instagramTarget(request);
+      if ('reason' in target) return { ok: false, permanent: true, reason: target.reason };
+      const max = target.kind === 'private' ? MESSENGER_MAX_TEXT : INSTAGRAM_COMMENT_MAX_TEXT;
+      if (request.text.length > max) {
+        return {
+          ok: false,
+          permanent: true,
+          reason: `the ${target.kind === 'private' ? 'message' : 'comment'} is ${request.text.length} characters and Instagram allows ${max}: shorten it`,
+        };
+      }
+
+      const post = (path: string, json: unknown) =>
+        graphRequest(page, apiUrl, apiVersion, 'POST', path, { json });
+      let res: GraphResponse;
+      try {
+        if (target.kind === 'reply') {
+          res = await post(`/${target.commentId}/replies`, { message: request.text });
+        } else if (target.kind === 'mention') {
+          res = await post(`/${page.instagramAccountId}/mentions`, {
+            media_id: target.mediaId,
+            ...(target.commentId ? { comment_id: target.commentId } : {}),
+            message: request.text,
+          });
+        } else {
+          res = await post(`/${page.pageId}/messages`, {
+            recipient: { comment_id: target.commentId },
+            message: { text: request.text },
+          });
+        }
+      } catch (err) {
+        if (err instanceof GraphUnreachable) return { ok: false, permanent: false, reason: err.message };
+        throw err;
+      }
+      if (!isSuccess(res)) return graphReplyFailure(page, sendOf(target), res, clock.now());
+      const body = isRecord(res.body) ? res.body : {};
+      const id =
+        typeof body.id === 'string'
+          ? body.id
+          : typeof body.message_id === 'string'
+            ? body.message_id
+            : undefined;
+      return { ok: true, externalId: id };
+    },
+  };
+}
+
+export function instagramTarget(request: ReplyRequest): InstagramSend | { reason: string } {
+  if (request.conversationId.startsWith('mention:')) {
+    const mediaId = request.conversationId.slice('mention:'.length);
+    if (request.mode === 'private') {
+      return {
+        reason:
+          "Instagram allows private replies only to comments on the account's own posts; answer this @mention publicly",
+      };
+    }
+    const commentId = request.inReplyTo && request.inReplyTo !== mediaId ? request.inReplyTo : undefined;
+    return { kind: 'mention', mediaId, commentId };
+  }
+  const commentId = request.inReplyTo ?? request.conversationId;
+  if (!/^\d+$/.test(commentId)) {
+    return { reason: `there is no Instagram comment to answer in this case (${commentId} is not one)` };
+  }
+  return request.mode === 'private' ? { kind: 'private', commentId } : { kind: 'reply', commentId };
+}
+
+const sendOf = (target: InstagramSend): GraphSend => ({
+  platform: 'Instagram',
+  kind: target.kind === 'private' ? 'private' : 'comment',
+  permission: target.kind === 'private' ? 'instagram_manage_messages' : 'instagram_manage_comments',
+});
