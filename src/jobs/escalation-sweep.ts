@@ -54,6 +54,8 @@ export class EscalationSweep extends Job {
       .from(escalations)
       .innerJoin(cases, eq(cases.id, escalations.caseId))
       .where(and(isNull(escalations.answeredAt), eq(cases.status, 'open')));
+    open.sort((a, b) => a.e.createdAt.getTime() - b.e.createdAt.getTime());
+    const remindedCases = new Set<number>();
     for (const { e, ownerId } of open) {
       const team = this.opts.teams.find((t) => t.key === e.teamKey) ?? { key: e.teamKey, name: e.teamKey };
       const ackDue = e.createdAt.getTime() + (team.ackWithin ?? DEFAULT_ACK_WITHIN);
@@ -67,7 +69,9 @@ export class EscalationSweep extends Job {
         }
       }
       const rounds = Math.floor((now.getTime() - e.createdAt.getTime()) / this.opts.updateEveryMs);
-      if (rounds >= 1 && ownerId) {
+      // One update reminder per case, counted from the oldest escalation it waits on.
+      if (rounds >= 1 && ownerId && !remindedCases.has(e.caseId)) {
+        remindedCases.add(e.caseId);
         const text = `:speech_balloon: ${mentionUser(ownerId)} this case has waited on ${escapeText(team.name)} since ${slackDate(e.createdAt)}. Keep the customer informed: a short update beats silence.`;
         // Only the latest round: after downtime one reminder, not a backlog.
         const dueAt = new Date(e.createdAt.getTime() + rounds * this.opts.updateEveryMs);

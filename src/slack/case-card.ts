@@ -129,7 +129,7 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
         { type: 'button', action_id: ACTIONS.repliedOnSite, text: plain('I replied on the site'), value: id },
       ];
   const privateButton =
-    can.privateReply && c.replyMode === 'public' && !c.conversationId.startsWith('dm:')
+    can.privateReply && c.replyMode === 'public' && !/^(dm|messenger|mention):/.test(c.conversationId)
       ? [{ type: 'button', action_id: ACTIONS.moveToPrivate, text: plain('Move to DM'), value: id }]
       : [];
   const buttons =

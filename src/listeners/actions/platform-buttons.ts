@@ -10,6 +10,16 @@ export function registerPlatformButtons(app: App, ctx: ListenerContext): void {
     await ack();
     const caseId = caseIdFrom(action.value);
     if (!caseId) return;
+    if (!(await ctx.people.isCareTeam(body.user.id))) {
+      if (body.channel?.id) {
+        await client.chat.postEphemeral({
+          channel: body.channel.id,
+          user: body.user.id,
+          text: 'Only the care team answers customers; ask the case owner to record the reply.',
+        });
+      }
+      return;
+    }
     const result = await recordRepliedOnSite(ctx.db, ctx.clock, caseId, body.user.id);
     if (result.kind === 'recorded') {
       ctx.logger.info({ caseId, userId: body.user.id }, 'reply on the site recorded');

@@ -1,11 +1,13 @@
 import type { App } from '@slack/bolt';
+import { eq } from 'drizzle-orm';
 import { answerEscalation, getEscalation } from '../../care/escalations.js';
-import { ANSWER_BLOCK, ANSWER_ELEMENT, ANSWER_VIEW } from '../../slack/escalation.js';
+import { slackOutbox, slackThreads } from '../../db/schema.js';
+import { ANSWER_BLOCK, ANSWER_ELEMENT, ANSWER_VIEW, escalationMessage } from '../../slack/escalation.js';
 import { escapeText, mentionUser, quote } from '../../slack/mrkdwn.js';
 import { caseIdFrom, isTeamMember, type ListenerContext, teamOf } from '../context.js';
 
 export function registerEscalationAnswer(app: App, ctx: ListenerContext): void {
-  app.view(ANSWER_VIEW, async ({ ack, body, view }) => {
+  app.view(ANSWER_VIEW, async ({ ack, body, view, client }) => {
     const answer = view.state.values[ANSWER_BLOCK]?.[ANSWER_ELEMENT]?.value?.trim() ?? '';
     const id = caseIdFrom(view.private_metadata);
     const escalation = id ? await getEscalation(ctx.db, id) : undefined;
@@ -32,6 +34,22 @@ export function registerEscalationAnswer(app: App, ctx: ListenerContext): void {
         `:speech_balloon: ${ownerId ? `${mentionUser(ownerId)} ` : ''}answer from ${escapeText(team.name)} (${mentionUser(body.user.id)}):\n${quote(answer)}`,
     });
     ctx.logger.info({ escalationId: escalation.id, userId: body.user.id }, 'escalation answered');
+    // The escalation message shows the answer's status instead of the buttons.
+    const [posted] = await ctx.db
+      .select({ ts: slackOutbox.postedTs, channel: slackThreads.channelId })
+      .from(slackOutbox)
+      .innerJoin(slackThreads, eq(slackThreads.caseId, slackOutbox.caseId))
+      .where(eq(slackOutbox.key, `escalation:${escalation.id}`));
+    const answered = await getEscalation(ctx.db, escalation.id);
+    if (posted?.ts && answered) {
+      await client.chat
+        .update({
+          channel: posted.channel,
+          ts: posted.ts,
+          ...escalationMessage({ team, escalation: answered }),
+        } as never)
+        .catch((err) => ctx.logger.warn({ err: String(err) }, 'could not update the escalation message'));
+    }
     ctx.kickSync();
   });
 }
