@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The reliability suite has its own config (vitest.reliability.config.ts) and script.
+    exclude: ['test/reliability/**', '**/node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     // Two cores: more workers than that only adds start-up cost to every file.

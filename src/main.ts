@@ -17,6 +17,7 @@ import { EscalationSweep } from './jobs/escalation-sweep.js';
 import { PollRunner } from './jobs/pollers.js';
 import { SlaSweep } from './jobs/sla-sweep.js';
 import { SlackSync } from './jobs/slack-sync.js';
+import { StatsDigest } from './jobs/stats-digest.js';
 import { boltLogger, createLogger, type Logger } from './logger.js';
 import { customerChangeText } from './slack/case-card.js';
 import { People } from './slack/people.js';
@@ -116,6 +117,13 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       timeout: 10_000,
     });
     const people = new People(peopleClient, config, logger);
+    const statsDigest = new StatsDigest({
+      db: db.db,
+      clock,
+      logger: logger.child({ job: 'stats-digest' }),
+      client: peopleClient,
+      config,
+    });
     const adapters = replyAdapters(config, clock);
     const deliver = new DeliverReplies({
       db: db.db,
@@ -207,6 +215,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       slaSweep.start();
       pollers.start();
       escalationSweep.start();
+      statsDigest.start();
     }
     logger.info(
       {
@@ -232,7 +241,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         stopping ??= shutdown(
           server,
           slack,
-          [pollers, escalationSweep, slaSweep, deliver, sync],
+          [statsDigest, pollers, escalationSweep, slaSweep, deliver, sync],
           opts.database ? undefined : db,
           logger,
         );

@@ -206,6 +206,19 @@ export interface CareStats {
 
 type Row = Record<string, unknown>;
 
+/**
+ * Runs one of the stats aggregates. JIT is off for it: compiling these one-off queries costs
+ * PostgreSQL more (over 100 ms each at a million cases) than it saves, and a little more sort
+ * memory keeps the percentile sorts of a month off the disk. Both settings end with the
+ * transaction.
+ */
+async function aggregate(db: Database, query: SQL): Promise<Row[]> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('jit', 'off', true), set_config('work_mem', '32MB', true)`);
+    return queryRows<Row>(tx, query);
+  });
+}
+
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const seconds = (v: unknown): Duration | null =>
   v === null || v === undefined ? null : milliseconds(Math.round(Number(v) * 1000));
@@ -325,7 +338,11 @@ export async function careStats(db: Database, req: StatsRequest): Promise<CareSt
 const byCurrentThenKey = (a: CountBy, b: CountBy) =>
   b.current - a.current || b.previous - a.previous || a.key.localeCompare(b.key);
 
-/** Response-time aggregates over rows with `started`, `answered_at` (null: not yet) and `due`. */
+/**
+ * Response-time aggregates over rows with a start, an answer time (null: not answered) and
+ * whether an answer is still owed. "Within SLA" needs the deadline or a stored verdict, so each
+ * caller adds that pair itself.
+ */
 function responseAggregates(started: SQL, answeredAt: SQL, waiting: SQL, now: Date): SQL {
   const wait = sql`extract(epoch from ${answeredAt} - ${started})::float8`;
   const pending = (threshold: SQL) => sql`(${waiting} and ${threshold} < ${ts(now)})`;
@@ -338,7 +355,6 @@ function responseAggregates(started: SQL, answeredAt: SQL, waiting: SQL, now: Da
     count(*) filter (where ${answeredAt} <= ${started} + interval '1 hour')::int as within_1h,
     count(*) filter (where ${answeredAt} is not null
       or ${pending(sql`${started} + interval '1 hour'`)})::int as within_1h_of`;
-  // "Within SLA" needs the deadline or a stored verdict, so each caller adds its own pair.
 }
 
 function responseFigures(r: Row | undefined, withinSla: Share): ResponseFigures {
@@ -364,7 +380,7 @@ async function cohortFigures(db: Database, req: StatsRequest) {
   const { period: p, now } = req;
   const outside = outsideBusinessHours(sql`c.opened_at`, req.businessHours, p.zone);
   const frWait = sql`extract(epoch from c.first_response_at - c.opened_at)::float8`;
-  const rows = await queryRows<Row>(
+  const rows = await aggregate(
     db,
     sql`select c.opened_at >= ${ts(p.current.start)} as is_current,
           count(*)::int as opened,
@@ -397,7 +413,7 @@ async function cohortFigures(db: Database, req: StatsRequest) {
 
 function newCaseMix(db: Database, req: StatsRequest): Promise<Row[]> {
   const p = req.period;
-  return queryRows<Row>(
+  return aggregate(
     db,
     sql`select c.opened_at >= ${ts(p.current.start)} as is_current, c.platform, c.priority, count(*)::int as n
         from cases c
@@ -413,7 +429,7 @@ function newCaseMix(db: Database, req: StatsRequest): Promise<Row[]> {
 async function resolutionFigures(db: Database, req: StatsRequest): Promise<Versus<ResolutionFigures>> {
   const p = req.period;
   const wait = sql`extract(epoch from c.resolved_at - c.opened_at)::float8`;
-  const rows = await queryRows<Row>(
+  const rows = await aggregate(
     db,
     sql`select c.resolved_at >= ${ts(p.current.start)} as is_current,
           count(*)::int as resolved,
@@ -436,33 +452,42 @@ async function resolutionFigures(db: Database, req: StatsRequest): Promise<Versu
 }
 
 /**
+ * The next-response clock's events, as SQL literals: the partial index that serves them
+ * (`case_events_next_response_idx`) is only used when the query repeats its predicate verbatim.
+ */
+const NEXT_RESPONSE_EVENT = sql.raw(
+  `((e.type = 'sla_started' and e.data->'clocks' @> '["next_response"]'::jsonb)
+    or (e.type = 'sla_stopped' and e.data->>'clock' = 'next_response'))`,
+);
+
+/**
  * Next-response cycles that started in either period (an `sla_started` event naming the clock).
- * Each ends at the first later event of its case that stops it: `sla_stopped` (answered, with
- * the stored verdict `met`), or a resolve or a new cycle (no answer was owed any more). A cycle
- * still running is the case's current one.
+ * A cycle's next event of that clock is its `sla_stopped` (answered, with the stored verdict
+ * `met`) or, when a resolve ended it unanswered, the start of a later cycle or nothing. A cycle
+ * with nothing after it may still be running: it is then the case's current one.
  */
 async function nextResponseFigures(db: Database, req: StatsRequest): Promise<Versus<ResponseFigures>> {
-  const { period: p, now } = req;
-  const rows = await queryRows<Row>(
+  const { period: p, now, filter } = req;
+  // Without a filter only unfinished cycles need their case (to see whether they still run).
+  const cases = filtered(filter)
+    ? sql`join cases c on c.id = s.case_id`
+    : sql`left join cases c on s.next_type is null and c.id = s.case_id`;
+  const rows = await aggregate(
     db,
-    sql`with cycles as (
+    sql`with clock_events as (
+          select e.case_id, e.id, e.type, e.at,
+            lead(e.type) over w as next_type, lead(e.at) over w as next_at, lead(e.data) over w as next_data
+          from case_events e
+          where e.at >= ${ts(p.previous.start)} and ${NEXT_RESPONSE_EVENT}
+          window w as (partition by e.case_id order by e.id)
+        ), cycles as (
           select s.at as started, s.at >= ${ts(p.current.start)} as is_current,
-            case when x.type = 'sla_stopped' then x.at end as answered_at,
-            case when x.type = 'sla_stopped' then (x.data->>'met')::boolean end as met,
-            (x.type is null and c.status = 'open' and c.next_response_started_at = s.at) as running,
+            case when s.next_type = 'sla_stopped' then s.next_at end as answered_at,
+            case when s.next_type = 'sla_stopped' then (s.next_data->>'met')::boolean end as met,
+            (s.next_type is null and c.status = 'open' and c.next_response_started_at = s.at) as running,
             c.next_response_due_at as due
-          from case_events s
-          join cases c on c.id = s.case_id
-          left join lateral (
-            select e.type, e.at, e.data from case_events e
-            where e.case_id = s.case_id and e.id > s.id
-              and (e.type = 'resolved'
-                or (e.type = 'sla_stopped' and e.data->>'clock' = 'next_response')
-                or (e.type = 'sla_started' and e.data->'clocks' @> '["next_response"]'::jsonb))
-            order by e.id
-            limit 1) x on true
-          where s.type = 'sla_started' and s.data->'clocks' @> '["next_response"]'::jsonb
-            and ${inPeriods(sql`s.at`, p)}${caseFilter(req.filter)})
+          from clock_events s ${cases}
+          where s.type = 'sla_started' and ${inPeriods(sql`s.at`, p)}${caseFilter(filter)})
         select is_current,
           ${responseAggregates(sql`started`, sql`answered_at`, sql`running`, now)},
           count(*) filter (where met)::int as within_sla,
@@ -479,7 +504,7 @@ const joinCases = (f: StatsFilter, on: SQL) => (filtered(f) ? sql` join cases c 
 
 async function breachCounts(db: Database, req: StatsRequest): Promise<CountBy[]> {
   const p = req.period;
-  const rows = await queryRows<Row>(
+  const rows = await aggregate(
     db,
     sql`select e.at >= ${ts(p.current.start)} as is_current, e.data->>'clock' as clock, count(*)::int as n
         from case_events e${joinCases(req.filter, sql`e.case_id`)}
@@ -502,7 +527,7 @@ function countsBy(rows: Row[], column: string): CountBy[] {
 
 async function escalationFigures(db: Database, req: StatsRequest): Promise<EscalationFigures[]> {
   const p = req.period;
-  const rows = await queryRows<Row>(
+  const rows = await aggregate(
     db,
     sql`select x.created_at >= ${ts(p.current.start)} as is_current, x.team_key, count(*)::int as n,
           count(x.answered_at)::int as answered,
@@ -526,7 +551,7 @@ async function escalationFigures(db: Database, req: StatsRequest): Promise<Escal
 /** Per owner, over the cases opened in the period: how many, first response, deadlines met. */
 async function agentCases(db: Database, req: StatsRequest): Promise<AgentFigures[]> {
   const { period: p, now } = req;
-  const rows = await queryRows<Row>(
+  const rows = await aggregate(
     db,
     sql`select c.owner_id, count(*)::int as n,
           percentile_cont(0.5) within group (order by extract(epoch from c.first_response_at - c.opened_at)::float8) as fr_s,
@@ -553,7 +578,7 @@ async function agentCases(db: Database, req: StatsRequest): Promise<AgentFigures
 function agentReplies(db: Database, req: StatsRequest): Promise<Row[]> {
   const { period: p, filter } = req;
   const byCase: StatsFilter = { platform: filter.platform, sourceKeys: filter.sourceKeys };
-  return queryRows<Row>(
+  return aggregate(
     db,
     sql`select r.author_id, count(*)::int as n
         from replies r${joinCases(byCase, sql`r.case_id`)}
@@ -569,7 +594,7 @@ async function hourOfWeek(db: Database, req: StatsRequest) {
   const bucket = (column: SQL) =>
     sql`extract(isodow from ${column} at time zone ${p.zone})::int as dow,
         extract(hour from ${column} at time zone ${p.zone})::int as hour`;
-  const rows = await queryRows<Row>(
+  const rows = await aggregate(
     db,
     sql`select 'arrivals' as kind, ${bucket(sql`c.opened_at`)}, count(*)::int as n
         from cases c
@@ -595,7 +620,7 @@ async function hourOfWeek(db: Database, req: StatsRequest) {
 
 async function dailyFigures(db: Database, req: StatsRequest): Promise<DailyFigures[]> {
   const { period: p, now } = req;
-  const rows = await queryRows<Row>(
+  const rows = await aggregate(
     db,
     sql`select to_char(c.opened_at at time zone ${p.zone}, 'YYYY-MM-DD') as day, count(*)::int as n,
           count(*) filter (where c.first_response_at <= c.first_response_due_at)::int as met,
@@ -616,7 +641,7 @@ async function backlogNow(db: Database, req: StatsRequest): Promise<Backlog> {
   const { now, filter } = req;
   const waitingSince = sql`coalesce(c.next_response_started_at, c.opened_at)`;
   const [counts, oldest] = await Promise.all([
-    queryRows<Row>(
+    aggregate(
       db,
       sql`select count(*) filter (where c.owner_id is null)::int as unclaimed,
             count(*) filter (where c.owner_id is not null)::int as owned,
@@ -627,7 +652,7 @@ async function backlogNow(db: Database, req: StatsRequest): Promise<Backlog> {
           from cases c
           where c.status = 'open'${caseFilter(filter)}`,
     ),
-    queryRows<Row>(
+    aggregate(
       db,
       sql`select c.id, ${epochMs(waitingSince)} as since_ms, t.channel_id, t.thread_ts
           from cases c left join slack_threads t on t.case_id = c.id
@@ -677,7 +702,7 @@ export interface CaseExportRow {
 /** The cases opened in the current period, oldest first. */
 export async function caseExport(db: Database, req: StatsRequest): Promise<CaseExportRow[]> {
   const { period: p, now } = req;
-  const rows = await queryRows<Row>(
+  const rows = await aggregate(
     db,
     sql`select c.id, c.platform, c.source_key, c.owner_id, c.priority,
           ${epochMs(sql`c.opened_at`)} as opened_ms,

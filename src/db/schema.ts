@@ -81,6 +81,9 @@ export const cases = pgTable(
       .where(sql`${t.status} <> 'resolved'`),
     index('cases_card_pending_idx').on(t.id).where(sql`${t.cardPostedVersion} < ${t.cardVersion}`),
     index('cases_status_idx').on(t.status, t.openedAt),
+    // For /care-stats over long periods (see care/stats.ts: its predicates repeat these verbatim).
+    index('cases_opened_at_idx').on(t.openedAt),
+    index('cases_resolved_at_idx').on(t.resolvedAt).where(sql`${t.status} = 'resolved'`),
     index('cases_sla_check_idx').on(t.slaNextCheckAt).where(sql`${t.slaNextCheckAt} is not null`),
   ],
 );
@@ -213,6 +216,7 @@ export const replies = pgTable(
     uniqueIndex('replies_slack_key').on(t.slackChannel, t.slackTs),
     index('replies_due_idx').on(t.sendAt).where(sql`${t.status} in ('pending', 'sending')`),
     index('replies_case_idx').on(t.caseId),
+    index('replies_sent_at_idx').on(t.sentAt).where(sql`${t.status} = 'sent'`),
   ],
 );
 
@@ -272,7 +276,15 @@ export const caseEvents = pgTable(
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
     at: tz('at').notNull(),
   },
-  (t) => [index('case_events_case_idx').on(t.caseId, t.at)],
+  (t) => [
+    index('case_events_case_idx').on(t.caseId, t.at),
+    index('case_events_type_at_idx').on(t.type, t.at),
+    index('case_events_next_response_idx')
+      .on(t.at)
+      .where(
+        sql`(${t.type} = 'sla_started' and ${t.data}->'clocks' @> '["next_response"]'::jsonb) or (${t.type} = 'sla_stopped' and ${t.data}->>'clock' = 'next_response')`,
+      ),
+  ],
 );
 
 export const escalations = pgTable(
@@ -304,6 +316,7 @@ export const escalations = pgTable(
   (t) => [
     index('escalations_case_idx').on(t.caseId),
     uniqueIndex('escalations_request_key').on(t.requestKey),
+    index('escalations_created_at_idx').on(t.createdAt),
   ],
 );
 

@@ -239,7 +239,7 @@ function agentsText(s: CareStats): string {
     .slice(0, MAX_AGENTS)
     .map(
       (a) =>
-        `• ${mentionUser(a.userId)} ${a.casesOwned} cases · ${a.repliesSent} replies · first answer ${span(a.firstResponseMedian)} · SLA ${pct(a.sla)}`,
+        `• ${mentionUser(a.userId)} ${plural(a.casesOwned, 'case')} · ${plural(a.repliesSent, 'reply', 'replies')} · first answer ${span(a.firstResponseMedian)} · SLA ${pct(a.sla)}`,
     );
   const more = s.agents.length - MAX_AGENTS;
   return [
@@ -290,6 +290,7 @@ function hoursText(s: CareStats): string {
   );
 }
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const mrkdwn = (text: string) => ({ type: 'mrkdwn', text: truncateText(text, 2000) });
 const section = (text: string) => ({
   type: 'section',
