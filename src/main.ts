@@ -340,6 +340,11 @@ async function shutdown(
 
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
+  // Without a bot token there is no workspace to talk to: run the sandbox instead (README, Sandbox).
+  if (!process.env.SLACK_BOT_TOKEN) {
+    await runSandbox();
+    return;
+  }
   let config: Config;
   try {
     config = loadConfig(process.env);
@@ -366,6 +371,29 @@ async function main(): Promise<void> {
           logger.error({ err }, 'shutdown failed');
           process.exit(1);
         },
+      );
+    });
+  }
+}
+
+async function runSandbox(): Promise<void> {
+  // Imported lazily: the sandbox imports startCarebot from this module.
+  const { startSandbox } = await import('./sandbox/index.js');
+  const sandbox = await startSandbox({
+    startCarebot,
+    port: process.env.PORT ? Number(process.env.PORT) : 3000,
+    ...(process.env.DATA_DIR ? { dataDir: process.env.DATA_DIR } : {}),
+    ...(process.env.SANDBOX_REPLY_DELAY ? { replyDelay: process.env.SANDBOX_REPLY_DELAY } : {}),
+    logLevel: process.env.LOG_LEVEL ?? 'info',
+  });
+  process.stdout.write(
+    `\ncarebot sandbox (no SLACK_BOT_TOKEN set): open http://localhost:${sandbox.port}/\n\n`,
+  );
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      sandbox.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
       );
     });
   }

@@ -1,0 +1,341 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../config.js';
+import { type DatabaseHandle, openDatabase } from '../db/client.js';
+import { BodyTooLarge, readBody, sendJson } from '../http/body.js';
+import { createHttpServer, type Handler } from '../http/server.js';
+import { createLogger, type Logger } from '../logger.js';
+import type { Carebot, StartOptions } from '../main.js';
+import { PR_KEYWORDS, playDemo } from './demo.js';
+import { Forum } from './forum.js';
+import { type FakeSlack, startFakeSlack } from './slack-emulator.js';
+import {
+  type ClickedElement,
+  type SandboxUser,
+  type SlackTarget,
+  sendAppHomeOpened,
+  sendBlockAction,
+  sendMessageEvent,
+  sendSlashCommand,
+  sendViewSubmission,
+  triggerId,
+} from './slack-requests.js';
+import { Workspace } from './workspace.js';
+
+/**
+ * Sandbox mode: carebot against an in-process Slack emulator and a simulated forum, with a web page
+ * (GET /) showing the care channel and the customer side. The sandbox's own HTTP server listens on
+ * `port` (loopback only); carebot runs unchanged in HTTP mode on a second, random port, with
+ * generated secrets, and never talks to real Slack or a real platform.
+ */
+
+export const SANDBOX_CHANNEL = 'C0SANDBOX';
+export const SANDBOX_USERS: SandboxUser[] = [
+  { id: 'U0AGENT01', name: 'sam', realName: 'Sam (care agent)' },
+  { id: 'U0PRLEAD1', name: 'priya', realName: 'Priya (PR)' },
+  { id: 'U0MANAGER', name: 'morgan', realName: 'Morgan (care manager)' },
+];
+const [AGENT, PR_PERSON, MANAGER] = SANDBOX_USERS as [SandboxUser, SandboxUser, SandboxUser];
+const USERGROUPS = { care: 'S0CARETEAM', pr: 'S0PRTEAM', managers: 'S0MANAGERS' };
+
+export interface SandboxOptions {
+  /** The page's port; 0 picks a free one. Default 3000. */
+  port?: number;
+  /** PGlite directory; unset keeps the database in memory, like the emulated channel. */
+  dataDir?: string;
+  /** carebot's undo window before a reply leaves, e.g. "1s". Default 10s. */
+  replyDelay?: string;
+  logLevel?: string;
+  logger?: Logger;
+  /**
+   * carebot's startCarebot. main() passes its own: main.ts is still evaluating then, so importing it
+   * from here would wait for itself. Others (tests) can leave it out.
+   */
+  startCarebot?: (opts: StartOptions) => Promise<Carebot>;
+}
+
+export interface Sandbox {
+  url: string;
+  port: number;
+  carebot: Carebot;
+  slack: FakeSlack;
+  workspace: Workspace;
+  forum: Forum;
+  stop(): Promise<void>;
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info');
+  const slack = await startFakeSlack();
+  for (const user of SANDBOX_USERS)
+    slack.users.set(user.id, { id: user.id, name: user.name, real_name: user.realName });
+  slack.usergroupMembers.set(USERGROUPS.care, [AGENT.id, MANAGER.id]);
+  slack.usergroupMembers.set(USERGROUPS.pr, [PR_PERSON.id]);
+  slack.usergroupMembers.set(USERGROUPS.managers, [MANAGER.id]);
+  const workspace = new Workspace(slack);
+  const signingSecret = randomBytes(24).toString('hex');
+  const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
+
+  let carebotUrl = '';
+  const target: SlackTarget = {
+    get eventsUrl() {
+      return `${carebotUrl}/slack/events`;
+    },
+    signingSecret,
+  };
+  const forum = new Forum(webhookSecret, () => `${carebotUrl}/sources/webhook`);
+
+  const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
+  const clients = new Set<ServerResponse>();
+  let pending = false;
+  const broadcast = () => {
+    if (pending) return;
+    pending = true;
+    setImmediate(() => {
+      pending = false;
+      const data = `data: ${JSON.stringify(snapshot())}\n\n`;
+      for (const client of clients) client.write(data);
+    });
+  };
+  const snapshot = () => ({
+    channel: SANDBOX_CHANNEL,
+    users: SANDBOX_USERS,
+    ...workspace.state(),
+    posts: forum.posts,
+    replies: forum.replies,
+  });
+  workspace.on('change', broadcast);
+  forum.on('change', broadcast);
+
+  const userOf = (id: unknown): SandboxUser => SANDBOX_USERS.find((u) => u.id === id) ?? AGENT;
+  const json = (handler: (body: Record<string, unknown>) => Promise<unknown>): Handler => {
+    return async (req, res) => {
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse((await readBody(req, 1 << 20)) || '{}') as Record<string, unknown>;
+      } catch (err) {
+        sendJson(res, err instanceof BodyTooLarge ? 413 : 400, { error: 'expected a JSON body' });
+        return;
+      }
+      sendJson(res, 200, (await handler(body)) ?? { ok: true });
+    };
+  };
+
+  const server = createHttpServer(
+    {
+      'GET /': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(page);
+      },
+      'GET /api/state': (_req, res) => sendJson(res, 200, snapshot()),
+      'GET /events': (req: IncomingMessage, res: ServerResponse) => {
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+        });
+        res.write(`data: ${JSON.stringify(snapshot())}\n\n`);
+        clients.add(res);
+        req.on('close', () => clients.delete(res));
+      },
+      'POST /api/action': json(async (b) => {
+        const user = userOf(b.userId);
+        const trigger = triggerId();
+        workspace.rememberTrigger(trigger, user.id);
+        const element = b.element as ClickedElement;
+        if (typeof b.viewId === 'string') {
+          const view = workspace.topView(user.id, b.viewId);
+          if (!view) return { error: 'no such view' };
+          const values = (b.values ?? {}) as Record<string, Record<string, unknown>>;
+          return sendBlockAction(target, {
+            user,
+            element,
+            triggerId: trigger,
+            responseUrl: '',
+            channelId: SANDBOX_CHANNEL,
+            view: { ...view, state: { values } },
+          });
+        }
+        const message = workspace.findMessage(String(b.messageTs), user.id);
+        if (!message) return { error: 'no such message' };
+        const threadTs = message.threadTs ?? message.ts;
+        return sendBlockAction(target, {
+          user,
+          element,
+          triggerId: trigger,
+          responseUrl: workspace.responseUrl({
+            userId: user.id,
+            channel: message.channel,
+            threadTs,
+            messageTs: message.ts,
+          }),
+          channelId: message.channel,
+          message: {
+            ts: message.ts,
+            text: message.text,
+            blocks: message.blocks ?? [],
+            isEphemeral: Boolean(message.ephemeralFor),
+          },
+        });
+      }),
+      'POST /api/view-submit': json(async (b) => {
+        const user = userOf(b.userId);
+        const view = workspace.topView(user.id, String(b.viewId));
+        if (!view) return { error: 'no such view' };
+        const values = (b.values ?? {}) as Record<string, Record<string, unknown>>;
+        const answer = await sendViewSubmission(target, { user, view, values });
+        const errors = workspace.applyViewResponse(user.id, String(view.id), answer.body);
+        return { status: answer.status, errors };
+      }),
+      'POST /api/view-close': json(async (b) => {
+        workspace.closeView(userOf(b.userId).id, String(b.viewId), true);
+        return { ok: true };
+      }),
+      'POST /api/message': json(async (b) => {
+        const user = userOf(b.userId);
+        const text = String(b.text ?? '').trim();
+        const threadTs = typeof b.threadTs === 'string' && b.threadTs ? b.threadTs : undefined;
+        if (!text) return { error: 'empty message' };
+        const command = /^(\/[a-z-]+)\s*(.*)$/s.exec(text);
+        if (command) {
+          const trigger = triggerId();
+          workspace.rememberTrigger(trigger, user.id);
+          return sendSlashCommand(target, {
+            user,
+            channelId: SANDBOX_CHANNEL,
+            command: command[1] as string,
+            text: command[2] ?? '',
+            triggerId: trigger,
+            responseUrl: workspace.responseUrl({
+              userId: user.id,
+              channel: SANDBOX_CHANNEL,
+              ...(threadTs ? { threadTs } : {}),
+            }),
+          });
+        }
+        const message = workspace.addHumanMessage({
+          channel: SANDBOX_CHANNEL,
+          user: user.id,
+          text,
+          ...(threadTs ? { threadTs } : {}),
+        });
+        return sendMessageEvent(target, {
+          user,
+          channelId: SANDBOX_CHANNEL,
+          ts: message.ts,
+          text,
+          ...(threadTs ? { threadTs } : {}),
+        });
+      }),
+      'POST /api/home': json(async (b) => sendAppHomeOpened(target, userOf(b.userId))),
+      'POST /api/customer': json(async (b) =>
+        forum.post({
+          name: String(b.name || 'A customer'),
+          text: String(b.text ?? ''),
+          ...(typeof b.handle === 'string' && b.handle ? { handle: b.handle } : {}),
+          ...(Number(b.followers) > 0 ? { followers: Math.floor(Number(b.followers)) } : {}),
+          ...(typeof b.conversationId === 'string' && b.conversationId
+            ? { conversationId: b.conversationId }
+            : {}),
+        }),
+      ),
+      'POST /api/demo': json(async () => {
+        void playDemo(forum).catch((err) => logger.warn({ err }, 'demo failed'));
+        return { ok: true };
+      }),
+      // Files carebot uploads (the /care-stats chart), from the emulator's store.
+      'GET /files': (req, res) => {
+        const id = new URL(req.url ?? '/', 'http://sandbox').searchParams.get('id') ?? '';
+        const bytes = slack.files.get(id)?.bytes;
+        if (!bytes) return sendJson(res, 404, { error: 'no such file' });
+        res.writeHead(200, { 'content-type': 'image/png' });
+        res.end(bytes);
+      },
+      'POST /forum/replies': async (req, res) => {
+        const raw = await readBody(req, 1 << 20);
+        const answer = forum.receiveReply(raw, req.headers);
+        sendJson(res, answer.status, answer.body);
+      },
+    },
+    logger,
+  );
+  const port = await listenOnLoopback(server, opts.port ?? 3000);
+  const origin = `http://127.0.0.1:${port}`;
+  const configDir = mkdtempSync(join(tmpdir(), 'carebot-sandbox-'));
+  const configPath = join(configDir, 'carebot.config.yaml');
+  writeFileSync(configPath, sandboxConfigYaml(opts.replyDelay ?? '10s'));
+  const config = loadConfig({
+    SLACK_BOT_TOKEN: `xoxb-sandbox-${randomBytes(8).toString('hex')}`,
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_API_URL: slack.url,
+    CARE_CHANNEL_ID: SANDBOX_CHANNEL,
+    CARE_WEBHOOK_SECRET: webhookSecret,
+    CARE_WEBHOOK_REPLY_URL: `${origin}/forum/replies`,
+    CARE_CONFIG: configPath,
+    PORT: '0',
+    LOG_LEVEL: opts.logLevel ?? 'info',
+    ...(opts.dataDir ? { DATA_DIR: opts.dataDir } : {}),
+  });
+  let database: DatabaseHandle | undefined;
+  let carebot: Carebot;
+  try {
+    database = await openDatabase(opts.dataDir ? { dataDir: opts.dataDir } : { memory: true });
+    const start = opts.startCarebot ?? (await import('../main.js')).startCarebot;
+    carebot = await start({ config, logger, database });
+  } catch (err) {
+    await database?.close().catch(() => {});
+    server.close();
+    await slack.close();
+    throw err;
+  }
+  carebotUrl = `http://127.0.0.1:${carebot.port}`;
+  logger.info({ url: `http://localhost:${port}/`, carebot: carebotUrl }, 'sandbox ready: open the page');
+
+  return {
+    url: origin,
+    port,
+    carebot,
+    slack,
+    workspace,
+    forum,
+    stop: async () => {
+      for (const client of clients) client.end();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await carebot.stop();
+      await database?.close();
+      await slack.close();
+    },
+  };
+}
+
+function listenOnLoopback(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/** The sandbox's carebot.config.yaml: teams, rules and groups that match the emulated workspace. */
+function sandboxConfigYaml(replyDelay: string): string {
+  return [
+    'business_hours: always',
+    `reply_delay: ${replyDelay}`,
+    `care_team_usergroup: ${USERGROUPS.care}`,
+    `managers_usergroup: ${USERGROUPS.managers}`,
+    'teams:',
+    `  - { key: pr, name: PR, usergroup: ${USERGROUPS.pr} }`,
+    'escalation:',
+    '  rules:',
+    '    - { when: followers, over: 10000, priority: P1 }',
+    `    - { when: keywords, keywords: [${PR_KEYWORDS.join(', ')}], team: pr, priority: P1 }`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,220 @@
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { FAKE_APP_ID, FAKE_BOT_USER_ID, FAKE_TEAM_ID } from './slack-emulator.js';
+
+/**
+ * What the sandbox's Slack sends to carebot: signed block_actions, view submissions, message events
+ * and slash commands, shaped and signed (v0 HMAC) as Slack sends them to an HTTP-mode app.
+ */
+
+const TEAM_DOMAIN = 'carebot-sandbox';
+const VERIFICATION_TOKEN = 'sandboxVerificationToken00';
+
+export interface SlackTarget {
+  /** carebot's `POST /slack/events` URL. */
+  eventsUrl: string;
+  signingSecret: string;
+}
+
+export interface SandboxUser {
+  id: string;
+  name: string;
+  realName: string;
+}
+
+export interface SlackAnswer {
+  status: number;
+  body: string;
+}
+
+async function postSigned(target: SlackTarget, body: string, contentType: string): Promise<SlackAnswer> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const digest = createHmac('sha256', target.signingSecret).update(`v0:${timestamp}:${body}`).digest('hex');
+  const res = await fetch(target.eventsUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': contentType,
+      'x-slack-signature': `v0=${digest}`,
+      'x-slack-request-timestamp': String(timestamp),
+    },
+    body,
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+const userRef = (user: SandboxUser) => ({
+  id: user.id,
+  username: user.name,
+  name: user.name,
+  team_id: FAKE_TEAM_ID,
+});
+
+export function triggerId(): string {
+  return `${digits(13)}.${digits(13)}.${randomBytes(16).toString('hex')}`;
+}
+
+export function slackTimestamp(): string {
+  return `${Math.floor(Date.now() / 1000)}.${digits(6)}`;
+}
+
+export interface ClickedElement {
+  type: string;
+  action_id: string;
+  block_id: string;
+  value?: string;
+  selected_option?: unknown;
+  text?: unknown;
+}
+
+/** A click on a message element (button, select) or on an element inside an open modal. */
+export function sendBlockAction(
+  target: SlackTarget,
+  o: {
+    user: SandboxUser;
+    element: ClickedElement;
+    triggerId: string;
+    responseUrl: string;
+    channelId: string;
+    message?: { ts: string; text: string; blocks: unknown[]; isEphemeral: boolean };
+    view?: Record<string, unknown>;
+  },
+): Promise<SlackAnswer> {
+  const action = { ...o.element, action_ts: slackTimestamp() };
+  const payload: Record<string, unknown> = {
+    type: 'block_actions',
+    user: userRef(o.user),
+    api_app_id: FAKE_APP_ID,
+    token: VERIFICATION_TOKEN,
+    trigger_id: o.triggerId,
+    team: { id: FAKE_TEAM_ID, domain: TEAM_DOMAIN },
+    enterprise: null,
+    is_enterprise_install: false,
+    state: { values: {} },
+    actions: [action],
+  };
+  if (o.view) {
+    payload.container = { type: 'view', view_id: o.view.id };
+    payload.view = o.view;
+  } else if (o.message) {
+    payload.container = {
+      type: 'message',
+      message_ts: o.message.ts,
+      channel_id: o.channelId,
+      is_ephemeral: o.message.isEphemeral,
+    };
+    payload.channel = { id: o.channelId, name: 'care' };
+    payload.message = { type: 'message', ts: o.message.ts, text: o.message.text, blocks: o.message.blocks };
+    payload.response_url = o.responseUrl;
+  }
+  return postSigned(
+    target,
+    new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+    'application/x-www-form-urlencoded',
+  );
+}
+
+export function sendViewSubmission(
+  target: SlackTarget,
+  o: { user: SandboxUser; view: Record<string, unknown>; values: Record<string, Record<string, unknown>> },
+): Promise<SlackAnswer> {
+  const payload = {
+    type: 'view_submission',
+    team: { id: FAKE_TEAM_ID, domain: TEAM_DOMAIN },
+    user: userRef(o.user),
+    api_app_id: FAKE_APP_ID,
+    token: VERIFICATION_TOKEN,
+    trigger_id: triggerId(),
+    view: { ...o.view, state: { values: o.values } },
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+  return postSigned(
+    target,
+    new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+    'application/x-www-form-urlencoded',
+  );
+}
+
+/** A person's message in the channel or a thread, as the Events API delivers it. */
+export function sendMessageEvent(
+  target: SlackTarget,
+  o: { user: SandboxUser; channelId: string; ts: string; text: string; threadTs?: string },
+): Promise<SlackAnswer> {
+  const event: Record<string, unknown> = {
+    type: 'message',
+    channel: o.channelId,
+    channel_type: 'channel',
+    user: o.user.id,
+    text: o.text,
+    ts: o.ts,
+    team: FAKE_TEAM_ID,
+    event_ts: o.ts,
+  };
+  if (o.threadTs) event.thread_ts = o.threadTs;
+  return postSigned(target, JSON.stringify(eventEnvelope(event)), 'application/json');
+}
+
+/** The user opened carebot's App Home tab. */
+export function sendAppHomeOpened(target: SlackTarget, user: SandboxUser): Promise<SlackAnswer> {
+  const event = { type: 'app_home_opened', user: user.id, channel: 'D0SANDBOX', tab: 'home' };
+  return postSigned(target, JSON.stringify(eventEnvelope(event)), 'application/json');
+}
+
+function eventEnvelope(event: Record<string, unknown>): Record<string, unknown> {
+  return {
+    token: VERIFICATION_TOKEN,
+    team_id: FAKE_TEAM_ID,
+    context_team_id: FAKE_TEAM_ID,
+    context_enterprise_id: null,
+    api_app_id: FAKE_APP_ID,
+    event: { event_ts: slackTimestamp(), ...event },
+    type: 'event_callback',
+    event_id: `Ev${randomBytes(6).toString('hex').toUpperCase()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [
+      {
+        enterprise_id: null,
+        team_id: FAKE_TEAM_ID,
+        user_id: FAKE_BOT_USER_ID,
+        is_bot: true,
+        is_enterprise_install: false,
+      },
+    ],
+    is_ext_shared_channel: false,
+  };
+}
+
+export function sendSlashCommand(
+  target: SlackTarget,
+  o: {
+    user: SandboxUser;
+    channelId: string;
+    command: string;
+    text: string;
+    responseUrl: string;
+    triggerId: string;
+  },
+): Promise<SlackAnswer> {
+  const form = new URLSearchParams({
+    token: VERIFICATION_TOKEN,
+    team_id: FAKE_TEAM_ID,
+    team_domain: TEAM_DOMAIN,
+    channel_id: o.channelId,
+    channel_name: 'care',
+    user_id: o.user.id,
+    user_name: o.user.name,
+    command: o.command,
+    text: o.text,
+    api_app_id: FAKE_APP_ID,
+    is_enterprise_install: 'false',
+    response_url: o.responseUrl,
+    trigger_id: o.triggerId,
+  });
+  return postSigned(target, form.toString(), 'application/x-www-form-urlencoded');
+}
+
+function digits(count: number): string {
+  let out = '';
+  for (let i = 0; i < count; i += 1) out += String(randomInt(10));
+  return out;
+}
