@@ -33,8 +33,6 @@ const BACKOFF_MS = [5_000, 15_000, 60_000, 5 * 60_000, 15 * 60_000, 30 * 60_000,
  * transient failures come back with backoff, permanent ones stop with a reason for the agent.
  */
 export class DeliverReplies extends Job {
-  private readonly timers = new Set<NodeJS.Timeout>();
-
   constructor(private readonly opts: DeliverRepliesOptions) {
     super(opts.logger, 'reply delivery');
   }
@@ -50,20 +48,8 @@ export class DeliverReplies extends Job {
 
   /** Runs a round when `at` comes (the end of an undo window), in this process. */
   kickAt(at: Date): void {
-    if (this.stopped) return;
-    const delay = Math.min(2 ** 31 - 1, Math.max(0, at.getTime() - this.opts.clock.now().getTime()));
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.kick();
-    }, delay + 50);
-    timer.unref();
-    this.timers.add(timer);
-  }
-
-  override async stop(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    await super.stop();
+    // 50 ms late, so the reply is due by the injected clock when the round looks.
+    this.kickAfter(at.getTime() - this.opts.clock.now().getTime() + 50);
   }
 
   /** One round: lease the due replies and deliver each. Returns how many were leased. */

@@ -11,6 +11,7 @@ export abstract class Job {
   private again = false;
   protected stopped = false;
   private task: ScheduledTask | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly jobLogger: Logger,
@@ -36,6 +37,20 @@ export abstract class Job {
     });
   }
 
+  /** Runs a round after `ms` (e.g. when a rate limit or an undo window ends), in this process. */
+  protected kickAfter(ms: number): void {
+    if (this.stopped) return;
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        this.kick();
+      },
+      Math.min(2 ** 31 - 1, Math.max(0, ms)),
+    );
+    timer.unref();
+    this.timers.add(timer);
+  }
+
   /** Resolves when no round is in flight (tests and shutdown). */
   async idle(): Promise<void> {
     while (this.running) await this.running;
@@ -44,6 +59,8 @@ export abstract class Job {
   /** Stops scheduling rounds and waits for the one in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     await this.task?.stop();
     await this.idle();
   }

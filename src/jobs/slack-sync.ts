@@ -143,6 +143,7 @@ export class SlackSync extends Job {
     const pausedUntil = this.channelPause.get(channel) ?? 0;
     if (pausedUntil > clock.now().getTime()) {
       await this.holdUntil(caseId, new Date(pausedUntil));
+      this.kickAfter(pausedUntil - clock.now().getTime() + 20);
       return;
     }
     try {
@@ -302,7 +303,12 @@ export class SlackSync extends Job {
     const attempts = row?.attempts ?? 1;
     const waitMs = this.backoff(failure, attempts);
     const until = new Date(clock.now().getTime() + waitMs);
-    if (failure.kind === 'rate_limited') this.channelPause.set(channel, until.getTime());
+    if (failure.kind === 'rate_limited') {
+      this.channelPause.set(channel, until.getTime());
+      // Come back the moment Slack allows it, not at the next cron tick: under a burst that is the
+      // difference between one post a second and one every two.
+      this.kickAfter(waitMs + 20);
+    }
     await db.update(cases).set({ slackLeaseUntil: until }).where(eq(cases.id, caseId));
     this.report(caseId, channel, failure, attempts, waitMs);
   }
