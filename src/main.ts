@@ -363,6 +363,11 @@ async function main(): Promise<void> {
     logger.fatal({ err }, 'carebot could not start');
     process.exit(1);
   }
+  // A bug that escapes a handler (e.g. a signed but malformed Slack request inside Bolt) must not
+  // take every other customer down with it: log it and keep serving. Work lives in the database.
+  process.on('unhandledRejection', (err) => {
+    logger.error({ err }, 'unhandled rejection; carebot keeps running');
+  });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       carebot.stop().then(

@@ -35,6 +35,30 @@ export interface RecordedInbound {
 
 class DuplicateMessage extends Error {}
 
+const NUL = /\u0000/g;
+const clean = <T extends string | undefined>(v: T): T => (v === undefined ? v : (v.replace(NUL, '') as T));
+
+/**
+ * PostgreSQL text cannot hold U+0000, and a platform may send it: it is dropped rather than making
+ * the message impossible to store (the generic webhook refuses it with a 400 before this).
+ */
+function withoutNul(msg: InboundMessage): InboundMessage {
+  return {
+    ...msg,
+    externalId: clean(msg.externalId),
+    conversationId: clean(msg.conversationId),
+    text: clean(msg.text),
+    url: clean(msg.url),
+    author: {
+      ...msg.author,
+      id: clean(msg.author.id),
+      name: clean(msg.author.name),
+      handle: clean(msg.author.handle),
+      url: clean(msg.author.url),
+    },
+  };
+}
+
 /** A timestamp parameter for raw SQL: both drivers accept ISO text, not every driver a Date. */
 export const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 
@@ -49,6 +73,7 @@ export async function recordInbound(
   msg: InboundMessage,
   options: { reopenWithin?: Duration; sla?: SlaSettings; rules?: EscalationRule[] } = {},
 ): Promise<RecordedInbound> {
+  msg = withoutNul(msg);
   const existing = await findInbound(db, msg);
   if (existing) return { caseId: existing.caseId, messageId: existing.id, duplicate: true, opened: false };
   const now = clock.now();

@@ -28,9 +28,17 @@ export function createHttpServer(routes: Routes, logger: Logger): Server {
     Promise.resolve()
       .then(() => handler(req, res))
       .catch((err) => {
-        logger.error({ err, path }, 'request failed');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal error; nothing was stored, try again' });
-        else res.end();
+        const unavailable = isDatabaseUnavailable(err);
+        logger.error({ err, path }, unavailable ? 'request failed: database unavailable' : 'request failed');
+        if (res.headersSent) {
+          res.end();
+        } else if (unavailable) {
+          // The sender should retry: nothing was stored, and the database will be back.
+          res.setHeader('retry-after', '30');
+          sendJson(res, 503, { error: 'the database is unavailable; nothing was stored, try again shortly' });
+        } else {
+          sendJson(res, 500, { error: 'internal error; nothing was stored, try again' });
+        }
       });
   });
 }
@@ -55,4 +63,22 @@ export async function listen(server: Server, port: number): Promise<number> {
     });
   });
   return (server.address() as AddressInfo).port;
+}
+
+/** Whether an error means the database cannot be reached (not that the request was wrong). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    // Node's socket errors, postgres.js's own, and PostgreSQL's connection and shutdown classes.
+    if (
+      /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|CONNECT_TIMEOUT)$/.test(
+        code,
+      ) ||
+      /^(08|57P0)/.test(code)
+    ) {
+      return true;
+    }
+    e = e.cause as typeof e;
+  }
+  return false;
 }

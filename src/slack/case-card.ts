@@ -1,7 +1,7 @@
 import type { CaseView } from '../care/cases.js';
 import type { Team } from '../config.js';
 import { capabilities } from '../sources/capabilities.js';
-import { escapeText, link, mentionUser, quote, truncate } from './mrkdwn.js';
+import { escapeText, link, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
 
 // Slack allows 3,000 characters in a section's text; the quote leaves room for the `>` prefixes.
 const MAX_QUOTED = 2_500;
@@ -156,10 +156,11 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `${authorLine(view)} on ${where}:\n${quote(truncate(m.text, MAX_QUOTED))}`,
+        text: `${authorLine(view)} on ${where}:\n${quoteWithin(m.text, MAX_QUOTED)}`,
       },
     },
-    { type: 'context', elements: context.map((text) => ({ type: 'mrkdwn', text })) },
+    // Block Kit allows 10 context elements; the facts go into three, joined, whatever the case holds.
+    { type: 'context', elements: contextElements(context) },
   ];
   blocks.push({ type: 'actions', block_id: `case_actions:${c.id}`, elements: buttons });
   // The notification text: escaped too, since Slack renders it in notifications and on old clients.
@@ -183,7 +184,7 @@ export function customerMessage(msg: {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*${escapeText(name)}* wrote:\n${quote(truncate(msg.text, MAX_QUOTED))}`,
+        text: `*${escapeText(name)}* wrote:\n${quoteWithin(msg.text, MAX_QUOTED)}`,
       },
     },
   ];
@@ -203,6 +204,11 @@ function deadlineLines(c: CaseView['case']): string[] {
   ];
 }
 
+function contextElements(facts: string[]): Array<{ type: 'mrkdwn'; text: string }> {
+  const groups = [facts.slice(0, 4), facts.slice(4, 8), facts.slice(8)].filter((g) => g.length > 0);
+  return groups.map((g) => ({ type: 'mrkdwn', text: truncate(g.join(' · '), 2000) }));
+}
+
 /** A time Slack shows in each reader's own time zone, with a UTC fallback for old clients. */
 export function slackDate(at: Date): string {
   const unix = Math.floor(at.getTime() / 1000);
@@ -220,5 +226,5 @@ export function customerChangeText(change: {
   text?: string | undefined;
 }): string {
   if (change.kind === 'removed') return ':wastebasket: The customer removed this message on the platform.';
-  return `:pencil2: The customer edited their message; it now reads:\n${quote(truncate(change.text ?? '', MAX_QUOTED))}`;
+  return `:pencil2: The customer edited their message; it now reads:\n${quoteWithin(change.text ?? '', MAX_QUOTED)}`;
 }

@@ -1,7 +1,7 @@
 import type { Team } from '../config.js';
 import type { EscalationRow } from '../db/schema.js';
 import { plain, slackDate } from './case-card.js';
-import { escapeText, mentionUser, mentionUsergroup, quote } from './mrkdwn.js';
+import { escapeText, mentionUser, mentionUsergroup, quoteWithin } from './mrkdwn.js';
 
 export const ESCALATE_VIEW = 'case_escalate_submit';
 export const ESCALATE_BLOCKS = {
@@ -95,7 +95,7 @@ export function escalationMessage(input: { team: Team; escalation: EscalationRow
   const e = input.escalation;
   const urgent = e.urgency === 'urgent' ? ':rotating_light: *Urgent* ' : '';
   const by = e.requestedBy === 'carebot' ? 'carebot' : mentionUser(e.requestedBy);
-  const text = `${urgent}${teamMention(input.team)} ${by} needs ${escapeText(input.team.name)} on this case:\n${quote(e.note)}`;
+  const text = `${urgent}${teamMention(input.team)} ${by} needs ${escapeText(input.team.name)} on this case:\n${quoteWithin(e.note, 2500)}`;
   const status = e.answeredAt
     ? `:speech_balloon: Answered by ${mentionUser(e.answeredBy ?? '')} ${slackDate(e.answeredAt)}`
     : e.acknowledgedAt

@@ -15,6 +15,21 @@ export function quote(text: string): string {
     .join('\n');
 }
 
+/**
+ * Quotes customer text within `max` characters of mrkdwn *after* escaping and quoting (escaping
+ * can make text five times longer: `&` → `&amp;`), cutting between characters, never inside an
+ * entity or a surrogate pair, and marking the cut.
+ */
+export function quoteWithin(text: string, max: number): string {
+  let out = '>';
+  for (const ch of text) {
+    const piece = ch === '\n' ? '\n>' : escapeText(ch);
+    if (out.length + piece.length > max - 1) return `${out}…`;
+    out += piece;
+  }
+  return out;
+}
+
 /** Cuts text to at most `max` characters (by code point), marking the cut. */
 export function truncate(text: string, max: number): string {
   const chars = Array.from(text);

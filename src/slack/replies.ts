@@ -1,7 +1,7 @@
 import type { ToneFinding } from '../care/tone.js';
 import type { ReplyRow } from '../db/schema.js';
 import { plain } from './case-card.js';
-import { escapeText, link, mentionUser, quote } from './mrkdwn.js';
+import { escapeText, link, mentionUser, quoteWithin } from './mrkdwn.js';
 
 export const REPLY_ACTIONS = {
   cancel: 'reply_cancel',
@@ -71,7 +71,7 @@ export function sentMessage(reply: ReplyRow, where: string) {
   const line = `:white_check_mark: Sent to ${escapeText(where)} by ${mentionUser(reply.authorId)}${view ? ` · ${view}` : ''}`;
   const blocks: unknown[] = [];
   if (isModalOrigin(reply.slackTs)) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: quote(reply.text) } });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: quoteWithin(reply.text, 2900) } });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: line }] });
   return { text: `Sent to ${escapeText(where)}`, blocks };
@@ -86,7 +86,7 @@ export function failedMessage(reply: ReplyRow, where: string) {
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
       ...(isModalOrigin(reply.slackTs)
-        ? [{ type: 'section', text: { type: 'mrkdwn', text: quote(reply.text) } }]
+        ? [{ type: 'section', text: { type: 'mrkdwn', text: quoteWithin(reply.text, 2900) } }]
         : []),
       {
         type: 'context',

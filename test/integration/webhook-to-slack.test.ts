@@ -138,9 +138,25 @@ describe('generic webhook → Slack thread', () => {
     const fields = (res.json.fields as Array<{ path: string }>).map((f) => f.path).sort();
     expect(fields).toEqual(['author.id', 'createdAt', 'text']);
     expect(String(res.json.error)).toContain('author.id');
+    const nul = await postWebhook(t, complaint({ text: 'broken\u0000text' }));
+    expect(nul.status).toBe(400);
+    expect(String(nul.json.error)).toContain('text');
     const notJson = await postWebhook(t, undefined, { raw: '{"source": ' });
     expect(notJson.status).toBe(400);
     expect(await count(t, cases)).toBe(0);
+  });
+
+  it('keeps a long, entity-heavy complaint and a busy card within Block Kit limits', async () => {
+    const t = carebot();
+    await postWebhook(t, complaint({ id: 'big-1', conversationId: 'big', text: '&<>'.repeat(5000) }));
+    await postWebhook(t, complaint({ id: 'big-2', conversationId: 'big', text: '&'.repeat(10_000) }));
+    await sync(t);
+    for (const call of t.slack.callsTo('chat.postMessage')) {
+      for (const block of blocksOf(call)) {
+        if (block.text) expect(block.text.text.length).toBeLessThanOrEqual(3000);
+        if (block.type === 'context') expect(block.elements?.length ?? 0).toBeLessThanOrEqual(10);
+      }
+    }
   });
 
   it('refuses a body over 1 MiB with 413', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeText, link, quote, truncate } from '../../src/slack/mrkdwn.js';
+import { escapeText, link, quote, quoteWithin, truncate } from '../../src/slack/mrkdwn.js';
 
 describe('mrkdwn', () => {
   it('escapes the three control characters, & first', () => {
@@ -23,5 +23,17 @@ describe('mrkdwn', () => {
   it('truncates by characters, not UTF-16 units', () => {
     expect(truncate('😀😀😀', 2)).toBe('😀…');
     expect(truncate('abc', 3)).toBe('abc');
+  });
+});
+
+describe('quoteWithin', () => {
+  it('keeps escaped, quoted text within the limit, never cutting an entity or a character', () => {
+    const out = quoteWithin('&'.repeat(10_000), 2500);
+    expect(out.length).toBeLessThanOrEqual(2500);
+    expect(out.endsWith('&amp;…')).toBe(true);
+    const emoji = quoteWithin('👩‍👩‍👧'.repeat(2000), 300);
+    expect(emoji.length).toBeLessThanOrEqual(300);
+    expect(emoji).not.toMatch(/[\ud800-\udbff]…$/);
+    expect(quoteWithin('a\n<b>', 100)).toBe('>a\n>&lt;b&gt;');
   });
 });

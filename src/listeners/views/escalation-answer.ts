@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { answerEscalation, getEscalation } from '../../care/escalations.js';
 import { slackOutbox, slackThreads } from '../../db/schema.js';
 import { ANSWER_BLOCK, ANSWER_ELEMENT, ANSWER_VIEW, escalationMessage } from '../../slack/escalation.js';
-import { escapeText, mentionUser, quote } from '../../slack/mrkdwn.js';
+import { escapeText, mentionUser, quoteWithin } from '../../slack/mrkdwn.js';
 import { caseIdFrom, isTeamMember, type ListenerContext, teamOf } from '../context.js';
 
 export function registerEscalationAnswer(app: App, ctx: ListenerContext): void {
@@ -31,7 +31,7 @@ export function registerEscalationAnswer(app: App, ctx: ListenerContext): void {
       userId: body.user.id,
       answer,
       slackText: (ownerId) =>
-        `:speech_balloon: ${ownerId ? `${mentionUser(ownerId)} ` : ''}answer from ${escapeText(team.name)} (${mentionUser(body.user.id)}):\n${quote(answer)}`,
+        `:speech_balloon: ${ownerId ? `${mentionUser(ownerId)} ` : ''}answer from ${escapeText(team.name)} (${mentionUser(body.user.id)}):\n${quoteWithin(answer, 2500)}`,
     });
     ctx.logger.info({ escalationId: escalation.id, userId: body.user.id }, 'escalation answered');
     // The escalation message shows the answer's status instead of the buttons.

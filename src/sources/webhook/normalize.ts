@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import type { Normalized } from '../types.js';
 
+/** PostgreSQL text cannot hold U+0000; refuse it as the sender's error (400 naming the field). */
+const noNul = (schema: z.ZodString) =>
+  schema.refine((v) => !v.includes('\u0000'), 'must not contain NUL characters');
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 
 /** The generic webhook's body, as the contract in DESIGN.md fixes it. */
@@ -8,20 +12,26 @@ export const webhookBody = z.object({
   source: z
     .string({ error: 'required: the name of the tool posting, e.g. "forum"' })
     .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/i, 'expected a short name of letters, digits, ".", "_" or "-"'),
-  id: z.string({ error: 'required: the message id in the source' }).min(1, 'must not be empty').max(512),
-  conversationId: z.string().min(1, 'must not be empty').max(512).optional(),
+  id: noNul(
+    z.string({ error: 'required: the message id in the source' }).min(1, 'must not be empty').max(512),
+  ),
+  conversationId: noNul(z.string().min(1, 'must not be empty').max(512)).optional(),
   author: z.object(
     {
-      id: z.string({ error: 'required: the author id in the source' }).min(1, 'must not be empty').max(512),
-      name: z.string().max(512).optional(),
-      handle: z.string().max(512).optional(),
+      id: noNul(
+        z.string({ error: 'required: the author id in the source' }).min(1, 'must not be empty').max(512),
+      ),
+      name: noNul(z.string().max(512)).optional(),
+      handle: noNul(z.string().max(512)).optional(),
       url: httpUrl.optional(),
       /** Optional reach (followers), for sources that know it; it raises the priority. */
       followers: z.number().int().nonnegative().optional(),
     },
     { error: 'required: an object with at least an id' },
   ),
-  text: z.string({ error: 'required: what the customer wrote' }).min(1, 'must not be empty').max(40_000),
+  text: noNul(
+    z.string({ error: 'required: what the customer wrote' }).min(1, 'must not be empty').max(40_000),
+  ),
   url: httpUrl.optional(),
   createdAt: z.iso
     .datetime({ offset: true, error: 'expected an ISO 8601 time such as 2026-11-23T10:00:00Z' })
