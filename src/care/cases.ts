@@ -35,7 +35,7 @@ export interface RecordedInbound {
 
 class DuplicateMessage extends Error {}
 
-const NUL = /\u0000/g;
+const NUL = new RegExp(String.fromCharCode(0), 'g');
 const clean = <T extends string | undefined>(v: T): T => (v === undefined ? v : (v.replace(NUL, '') as T));
 
 /**

@@ -24,6 +24,9 @@ import { Job } from './job.js';
 
 type WebClient = webApi.WebClient;
 
+/** The message metadata type that marks a case's card (with the case id as payload). */
+const CARD_EVENT_TYPE = 'carebot_case';
+
 export interface SlackSyncOptions {
   db: Database;
   client: WebClient;
@@ -76,11 +79,12 @@ export class SlackSync extends Job {
   async runOnce(): Promise<number> {
     const now = this.opts.clock.now();
     const until = new Date(now.getTime() + this.leaseMs);
-    const leased = await queryRows<{ id: number; channel_id: string }>(
+    // `interrupted`: an earlier attempt leased the case and never released it cleanly (it failed,
+    // was held back, or its process died), so that attempt may have posted the card already.
+    const leased = await queryRows<{ id: number; channel_id: string; interrupted: boolean }>(
       this.opts.db,
-      sql`update ${cases} set slack_lease_until = ${ts(until)}
-          where id in (
-            select id from ${cases}
+      sql`with due as (
+            select id, slack_lease_until is not null as interrupted from ${cases}
             where id in (
                 select id from ${cases} where card_posted_version < card_version
                 union
@@ -89,7 +93,9 @@ export class SlackSync extends Job {
             order by id
             limit ${this.batchSize}
             for update skip locked)
-          returning id, channel_id`,
+          update ${cases} set slack_lease_until = ${ts(until)}
+          from due where ${cases}.id = due.id
+          returning ${cases}.id, ${cases}.channel_id, due.interrupted`,
     );
     await this.postNotices(now);
     leased.sort((a, b) => a.id - b.id);
@@ -98,9 +104,37 @@ export class SlackSync extends Job {
         await this.release(Number(row.id), now);
         continue;
       }
-      await this.syncCase(Number(row.id), row.channel_id);
+      await this.syncCase(Number(row.id), row.channel_id, Boolean(row.interrupted));
     }
     return leased.length;
+  }
+
+  /**
+   * After an interrupted attempt, looks for the card it may have posted (by the case id in the
+   * message metadata) among the channel's latest messages, so a crash between Slack's answer and
+   * our write does not post it twice.
+   */
+  private async findPostedCard(channel: string, caseId: number): Promise<string | undefined> {
+    try {
+      const res = await this.opts.client.conversations.history({
+        channel,
+        include_all_metadata: true,
+        limit: 200,
+      });
+      const found = (res.messages ?? []).find((m) => {
+        const meta = (m as { metadata?: { event_type?: string; event_payload?: { case_id?: unknown } } })
+          .metadata;
+        return meta?.event_type === CARD_EVENT_TYPE && Number(meta.event_payload?.case_id) === caseId;
+      });
+      return found?.ts;
+    } catch (err) {
+      // Without history access the card may be posted twice after a crash; nothing is lost.
+      this.opts.logger.warn(
+        { caseId, reason: classifySlackError(err).reason },
+        'could not look for an earlier card',
+      );
+      return undefined;
+    }
   }
 
   /** Channel notices (a source paused or working again), each once. */
@@ -138,7 +172,7 @@ export class SlackSync extends Job {
     }
   }
 
-  private async syncCase(caseId: number, channel: string): Promise<void> {
+  private async syncCase(caseId: number, channel: string, interrupted = false): Promise<void> {
     const { db, clock } = this.opts;
     const pausedUntil = this.channelPause.get(channel) ?? 0;
     if (pausedUntil > clock.now().getTime()) {
@@ -156,13 +190,21 @@ export class SlackSync extends Job {
       const card = caseCard(view, this.opts.teams);
       let threadTs: string;
       if (!thread) {
-        const res = await this.opts.client.chat.postMessage({
-          channel,
-          ...card,
-          unfurl_links: false,
-          unfurl_media: false,
-          metadata: { event_type: 'carebot_case', event_payload: { case_id: caseId } },
-        });
+        const earlier = interrupted ? await this.findPostedCard(channel, caseId) : undefined;
+        const res = earlier
+          ? { ts: earlier, channel }
+          : await this.opts.client.chat.postMessage({
+              channel,
+              ...card,
+              unfurl_links: false,
+              unfurl_media: false,
+              metadata: { event_type: CARD_EVENT_TYPE, event_payload: { case_id: caseId } },
+            });
+        if (earlier)
+          this.opts.logger.info(
+            { caseId, channel, ts: earlier },
+            'adopted a card posted by an interrupted attempt',
+          );
         threadTs = res.ts as string;
         await db.transaction(async (tx) => {
           await tx

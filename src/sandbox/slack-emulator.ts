@@ -357,6 +357,28 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         },
       });
     },
+    // Top-level messages the bot posted in the channel, newest first, as Slack lists them.
+    'conversations.history': (params) => {
+      if (typeof params.channel !== 'string') return errorReply('channel_not_found');
+      const oldest = Number(params.oldest ?? 0);
+      const withMetadata = params.include_all_metadata === true || params.include_all_metadata === 'true';
+      const posted = calls
+        .filter(
+          (c) =>
+            c.ok &&
+            c.method === 'chat.postMessage' &&
+            c.params.channel === params.channel &&
+            c.params.thread_ts === undefined &&
+            Number((c.response as { ts?: string } | undefined)?.ts ?? 0) >= oldest,
+        )
+        .map((c) => {
+          const message = { ...((c.response as { message?: JsonBody }).message ?? {}) };
+          if (!withMetadata) delete message.metadata;
+          return message;
+        })
+        .reverse();
+      return okReply({ messages: posted.slice(0, Number(params.limit ?? 100)), has_more: false });
+    },
     'conversations.info': (params) => {
       if (!hasContent(params.channel)) return errorReply('channel_not_found');
       return okReply({

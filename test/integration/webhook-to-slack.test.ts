@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { minutes } from '../../src/care/clock.js';
-import { cases, messages } from '../../src/db/schema.js';
+import { cases, messages, slackThreads } from '../../src/db/schema.js';
 import {
   BOT_TOKEN,
   blocksOf,
@@ -184,6 +184,25 @@ describe('generic webhook → Slack thread', () => {
     await sync(t);
     await sync(t);
     expect(t.slack.callsTo('chat.postMessage').filter((c) => c.ok)).toHaveLength(1);
+  });
+
+  it('adopts the card an interrupted attempt posted instead of posting it again', async () => {
+    const t = carebot();
+    await postWebhook(t, complaint({ id: 'crash-1' }));
+    await sync(t);
+    expect(t.slack.callsTo('chat.postMessage')).toHaveLength(1);
+    // Imitate a process that died after Slack accepted the card but before recording it: the
+    // thread row is missing and the case's lease was never released.
+    await t.db.db.delete(slackThreads);
+    await t.db.db
+      .update(cases)
+      .set({ cardPostedVersion: 0, slackLeaseUntil: new Date(t.clock.now().getTime() - 1000) })
+      .where(eq(cases.id, 1));
+    await sync(t);
+    expect(t.slack.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(t.slack.callsTo('conversations.history')).toHaveLength(1);
+    const [thread] = await t.db.db.select().from(slackThreads);
+    expect(thread?.threadTs).toBe(tsOf(t.slack.callsTo('chat.postMessage')[0]));
   });
 
   it('waits out a 429 for as long as Retry-After says, then posts once', async () => {
