@@ -1,0 +1,102 @@
+/**
+ * Complaint to Slack: complaints at BENCH_RATE per second (default 20) for BENCH_SECONDS (default
+ * 30) to a carebot process with its real, kick-driven sync; for each, the time from the webhook's
+ * 202 arriving at the sender to the fake Slack receiving the card's chat.postMessage.
+ * Baseline: the same chat.postMessage sent straight to the fake Slack by the benchmark itself.
+ *
+ *   npx tsx bench/complaint-to-slack.ts        BENCH_SECONDS=10 BENCH_RATE=20
+ */
+import { webApi } from '@slack/bolt';
+import { postComplaint } from '../test/reliability/support/complaints.js';
+import { createDatabase } from '../test/reliability/support/database.js';
+import { BOT_TOKEN, CARE_CHANNEL, carebotEnv } from '../test/reliability/support/env.js';
+import { startCarebotProcess } from '../test/reliability/support/process.js';
+import { cardPostsByCase } from '../test/reliability/support/slack-posts.js';
+import { startFakeSlack } from '../test/support/fake-slack.js';
+import { envNumber, machine, met, ms, num, ratio, table, writeSection } from './support/report.js';
+import { paced, percentile, sleep } from './support/stats.js';
+
+const SECONDS = envNumber('BENCH_SECONDS', 30);
+const RATE = envNumber('BENCH_RATE', 20);
+const COUNT = Math.round(SECONDS * RATE);
+
+const slack = await startFakeSlack();
+const scratch = await createDatabase('carebot_bench');
+const carebot = await startCarebotProcess(carebotEnv({ slackUrl: slack.url, databaseUrl: scratch.url }));
+try {
+  console.log(`complaint → Slack: ${COUNT} complaints at ${RATE}/s…`);
+  const acceptedAt = new Map<number, number>();
+  const pending: Array<Promise<void>> = [];
+  let refused = 0;
+  await paced(COUNT, 1000 / RATE, (i) => {
+    pending.push(
+      postComplaint(carebot.url, {
+        source: 'forum',
+        id: `lat-${i}`,
+        conversationId: `lat-${i}`,
+        author: { id: `u${i}`, name: 'Jane Doe' },
+        text: `My order never arrived [lat-${i}]`,
+      }).then((a) => {
+        if (a.status === 202) acceptedAt.set(Number(a.json?.caseId), a.at);
+        else refused += 1;
+      }),
+    );
+  });
+  await Promise.all(pending);
+  const deadline = Date.now() + 30_000;
+  while (cardPostsByCase(slack.calls).size < acceptedAt.size && Date.now() < deadline) await sleep(100);
+  const cards = cardPostsByCase(slack.calls);
+  const latencies: number[] = [];
+  let missing = 0;
+  for (const [caseId, at] of acceptedAt) {
+    const post = cards.get(caseId)?.[0];
+    if (post) latencies.push(Math.max(0, post.at - at));
+    else missing += 1;
+  }
+
+  // Baseline: the floor, one chat.postMessage from here to the fake Slack at the same pace.
+  const client = new webApi.WebClient(BOT_TOKEN, { slackApiUrl: slack.url, retryConfig: { retries: 0 } });
+  const direct: number[] = [];
+  await paced(Math.min(COUNT, 200), 1000 / RATE, () => {
+    const started = performance.now();
+    void client.chat
+      .postMessage({ channel: CARE_CHANNEL, text: 'baseline' })
+      .then(() => direct.push(performance.now() - started));
+  });
+  await sleep(500);
+
+  const p50 = percentile(latencies, 50);
+  const p99 = percentile(latencies, 99);
+  const base50 = percentile(direct, 50);
+  const base99 = percentile(direct, 99);
+  console.log(
+    `  202 → chat.postMessage: p50 ${ms(p50)}, p99 ${ms(p99)}, max ${ms(Math.max(...latencies))} over ${num(latencies.length)} cases ` +
+      `(${missing} not posted, ${refused} refused); direct chat.postMessage p50 ${ms(base50)}, p99 ${ms(base99)}; ` +
+      `ratio p50 ${ratio(p50 / base50)}`,
+  );
+  writeSection(
+    'complaint-to-slack',
+    `### Complaint to Slack (bench/complaint-to-slack.ts)
+
+${await machine()}
+${num(COUNT)} complaints at ${RATE}/s on PostgreSQL, carebot with its real schedules (the webhook kicks the
+sync). Measured: from the 202 arriving at the sender to the fake Slack receiving the card's
+chat.postMessage (both clocks are the benchmark's). Baseline: a chat.postMessage sent straight to the
+fake Slack from the benchmark, at the same pace (the floor of one Slack call on this machine).
+
+${table(
+  ['', 'p50', 'p99', 'max', 'ratio p50 to baseline'],
+  [
+    ['202 → chat.postMessage', ms(p50), ms(p99), ms(Math.max(...latencies)), ratio(p50 / base50)],
+    ['baseline: direct chat.postMessage', ms(base50), ms(base99), ms(Math.max(...direct)), '1.00 ×'],
+  ],
+)}
+
+${num(latencies.length)} cases posted, ${missing} not posted within 30 s, ${refused} complaints refused.
+Targets: p50 under 50 ms: ${met(p50 < 50)}; p99 under 250 ms: ${met(p99 < 250)}.`,
+  );
+} finally {
+  await carebot.stop();
+  await scratch.drop();
+  await slack.close();
+}

@@ -1,0 +1,191 @@
+import postgres from 'postgres';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
+import {
+  type Complaint,
+  complaint,
+  deliverComplaint,
+  eventually,
+  sleep,
+  type WebhookAnswer,
+} from './support/complaints.js';
+import { createDatabase, type ScratchDatabase } from './support/database.js';
+import { carebotEnv } from './support/env.js';
+import { type FaultProxy, startFaultProxy } from './support/fault-proxy.js';
+import { figure, reliability } from './support/gate.js';
+import { type CarebotProcess, startCarebotProcess } from './support/process.js';
+import { cardPostsByCase, postsMentioning } from './support/slack-posts.js';
+
+const CONVERSATIONS = Number(process.env.RELIABILITY_CONVERSATIONS ?? 100);
+const PER_CONVERSATION = 4;
+const SENDERS = 8;
+
+reliability('kill -9 in the middle of a burst, then a restart on the same database', () => {
+  let slack: FakeSlack;
+  let proxy: FaultProxy;
+  let db: ScratchDatabase;
+  let sql: postgres.Sql;
+  const processes: CarebotProcess[] = [];
+
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+    proxy = await startFaultProxy(slack.url);
+    db = await createDatabase();
+    sql = postgres(db.url, { max: 2, onnotice: () => {} });
+  });
+  afterAll(async () => {
+    for (const p of processes) await p.kill();
+    await sql?.end({ timeout: 5 });
+    await db?.drop();
+    await proxy?.close();
+    await slack?.close();
+  });
+
+  /**
+   * Cases the killed process had leased wait out the sync's 60-s lease before another process takes
+   * them (by design: a live but slow worker must not be overtaken). The test fast-forwards only
+   * those leases, as if the minute had passed; the new process's own leases are later.
+   */
+  const expireLeasesOfTheDead = async (killedAt: number) => {
+    const rows = await sql`update cases set slack_lease_until = null
+      where slack_lease_until <= ${new Date(killedAt + 60_500)} returning id`;
+    return rows.length;
+  };
+
+  const start = async () => {
+    const p = await startCarebotProcess(carebotEnv({ slackUrl: proxy.url, databaseUrl: db.url }));
+    processes.push(p);
+    return p;
+  };
+
+  it('loses no complaint and doubles no thread beyond the post in flight at the kill', async () => {
+    let current = await start();
+    const bodies: Complaint[] = [];
+    // Conversation-major order at the senders' pace: each conversation's messages a while apart.
+    for (let k = 0; k < PER_CONVERSATION; k++) {
+      for (let c = 0; c < CONVERSATIONS; c++) bodies.push(complaint(`k${k}-c${c}`, `conv-${c}`));
+    }
+    const answers = new Map<string, WebhookAnswer[]>();
+    const deadline = Date.now() + 40_000;
+    let next = 0;
+    const senders = Array.from({ length: SENDERS }, async () => {
+      for (let i = next++; i < bodies.length; i = next++) {
+        const body = bodies[i] as Complaint;
+        answers.set(body.id, await deliverComplaint(() => current.url, body, deadline));
+        await sleep(20);
+      }
+    });
+    // Kill once a third of the burst is in, while posting to Slack is in full swing.
+    await eventually(() => answers.size >= bodies.length / 3, 20_000, 5);
+    const killedAt = Date.now();
+    await current.kill();
+    const restartStarted = Date.now();
+    current = await start();
+    const restartMs = Date.now() - restartStarted;
+    const waitingOnLease = await expireLeasesOfTheDead(killedAt);
+    await Promise.all(senders);
+
+    const accepted = [...answers.values()].flatMap((a) => a.filter((x) => x.status === 202));
+    const acknowledged = [...answers.entries()].filter(([, a]) =>
+      a.some((x) => x.status === 202 || x.status === 200),
+    );
+    const cut = [...answers.values()].flatMap((a) => a.filter((x) => x.status === 0 || x.status >= 500));
+    const stored = new Set(
+      (await sql<{ external_id: string }[]>`select external_id from messages where kind = 'inbound'`).map(
+        (r) => r.external_id,
+      ),
+    );
+    const [{ cases } = { cases: 0 }] = await sql<
+      { cases: number }[]
+    >`select count(*)::int as cases from cases`;
+
+    // Everything the senders were told was accepted is stored; everything was accepted in the end.
+    expect(acknowledged).toHaveLength(bodies.length);
+    for (const [id, a] of answers) if (a.some((x) => x.status === 202)) expect(stored.has(id), id).toBe(true);
+    expect(stored.size).toBe(bodies.length);
+    expect(cases).toBe(CONVERSATIONS);
+
+    // Every message reaches Slack.
+    const allPosted = await eventually(
+      () => bodies.every((b) => postsMentioning(slack.calls, `[${b.id}]`).length > 0),
+      30_000,
+      250,
+    );
+    await sleep(3000); // A late double would show up now.
+    const postsPer = bodies.map((b) => ({ id: b.id, posts: postsMentioning(slack.calls, `[${b.id}]`) }));
+    const lost = postsPer.filter((p) => p.posts.length === 0).map((p) => p.id);
+    const doubled = postsPer.filter((p) => p.posts.length > 1);
+    const cards = cardPostsByCase(slack.calls);
+    const doubledThreads = [...cards.entries()].filter(([, calls]) => calls.length > 1);
+    // A post Slack accepted within the last moment before the kill may not have been recorded.
+    const inFlight = (calls: Array<{ at: number }>) => calls.some((c) => Math.abs(c.at - killedAt) < 500);
+    figure('kill-restart', {
+      complaints: bodies.length,
+      conversations: CONVERSATIONS,
+      acceptedBeforeKill: [...answers.values()].flat().filter((x) => x.status === 202 && x.at < killedAt)
+        .length,
+      accepted202: accepted.length,
+      connectionsCutOr5xx: cut.length,
+      restartMs,
+      stored: stored.size,
+      lostInDb: bodies.length - stored.size,
+      lostInSlack: lost.length,
+      doubledPosts: doubled.length,
+      doubledThreads: doubledThreads.length,
+      casesLeasedByTheDeadProcess: waitingOnLease,
+    });
+    expect(allPosted).toBe(true);
+    expect(lost).toEqual([]);
+    expect(cards.size).toBe(CONVERSATIONS);
+    for (const d of doubled) expect(inFlight(d.posts), `${d.id} posted twice, not at the kill`).toBe(true);
+    for (const [caseId, calls] of doubledThreads) {
+      expect(inFlight(calls), `case ${caseId} has two threads, not from the kill`).toBe(true);
+    }
+    // Per conversation, messages reached Slack in the order they were written.
+    for (let c = 0; c < CONVERSATIONS; c++) {
+      const firstPost = (k: number) => postsMentioning(slack.calls, `[k${k}-c${c}]`)[0]?.at ?? 0;
+      const times = Array.from({ length: PER_CONVERSATION }, (_, k) => firstPost(k));
+      expect(times, `order in conv-${c}`).toEqual([...times].sort((a, b) => a - b));
+    }
+    await current.stop();
+  });
+
+  // FINDING (reported in docs/RELIABILITY.md): a card that Slack accepted while carebot died before
+  // recording its ts is posted again after the restart, so the case gets two threads. slack-sync.ts
+  // posts, then records; nothing looks for the earlier post (its metadata carries the case id).
+  // `it.fails` keeps the suite green until that is fixed; then this must become `it`.
+  it.fails('posts a card once when carebot dies after Slack accepted it but before recording it', async () => {
+    const first = await start();
+    let killed = false;
+    proxy.beforeAnswer(async (method) => {
+      if (method === 'chat.postMessage' && !killed) {
+        killed = true;
+        await first.kill();
+      }
+    });
+    const answer = await deliverComplaint(
+      () => first.url,
+      complaint('inflight-1', 'conv-inflight'),
+      Date.now() + 5000,
+    );
+    expect(answer.at(-1)?.status).toBe(202);
+    await eventually(() => killed, 10_000);
+    proxy.beforeAnswer(undefined);
+    const killedAt = Date.now();
+    const second = await start();
+    await expireLeasesOfTheDead(killedAt);
+    const [{ id } = { id: 0 }] = await sql<
+      { id: number }[]
+    >`select id from cases where conversation_id = 'conv-inflight'`;
+    // Wait until the new process has dealt with the case (its thread recorded), then for a late double.
+    await eventually(
+      async () => (await sql`select 1 from slack_threads where case_id = ${id}`).length > 0,
+      15_000,
+    );
+    await sleep(2000);
+    const posts = cardPostsByCase(slack.calls).get(id) ?? [];
+    figure('kill-during-post', { casePostedTimes: posts.length });
+    await second.stop();
+    expect(posts).toHaveLength(1);
+  });
+});
