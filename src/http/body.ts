@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ZodType } from 'zod';
 
 export class BodyTooLarge extends Error {}
 
@@ -23,4 +24,60 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/**
+ * The front half of every signed platform webhook: read the body (413 past `limit`), check the
+ * HMAC header against each configured secret (401, nothing read further), parse JSON (400) and
+ * validate it (400 naming the fields). Returns the validated body and the secret that signed it, or
+ * undefined once it answered.
+ */
+export async function readSignedJson<T>(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: {
+    limit: number;
+    header: string;
+    secrets: string[];
+    verify: (raw: string, signature: string | undefined, secret: string) => boolean;
+    schema: ZodType<T>;
+    onRejected: (hadSignature: boolean) => void;
+  },
+): Promise<{ body: T; secret: string } | undefined> {
+  let raw: string;
+  try {
+    raw = await readBody(req, opts.limit);
+  } catch (err) {
+    if (err instanceof BodyTooLarge) {
+      sendJson(res, 413, { error: `body larger than ${opts.limit} bytes` });
+      req.resume();
+      return undefined;
+    }
+    throw err;
+  }
+  const header = req.headers[opts.header];
+  const signature = Array.isArray(header) ? header[0] : header;
+  const secret = opts.secrets.find((s) => opts.verify(raw, signature, s));
+  if (secret === undefined) {
+    opts.onRejected(Boolean(signature));
+    sendJson(res, 401, { error: `invalid or missing ${opts.header}` });
+    return undefined;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    sendJson(res, 400, { error: 'body is not valid JSON' });
+    return undefined;
+  }
+  const parsed = opts.schema.safeParse(body);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => ({
+      path: i.path.join('.') || '(body)',
+      message: i.message,
+    }));
+    sendJson(res, 400, { error: `invalid body: ${fields.map((f) => f.path).join(', ')}`, fields });
+    return undefined;
+  }
+  return { body: parsed.data, secret };
 }

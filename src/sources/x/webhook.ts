@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { type Clock, systemClock } from '../../care/clock.js';
 import type { InboundMessage } from '../../care/inbound.js';
 import type { XAccount } from '../../config.js';
-import { BodyTooLarge, readBody, sendJson } from '../../http/body.js';
+import { readSignedJson, sendJson } from '../../http/body.js';
 import type { Logger } from '../../logger.js';
 import {
   activityDmEvent,
@@ -89,42 +89,18 @@ export function xWebhookHandler(deps: XWebhookDeps) {
       return;
     }
 
-    let raw: string;
-    try {
-      raw = await readBody(req, MAX_X_WEBHOOK_BODY);
-    } catch (err) {
-      if (err instanceof BodyTooLarge) {
-        sendJson(res, 413, { error: `body larger than ${MAX_X_WEBHOOK_BODY} bytes` });
-        req.resume();
-        return;
-      }
-      throw err;
-    }
-    const header = req.headers[SIGNATURE_HEADER];
-    const signature = Array.isArray(header) ? header[0] : header;
-    const secrets = [...new Set(deps.accounts.map((a) => a.consumerSecret))];
-    const secret = secrets.find((s) => verifyXSignature(raw, signature, s));
-    if (!secret) {
-      log.warn(signature ? 'webhook signature does not match any X app' : 'webhook without a signature');
-      sendJson(res, 401, { error: `invalid or missing ${SIGNATURE_HEADER}` });
-      return;
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      sendJson(res, 400, { error: 'body is not valid JSON' });
-      return;
-    }
-    const parsed = envelope.safeParse(body);
-    if (!parsed.success) {
-      const fields = parsed.error.issues.map((i) => ({
-        path: i.path.join('.') || '(body)',
-        message: i.message,
-      }));
-      sendJson(res, 400, { error: `invalid body: ${fields.map((f) => f.path).join(', ')}`, fields });
-      return;
-    }
+    const signed = await readSignedJson(req, res, {
+      limit: MAX_X_WEBHOOK_BODY,
+      header: SIGNATURE_HEADER,
+      secrets: [...new Set(deps.accounts.map((a) => a.consumerSecret))],
+      verify: verifyXSignature,
+      schema: envelope,
+      onRejected: (hadSignature: boolean) =>
+        log.warn(hadSignature ? 'webhook signature does not match any X app' : 'webhook without a signature'),
+    });
+    if (signed === undefined) return;
+    const { secret } = signed;
+    const parsed = { data: signed.body };
     const events = parsed.data;
     // Only an account of the app that signed the delivery: one app cannot speak for another's account.
     const account = deps.accounts.find((a) => a.userId === events.for_user_id && a.consumerSecret === secret);
