@@ -27,6 +27,11 @@ type WebClient = webApi.WebClient;
 /** The message metadata type that marks a case's card (with the case id as payload). */
 const CARD_EVENT_TYPE = 'carebot_case';
 
+/** `slack_last_error` of a case held back for its channel's rate limit (nothing was attempted). */
+const HELD = 'held: channel rate limit';
+/** The reason `classifySlackError` gives a 429, after which Slack has posted nothing. */
+const RATE_LIMITED = 'rate limited (429)';
+
 export interface SlackSyncOptions {
   db: Database;
   client: WebClient;
@@ -84,7 +89,11 @@ export class SlackSync extends Job {
     const leased = await queryRows<{ id: number; channel_id: string; interrupted: boolean }>(
       this.opts.db,
       sql`with due as (
-            select id, slack_lease_until is not null as interrupted from ${cases}
+            select id,
+              -- Held back for a channel's rate limit, or refused with a 429: Slack posted nothing.
+              slack_lease_until is not null
+                and coalesce(slack_last_error, '') not in (${HELD}, ${RATE_LIMITED}) as interrupted
+            from ${cases}
             where id in (
                 select id from ${cases} where card_posted_version < card_version
                 union
@@ -331,7 +340,10 @@ export class SlackSync extends Job {
   }
 
   private async holdUntil(caseId: number, until: Date): Promise<void> {
-    await this.opts.db.update(cases).set({ slackLeaseUntil: until }).where(eq(cases.id, caseId));
+    await this.opts.db
+      .update(cases)
+      .set({ slackLeaseUntil: until, slackLastError: HELD })
+      .where(eq(cases.id, caseId));
   }
 
   private async failed(caseId: number, channel: string, err: unknown): Promise<void> {
