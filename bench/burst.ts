@@ -82,13 +82,15 @@ try {
     if (at.some((t, k) => k > 0 && t < (at[k - 1] ?? 0))) outOfOrder += 1;
   }
   const lost = counts.filter((n) => n === 0).length;
+  // Cases held back by a 429 count as interrupted attempts, which look for an earlier card first.
+  const historyCalls = slack.callsTo('conversations.history').length;
   const doubled = counts.filter((n) => n > 1).length;
   const share = postedRate / ALLOWED_PER_S;
   console.log(
     `  accepted ${JSON.stringify(Object.fromEntries(statuses))} in ${ingestSeconds.toFixed(1)} s; in the ${WINDOW_S}-s window ` +
       `${inWindow.length} posts = ${postedRate.toFixed(2)}/s against ${ALLOWED_PER_S}/s allowed (${ratio(share)}), ${limited} answered 429; ` +
       `drained the rest in ${drainSeconds.toFixed(1)} s; lost ${lost}, posted twice ${doubled}, threads ${cards.size}/${CONVERSATIONS}, ` +
-      `conversations out of order ${outOfOrder}`,
+      `conversations out of order ${outOfOrder}, conversations.history calls ${historyCalls}`,
   );
   writeSection(
     'burst',
@@ -110,6 +112,7 @@ ${table(
     ['posted rate / allowed rate', `${postedRate.toFixed(2)}/s / ${ALLOWED_PER_S}/s = ${ratio(share)}`],
     ['calls answered 429 in the window', num(limited)],
     ['drain after the limit was lifted', `${drainSeconds.toFixed(1)} s`],
+    ['conversations.history calls (looking for an earlier card)', num(historyCalls)],
     ['messages lost / posted twice', `${lost} / ${doubled}`],
     ['case threads / conversations', `${cards.size} / ${CONVERSATIONS}`],
     ['conversations out of order', num(outOfOrder)],

@@ -24,7 +24,7 @@ export interface FaultProxy {
    * Runs after the fake answered a call and before the answer is passed on: Slack has done the
    * thing, and the caller has not heard yet (where a crash makes an action happen twice).
    */
-  beforeAnswer(hook: ((method: string) => Promise<void> | void) | undefined): void;
+  beforeAnswer(hook: ((method: string, body: string) => Promise<void> | void) | undefined): void;
   stats: { forwarded: number; faulted: number; limited: number };
   close(): Promise<void>;
 }
@@ -38,7 +38,7 @@ export async function startFaultProxy(upstreamBase: string): Promise<FaultProxy>
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   let fault: Fault | undefined;
   let perSecond: number | undefined;
-  let hook: ((method: string) => Promise<void> | void) | undefined;
+  let hook: ((method: string, body: string) => Promise<void> | void) | undefined;
   const buckets = new Map<string, { tokens: number; at: number }>();
   const stats = { forwarded: 0, faulted: 0, limited: 0 };
 
@@ -96,7 +96,7 @@ export async function startFaultProxy(upstreamBase: string): Promise<FaultProxy>
       },
       (upstreamRes) => {
         void readAll(upstreamRes).then(async (answer) => {
-          await hook?.((req.url ?? '').split('/').at(-1)?.split('?')[0] ?? '');
+          await hook?.((req.url ?? '').split('/').at(-1)?.split('?')[0] ?? '', body.toString('utf8'));
           if (res.destroyed) return;
           res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
           res.end(answer);
