@@ -145,8 +145,13 @@ describe('SLA clocks and reminders', () => {
     const [followed] = await t.db.db.select().from(cases);
     expect(followed?.nextResponseDueAt?.toISOString()).toBe('2026-11-23T12:30:00.000Z');
     t.clock.set('2026-11-23T12:00:00Z');
-    await sweep(t);
-    expect(reminders(t, threadTs)).toEqual([expect.stringContaining('50 % of the time for the next answer')]);
+    // A Slack sync round the follow-up kicked may hold the case for a moment; the note comes once.
+    await vi.waitFor(async () => {
+      await sweep(t);
+      expect(reminders(t, threadTs)).toEqual([
+        expect.stringContaining('50 % of the time for the next answer'),
+      ]);
+    });
 
     await postSlackInteraction(
       t.url,
