@@ -37,6 +37,11 @@ const PLATFORM_LABELS: Record<string, string> = {
 /** A human name for where a case came from: `webhook:forum` reads as "forum". Not escaped. */
 export function platformLabel(platform: string, sourceKey: string): string {
   if (platform === 'webhook' && sourceKey.startsWith('webhook:')) return sourceKey.slice(8);
+  return platformName(platform);
+}
+
+/** How a platform is named to people ("X", "Facebook"); unknown ones by their key. Not escaped. */
+export function platformName(platform: string): string {
   return PLATFORM_LABELS[platform] ?? platform;
 }
 

@@ -13,7 +13,7 @@ import {
 } from '../care/stats.js';
 import type { Config, Team } from '../config.js';
 import type { Logger } from '../logger.js';
-import { plain } from './case-card.js';
+import { plain, platformName } from './case-card.js';
 import { statsChartPng } from './chart.js';
 import { shareFile } from './files.js';
 import { escapeText, mentionUser } from './mrkdwn.js';
@@ -41,14 +41,6 @@ const PLATFORMS: Record<string, string> = {
   reddit: 'reddit',
   rss: 'rss',
   webhook: 'webhook',
-};
-const PLATFORM_NAMES: Record<string, string> = {
-  x: 'X',
-  facebook: 'Facebook',
-  instagram: 'Instagram',
-  reddit: 'Reddit',
-  rss: 'RSS',
-  webhook: 'Webhook',
 };
 const RANGE = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/;
 // Slack sends a picked user as <@U123|name> (or <@U123>) when the command escapes users.
@@ -308,7 +300,6 @@ function countList(items: CountBy[], name: (key: string) => string): string {
     .join(' · ');
 }
 
-const platformName = (key: string) => PLATFORM_NAMES[key] ?? key;
 const CLOCK_NAMES: Record<string, string> = {
   first_response: 'first answer',
   next_response: 'next answer',
