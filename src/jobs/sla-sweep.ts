@@ -32,6 +32,26 @@ export interface SlaSweepOptions {
   batchSize?: number;
 }
 
+/** The row that records one stage of one clock cycle, once (its key is unique). */
+function reminderRow(
+  caseId: number,
+  stage: Stage,
+  outcome: 'sent' | 'late' | 'skipped',
+  text: string,
+  now: Date,
+): typeof slaReminders.$inferInsert {
+  return {
+    caseId,
+    key: stageKey(caseId, stage),
+    clock: stage.clock,
+    stage: stage.stage,
+    dueAt: stage.at,
+    outcome,
+    text,
+    createdAt: now,
+  };
+}
+
 const CLOCK_NAMES: Record<Stage['clock'], string> = {
   unclaimed: 'claim',
   first_response: 'first answer',
@@ -95,16 +115,7 @@ export class SlaSweep extends Job {
       for (const stage of plan.skip) {
         await tx
           .insert(slaReminders)
-          .values({
-            caseId,
-            key: stageKey(caseId, stage),
-            clock: stage.clock,
-            stage: stage.stage,
-            dueAt: stage.at,
-            outcome: 'skipped',
-            text: '',
-            createdAt: now,
-          })
+          .values(reminderRow(caseId, stage, 'skipped', '', now))
           .onConflictDoNothing();
       }
       let sent = false;
@@ -113,16 +124,7 @@ export class SlaSweep extends Job {
         const text = this.reminderText(c, stage);
         const [reminder] = await tx
           .insert(slaReminders)
-          .values({
-            caseId,
-            key: stageKey(caseId, stage),
-            clock: stage.clock,
-            stage: stage.stage,
-            dueAt: stage.at,
-            outcome: stage.late ? 'late' : 'sent',
-            text,
-            createdAt: now,
-          })
+          .values(reminderRow(caseId, stage, stage.late ? 'late' : 'sent', text, now))
           .onConflictDoNothing()
           .returning({ id: slaReminders.id });
         if (!reminder) continue;
