@@ -1,6 +1,11 @@
+import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claimCase, escalateCase, recordInbound, unclaimCase } from '../../src/care/cases.js';
+import { calendarFrom } from '../../src/care/business-hours.js';
+import { claimCase, escalateCase, recordInbound, resolveCase, unclaimCase } from '../../src/care/cases.js';
+import { hours, minutes } from '../../src/care/clock.js';
 import type { InboundMessage } from '../../src/care/inbound.js';
+import { openingDeadlines, type SlaSettings } from '../../src/care/sla.js';
+import type { EscalationRule } from '../../src/config.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { caseEvents, cases, messages, slackOutbox } from '../../src/db/schema.js';
 import { ManualClock } from '../support/clock.js';
@@ -17,6 +22,21 @@ const message = (over: Partial<InboundMessage> = {}): InboundMessage => ({
   channelId: 'CCARE',
   ...over,
 });
+
+const HOUR = 3_600_000;
+const sla: SlaSettings = {
+  calendar: calendarFrom({ timezone: 'UTC', businessHours: 'always' }),
+  firstResponseMs: HOUR,
+  nextResponseMs: HOUR,
+  resolutionMs: 8 * HOUR,
+  unclaimedAfterMs: null,
+  responseWarnings: [50, 80],
+  resolutionWarningsMs: [],
+  remindOutsideHours: false,
+  lateAfterMs: 5 * 60_000,
+  priorities: { P1: { firstResponseMs: 15 * 60_000 } },
+};
+const rules = [{ when: 'followers', over: 10_000, team: 'pr', priority: 'P1' }] as EscalationRule[];
 
 describe('cases', () => {
   let handle: DatabaseHandle;
@@ -108,5 +128,81 @@ describe('cases', () => {
     ).toEqual({
       kind: 'not_found',
     });
+  });
+
+  it('opens a new conversation with its priority, deadlines and first events in place', async () => {
+    clock.set(new Date('2026-11-23T10:00:00Z'));
+    const opened = await recordInbound(
+      handle.db,
+      clock,
+      message({ author: { id: 'u1', followers: 250_000 } }),
+      { sla, rules },
+    );
+    expect(opened).toMatchObject({ duplicate: false, opened: true });
+    const [row] = await handle.db.select().from(cases).where(eq(cases.id, opened.caseId));
+    const due = openingDeadlines(clock.now(), sla, 'P1');
+    expect(row).toMatchObject({
+      priority: 'P1',
+      firstResponseDueAt: due.firstResponseDueAt,
+      resolutionDueAt: due.resolutionDueAt,
+      slaNextCheckAt: clock.now(),
+      previousCaseId: null,
+    });
+    expect(row?.priorityReasons).toHaveLength(2);
+    const events = await handle.db.select().from(caseEvents).orderBy(caseEvents.id);
+    expect(events.map((e) => e.type)).toEqual(['opened', 'priority_set', 'sla_started', 'escalated']);
+    expect(events[0]?.data).toEqual({ messageId: opened.messageId, externalId: 'msg-1' });
+    expect(events[1]?.data).toMatchObject({ priority: 'P1' });
+    expect(events[2]?.data).toEqual({
+      clocks: ['first_response', 'resolution'],
+      firstResponseDueAt: due.firstResponseDueAt.toISOString(),
+      resolutionDueAt: due.resolutionDueAt.toISOString(),
+    });
+  });
+
+  it('links a new case to the long-resolved one before it and reopens a recent one', async () => {
+    clock.set(new Date('2026-11-23T10:00:00Z'));
+    const first = await recordInbound(handle.db, clock, message(), { sla, reopenWithin: hours(1) });
+    await resolveCase(handle.db, clock, first.caseId, 'UAGENT1');
+    clock.advance(minutes(30));
+    const reopened = await recordInbound(handle.db, clock, message({ externalId: 'msg-2' }), {
+      sla,
+      reopenWithin: hours(1),
+    });
+    expect(reopened).toMatchObject({ caseId: first.caseId, opened: false });
+    await resolveCase(handle.db, clock, first.caseId, 'UAGENT1');
+    clock.advance(hours(2));
+    const later = await recordInbound(handle.db, clock, message({ externalId: 'msg-3' }), {
+      sla,
+      reopenWithin: hours(1),
+    });
+    expect(later.opened).toBe(true);
+    expect(later.caseId).not.toBe(first.caseId);
+    const [row] = await handle.db.select().from(cases).where(eq(cases.id, later.caseId));
+    expect(row?.previousCaseId).toBe(first.caseId);
+    const [openedEvent] = await handle.db
+      .select()
+      .from(caseEvents)
+      .where(eq(caseEvents.caseId, later.caseId))
+      .orderBy(caseEvents.id);
+    expect(openedEvent?.data).toMatchObject({ previousCaseId: first.caseId });
+  });
+
+  it('stores every message of a conversation that arrives all at once on one case', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => recordInbound(handle.db, clock, message({ externalId: `m-${i}` }))),
+    );
+    expect(new Set(results.map((r) => r.caseId)).size).toBe(1);
+    expect(results.filter((r) => r.opened)).toHaveLength(1);
+    expect(await handle.db.select().from(cases)).toHaveLength(1);
+    expect(await handle.db.select().from(messages)).toHaveLength(8);
+  });
+
+  it('reports a message id seen before under another conversation as a duplicate, opening nothing', async () => {
+    const first = await recordInbound(handle.db, clock, message());
+    const again = await recordInbound(handle.db, clock, message({ conversationId: 'elsewhere' }));
+    expect(again).toMatchObject({ caseId: first.caseId, duplicate: true });
+    expect(await handle.db.select().from(cases)).toHaveLength(1);
+    expect(await handle.db.select().from(caseEvents)).toHaveLength(1);
   });
 });
