@@ -1,12 +1,12 @@
-import { eq, sql } from 'drizzle-orm';
-import { escalateCase, getCase, logEvent, setPriority, ts } from '../care/cases.js';
+import { eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { escalateCase, getCase, setPriority, ts } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
 import { announce } from '../care/escalations.js';
 import { assess, higher } from '../care/priority.js';
 import { planSweep, type SlaSettings, type Stage, stageKey } from '../care/sla.js';
 import type { EscalationRule, Team } from '../config.js';
 import { type Database, queryRows } from '../db/client.js';
-import { type CaseRow, cases, slackOutbox, slaReminders } from '../db/schema.js';
+import { type CaseRow, caseEvents, cases, slackOutbox, slaReminders } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { slackDate } from '../slack/case-card.js';
 import { mentionUser, mentionUsergroup } from '../slack/mrkdwn.js';
@@ -93,90 +93,147 @@ export class SlaSweep extends Job {
             for update skip locked)
           returning id`,
     );
-    let changed = false;
-    for (const { id } of due) {
-      changed = (await this.sweepCase(Number(id), now)) || changed;
+    if (due.length === 0) return 0;
+    const ids = due.map((d) => Number(d.id));
+    let changed: boolean;
+    try {
+      changed = await this.sweepCases(ids, now);
+    } catch (err) {
+      // One case whose data trips the sweep must not hold back the others: each alone, then.
+      this.opts.logger.warn(
+        { err, cases: ids.length },
+        'SLA sweep batch failed; sweeping its cases one by one',
+      );
+      changed = false;
+      for (const id of ids) {
+        try {
+          changed = (await this.sweepCases([id], now)) || changed;
+        } catch (caseErr) {
+          this.opts.logger.error({ err: caseErr, caseId: id }, 'SLA sweep failed for a case');
+        }
+      }
     }
     if (changed) this.opts.onChange();
     return due.length;
   }
 
-  private async sweepCase(caseId: number, now: Date): Promise<boolean> {
+  /**
+   * Sweeps leased cases in one transaction of a few statements, whatever their number: the cases
+   * and their handled stages are read at once, and the reminders, thread posts, events and new
+   * check times written at once. Returns whether anything was sent.
+   */
+  private async sweepCases(ids: number[], now: Date): Promise<boolean> {
     const { db, settings } = this.opts;
-    const breaches: Stage[] = [];
+    const breaches: Array<{ caseId: number; stage: Stage }> = [];
     const changed = await db.transaction(async (tx) => {
-      const [c] = await tx.select().from(cases).where(eq(cases.id, caseId));
-      if (!c) return false;
+      const rows = await tx
+        .select()
+        .from(cases)
+        .where(inArray(cases.id, ids))
+        .orderBy(cases.id)
+        .for('update');
+      if (rows.length === 0) return false;
+      const handled = new Map<number, Set<string>>();
       const handledRows = await tx
-        .select({ key: slaReminders.key })
+        .select({ caseId: slaReminders.caseId, key: slaReminders.key })
         .from(slaReminders)
-        .where(eq(slaReminders.caseId, caseId));
-      const plan = planSweep(caseId, c, settings, new Set(handledRows.map((r) => r.key)), now);
-      for (const stage of plan.skip) {
-        await tx
-          .insert(slaReminders)
-          .values(reminderRow(caseId, stage, 'skipped', '', now))
-          .onConflictDoNothing();
+        .where(inArray(slaReminders.caseId, ids));
+      for (const r of handledRows) {
+        const keys = handled.get(r.caseId) ?? new Set<string>();
+        keys.add(r.key);
+        handled.set(r.caseId, keys);
       }
-      let sent = false;
-      let state = c.slaState;
-      for (const stage of plan.send) {
-        const text = this.reminderText(c, stage);
-        const [reminder] = await tx
-          .insert(slaReminders)
-          .values(reminderRow(caseId, stage, stage.late ? 'late' : 'sent', text, now))
-          .onConflictDoNothing()
-          .returning({ id: slaReminders.id });
-        if (!reminder) continue;
-        sent = true;
-        await tx
-          .insert(slackOutbox)
-          .values({ caseId, key: `sla:${reminder.id}`, kind: 'sla', refId: reminder.id, createdAt: now })
-          .onConflictDoNothing();
-        const type =
-          stage.level === 'breach'
-            ? 'sla_breached'
-            : stage.clock === 'unclaimed'
-              ? 'sla_nudged'
-              : 'sla_warned';
-        await logEvent(tx, caseId, type, 'carebot', now, {
-          clock: stage.clock,
-          stage: stage.stage,
-          dueAt: stage.at.toISOString(),
-          ...(stage.late ? { late: true } : {}),
-        });
-        if (stage.level === 'breach') {
-          state = 'breached';
-          breaches.push(stage);
-          if (stage.clock === 'first_response' && c.ownerId && this.opts.releaseOnBreach) {
+      const planned = rows.map((c) => ({
+        c,
+        plan: planSweep(c.id, c, settings, handled.get(c.id) ?? new Set(), now),
+      }));
+      const reminderRows = planned.flatMap(({ c, plan }) => [
+        ...plan.skip.map((stage) => reminderRow(c.id, stage, 'skipped', '', now)),
+        ...plan.send.map((stage) =>
+          reminderRow(c.id, stage, stage.late ? 'late' : 'sent', this.reminderText(c, stage), now),
+        ),
+      ]);
+      // A stage another sweep recorded first is not inserted, so it is not sent twice.
+      const inserted = reminderRows.length
+        ? await tx
+            .insert(slaReminders)
+            .values(reminderRows)
+            .onConflictDoNothing()
+            .returning({ id: slaReminders.id, key: slaReminders.key })
+        : [];
+      const reminderIds = new Map(inserted.map((r) => [r.key, r.id]));
+      const outboxRows: Array<typeof slackOutbox.$inferInsert> = [];
+      const eventRows: Array<typeof caseEvents.$inferInsert> = [];
+      const released: CaseRow[] = [];
+      const updates: SQL[] = [];
+      for (const { c, plan } of planned) {
+        let state = c.slaState;
+        for (const stage of plan.send) {
+          const reminderId = reminderIds.get(stageKey(c.id, stage));
+          if (reminderId === undefined) continue;
+          outboxRows.push({
+            caseId: c.id,
+            key: `sla:${reminderId}`,
+            kind: 'sla',
+            refId: reminderId,
+            createdAt: now,
+          });
+          eventRows.push({
+            caseId: c.id,
+            type:
+              stage.level === 'breach'
+                ? 'sla_breached'
+                : stage.clock === 'unclaimed'
+                  ? 'sla_nudged'
+                  : 'sla_warned',
+            actor: 'carebot',
+            data: {
+              clock: stage.clock,
+              stage: stage.stage,
+              dueAt: stage.at.toISOString(),
+              ...(stage.late ? { late: true } : {}),
+            },
+            at: now,
+          });
+          if (stage.level === 'breach') {
+            state = 'breached';
+            breaches.push({ caseId: c.id, stage });
             // The owner did not answer in time (they were reminded at 80 %): the team gets it back.
-            await tx
-              .update(cases)
-              .set({ ownerId: null, cardVersion: sql`${cases.cardVersion} + 1` })
-              .where(eq(cases.id, caseId));
-            await announce(tx, {
-              caseId,
-              type: 'released',
-              actor: 'carebot',
-              at: now,
-              data: { from: c.ownerId, clock: stage.clock },
-              slackText: `:arrows_counterclockwise: ${mentionUser(c.ownerId)} has not answered in time, so case #${c.id} is unclaimed again. ${this.careTeam()} whoever can answer first, claim it.`,
-            });
+            if (stage.clock === 'first_response' && c.ownerId && this.opts.releaseOnBreach) released.push(c);
+          } else if (stage.level === 'mention' && stage.clock !== 'unclaimed' && state === 'ok') {
+            state = 'at_risk';
           }
-        } else if (stage.level === 'mention' && stage.clock !== 'unclaimed' && state === 'ok') {
-          state = 'at_risk';
         }
+        const next = plan.nextCheckAt ? ts(plan.nextCheckAt) : sql`null::timestamptz`;
+        updates.push(
+          sql`(${c.id}::integer, ${next}, ${state}::text, ${state === c.slaState ? 0 : 1}::integer)`,
+        );
       }
-      await tx
-        .update(cases)
-        .set({
-          slaNextCheckAt: plan.nextCheckAt ?? null,
-          ...(state !== c.slaState ? { slaState: state, cardVersion: sql`${cases.cardVersion} + 1` } : {}),
-        })
-        .where(eq(cases.id, caseId));
-      return sent;
+      if (outboxRows.length) await tx.insert(slackOutbox).values(outboxRows).onConflictDoNothing();
+      if (eventRows.length) await tx.insert(caseEvents).values(eventRows);
+      for (const c of new Set(released)) {
+        await tx
+          .update(cases)
+          .set({ ownerId: null, cardVersion: sql`${cases.cardVersion} + 1` })
+          .where(eq(cases.id, c.id));
+        await announce(tx, {
+          caseId: c.id,
+          type: 'released',
+          actor: 'carebot',
+          at: now,
+          data: { from: c.ownerId, clock: 'first_response' },
+          slackText: `:arrows_counterclockwise: ${mentionUser(c.ownerId as string)} has not answered in time, so case #${c.id} is unclaimed again. ${this.careTeam()} whoever can answer first, claim it.`,
+        });
+      }
+      await tx.execute(
+        sql`update ${cases} set sla_next_check_at = v.next_check, sla_state = v.state,
+              card_version = ${cases.cardVersion} + v.bump
+            from (values ${sql.join(updates, sql`, `)}) as v(id, next_check, state, bump)
+            where ${cases.id} = v.id`,
+      );
+      return outboxRows.length > 0;
     });
-    for (const stage of breaches) await this.applyBreachRule(caseId, stage);
+    for (const { caseId, stage } of breaches) await this.applyBreachRule(caseId, stage);
     return changed;
   }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asc } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
 import { seconds } from '../../src/care/clock.js';
 import { caseEvents, cases, escalations, slaReminders } from '../../src/db/schema.js';
@@ -185,6 +185,36 @@ describe('SLA clocks and reminders', () => {
     await sync(t);
     expect(reminders(t, threadTs)).toHaveLength(1);
     expect(await t.db.db.select().from(slaReminders)).toHaveLength(1);
+  });
+
+  it('sweeps many due cases in one round, each reminded once, each with its own next check', async () => {
+    const t = carebot();
+    const threads: string[] = [];
+    for (let i = 0; i < 12; i++) threads.push(await openCase(t, `batch-${i}`));
+    // Half of them claimed: those get no unclaimed nudge, only the 50 % note.
+    const all = await t.db.db.select().from(cases).orderBy(asc(cases.id));
+    for (const c of all.slice(0, 6)) {
+      await t.db.db.update(cases).set({ ownerId: AGENT }).where(eq(cases.id, c.id));
+    }
+    t.clock.set('2026-11-23T10:31:00Z');
+    expect(await t.carebot.slaSweep.runOnce()).toBe(12);
+    await sync(t);
+    for (const [i, threadTs] of threads.entries()) {
+      const sent = reminders(t, threadTs);
+      expect(sent, `case ${i + 1}`).toHaveLength(i < 6 ? 1 : 2);
+      expect(sent.at(-1)).toContain('50 % of the time for the first answer');
+    }
+    const after = await t.db.db.select().from(cases).orderBy(asc(cases.id));
+    // Next stop for every case: the 80 % mention at 10:48.
+    expect(new Set(after.map((c) => c.slaNextCheckAt?.toISOString()))).toEqual(
+      new Set(['2026-11-23T10:48:00.000Z']),
+    );
+    expect(await t.carebot.slaSweep.runOnce()).toBe(0);
+    t.clock.set('2026-11-23T10:48:00Z');
+    await sweep(t);
+    const states = await t.db.db.select().from(cases);
+    expect(states.every((c) => c.slaState === 'at_risk')).toBe(true);
+    for (const [i, threadTs] of threads.entries()) expect(reminders(t, threadTs)).toHaveLength(i < 6 ? 2 : 3);
   });
 
   it('after a long outage sends only the latest due stage of each clock, marked late', async () => {
