@@ -66,8 +66,47 @@ const DEFAULT_ARGUING = [
   'you clearly',
 ];
 
-/** Platform limits as each platform counts them; X's are weighted (twitter-text). */
-const DEFAULT_MAX_LENGTH: Record<string, number> = { x: 280, instagram: 2200, facebook: 8000, reddit: 10000 };
+/**
+ * Limits where a reply goes, as each platform counts them; X posts are weighted (twitter-text).
+ * Direct messages have their own: Messenger (and Facebook private replies, which are Messenger
+ * messages) 2,000 characters, Instagram direct messages 1,000, X direct messages 10,000.
+ */
+const DEFAULT_MAX_LENGTH: Record<string, number> = {
+  x: 280,
+  x_dm: 10000,
+  instagram: 2200,
+  instagram_dm: 1000,
+  facebook: 8000,
+  messenger: 2000,
+  reddit: 10000,
+};
+
+const TARGET_NAMES: Record<string, string> = {
+  x: 'X',
+  x_dm: 'an X direct message',
+  instagram: 'Instagram',
+  instagram_dm: 'an Instagram direct message',
+  facebook: 'Facebook',
+  messenger: 'Messenger',
+  reddit: 'Reddit',
+};
+
+/**
+ * Where a case's replies go, as the tone check's limits name it: the platform for public
+ * replies, or its direct-message channel (`x_dm`, `messenger`, `instagram_dm`) for DM
+ * conversations and cases moved to private replies.
+ */
+export function replyTarget(c: { platform: string; conversationId: string; replyMode: string }): string {
+  const direct =
+    c.replyMode === 'private' ||
+    (c.platform === 'x' && c.conversationId.startsWith('dm:')) ||
+    (c.platform === 'facebook' && c.conversationId.startsWith('messenger:'));
+  if (!direct) return c.platform;
+  if (c.platform === 'x') return 'x_dm';
+  if (c.platform === 'facebook') return 'messenger';
+  if (c.platform === 'instagram') return 'instagram_dm';
+  return c.platform;
+}
 
 export function toneRules(tone: Config['tone']): ToneRules {
   return {
@@ -78,7 +117,7 @@ export function toneRules(tone: Config['tone']): ToneRules {
   };
 }
 
-/** The reply's length as its platform counts it. */
+/** The reply's length as its platform counts it (X posts weighted, everything else in characters). */
 export function platformLength(text: string, platform: string): number {
   if (platform === 'x') return twitter.parseTweet(text).weightedLength;
   return Array.from(text).length;
@@ -106,6 +145,7 @@ export function phrasesIn(text: string, phrases: string[]): string[] {
 
 const quoteList = (items: string[]) => items.map((i) => `“${i}”`).join(', ');
 
+/** `platform` is where the reply goes: a platform, or a target from `replyTarget`. */
 export function checkTone(text: string, platform: string, rules: ToneRules): ToneFinding[] {
   const findings: ToneFinding[] = [];
   if (text.trim() === '') return [{ rule: 'empty', message: 'The reply is empty.' }];
@@ -136,7 +176,7 @@ export function checkTone(text: string, platform: string, rules: ToneRules): Ton
     if (length > limit) {
       findings.push({
         rule: 'length',
-        message: `Too long for ${platform === 'x' ? 'X' : platform}: ${length} of ${limit} characters${platform === 'x' ? ' as X counts them' : ''}.`,
+        message: `Too long for ${TARGET_NAMES[platform] ?? platform}: ${length} of ${limit} characters${platform === 'x' ? ' as X counts them' : ''}.`,
       });
     }
   }

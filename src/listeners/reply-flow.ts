@@ -1,5 +1,5 @@
 import { queueReply } from '../care/replies.js';
-import { checkTone } from '../care/tone.js';
+import { checkTone, replyTarget } from '../care/tone.js';
 import type { CaseRow } from '../db/schema.js';
 import { platformLabel } from '../slack/case-card.js';
 import { heldNotice, undoNotice } from '../slack/replies.js';
@@ -20,7 +20,7 @@ export async function queueAndNotify(
     notify: (content: { text: string; blocks?: unknown[] }) => Promise<unknown>;
   },
 ): Promise<void> {
-  const findings = checkTone(input.text, input.caseRow.platform, ctx.tone);
+  const findings = checkTone(input.text, replyTarget(input.caseRow), ctx.tone);
   const result = await queueReply(ctx.db, ctx.clock, {
     caseId: input.caseRow.id,
     authorId: input.authorId,

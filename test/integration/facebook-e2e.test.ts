@@ -122,4 +122,51 @@ describe('Facebook through carebot', () => {
       expect.stringContaining('The customer edited their message'),
     );
   });
+
+  it('holds a Messenger reply longer than Messenger allows, and sends nothing', async () => {
+    const t = carebot();
+    const psid = '7200000000000077';
+    const messaging = [
+      {
+        sender: { id: psid },
+        recipient: { id: page.pageId },
+        timestamp: Date.parse('2026-11-23T09:58:00Z'),
+        message: { mid: 'm_long_1', text: 'Where is my refund?' },
+      },
+    ];
+    const { body, headers } = signedDelivery(page.appSecret, pageDelivery(page.pageId, { messaging }));
+    expect((await fetch(`${t.url}/sources/facebook/webhook`, { method: 'POST', headers, body })).status).toBe(
+      200,
+    );
+    await sync(t);
+    const card = t.slack.callsTo('chat.postMessage').find((c) => c.ok && !c.params.thread_ts);
+    const threadTs = tsOf(card);
+    const [row] = await t.db.db.select().from(cases);
+    await postSlackInteraction(
+      t.url,
+      SIGNING_SECRET,
+      blockActionPayload({
+        actionId: 'case_claim',
+        value: String(row?.id),
+        userId: AGENT,
+        channelId: 'C0FBCARE01',
+        messageTs: threadTs,
+      }),
+    );
+    await vi.waitFor(async () => expect((await t.db.db.select().from(cases))[0]?.ownerId).toBe(AGENT));
+    const sentBefore = graph.sent.length;
+    // 2,100 characters: a fine Facebook comment, too long for Messenger (2,000).
+    await postThreadMessage(t.url, SIGNING_SECRET, {
+      channel: 'C0FBCARE01',
+      threadTs,
+      user: AGENT,
+      text: `Hi, ${'we are checking your refund. '.repeat(70)}`,
+    });
+    await vi.waitFor(() =>
+      expect(JSON.stringify(ephemeralsFor(t.slack, AGENT))).toContain('Too long for Messenger'),
+    );
+    t.clock.advance(seconds(11));
+    await deliver(t);
+    expect(graph.sent.length).toBe(sentBefore);
+  });
 });

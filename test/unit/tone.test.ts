@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTone, platformLength, toneRules } from '../../src/care/tone.js';
+import { checkTone, platformLength, replyTarget, toneRules } from '../../src/care/tone.js';
 import { slackToPlain } from '../../src/slack/plain-text.js';
 
 const rules = toneRules({ extra_selling: [], extra_jargon: [], extra_arguing: [], max_length: {} });
@@ -31,6 +31,28 @@ describe('tone check', () => {
     expect(rulesOf('a'.repeat(281), 'x')).toEqual(['length']);
     expect(rulesOf('日'.repeat(141), 'x')).toEqual(['length']);
     expect(rulesOf('a'.repeat(281), 'webhook')).toEqual([]);
+  });
+
+  it('holds direct messages to the limits of where they go', () => {
+    const target = (platform: string, conversationId: string, replyMode = 'public') =>
+      replyTarget({ platform, conversationId, replyMode });
+    expect(target('x', '1790000000000000001')).toBe('x');
+    expect(target('x', 'dm:123')).toBe('x_dm');
+    expect(target('x', '1790000000000000001', 'private')).toBe('x_dm');
+    expect(target('facebook', '123_456')).toBe('facebook');
+    expect(target('facebook', 'messenger:998877')).toBe('messenger');
+    expect(target('facebook', '123_456', 'private')).toBe('messenger');
+    expect(target('instagram', '178000', 'private')).toBe('instagram_dm');
+    expect(target('reddit', 't3_abc')).toBe('reddit');
+    // A Messenger message may hold 2,000 characters, a Facebook comment 8,000.
+    expect(rulesOf('a'.repeat(2001), 'messenger')).toEqual(['length']);
+    expect(rulesOf('a'.repeat(2001), 'facebook')).toEqual([]);
+    expect(checkTone('a'.repeat(2001), 'messenger', rules)[0]?.message).toBe(
+      'Too long for Messenger: 2001 of 2000 characters.',
+    );
+    // An X DM is not weighted and may be long; an Instagram DM may not.
+    expect(rulesOf('日'.repeat(200), 'x_dm')).toEqual([]);
+    expect(rulesOf('a'.repeat(1001), 'instagram_dm')).toEqual(['length']);
   });
 
   it('takes lists and limits from the config', () => {

@@ -1,7 +1,7 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { eq } from 'drizzle-orm';
 import { cancelReply, type ReplyChange, retryReply, sendAnyway } from '../../care/replies.js';
-import { checkTone } from '../../care/tone.js';
+import { checkTone, replyTarget } from '../../care/tone.js';
 import { cases, replies } from '../../db/schema.js';
 import { platformLabel } from '../../slack/case-card.js';
 import { mentionUser } from '../../slack/mrkdwn.js';
@@ -42,12 +42,18 @@ export function registerReplyButtons(app: App, ctx: ListenerContext): void {
     const replyId = caseIdFrom(action.value);
     if (!replyId) return;
     const [row] = await ctx.db
-      .select({ reply: replies, platform: cases.platform, sourceKey: cases.sourceKey })
+      .select({
+        reply: replies,
+        platform: cases.platform,
+        sourceKey: cases.sourceKey,
+        conversationId: cases.conversationId,
+        replyMode: cases.replyMode,
+      })
       .from(replies)
       .innerJoin(cases, eq(cases.id, replies.caseId))
       .where(eq(replies.id, replyId));
     if (!row) return;
-    const findings = checkTone(row.reply.text, row.platform, ctx.tone).map((f) => f.rule);
+    const findings = checkTone(row.reply.text, replyTarget(row), ctx.tone).map((f) => f.rule);
     const result = await sendAnyway(ctx.db, ctx.clock, {
       replyId,
       userId: body.user.id,

@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, App, SlackEventMiddlewareArgs } from '@slack/bolt';
 import { claimCase } from '../../care/cases.js';
 import { cancelBySlackMessage, caseOfThread, editReply, noteText, recordNote } from '../../care/replies.js';
-import { checkTone } from '../../care/tone.js';
+import { checkTone, replyTarget } from '../../care/tone.js';
 import type { CaseRow } from '../../db/schema.js';
 import { platformLabel } from '../../slack/case-card.js';
 import { slackToPlain } from '../../slack/plain-text.js';
@@ -158,7 +158,7 @@ async function onEdit(
     return;
   }
   const plain = slackToPlain(text);
-  const findings = checkTone(plain, caseRow.platform, ctx.tone);
+  const findings = checkTone(plain, replyTarget(caseRow), ctx.tone);
   const result = await editReply(ctx.db, ctx.clock, {
     origin,
     text: plain,
