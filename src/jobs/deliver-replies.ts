@@ -1,9 +1,11 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Clock } from '../care/clock.js';
 import { leaseDueReplies, markFailed, markRetry, markSent } from '../care/replies.js';
+import { addNotice } from '../care/source-state.js';
 import type { Database } from '../db/client.js';
-import { cases, messages, type ReplyRow } from '../db/schema.js';
+import { type CaseRow, cases, messages, type ReplyRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import { escapeText } from '../slack/mrkdwn.js';
 import type { ReplyAdapter } from '../sources/types.js';
 import { Job } from './job.js';
 
@@ -62,6 +64,22 @@ export class DeliverReplies extends Job {
     }
     if (feedback) this.opts.onFeedback();
     return due.length;
+  }
+
+  /**
+   * Credentials that stopped working fail every reply on the source, and the fix is an admin's, not
+   * the agent's: the care channel hears it once a day while it lasts (the key holds the day).
+   */
+  private async credentialsNotice(caseRow: CaseRow, adapter: ReplyAdapter, reason: string): Promise<void> {
+    const now = this.opts.clock.now();
+    const queued = await addNotice(this.opts.db, {
+      key: `reply-credentials:${caseRow.sourceKey}:${now.toISOString().slice(0, 10)}`,
+      channelId: caseRow.channelId,
+      text: `:warning: Replies on ${escapeText(adapter.label(caseRow.sourceKey))} are failing: ${escapeText(reason)} Failed replies keep their ⚠️ and a Retry button: press it once this is fixed.`,
+      now,
+    });
+    if (queued)
+      this.opts.logger.warn({ sourceKey: caseRow.sourceKey }, 'reply credentials failing; care channel told');
   }
 
   /** Delivers one reply; true when Slack has feedback to show. */
@@ -125,6 +143,7 @@ export class DeliverReplies extends Job {
         : `gave up after ${reply.attempts} attempts: ${outcome.reason}`;
       await markFailed(db, clock, reply, reason);
       log.warn({ reason }, 'reply not delivered');
+      if (outcome.credentials) await this.credentialsNotice(caseRow, adapter, reason);
       return true;
     }
     const wait =

@@ -56,6 +56,11 @@ export type ReplyOutcome =
       retryAfterMs?: number | undefined;
       /** The platform refused the text as a repeat of a post it already has. */
       duplicate?: boolean | undefined;
+      /**
+       * The account's credentials stopped working: every reply on this source fails until a person
+       * fixes them, so the care channel is told (once a day), not only the agent of this reply.
+       */
+      credentials?: boolean | undefined;
     };
 
 export interface ReplyAdapter {

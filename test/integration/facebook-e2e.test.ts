@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { seconds } from '../../src/care/clock.js';
-import { cases, messages } from '../../src/db/schema.js';
+import { cases, messages, replies } from '../../src/db/schema.js';
 import { deliver, SIGNING_SECRET, sync, type TestCarebot, tsOf, useCarebot } from '../support/carebot.js';
 import { fakeFacebookPage, pageDelivery, signedDelivery, startFakeGraph } from '../support/fake-graph.js';
 import { ephemeralsFor, postThreadMessage } from '../support/slack-events.js';
@@ -168,5 +168,52 @@ describe('Facebook through carebot', () => {
     t.clock.advance(seconds(11));
     await deliver(t);
     expect(graph.sent.length).toBe(sentBefore);
+  });
+
+  it('tells the care channel once when the Page token expired, not only the agent', async () => {
+    const t = carebot();
+    graph.addPost({
+      pageId: page.pageId,
+      id: POST_ID,
+      from: { id: page.pageId, name: 'Brand' },
+      message: 'Hi',
+    });
+    graph.addComment({ postId: POST_ID, id: COMMENT_ID, from: jane, message: 'My order never arrived' });
+    expect((await deliverToCarebot(t, [feedChange()])).status).toBe(200);
+    await sync(t);
+    const threadTs = tsOf(t.slack.callsTo('chat.postMessage').find((c) => c.ok && !c.params.thread_ts));
+    const [row] = await t.db.db.select().from(cases);
+    await postSlackInteraction(
+      t.url,
+      SIGNING_SECRET,
+      blockActionPayload({
+        actionId: 'case_claim',
+        value: String(row?.id),
+        userId: AGENT,
+        channelId: 'C0FBCARE01',
+        messageTs: threadTs,
+      }),
+    );
+    await vi.waitFor(async () => expect((await t.db.db.select().from(cases))[0]?.ownerId).toBe(AGENT));
+    const expired = {
+      error: { code: 190, error_subcode: 463, type: 'OAuthException', message: 'Session has expired' },
+    };
+    for (const text of ['Sorry Jane, checking now.', 'Jane, the courier has it.']) {
+      graph.failNext(`/${COMMENT_ID}/comments`, expired);
+      await postThreadMessage(t.url, SIGNING_SECRET, { channel: 'C0FBCARE01', threadTs, user: AGENT, text });
+      await vi.waitFor(async () => expect((await t.db.db.select().from(replies)).at(-1)?.text).toBe(text));
+      t.clock.advance(seconds(11));
+      await deliver(t);
+      await sync(t);
+    }
+    const failed = await t.db.db.select().from(replies);
+    expect(failed.map((r) => r.status)).toEqual(['failed', 'failed']);
+    const notices = t.slack
+      .callsTo('chat.postMessage')
+      .filter((c) => c.ok && !c.params.thread_ts && String(c.params.text).includes('Replies on'));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]?.params.channel).toBe('C0FBCARE01');
+    expect(String(notices[0]?.params.text)).toContain('has expired');
+    expect(String(notices[0]?.params.text)).not.toContain(page.pageToken);
   });
 });

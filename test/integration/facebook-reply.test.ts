@@ -142,7 +142,7 @@ describe('Facebook replies', () => {
       },
     });
     const outcome = await adapter().reply(request({ conversationId: top.id, inReplyTo: top.id }));
-    expect(outcome).toMatchObject({ ok: false, permanent: true });
+    expect(outcome).toMatchObject({ ok: false, permanent: true, credentials: true });
     const text = reason(outcome);
     expect(text).toContain('The Facebook Page token of "brand" has expired');
     expect(text).toContain('Generate a new Page access token');

@@ -37,9 +37,12 @@ export function graphReplyFailure(
   const permanent = (reason: string): ReplyOutcome => ({ ok: false, permanent: true, reason });
   switch (problem.kind) {
     case 'token':
-      return permanent(
-        `${tokenProblem(page, error)}, so carebot cannot answer as the Page. ${tokenHint(page)}`,
-      );
+      return {
+        ok: false,
+        permanent: true,
+        reason: `${tokenProblem(page, error)}, so carebot cannot answer as the Page. ${tokenHint(page)}`,
+        credentials: true,
+      };
     case 'throttled': {
       const waitMs = Math.max(0, problem.retryAt.getTime() - now.getTime());
       return {

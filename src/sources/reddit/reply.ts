@@ -117,7 +117,7 @@ function problemOutcome(account: RedditAccount, problem: RedditProblem, now: Dat
         retryAfterMs: Math.max(0, problem.retryAt.getTime() - now.getTime()),
       };
     case 'auth_failed':
-      return { ok: false, permanent: true, reason: `${problem.reason}. ${problem.hint}` };
+      return { ok: false, permanent: true, reason: `${problem.reason}. ${problem.hint}`, credentials: true };
     case 'unavailable':
       return { ok: false, permanent: false, reason: `${problem.reason}; carebot tries again` };
   }

@@ -130,6 +130,7 @@ function replyFailure(account: XAccount, target: Send, res: XResponse, now: Date
       ok: false,
       permanent: true,
       reason: `X rejected carebot's credentials for @${account.name}. ${credentialsHint(account)}`,
+      credentials: true,
     };
   }
   if (res.status === 403) {
