@@ -110,9 +110,10 @@ export async function recordInbound(
             ne(cases.status, 'resolved'),
           ),
         )
-        .returning({ id: cases.id });
-      let row: { id: number; opened: boolean; reopened?: boolean } | undefined = open
-        ? { id: open.id, opened: false }
+        .returning();
+      // The case as this transaction changed it, when known, saves reading it again below.
+      let row: { id: number; opened: boolean; reopened?: boolean; current?: CaseRow } | undefined = open
+        ? { id: open.id, opened: false, current: open }
         : undefined;
       let previousCaseId: number | null = null;
       if (!row) {
@@ -137,8 +138,8 @@ export async function recordInbound(
               updatedAt: now,
             })
             .where(and(eq(cases.id, previous.id), eq(cases.status, 'resolved')))
-            .returning({ id: cases.id });
-          if (reopened) row = { id: reopened.id, opened: false, reopened: true };
+            .returning();
+          if (reopened) row = { id: reopened.id, opened: false, reopened: true, current: reopened };
         }
       }
       if (!row) {
@@ -187,9 +188,10 @@ export async function recordInbound(
         externalId: msg.externalId,
         ...(opened && previousCaseId ? { previousCaseId } : {}),
       });
+      let current = row.current;
       if (options.rules) {
-        const a = assess({ text: msg.text, followers: msg.author.followers }, options.rules);
-        await applyAssessment(tx, caseId, a, opened, now, options.sla);
+        const a = assessment ?? assess({ text: msg.text, followers: msg.author.followers }, options.rules);
+        current = await applyAssessment(tx, caseId, a, opened, now, options.sla, current);
         escalate = a.escalate;
         reasonsByRule = a.reasons;
       }
@@ -200,6 +202,7 @@ export async function recordInbound(
           { opened: opened, reopened: Boolean(row.reopened) },
           now,
           options.sla,
+          current,
         );
       }
       if (!opened) {
@@ -342,13 +345,15 @@ async function applyAssessment(
   opened: boolean,
   now: Date,
   sla: SlaSettings | undefined,
-): Promise<void> {
-  const current = await getCase(tx, caseId);
-  if (!current) return;
+  known?: CaseRow,
+): Promise<CaseRow | undefined> {
+  const current = known ?? (await getCase(tx, caseId));
+  if (!current) return undefined;
   const priority = opened ? a.priority : higher(current.priority, a.priority);
   const reasons = [...new Set([...(opened ? [] : current.priorityReasons), ...a.reasons])];
-  if (!opened && priority === current.priority && reasons.length === current.priorityReasons.length) return;
-  await tx
+  if (!opened && priority === current.priority && reasons.length === current.priorityReasons.length)
+    return current;
+  const [updated] = await tx
     .update(cases)
     .set({
       priority,
@@ -359,11 +364,13 @@ async function applyAssessment(
         : {}),
       slaNextCheckAt: now,
     })
-    .where(eq(cases.id, caseId));
+    .where(eq(cases.id, caseId))
+    .returning();
   // A plain P3 case with nothing notable about it needs no log line.
   if ((opened && (priority !== 'P3' || a.reasons.length > 0)) || (!opened && priority !== current.priority)) {
     await logEvent(tx, caseId, 'priority_set', 'carebot', now, { priority, reasons: a.reasons });
   }
+  return updated;
 }
 
 export type PriorityResult =
@@ -794,8 +801,9 @@ async function applyInboundSla(
   how: { opened: boolean; reopened: boolean },
   now: Date,
   s: SlaSettings,
+  known?: CaseRow,
 ): Promise<void> {
-  const current = await getCase(tx, caseId);
+  const current = known ?? (await getCase(tx, caseId));
   if (!current) return;
   const set: Partial<typeof cases.$inferInsert> = {};
   const started: string[] = [];
