@@ -82,3 +82,12 @@ export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
 export async function ping(db: Database): Promise<void> {
   await db.execute(sql`select 1`);
 }
+
+/**
+ * Many rows as one parameter: `insert into t (a, b) select a, b from ${jsonRecords(rows)} as r(a int, b text)`.
+ * Building a multi-row VALUES list costs drizzle time that grows with every value, which a
+ * sweep of a hundred cases feels; one JSON text costs a stringify. Keys are the column names.
+ */
+export function jsonRecords(rows: ReadonlyArray<Record<string, unknown>>): SQL {
+  return sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)`;
+}

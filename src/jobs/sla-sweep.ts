@@ -1,11 +1,11 @@
-import { eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { escalateCase, getCase, setPriority, ts } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
 import { announce } from '../care/escalations.js';
 import { assess, higher } from '../care/priority.js';
 import { planSweep, type SlaSettings, type Stage, stageKey } from '../care/sla.js';
 import type { EscalationRule, Team } from '../config.js';
-import { type Database, queryRows } from '../db/client.js';
+import { type Database, jsonRecords, queryRows } from '../db/client.js';
 import { type CaseRow, caseEvents, cases, slackOutbox, slaReminders } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { slackDate } from '../slack/case-card.js';
@@ -32,23 +32,23 @@ export interface SlaSweepOptions {
   batchSize?: number;
 }
 
-/** The row that records one stage of one clock cycle, once (its key is unique). */
+/** The row that records one stage of one clock cycle, once (its key is unique); column names. */
 function reminderRow(
   caseId: number,
   stage: Stage,
   outcome: 'sent' | 'late' | 'skipped',
   text: string,
   now: Date,
-): typeof slaReminders.$inferInsert {
+) {
   return {
-    caseId,
+    case_id: caseId,
     key: stageKey(caseId, stage),
     clock: stage.clock,
     stage: stage.stage,
-    dueAt: stage.at,
+    due_at: stage.at,
     outcome,
     text,
-    createdAt: now,
+    created_at: now,
   };
 }
 
@@ -155,31 +155,35 @@ export class SlaSweep extends Job {
       ]);
       // A stage another sweep recorded first is not inserted, so it is not sent twice.
       const inserted = reminderRows.length
-        ? await tx
-            .insert(slaReminders)
-            .values(reminderRows)
-            .onConflictDoNothing()
-            .returning({ id: slaReminders.id, key: slaReminders.key })
+        ? await queryRows<{ id: number; key: string }>(
+            tx,
+            sql`insert into ${slaReminders} (case_id, key, clock, stage, due_at, outcome, text, created_at)
+                select case_id, key, clock, stage, due_at, outcome, text, created_at
+                from ${jsonRecords(reminderRows)} as r(case_id integer, key text, clock text, stage text,
+                  due_at timestamptz, outcome text, text text, created_at timestamptz)
+                on conflict (key) do nothing
+                returning id, key`,
+          )
         : [];
-      const reminderIds = new Map(inserted.map((r) => [r.key, r.id]));
-      const outboxRows: Array<typeof slackOutbox.$inferInsert> = [];
-      const eventRows: Array<typeof caseEvents.$inferInsert> = [];
+      const reminderIds = new Map(inserted.map((r) => [r.key, Number(r.id)]));
+      const outboxRows: Array<Record<string, unknown>> = [];
+      const eventRows: Array<Record<string, unknown>> = [];
       const released: CaseRow[] = [];
-      const updates: SQL[] = [];
+      const updates: Array<Record<string, unknown>> = [];
       for (const { c, plan } of planned) {
         let state = c.slaState;
         for (const stage of plan.send) {
           const reminderId = reminderIds.get(stageKey(c.id, stage));
           if (reminderId === undefined) continue;
           outboxRows.push({
-            caseId: c.id,
+            case_id: c.id,
             key: `sla:${reminderId}`,
             kind: 'sla',
-            refId: reminderId,
-            createdAt: now,
+            ref_id: reminderId,
+            created_at: now,
           });
           eventRows.push({
-            caseId: c.id,
+            case_id: c.id,
             type:
               stage.level === 'breach'
                 ? 'sla_breached'
@@ -204,13 +208,30 @@ export class SlaSweep extends Job {
             state = 'at_risk';
           }
         }
-        const next = plan.nextCheckAt ? ts(plan.nextCheckAt) : sql`null::timestamptz`;
-        updates.push(
-          sql`(${c.id}::integer, ${next}, ${state}::text, ${state === c.slaState ? 0 : 1}::integer)`,
+        updates.push({
+          id: c.id,
+          next_check: plan.nextCheckAt ?? null,
+          state,
+          bump: state === c.slaState ? 0 : 1,
+        });
+      }
+      if (outboxRows.length) {
+        await tx.execute(
+          sql`insert into ${slackOutbox} (case_id, key, kind, ref_id, created_at)
+              select case_id, key, kind, ref_id, created_at
+              from ${jsonRecords(outboxRows)} as r(case_id integer, key text, kind text, ref_id bigint,
+                created_at timestamptz)
+              on conflict (key) do nothing`,
         );
       }
-      if (outboxRows.length) await tx.insert(slackOutbox).values(outboxRows).onConflictDoNothing();
-      if (eventRows.length) await tx.insert(caseEvents).values(eventRows);
+      if (eventRows.length) {
+        await tx.execute(
+          sql`insert into ${caseEvents} (case_id, type, actor, data, at)
+              select case_id, type, actor, data, at
+              from ${jsonRecords(eventRows)} as r(case_id integer, type text, actor text, data jsonb,
+                at timestamptz)`,
+        );
+      }
       for (const c of new Set(released)) {
         await tx
           .update(cases)
@@ -228,7 +249,7 @@ export class SlaSweep extends Job {
       await tx.execute(
         sql`update ${cases} set sla_next_check_at = v.next_check, sla_state = v.state,
               card_version = ${cases.cardVersion} + v.bump
-            from (values ${sql.join(updates, sql`, `)}) as v(id, next_check, state, bump)
+            from ${jsonRecords(updates)} as v(id integer, next_check timestamptz, state text, bump integer)
             where ${cases.id} = v.id`,
       );
       return outboxRows.length > 0;
