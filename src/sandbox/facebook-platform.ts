@@ -204,7 +204,7 @@ export class SandboxFacebook extends EventEmitter implements CustomerSide {
   private async deliver(o: FeedObject): Promise<string> {
     const value =
       o.kind === 'post'
-        ? { item: 'status', verb: 'add', post_id: o.id, published: 1 }
+        ? { item: 'status', verb: 'add', post_id: o.id, published: 1, permalink_url: permalink(o.id) }
         : {
             item: 'comment',
             verb: 'add',

@@ -234,6 +234,34 @@ describe('the sandbox', () => {
       { timeout: 10_000 },
     );
     expect(second.parentId).toBe(followUp.json.id);
+    // Moved to DM, the next answer goes as a direct message to the customer, not as a post.
+    await post('/api/action', {
+      userId: AGENT,
+      messageTs: card.ts,
+      element: {
+        type: 'button',
+        action_id: 'case_dm',
+        block_id: `case_actions:${caseIdOf(card)}`,
+        value: String(caseIdOf(card)),
+      },
+    });
+    await vi.waitFor(() =>
+      expect(JSON.stringify(cardWith('My refund for order 5120')?.blocks)).toContain('Replies go by DM'),
+    );
+    await post('/api/message', {
+      userId: AGENT,
+      threadTs: card.ts,
+      text: 'Could you DM me the card digits?',
+    });
+    const dm = await vi.waitFor(
+      () => {
+        const found = sandbox.x.items().find((i) => i.text === 'Could you DM me the card digits?');
+        expect(found).toBeDefined();
+        return found as NonNullable<typeof found>;
+      },
+      { timeout: 10_000 },
+    );
+    expect(dm).toMatchObject({ kind: 'private', conversationId: tweetId });
     // X delivers the brand's own posts to the webhook too: they never become cases.
     expect(
       sandbox.workspace.messages.filter((m) => !m.threadTs && m.text.includes('Escalated to payments')),
