@@ -119,6 +119,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   for (const side of Object.values(sides)) side.on('change', broadcast);
 
   const userOf = (id: unknown): SandboxUser => SANDBOX_USERS.find((u) => u.id === id) ?? AGENT;
+  // The page is served while carebot still starts; what it asks of carebot waits until it is up.
+  let markReady = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
   const json = (handler: (body: Record<string, unknown>) => Promise<unknown>): Handler => {
     return async (req, res) => {
       let body: Record<string, unknown>;
@@ -128,6 +133,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         sendJson(res, err instanceof BodyTooLarge ? 413 : 400, { error: 'expected a JSON body' });
         return;
       }
+      await ready;
       sendJson(res, 200, (await handler(body)) ?? { ok: true });
     };
   };
@@ -300,6 +306,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     carebot = await start({ config, logger, database });
   } catch (err) {
     await database?.close().catch(() => {});
+    server.closeAllConnections();
     server.close();
     await Promise.all([slack.close(), x.close(), facebook.close()]);
     throw err;
@@ -307,6 +314,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   carebotUrl = `http://127.0.0.1:${carebot.port}`;
   // As the platforms do when a webhook is registered: X's CRC check, Meta's verify-token handshake.
   await Promise.all([x.checkWebhook(), facebook.checkWebhook()]);
+  markReady();
   logger.info({ url: `http://localhost:${port}/`, carebot: carebotUrl }, 'sandbox ready: open the page');
 
   return {
