@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { signWebhook, verifyWebhook } from '../sources/webhook/verify.js';
+import { type CustomerItem, type CustomerSide, handleOf, type NewPost } from './customers.js';
 
 /**
  * The sandbox's customer side: a forum whose posts reach carebot through the generic webhook
@@ -29,16 +30,8 @@ export interface ForumReply {
   at: string;
 }
 
-export interface NewPost {
-  name: string;
-  handle?: string;
-  followers?: number;
-  text: string;
-  /** A follow-up joins this conversation; without it the post starts a new one. */
-  conversationId?: string;
-}
-
-export class Forum extends EventEmitter {
+export class Forum extends EventEmitter implements CustomerSide {
+  readonly platform = 'forum' as const;
   readonly posts: CustomerPost[] = [];
   readonly replies: ForumReply[] = [];
   private counter = 0;
@@ -50,14 +43,14 @@ export class Forum extends EventEmitter {
     super();
   }
 
-  async post(input: NewPost): Promise<CustomerPost> {
+  async post(input: NewPost): Promise<CustomerItem> {
     this.counter += 1;
-    const handle = (input.handle ?? input.name).toLowerCase().replace(/[^a-z0-9_]+/g, '');
+    const handle = handleOf(input);
     const post: CustomerPost = {
       id: `post-${this.counter}-${randomBytes(3).toString('hex')}`,
       conversationId: input.conversationId ?? `topic-${this.counter}`,
       author: {
-        id: `forum-${handle || 'guest'}`,
+        id: `forum-${handle}`,
         name: input.name,
         handle,
         ...(input.followers !== undefined ? { followers: input.followers } : {}),
@@ -91,7 +84,42 @@ export class Forum extends EventEmitter {
       post.error = (err as Error).message;
     }
     this.emit('change');
-    return post;
+    return this.itemOf(post);
+  }
+
+  items(): CustomerItem[] {
+    return [
+      ...this.posts.map((p) => this.itemOf(p)),
+      ...this.replies.map(
+        (r): CustomerItem => ({
+          platform: 'forum',
+          id: r.id,
+          conversationId: r.conversationId,
+          parentId: r.inReplyTo,
+          kind: 'brand',
+          author: { name: r.agent?.name ?? 'carebot' },
+          text: r.text,
+          at: r.at,
+          url: `https://forum.sandbox.test/t/${r.conversationId}#${r.id}`,
+          verified: r.verified,
+        }),
+      ),
+    ];
+  }
+
+  private itemOf(post: CustomerPost): CustomerItem {
+    return {
+      platform: 'forum',
+      id: post.id,
+      conversationId: post.conversationId,
+      kind: 'customer',
+      author: post.author,
+      text: post.text,
+      at: post.createdAt,
+      url: `https://forum.sandbox.test/t/${post.conversationId}#${post.id}`,
+      status: post.caseId ? `case #${post.caseId}` : post.error ? `error: ${post.error}` : undefined,
+      caseId: post.caseId,
+    };
   }
 
   /** carebot's reply delivery POSTs here; the answer gives the reply a forum id and URL. */

@@ -9,7 +9,9 @@ import { BodyTooLarge, readBody, sendJson } from '../http/body.js';
 import { createHttpServer, type Handler } from '../http/server.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { Carebot, StartOptions } from '../main.js';
+import type { CustomerPlatform, CustomerSide } from './customers.js';
 import { PR_KEYWORDS, playDemo } from './demo.js';
+import { type FacebookBrandPage, SandboxFacebook } from './facebook-platform.js';
 import { Forum } from './forum.js';
 import { type FakeSlack, startFakeSlack } from './slack-emulator.js';
 import {
@@ -24,12 +26,14 @@ import {
   triggerId,
 } from './slack-requests.js';
 import { Workspace } from './workspace.js';
+import { SandboxX, type XBrandAccount } from './x-platform.js';
 
 /**
- * Sandbox mode: carebot against an in-process Slack emulator and a simulated forum, with a web page
- * (GET /) showing the care channel and the customer side. The sandbox's own HTTP server listens on
- * `port` (loopback only); carebot runs unchanged in HTTP mode on a second, random port, with
- * generated secrets, and never talks to real Slack or a real platform.
+ * Sandbox mode: carebot against an in-process Slack emulator and three simulated platforms (X,
+ * Facebook and a forum), with a web page (GET /) showing the care channel and the customer side.
+ * The sandbox's own HTTP server listens on `port` (loopback only); carebot runs unchanged in HTTP
+ * mode on a second, random port, with generated secrets, and its real X, Facebook and webhook
+ * sources talk to local fake platform APIs: it never talks to real Slack or a real platform.
  */
 
 export const SANDBOX_CHANNEL = 'C0SANDBOX';
@@ -64,6 +68,8 @@ export interface Sandbox {
   slack: FakeSlack;
   workspace: Workspace;
   forum: Forum;
+  x: SandboxX;
+  facebook: SandboxFacebook;
   stop(): Promise<void>;
 }
 
@@ -87,6 +93,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     signingSecret,
   };
   const forum = new Forum(webhookSecret, () => `${carebotUrl}/sources/webhook`);
+  const x = await SandboxX.start(() => `${carebotUrl}/sources/x/webhook`, logger);
+  const facebook = await SandboxFacebook.start(() => `${carebotUrl}/sources/facebook/webhook`, logger);
+  const sides: Record<CustomerPlatform, CustomerSide> = { x, facebook, forum };
 
   const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
   const clients = new Set<ServerResponse>();
@@ -104,13 +113,17 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     channel: SANDBOX_CHANNEL,
     users: SANDBOX_USERS,
     ...workspace.state(),
-    posts: forum.posts,
-    replies: forum.replies,
+    customers: [...x.items(), ...facebook.items(), ...forum.items()],
   });
   workspace.on('change', broadcast);
-  forum.on('change', broadcast);
+  for (const side of Object.values(sides)) side.on('change', broadcast);
 
   const userOf = (id: unknown): SandboxUser => SANDBOX_USERS.find((u) => u.id === id) ?? AGENT;
+  // The page is served while carebot still starts; what it asks of carebot waits until it is up.
+  let markReady = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
   const json = (handler: (body: Record<string, unknown>) => Promise<unknown>): Handler => {
     return async (req, res) => {
       let body: Record<string, unknown>;
@@ -120,6 +133,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         sendJson(res, err instanceof BodyTooLarge ? 413 : 400, { error: 'expected a JSON body' });
         return;
       }
+      await ready;
       sendJson(res, 200, (await handler(body)) ?? { ok: true });
     };
   };
@@ -231,8 +245,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         });
       }),
       'POST /api/home': json(async (b) => sendAppHomeOpened(target, userOf(b.userId))),
-      'POST /api/customer': json(async (b) =>
-        forum.post({
+      'POST /api/customer': json(async (b) => {
+        const side = sides[b.platform as CustomerPlatform] ?? (b.platform === undefined ? forum : undefined);
+        if (!side) return { error: 'platform: expected x, facebook or forum' };
+        if (!String(b.text ?? '').trim()) return { error: 'text: write what the customer says' };
+        return side.post({
           name: String(b.name || 'A customer'),
           text: String(b.text ?? ''),
           ...(typeof b.handle === 'string' && b.handle ? { handle: b.handle } : {}),
@@ -240,10 +257,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           ...(typeof b.conversationId === 'string' && b.conversationId
             ? { conversationId: b.conversationId }
             : {}),
-        }),
-      ),
+        });
+      }),
       'POST /api/demo': json(async () => {
-        void playDemo(forum).catch((err) => logger.warn({ err }, 'demo failed'));
+        void playDemo(sides).catch((err) => logger.warn({ err }, 'demo failed'));
         return { ok: true };
       }),
       // Files carebot uploads (the /care-stats chart), from the emulator's store.
@@ -266,7 +283,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const origin = `http://127.0.0.1:${port}`;
   const configDir = mkdtempSync(join(tmpdir(), 'carebot-sandbox-'));
   const configPath = join(configDir, 'carebot.config.yaml');
-  writeFileSync(configPath, sandboxConfigYaml(opts.replyDelay ?? '10s'));
+  writeFileSync(configPath, sandboxConfigYaml(opts.replyDelay ?? '10s', x.account, facebook.page));
   const config = loadConfig({
     SLACK_BOT_TOKEN: `xoxb-sandbox-${randomBytes(8).toString('hex')}`,
     SLACK_SIGNING_SECRET: signingSecret,
@@ -275,6 +292,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     CARE_WEBHOOK_SECRET: webhookSecret,
     CARE_WEBHOOK_REPLY_URL: `${origin}/forum/replies`,
     CARE_CONFIG: configPath,
+    X_API_URL: x.url,
+    GRAPH_API_URL: facebook.url,
     PORT: '0',
     LOG_LEVEL: opts.logLevel ?? 'info',
     ...(opts.dataDir ? { DATA_DIR: opts.dataDir } : {}),
@@ -287,11 +306,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     carebot = await start({ config, logger, database });
   } catch (err) {
     await database?.close().catch(() => {});
+    server.closeAllConnections();
     server.close();
-    await slack.close();
+    await Promise.all([slack.close(), x.close(), facebook.close()]);
     throw err;
   }
   carebotUrl = `http://127.0.0.1:${carebot.port}`;
+  // As the platforms do when a webhook is registered: X's CRC check, Meta's verify-token handshake.
+  await Promise.all([x.checkWebhook(), facebook.checkWebhook()]);
+  markReady();
   logger.info({ url: `http://localhost:${port}/`, carebot: carebotUrl }, 'sandbox ready: open the page');
 
   return {
@@ -301,13 +324,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     slack,
     workspace,
     forum,
+    x,
+    facebook,
     stop: async () => {
       for (const client of clients) client.end();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await carebot.stop();
       await database?.close();
-      await slack.close();
+      await Promise.all([slack.close(), x.close(), facebook.close()]);
     },
   };
 }
@@ -323,8 +348,12 @@ function listenOnLoopback(server: Server, port: number): Promise<number> {
   });
 }
 
-/** The sandbox's carebot.config.yaml: teams, rules and groups that match the emulated workspace. */
-function sandboxConfigYaml(replyDelay: string): string {
+/**
+ * The sandbox's carebot.config.yaml: teams, rules and groups that match the emulated workspace, and
+ * the X account and Facebook Page of the simulated platforms (values quoted as JSON, which YAML reads).
+ */
+function sandboxConfigYaml(replyDelay: string, xAccount: XBrandAccount, page: FacebookBrandPage): string {
+  const q = JSON.stringify;
   return [
     'business_hours: always',
     `reply_delay: ${replyDelay}`,
@@ -336,6 +365,13 @@ function sandboxConfigYaml(replyDelay: string): string {
     '  rules:',
     '    - { when: followers, over: 10000, priority: P1 }',
     `    - { when: keywords, keywords: [${PR_KEYWORDS.join(', ')}], team: pr, priority: P1 }`,
+    'sources:',
+    '  x:',
+    '    accounts:',
+    `      - { name: ${q(xAccount.name)}, user_id: ${q(xAccount.userId)}, consumer_key: ${q(xAccount.consumerKey)}, consumer_secret: ${q(xAccount.consumerSecret)}, access_token: ${q(xAccount.accessToken)}, access_secret: ${q(xAccount.accessSecret)} }`,
+    '  facebook:',
+    '    pages:',
+    `      - { name: ${q(page.name)}, page_id: ${q(page.pageId)}, page_token: ${q(page.pageToken)}, app_secret: ${q(page.appSecret)}, verify_token: ${q(page.verifyToken)} }`,
     '',
   ].join('\n');
 }

@@ -7,12 +7,22 @@ import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join('test-artifacts', 'sandbox');
+// Generous for a loaded two-core CI machine; every wait is for an element, never a fixed sleep.
+const WAIT = { timeout: 30_000 };
 
-/** The whole loop in a real browser: customer complaint → card → Claim → thread reply → forum. */
+/**
+ * The sandbox in a real browser, as a person would use it: a customer complaint becomes a card,
+ * an agent claims and answers it, escalates it through the modal, an X customer gets an answer
+ * under the right post, and a manager reads /care-stats. Each step leaves a screenshot in
+ * test-artifacts/sandbox/.
+ */
 describe.skipIf(!existsSync(CHROMIUM))('the sandbox in a real browser', () => {
   let sandbox: Sandbox;
   let browser: Browser;
   let page: Page;
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  const forumCard = () => page.locator('.card', { hasText: 'My order #4411 never arrived' });
+
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     sandbox = await startSandbox({ port: 0, replyDelay: '1s', logger: createLogger('silent') });
@@ -30,38 +40,117 @@ describe.skipIf(!existsSync(CHROMIUM))('the sandbox in a real browser', () => {
       ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  });
+    page.setDefaultTimeout(WAIT.timeout);
+    await page.goto(`${sandbox.url}/`);
+    await page.locator('#user option').first().waitFor({ state: 'attached' });
+  }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await sandbox?.stop();
   });
 
-  it('posts a complaint, claims it, replies, and shows the reply on the customer side', async () => {
-    await page.goto(`${sandbox.url}/`);
-    await page.locator('#user option').first().waitFor({ state: 'attached' });
+  it('posts a forum complaint, claims it, replies, and shows the reply under that post', async () => {
     await page.selectOption('#user', 'U0AGENT01');
-
+    await page.selectOption('#cust-platform', 'forum');
     await page.fill('#cust-name', 'Jane Doe');
     await page.fill('#cust-text', 'My order #4411 never arrived and tracking is stuck.');
     await page.click('#cust-send');
-    const card = page.locator('.card', { hasText: 'Case #1' });
-    await card.getByRole('button', { name: 'Claim', exact: true }).waitFor();
-    await page.screenshot({ path: join(SHOTS, '1-card.png') });
+    const card = forumCard();
+    await card.getByRole('button', { name: 'Claim', exact: true }).waitFor(WAIT);
+    await shot('1-card');
 
     await card.getByRole('button', { name: 'Claim', exact: true }).click();
-    await card.getByRole('button', { name: 'Unclaim', exact: true }).waitFor();
-    await page.screenshot({ path: join(SHOTS, '2-claimed.png') });
+    await card.getByRole('button', { name: 'Unclaim', exact: true }).waitFor(WAIT);
+    await shot('2-claimed');
 
     await card
       .locator('textarea.thread-text')
       .fill('Hi Jane, sorry about this. I am checking with the courier.');
     await card.locator('button.thread-send').click();
-    await card.getByText('Sending to forum').waitFor();
+    await card.getByText('Sending to forum').waitFor(WAIT);
 
-    const reply = page.locator('.forum-reply', { hasText: 'checking with the courier' });
-    await reply.waitFor({ timeout: 15_000 });
+    const post = sandbox.forum.posts.find((p) => p.text.startsWith('My order #4411'));
+    expect(post).toBeDefined();
+    const reply = page.locator(`[data-post="${post?.id}"] > .children > .brand-reply`, {
+      hasText: 'checking with the courier',
+    });
+    await reply.waitFor(WAIT);
     expect(await reply.textContent()).toContain('sam');
     expect(sandbox.forum.replies).toHaveLength(1);
-    await page.screenshot({ path: join(SHOTS, '3-reply-on-forum.png') });
-  }, 60_000);
+    await shot('3-reply-on-forum');
+  }, 90_000);
+
+  it('escalates the case to PR through the modal', async () => {
+    const card = forumCard();
+    await card.getByRole('button', { name: 'Escalate', exact: true }).click();
+    const modal = page.locator('#modal');
+    await modal.getByText('What do you need from them?').waitFor(WAIT);
+    await page.getByLabel('Teams').selectOption({ label: 'PR' });
+    await page.getByLabel('Urgent: it could become a crisis').check();
+    await page
+      .getByLabel('What do you need from them?')
+      .fill('The customer says a journalist is asking about late parcels.');
+    await shot('4-escalate-modal');
+    await page.click('#modal-submit');
+    await modal.waitFor({ state: 'detached', ...WAIT });
+
+    // The thread pulls the PR group in, and the card says where the case went.
+    await card.getByText('needs PR on this case').waitFor(WAIT);
+    await card.getByText('@pr-team').first().waitFor(WAIT);
+    await card.getByText('Escalated to PR').waitFor(WAIT);
+    await card.getByRole('button', { name: 'Acknowledge', exact: true }).waitFor(WAIT);
+    await shot('5-escalated');
+  }, 90_000);
+
+  it('answers an X customer, and the answer shows under the post it answers', async () => {
+    await page.selectOption('#cust-platform', 'x');
+    await page.fill('#cust-name', 'Tech Tom');
+    await page.fill('#cust-followers', '250000');
+    await page.fill('#cust-text', 'The app logged me out mid-checkout again and my basket is gone.');
+    await page.click('#cust-send');
+    const card = page.locator('.card', { hasText: 'my basket is gone' });
+    await card.getByRole('button', { name: 'Claim', exact: true }).waitFor(WAIT);
+    // 250,000 followers: the card says so and the priority rule made it P1.
+    await card
+      .getByText(/P1 \(reach: 250k followers/)
+      .first()
+      .waitFor(WAIT);
+    expect(await card.locator('select').first().inputValue()).toBe('P1');
+
+    await card.getByRole('button', { name: 'Claim', exact: true }).click();
+    await card.getByRole('button', { name: 'Unclaim', exact: true }).waitFor(WAIT);
+    await card
+      .locator('textarea.thread-text')
+      .fill('Sorry Tom, a fix is rolling out today. DM us your order?');
+    await card.locator('button.thread-send').click();
+    await card.getByText('Sending to X').waitFor(WAIT);
+
+    const tweet = sandbox.x.tweets.find((t) => t.text.includes('my basket is gone'));
+    expect(tweet).toBeDefined();
+    const conversation = page.locator(`.conversation[data-platform="x"][data-conversation="${tweet?.id}"]`);
+    const answer = conversation.locator(`[data-post="${tweet?.id}"] > .children > .brand-reply`, {
+      hasText: 'a fix is rolling out today',
+    });
+    await answer.waitFor(WAIT);
+    expect(await answer.textContent()).toContain('Acme Care');
+    // It went out through carebot's X adapter: an OAuth-signed POST /2/tweets that the sandbox X accepted.
+    expect(sandbox.x.calls).toContainEqual({ method: 'POST', path: '/2/tweets', status: 201 });
+    await shot('6-x-reply');
+  }, 90_000);
+
+  it('runs /care-stats from the composer as the manager and shows the figures', async () => {
+    await page.selectOption('#user', 'U0MANAGER');
+    await page.fill('#channel-text', '/care-stats');
+    await page.click('#channel-send');
+    const stats = page.locator('.msg.ephemeral', { hasText: 'Care stats' });
+    await stats.waitFor(WAIT);
+    await stats.getByText('New cases', { exact: true }).waitFor(WAIT);
+    const text = (await stats.textContent()) ?? '';
+    // Two cases so far (the forum one and the X one), both open and claimed.
+    expect(text).toMatch(/New cases\s*2\b/);
+    expect(text).toMatch(/Open now\s*2: 0 unclaimed, 2 claimed/);
+    expect(text).toContain('By platform');
+    await stats.scrollIntoViewIfNeeded();
+    await shot('7-care-stats');
+  }, 90_000);
 });

@@ -3,6 +3,8 @@ import { createLogger } from '../../src/logger.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 
 const AGENT = 'U0AGENT01';
+/** Waits for what carebot does in the background; generous, as CI shares two cores. */
+const eventually = <T>(check: () => T | Promise<T>) => vi.waitFor(check, { timeout: 15_000, interval: 50 });
 
 describe('the sandbox', () => {
   let sandbox: Sandbox;
@@ -23,6 +25,33 @@ describe('the sandbox', () => {
   };
   const cardFor = (caseId: number) =>
     sandbox.workspace.messages.find((m) => !m.threadTs && m.text.startsWith(`Case #${caseId} `));
+  /** The case card quoting these words of the customer's. */
+  const cardWith = (words: string) =>
+    sandbox.workspace.messages.find(
+      (m) => !m.threadTs && !m.ephemeralFor && JSON.stringify(m.blocks ?? []).includes(words),
+    );
+  const waitForCard = (words: string) =>
+    eventually(() => {
+      const found = cardWith(words);
+      expect(found?.blocks).toBeDefined();
+      return found as NonNullable<typeof found>;
+    });
+  const caseIdOf = (card: { text: string }) => Number(/^Case #(\d+) /.exec(card.text)?.[1]);
+  const claim = async (card: { ts: string; text: string }) => {
+    const caseId = caseIdOf(card);
+    const claimed = await post('/api/action', {
+      userId: AGENT,
+      messageTs: card.ts,
+      element: {
+        type: 'button',
+        action_id: 'case_claim',
+        block_id: `case_actions:${caseId}`,
+        value: String(caseId),
+      },
+    });
+    expect(claimed.json.status).toBe(200);
+    await eventually(() => expect(JSON.stringify(cardFor(caseId)?.blocks)).toContain('case_unclaim'));
+  };
 
   it('serves the page and an event stream of the workspace', async () => {
     const page = await fetch(`${sandbox.url}/`);
@@ -41,7 +70,7 @@ describe('the sandbox', () => {
     const posted = await post('/api/customer', { name: 'Jane Doe', text: 'My parcel never arrived' });
     const caseId = posted.json.caseId as number;
     expect(caseId).toBeGreaterThan(0);
-    const card = await vi.waitFor(() => {
+    const card = await eventually(() => {
       const found = cardFor(caseId);
       expect(found?.blocks).toBeDefined();
       return found as NonNullable<typeof found>;
@@ -57,15 +86,12 @@ describe('the sandbox', () => {
       },
     });
     expect(claimed.json.status).toBe(200);
-    await vi.waitFor(() => expect(JSON.stringify(cardFor(caseId)?.blocks)).toContain('case_unclaim'));
+    await eventually(() => expect(JSON.stringify(cardFor(caseId)?.blocks)).toContain('case_unclaim'));
     await post('/api/message', { userId: AGENT, threadTs: card.ts, text: 'Sorry Jane, I am on it.' });
-    const [reply] = await vi.waitFor(
-      () => {
-        expect(sandbox.forum.replies).toHaveLength(1);
-        return sandbox.forum.replies;
-      },
-      { timeout: 10_000 },
-    );
+    const [reply] = await eventually(() => {
+      expect(sandbox.forum.replies).toHaveLength(1);
+      return sandbox.forum.replies;
+    });
     expect(reply).toMatchObject({
       inReplyTo: posted.json.id,
       text: 'Sorry Jane, I am on it.',
@@ -77,7 +103,7 @@ describe('the sandbox', () => {
   it('opens the escalate modal for the user who clicked, and submits it', async () => {
     const posted = await post('/api/customer', { name: 'Tom', text: 'The app logs me out at checkout' });
     const caseId = posted.json.caseId as number;
-    const card = await vi.waitFor(() => {
+    const card = await eventually(() => {
       const found = cardFor(caseId);
       expect(found).toBeDefined();
       return found as NonNullable<typeof found>;
@@ -92,7 +118,7 @@ describe('the sandbox', () => {
         value: String(caseId),
       },
     });
-    const view = await vi.waitFor(() => {
+    const view = await eventually(() => {
       const top = sandbox.workspace.topView(AGENT);
       expect(top?.callback_id).toBeDefined();
       return top as Record<string, unknown>;
@@ -120,7 +146,7 @@ describe('the sandbox', () => {
     expect(submitted.json.status).toBe(200);
     expect(submitted.json.errors).toBeUndefined();
     expect(sandbox.workspace.topView(AGENT)).toBeUndefined();
-    await vi.waitFor(() =>
+    await eventually(() =>
       expect(sandbox.workspace.messages.some((m) => m.threadTs === card.ts && m.text.includes('PR'))).toBe(
         true,
       ),
@@ -129,7 +155,7 @@ describe('the sandbox', () => {
 
   it('answers /care-stats with an ephemeral for the manager only', async () => {
     await post('/api/message', { userId: 'U0MANAGER', text: '/care-stats' });
-    await vi.waitFor(() =>
+    await eventually(() =>
       expect(
         sandbox.workspace.messages.some(
           (m) => m.ephemeralFor === 'U0MANAGER' && m.text.includes('Care stats'),
@@ -138,20 +164,188 @@ describe('the sandbox', () => {
     );
   });
 
-  it('plays the demo morning: a high-reach author and a PR keyword both raise the priority', async () => {
-    await post('/api/demo', {});
-    await vi.waitFor(
-      () => expect(sandbox.forum.posts.filter((p) => p.caseId).length).toBeGreaterThanOrEqual(6),
-      {
-        timeout: 10_000,
-      },
+  it('registers the X and Facebook webhooks as the platforms check them, and polls X signed', async () => {
+    expect(sandbox.x.webhookVerified).toBe(true);
+    expect(sandbox.facebook.webhookVerified).toBe(true);
+    // carebot's mentions poller signs its query string too; the sandbox X checks every signature.
+    await eventually(() =>
+      expect(sandbox.x.calls).toContainEqual({
+        method: 'GET',
+        path: `/2/users/${sandbox.x.account.userId}/mentions`,
+        status: 200,
+      }),
     );
-    const tom = sandbox.forum.posts.find((p) => p.author.handle === 'techtom');
-    const priya = sandbox.forum.posts.find((p) => p.author.handle === 'priya_s');
-    await vi.waitFor(() => {
-      for (const caseId of [tom?.caseId, priya?.caseId]) {
-        expect(JSON.stringify(cardFor(caseId as number)?.blocks)).toContain('P1');
-      }
+    expect(sandbox.workspace.messages.filter((m) => m.text.includes('is paused'))).toEqual([]);
+  });
+
+  it('X: a mention arrives by the signed webhook; answers go out by POST /2/tweets under the right post', async () => {
+    const posted = await post('/api/customer', {
+      platform: 'x',
+      name: 'Dana Reach',
+      handle: 'danareach',
+      followers: 120_000,
+      text: 'My refund for order 5120 is three weeks late',
     });
+    expect(posted.json).toMatchObject({ platform: 'x', kind: 'customer', status: 'delivered to carebot' });
+    const tweetId = posted.json.id as string;
+    const card = await waitForCard('My refund for order 5120 is three weeks late');
+    // The follower count came in the webhook's user object and raised the priority.
+    expect(JSON.stringify(card.blocks)).toContain('P1');
+    await claim(card);
+    await post('/api/message', { userId: AGENT, threadTs: card.ts, text: 'Hi Dana, sorry. Checking now.' });
+    const answer = await eventually(() => {
+      const found = sandbox.x.items().find((i) => i.text === 'Hi Dana, sorry. Checking now.');
+      expect(found).toBeDefined();
+      return found as NonNullable<typeof found>;
+    });
+    expect(answer).toMatchObject({ kind: 'brand', parentId: tweetId, conversationId: tweetId });
+
+    // The customer answers the brand's post; carebot puts it in the same case, and the next answer
+    // goes under the follow-up, not under the first post.
+    const followUp = await post('/api/customer', {
+      platform: 'x',
+      name: 'Dana Reach',
+      handle: 'danareach',
+      text: 'Thanks, the bank says nothing arrived',
+      conversationId: tweetId,
+    });
+    expect(followUp.json).toMatchObject({ parentId: answer.id, conversationId: tweetId });
+    await eventually(() =>
+      expect(
+        sandbox.workspace.messages.some(
+          (m) => m.threadTs === card.ts && m.text.includes('the bank says nothing arrived'),
+        ),
+      ).toBe(true),
+    );
+    await post('/api/message', { userId: AGENT, threadTs: card.ts, text: 'Escalated to payments, Dana.' });
+    const second = await eventually(() => {
+      const found = sandbox.x.items().find((i) => i.text === 'Escalated to payments, Dana.');
+      expect(found).toBeDefined();
+      return found as NonNullable<typeof found>;
+    });
+    expect(second.parentId).toBe(followUp.json.id);
+    // Moved to DM, the next answer goes as a direct message to the customer, not as a post.
+    await post('/api/action', {
+      userId: AGENT,
+      messageTs: card.ts,
+      element: {
+        type: 'button',
+        action_id: 'case_dm',
+        block_id: `case_actions:${caseIdOf(card)}`,
+        value: String(caseIdOf(card)),
+      },
+    });
+    await eventually(() =>
+      expect(JSON.stringify(cardWith('My refund for order 5120')?.blocks)).toContain('Replies go by DM'),
+    );
+    await post('/api/message', {
+      userId: AGENT,
+      threadTs: card.ts,
+      text: 'Could you DM me the card digits?',
+    });
+    const dm = await eventually(() => {
+      const found = sandbox.x.items().find((i) => i.text === 'Could you DM me the card digits?');
+      expect(found).toBeDefined();
+      return found as NonNullable<typeof found>;
+    });
+    expect(dm).toMatchObject({ kind: 'private', conversationId: tweetId });
+    // X delivers the brand's own posts to the webhook too: they never become cases.
+    expect(
+      sandbox.workspace.messages.filter((m) => !m.threadTs && m.text.includes('Escalated to payments')),
+    ).toEqual([]);
+  });
+
+  it('Facebook: a visitor post with PR words escalates; answers comment under the post, then under the thread', async () => {
+    const posted = await post('/api/customer', {
+      platform: 'facebook',
+      name: 'Sam Visitor',
+      text: 'Your heater is dangerous, it sparked twice',
+    });
+    const postId = posted.json.id as string;
+    expect(postId).toMatch(new RegExp(`^${sandbox.facebook.page.pageId}_\\d+$`));
+    const card = await waitForCard('Your heater is dangerous, it sparked twice');
+    expect(JSON.stringify(card.blocks)).toContain('P1');
+    expect(JSON.stringify(card.blocks)).toContain('Escalated to PR');
+    await claim(card);
+    await post('/api/message', { userId: AGENT, threadTs: card.ts, text: 'Please stop using it, Sam.' });
+    const answer = await eventually(() => {
+      const found = sandbox.facebook.items().find((i) => i.text === 'Please stop using it, Sam.');
+      expect(found).toBeDefined();
+      return found as NonNullable<typeof found>;
+    });
+    expect(answer).toMatchObject({ kind: 'brand', parentId: postId, conversationId: postId });
+
+    // The customer replies to the Page's comment: a second-level comment, which takes no replies,
+    // so carebot's adapter is refused (code 100) and answers under the thread's top comment.
+    const followUp = await post('/api/customer', {
+      platform: 'facebook',
+      name: 'Sam Visitor',
+      text: 'Done. Can I get a refund?',
+      conversationId: postId,
+    });
+    expect(followUp.json.parentId).toBe(answer.id);
+    await eventually(() =>
+      expect(
+        sandbox.workspace.messages.some(
+          (m) => m.threadTs === card.ts && m.text.includes('Can I get a refund?'),
+        ),
+      ).toBe(true),
+    );
+    await post('/api/message', {
+      userId: AGENT,
+      threadTs: card.ts,
+      text: 'Yes, a full refund is on its way.',
+    });
+    const second = await eventually(() => {
+      const found = sandbox.facebook.items().find((i) => i.text === 'Yes, a full refund is on its way.');
+      expect(found).toBeDefined();
+      return found as NonNullable<typeof found>;
+    });
+    expect(second.parentId).toBe(answer.id);
+    expect(sandbox.facebook.calls).toContainEqual({
+      method: 'POST',
+      path: `/v21.0/${followUp.json.id as string}/comments`,
+      status: 400,
+    });
+  });
+
+  it('the fake platform APIs refuse requests without valid credentials', async () => {
+    const unsigned = await fetch(`${sandbox.x.url}/2/tweets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'not from carebot' }),
+    });
+    expect(unsigned.status).toBe(401);
+    const wrongToken = await fetch(
+      `${sandbox.facebook.url}/v21.0/${sandbox.facebook.page.pageId}_1/comments`,
+      { method: 'POST', headers: { authorization: 'Bearer EAAwrong' }, body: '{}' },
+    );
+    expect(((await wrongToken.json()) as { error: { code: number } }).error.code).toBe(190);
+    expect(sandbox.x.items().some((i) => i.text === 'not from carebot')).toBe(false);
+  });
+
+  it('plays the demo morning on X, Facebook and the forum: high reach and PR words raise the priority', async () => {
+    await post('/api/demo', {});
+    const delivered = () =>
+      [...sandbox.x.items(), ...sandbox.facebook.items(), ...sandbox.forum.items()].filter(
+        (i) =>
+          i.kind === 'customer' && (i.status === 'delivered to carebot' || i.status?.startsWith('case #')),
+      );
+    const before = delivered().length;
+    await eventually(() => expect(delivered().length).toBeGreaterThanOrEqual(before + 6));
+    const tom = await waitForCard('Third time this month the app logs me out');
+    const priya = await waitForCard('The charger you sold me melted');
+    expect(tom.text).toContain('on X');
+    expect(priya.text).toContain('on Facebook');
+    await eventually(() => {
+      expect(JSON.stringify(cardWith('Third time this month the app logs me out')?.blocks)).toContain('P1');
+      expect(JSON.stringify(cardWith('The charger you sold me melted')?.blocks)).toContain('Escalated to PR');
+    });
+    // Tom's follow-up on X joined his case's thread.
+    await eventually(() =>
+      expect(
+        sandbox.workspace.messages.some((m) => m.threadTs === tom.ts && m.text.includes('on Android 15')),
+      ).toBe(true),
+    );
   });
 });
