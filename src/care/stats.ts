@@ -415,7 +415,10 @@ function newCaseMix(db: Database, req: StatsRequest): Promise<Row[]> {
   const p = req.period;
   return aggregate(
     db,
-    sql`select c.opened_at >= ${ts(p.current.start)} as is_current, c.platform, c.priority, count(*)::int as n
+    // Generic-webhook sources are told apart by name (forum, reviews), as their cards are.
+    sql`select c.opened_at >= ${ts(p.current.start)} as is_current,
+          case when c.platform = 'webhook' then c.source_key else c.platform end as platform,
+          c.priority, count(*)::int as n
         from cases c
         where ${inPeriods(sql`c.opened_at`, p)}${caseFilter(req.filter)}
         group by 1, 2, 3`,

@@ -13,7 +13,11 @@ import {
 } from '../care/stats.js';
 import type { Config, Team } from '../config.js';
 import type { Logger } from '../logger.js';
-import { plain, platformName } from './case-card.js';
+import { plain, platformLabel, platformName } from './case-card.js';
+
+/** A platform key, or `webhook:<source>` for a generic-webhook source, as cards name it. */
+const sourceName = (key: string) => platformLabel(key.startsWith('webhook:') ? 'webhook' : key, key);
+
 import { statsChartPng } from './chart.js';
 import { shareFile } from './files.js';
 import { escapeText, mentionUser } from './mrkdwn.js';
@@ -162,7 +166,7 @@ export function statsMessage(s: CareStats, o: StatsMessageOptions): SlackMessage
     },
     section(
       [
-        `*By platform* ${countList(s.byPlatform, platformName) || 'none'}`,
+        `*By platform* ${countList(s.byPlatform, sourceName) || 'none'}`,
         `*By priority* ${countList(s.byPriority, (k) => k) || 'none'}`,
       ].join('\n') + oldest,
     ),

@@ -85,7 +85,7 @@ describe('/care-stats', () => {
     expect(body).toContain('17–23 Nov 2026, compared with the 7 days before · times in UTC');
     expect(body).toContain('*New cases*\n2 (none before)');
     expect(body).toContain('*Open now*\n2: 2 unclaimed, 0 claimed');
-    expect(body).toContain('*By platform* Webhook 2 (none before)');
+    expect(body).toContain('*By platform* forum 2 (none before)');
     // Case 1 has waited 90 minutes; its card's thread is where the link goes.
     const [permalink] = t.slack.callsTo('chat.getPermalink');
     expect(permalink?.params).toMatchObject({ channel: CARE_CHANNEL });

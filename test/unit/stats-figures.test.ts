@@ -278,7 +278,7 @@ describe('care stats figures', () => {
     expect(stats.newCases).toEqual({ current: 5, previous: 3 });
     expect(stats.byPlatform).toEqual([
       { key: 'x', current: 2, previous: 2 },
-      { key: 'webhook', current: 2, previous: 0 },
+      { key: 'webhook:forum', current: 2, previous: 0 },
       { key: 'facebook', current: 1, previous: 1 },
     ]);
     expect(stats.byPriority).toEqual([

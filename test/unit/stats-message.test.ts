@@ -39,7 +39,7 @@ function fixture(over: Partial<CareStats> = {}): CareStats {
     byPlatform: [
       { key: 'x', current: 50, previous: 45 },
       { key: 'facebook', current: 30, previous: 32 },
-      { key: 'webhook', current: 48, previous: 37 },
+      { key: 'webhook:forum', current: 48, previous: 37 },
     ],
     byPriority: [
       { key: 'P1', current: 3, previous: 2 },
@@ -142,7 +142,7 @@ describe('the stats message', () => {
     expect(body).toContain('*New cases*\n128 (+12% vs 114)');
     expect(body).toContain('*Open now*\n12: 3 unclaimed, 9 claimed\n2 waiting on a team · 1 overdue');
     expect(body).toContain(
-      '*By platform* X 50 (+11% vs 45) · Facebook 30 (−6% vs 32) · Webhook 48 (+30% vs 37)',
+      '*By platform* X 50 (+11% vs 45) · Facebook 30 (−6% vs 32) · forum 48 (+30% vs 37)',
     );
     expect(body).toContain('*By priority* P1 3 (+50% vs 2) · P2 20 (±0% vs 20) · P3 105 (+14% vs 92)');
     expect(body).toContain('Oldest waiting: <https://fake.slack.test/archives/C1/p1|case #12>, for 3h 20m');
