@@ -11,6 +11,7 @@ import { toneRules } from './care/tone.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
+import { CrisisWatch } from './jobs/crisis-watch.js';
 import { cronEvery } from './jobs/cron.js';
 import { DeliverReplies } from './jobs/deliver-replies.js';
 import { EscalationSweep } from './jobs/escalation-sweep.js';
@@ -47,6 +48,7 @@ export interface Carebot {
   slaSweep: SlaSweep;
   pollers: PollRunner;
   escalationSweep: EscalationSweep;
+  crisisWatch: CrisisWatch;
   slack: SlackApp;
   /** Stops taking work, finishes what is in flight, closes the database. */
   stop(): Promise<void>;
@@ -123,6 +125,14 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       logger: logger.child({ job: 'stats-digest' }),
       client: peopleClient,
       config,
+    });
+    const crisisWatch = new CrisisWatch({
+      db: db.db,
+      clock,
+      logger: logger.child({ job: 'crisis-watch' }),
+      config,
+      sla,
+      onChange: kickSync,
     });
     const adapters = replyAdapters(config, clock);
     const deliver = new DeliverReplies({
@@ -216,6 +226,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       pollers.start();
       escalationSweep.start();
       statsDigest.start();
+      crisisWatch.start();
     }
     logger.info(
       {
@@ -236,12 +247,13 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       slaSweep,
       pollers,
       escalationSweep,
+      crisisWatch,
       slack,
       stop: () => {
         stopping ??= shutdown(
           server,
           slack,
-          [statsDigest, pollers, escalationSweep, slaSweep, deliver, sync],
+          [statsDigest, crisisWatch, pollers, escalationSweep, slaSweep, deliver, sync],
           opts.database ? undefined : db,
           logger,
         );

@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
-  boolean,
   doublePrecision,
   index,
   integer,
@@ -413,8 +412,6 @@ export const crisisPeriods = pgTable(
     alertId: integer('alert_id'),
     liftedAt: tz('lifted_at'),
     liftedBy: text('lifted_by'),
-    /** Whether the open cases' running clocks have been re-timed to this period's targets. */
-    retimed: boolean('retimed').notNull().default(false),
   },
   (t) => [
     uniqueIndex('crisis_periods_active_key')

@@ -21,8 +21,7 @@ CREATE TABLE "crisis_periods" (
 	"reason" text NOT NULL,
 	"alert_id" integer,
 	"lifted_at" timestamp with time zone,
-	"lifted_by" text,
-	"retimed" boolean DEFAULT false NOT NULL
+	"lifted_by" text
 );
 --> statement-breakpoint
 CREATE TABLE "incident_cases" (

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { ListenerContext } from '../context.js';
 import { registerClaimCase } from './claim-case.js';
+import { registerCrisisButtons } from './crisis-buttons.js';
 import { registerEscalateCase } from './escalate-case.js';
 import { registerEscalationButtons } from './escalation-buttons.js';
 import { registerPlatformButtons } from './platform-buttons.js';
@@ -20,4 +21,5 @@ export function registerActions(app: App, ctx: ListenerContext): void {
   registerReplyCase(app, ctx);
   registerSavedReplyButtons(app, ctx);
   registerEscalationButtons(app, ctx);
+  registerCrisisButtons(app, ctx);
 }
