@@ -6,6 +6,7 @@ import { buildSlackApp, type SlackApp } from './app.js';
 import { recordCustomerChange, recordInbound } from './care/cases.js';
 import { type Clock, systemClock } from './care/clock.js';
 import type { InboundMessage } from './care/inbound.js';
+import { autoLink } from './care/incidents.js';
 import { slaSettings } from './care/sla.js';
 import { toneRules } from './care/tone.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -21,6 +22,7 @@ import { SlackSync } from './jobs/slack-sync.js';
 import { StatsDigest } from './jobs/stats-digest.js';
 import { boltLogger, createLogger, type Logger } from './logger.js';
 import { customerChangeText } from './slack/case-card.js';
+import { autoLinkedNote, incidentTexts } from './slack/incident.js';
 import { People } from './slack/people.js';
 import { facebookConversationLookup } from './sources/facebook/conversations.js';
 import { facebookFeedPoller } from './sources/facebook/poller.js';
@@ -133,6 +135,13 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       config,
       sla,
       onChange: kickSync,
+      // New cases that mention an open incident's keywords join it.
+      alsoEachRound: (now) =>
+        autoLink(db.db, now, {
+          lookbackMs: config.crisis.linkLookback,
+          texts: incidentTexts,
+          note: autoLinkedNote,
+        }),
     });
     const adapters = replyAdapters(config, clock);
     const deliver = new DeliverReplies({

@@ -4,6 +4,7 @@ import { registerClaimCase } from './claim-case.js';
 import { registerCrisisButtons } from './crisis-buttons.js';
 import { registerEscalateCase } from './escalate-case.js';
 import { registerEscalationButtons } from './escalation-buttons.js';
+import { registerIncidentButtons } from './incident-buttons.js';
 import { registerPlatformButtons } from './platform-buttons.js';
 import { registerReplyButtons } from './reply-buttons.js';
 import { registerReplyCase } from './reply-case.js';
@@ -22,4 +23,5 @@ export function registerActions(app: App, ctx: ListenerContext): void {
   registerSavedReplyButtons(app, ctx);
   registerEscalationButtons(app, ctx);
   registerCrisisButtons(app, ctx);
+  registerIncidentButtons(app, ctx);
 }

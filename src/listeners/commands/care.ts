@@ -4,6 +4,7 @@ import { listSavedReplies } from '../../care/saved-replies.js';
 import { savedRepliesModal } from '../../slack/saved-replies.js';
 import type { ListenerContext } from '../context.js';
 import { careCrisis } from './care-crisis.js';
+import { careIncident } from './care-incident.js';
 
 export const careHelp = (config: { reopenWithin: Duration }) =>
   [
@@ -19,10 +20,11 @@ export const careHelp = (config: { reopenWithin: Duration }) =>
 export function registerCareCommand(app: App, ctx: ListenerContext): void {
   app.command('/care', async ({ ack, command, client, respond }) => {
     const [sub] = command.text.trim().toLowerCase().split(/\s+/);
-    if (sub === 'crisis') {
+    if (sub === 'crisis' || sub === 'incident') {
       await ack();
       const args = command.text.trim().slice(sub.length);
-      await respond({ response_type: 'ephemeral', text: await careCrisis(ctx, command, args) });
+      const handle = sub === 'crisis' ? careCrisis : careIncident;
+      await respond({ response_type: 'ephemeral', text: await handle(ctx, command, args) });
       return;
     }
     if (sub === 'replies') {
