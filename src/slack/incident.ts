@@ -236,3 +236,118 @@ export function linkIncidentModal(caseId: number, open: IncidentRow[]) {
 
 /** How the care domain renders incident messages. */
 export const incidentTexts = { message: incidentMessage };
+
+export const STATEMENT_CANCEL = 'statement_cancel';
+
+type PlanCounts = {
+  send: Array<{ platform: string; sourceKey: string }>;
+  held: Array<{ caseId: number; platform: string; sourceKey: string; findings: Array<{ message: string }> }>;
+  skipped: Array<{ caseId: number; reason: string }>;
+};
+
+/** "23 customers: 12 on X, 8 on Facebook, 3 on forum". */
+export function goesWhere(plan: Pick<PlanCounts, 'send'>): string {
+  const n = plan.send.length;
+  const where = bySource(plan.send.map((s) => ({ ...s, n: 1 })))
+    .map(([label, count]) => `${count} on ${escapeText(label)}`)
+    .join(', ');
+  return `${n} customer${n === 1 ? '' : 's'}${n ? `: ${where}` : ''}`;
+}
+
+function leftOut(plan: PlanCounts): string[] {
+  const lines: string[] = [];
+  if (plan.held.length) {
+    const shown = plan.held
+      .slice(0, 15)
+      .map((h) => `#${h.caseId} (${escapeText(h.findings.map((f) => f.message).join('; '))})`);
+    lines.push(
+      `:hand: Held by the tone check, answer these in their threads: ${shown.join(', ')}${plan.held.length > 15 ? ` and ${plan.held.length - 15} more` : ''}`,
+    );
+  }
+  if (plan.skipped.length) {
+    lines.push(
+      `Left out: ${plan.skipped
+        .slice(0, 15)
+        .map((s) => `#${s.caseId} (${escapeText(s.reason)})`)
+        .join(', ')}${plan.skipped.length > 15 ? ` and ${plan.skipped.length - 15} more` : ''}`,
+    );
+  }
+  return lines;
+}
+
+/** The lead's review before sending: the text (editable) and how many go where. */
+export function statementModal(incident: IncidentRow, text: string, plan: PlanCounts, delayMs: number) {
+  const summary = [
+    `*Goes to ${goesWhere(plan)}*, each as a normal reply in its case (tone check, rate limits), after one undo window of ${Math.round(delayMs / 1000)} s with one Cancel for all.`,
+    ...leftOut(plan),
+    'Variables such as `{first_name}` are filled in for each customer. Counts are for the text as it was when this opened.',
+  ].join('\n');
+  return {
+    type: 'modal',
+    callback_id: INCIDENT_VIEWS.statement,
+    private_metadata: String(incident.id),
+    title: plain(`Incident #${incident.id}`),
+    submit: plain(plan.send.length ? `Send to ${plan.send.length}` : 'Send'),
+    close: plain('Cancel'),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: truncate(summary, 2900) } },
+      {
+        type: 'input',
+        block_id: INCIDENT_BLOCKS.text,
+        label: plain(incident.status === 'resolved' ? 'Follow-up' : 'Statement'),
+        element: {
+          type: 'plain_text_input',
+          action_id: 'text',
+          multiline: true,
+          ...(text ? { initial_value: text } : {}),
+        },
+      },
+    ],
+  };
+}
+
+/** The lead's private notice: sending in N s, with one Cancel for the whole batch. */
+export function batchUndoNotice(batchId: number, plan: PlanCounts, delayMs: number) {
+  const text = `Sending to ${goesWhere(plan)} in ${Math.max(1, Math.round(delayMs / 1000))} s. Cancel stops all of them.`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `:outbox_tray: ${text}` } },
+      ...leftOut(plan).map((line) => ({
+        type: 'section',
+        text: { type: 'mrkdwn', text: truncate(line, 2900) },
+      })),
+      {
+        type: 'actions',
+        elements: [
+          {
+            type: 'button',
+            action_id: STATEMENT_CANCEL,
+            text: plain('Cancel all'),
+            value: String(batchId),
+            style: 'danger',
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** In the incident's thread: who sent what to how many. */
+export function statementNote(
+  authorId: string,
+  text: string,
+  plan: PlanCounts,
+): { text: string; blocks: unknown[] } {
+  const line = `:outbox_tray: ${mentionUser(authorId)} is sending this to ${goesWhere(plan)}:`;
+  return {
+    text: line,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `${line}\n${quoteWithin(text, 2500)}` } },
+      ...leftOut(plan).map((l) => ({
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: truncate(l, 2900) }],
+      })),
+    ],
+  };
+}

@@ -10,6 +10,7 @@ import { registerReplyButtons } from './reply-buttons.js';
 import { registerReplyCase } from './reply-case.js';
 import { registerResolveCase } from './resolve-case.js';
 import { registerSavedReplyButtons } from './saved-replies.js';
+import { registerStatementButtons } from './statement-buttons.js';
 import { registerUnclaimCase } from './unclaim-case.js';
 
 export function registerActions(app: App, ctx: ListenerContext): void {
@@ -24,4 +25,5 @@ export function registerActions(app: App, ctx: ListenerContext): void {
   registerEscalationButtons(app, ctx);
   registerCrisisButtons(app, ctx);
   registerIncidentButtons(app, ctx);
+  registerStatementButtons(app, ctx);
 }

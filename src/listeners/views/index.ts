@@ -5,6 +5,7 @@ import { registerEscalationAnswer } from './escalation-answer.js';
 import { registerIncidentSubmit } from './incident-submit.js';
 import { registerReplySubmit } from './reply-submit.js';
 import { registerSavedReplySave } from './saved-reply-save.js';
+import { registerStatementSubmit } from './statement-submit.js';
 
 export function registerViews(app: App, ctx: ListenerContext): void {
   registerEscalateSubmit(app, ctx);
@@ -12,4 +13,5 @@ export function registerViews(app: App, ctx: ListenerContext): void {
   registerSavedReplySave(app, ctx);
   registerEscalationAnswer(app, ctx);
   registerIncidentSubmit(app, ctx);
+  registerStatementSubmit(app, ctx);
 }
