@@ -168,6 +168,19 @@ describe('incident statement to every linked case', () => {
       String(c.params.text).includes('is sending this to 50'),
     );
     expect(note?.params.thread_ts).toBe(parent?.response?.ts);
+
+    // /care-stats lists the incident with its cases and how fast they were answered.
+    await postSlashCommand(t.url, SIGNING_SECRET, {
+      command: '/care-stats',
+      text: 'today',
+      user_id: LEAD,
+      response_url: t.slack.responseUrl('stats'),
+    });
+    const answers = await t.slack.waitFor('response_url', 2);
+    const stats = JSON.stringify(answers.at(-1)?.params.blocks);
+    expect(stats).toMatch(
+      /#1 Checkout outage: 51 cases, 50 answered, first answer \d+m \(median\) · statement out 12s after opening \(50 customers\) · identified/,
+    );
   });
 
   it('Cancel inside the undo window stops all 50', async () => {
