@@ -208,11 +208,12 @@ export function editIncidentModal(incident: IncidentRow, saved: SavedReplyRow[])
 }
 
 /** Pick which open incident a case belongs to (when more than one is open). */
-export function linkIncidentModal(caseId: number, open: IncidentRow[]) {
+export function linkIncidentModal(caseId: number, open: IncidentRow[], channel: string | undefined) {
   return {
     type: 'modal',
     callback_id: INCIDENT_VIEWS.link,
-    private_metadata: String(caseId),
+    // Where the card is, to answer there once the case is linked.
+    private_metadata: JSON.stringify({ caseId, channel: channel ?? null }),
     title: plain(`Case #${caseId}`),
     submit: plain('Link'),
     close: plain('Cancel'),

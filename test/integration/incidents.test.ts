@@ -21,14 +21,15 @@ describe('incidents', () => {
   const carebot = useCarebot({ CARE_CONFIG: crisisConfig(['watch: false']) });
 
   async function openByCommand(t: ReturnType<typeof carebot>, title: string) {
+    const before = t.slack.callsTo('response_url').length;
     await postSlashCommand(t.url, SIGNING_SECRET, {
       command: '/care',
       text: `incident open ${title}`,
       user_id: LEAD,
       response_url: t.slack.responseUrl('incident'),
     });
-    const answers = await t.slack.waitFor('response_url');
-    return answers[answers.length - 1]?.params.text as string;
+    const answers = await t.slack.waitFor('response_url', before + 1);
+    return answers[before]?.params.text as string;
   }
 
   it('/care incident open makes an incident with its own message; the card links a case to it', async () => {
@@ -138,6 +139,30 @@ describe('incidents', () => {
     expect(JSON.stringify(prompt?.params.blocks)).toContain('incident_send_statement');
     const [resolved] = await t.db.db.select().from(incidents);
     expect(resolved?.status).toBe('resolved');
+  });
+
+  it('with two incidents open, the card asks which one', async () => {
+    const t = carebot();
+    await openByCommand(t, 'Checkout outage');
+    await openByCommand(t, 'Login fails');
+    await complaints(t, 1, 'I cannot log in', 'login');
+    await sync(t);
+    await press(t, 'case_link_incident', '1', AGENT, { ts: cardTs(t, 1) });
+    const [open] = await t.slack.waitFor('views.open');
+    const view = open?.params.view as { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe('incident_link_submit');
+    expect(JSON.stringify(open?.params.view)).toContain('#2 Login fails');
+    await submit(t, view.callback_id, AGENT, view.private_metadata, {
+      incident_pick: { incident: { type: 'static_select', selected_option: { value: '2' } } },
+    });
+    await t.slack.waitFor('chat.postEphemeral');
+    expect(ephemeralsFor(t.slack, AGENT).at(-1)?.params).toMatchObject({
+      channel: 'C0CARE0001',
+      text: 'Case #1 is now part of incident #2 “Login fails”.',
+    });
+    expect(await t.db.db.select().from(incidentCases)).toMatchObject([
+      { incidentId: 2, caseId: 1, linkedBy: AGENT },
+    ]);
   });
 
   it("the alert's button opens one incident for the alert, however often it is pressed", async () => {

@@ -126,7 +126,7 @@ export function registerIncidentButtons(app: App, ctx: ListenerContext): void {
     if (open.length > 1) {
       await args.client.views.open({
         trigger_id: args.body.trigger_id,
-        view: linkIncidentModal(caseId, open) as never,
+        view: linkIncidentModal(caseId, open, args.body.channel?.id) as never,
       });
       return;
     }

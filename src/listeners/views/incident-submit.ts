@@ -61,11 +61,12 @@ export function registerIncidentSubmit(app: App, ctx: ListenerContext): void {
   });
 
   app.view(INCIDENT_VIEWS.link, async ({ ack, body, view, client }) => {
-    const caseId = caseIdFrom(view.private_metadata);
+    const meta = linkMetadata(view.private_metadata);
+    const caseId = meta?.caseId;
     const incidentId = caseIdFrom(
       (view.state.values as Values)[INCIDENT_BLOCKS.pick]?.incident?.selected_option?.value,
     );
-    if (!caseId || !incidentId) {
+    if (!meta || !caseId || !incidentId) {
       return ack({ response_action: 'errors', errors: { [INCIDENT_BLOCKS.pick]: 'Choose an incident.' } });
     }
     await ack();
@@ -76,6 +77,23 @@ export function registerIncidentSubmit(app: App, ctx: ListenerContext): void {
       texts: incidentTexts,
     });
     ctx.kickSync();
-    await client.chat.postMessage({ channel: body.user.id, text: linkAnswer(result, caseId) });
+    if (meta.channel) {
+      await client.chat.postEphemeral({
+        channel: meta.channel,
+        user: body.user.id,
+        text: linkAnswer(result, caseId),
+      });
+    }
   });
+}
+
+function linkMetadata(text: string): { caseId: number; channel: string | undefined } | undefined {
+  try {
+    const parsed = JSON.parse(text) as { caseId?: unknown; channel?: unknown };
+    const caseId = caseIdFrom(String(parsed.caseId));
+    if (!caseId) return undefined;
+    return { caseId, channel: typeof parsed.channel === 'string' ? parsed.channel : undefined };
+  } catch {
+    return undefined;
+  }
 }
