@@ -1,50 +1,24 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { hours, minutes } from '../../src/care/clock.js';
 import { cases, crisisAlerts, crisisPeriods } from '../../src/db/schema.js';
-import {
-  CARE_CHANNEL,
-  complaint,
-  postWebhook,
-  SIGNING_SECRET,
-  sync,
-  type TestCarebot,
-  useCarebot,
-} from '../support/carebot.js';
-import { postSlashCommand } from '../support/slack-signing.js';
+import { CARE_CHANNEL, SIGNING_SECRET, sync, type TestCarebot, useCarebot } from '../support/carebot.js';
+import { CRISIS_CHANNEL, complaints, crisisConfig, postedTo } from '../support/crisis.js';
+import { blockActionPayload, postSlackInteraction, postSlashCommand } from '../support/slack-signing.js';
 
-const CRISIS_CHANNEL = 'C0CRISIS01';
-const config = join(mkdtempSync(join(tmpdir(), 'carebot-crisis-')), 'carebot.config.yaml');
-writeFileSync(
-  config,
+const config = crisisConfig(
   [
-    'managers_usergroup: S0MANAGERS',
-    'crisis:',
-    `  channel: ${CRISIS_CHANNEL}`,
-    '  mention: [S0PRTEAM01]',
-    '  window: 15m',
-    '  factor: 3',
-    '  min_count: 10',
-    '  baseline_weeks: 2',
-    '  calm_after: 30m',
-    '  cluster: { min_cases: 6, min_terms: 1, lift: 5 }',
-    '  sla: { first_response: 15m }',
-  ].join('\n'),
+    'mention: [S0PRTEAM01]',
+    'window: 15m',
+    'factor: 3',
+    'min_count: 10',
+    'baseline_weeks: 2',
+    'calm_after: 30m',
+    'cluster: { min_cases: 6, min_terms: 1, lift: 5 }',
+    'sla: { first_response: 15m }',
+  ],
+  ['managers_usergroup: S0MANAGERS'],
 );
-
-/** `n` complaints at the clock's current time, each its own conversation. */
-async function complaints(t: TestCarebot, n: number, text: string, prefix: string) {
-  for (let i = 0; i < n; i++) {
-    const res = await postWebhook(
-      t,
-      complaint({ id: `${prefix}-${i}`, conversationId: `${prefix}-${i}`, text: `${text} (${i})` }),
-    );
-    expect(res.status).toBe(202);
-  }
-}
 
 /** Usual Monday mornings: three late parcels in the 10:00 window, two weeks running. */
 async function usualWeeks(t: TestCarebot) {
@@ -54,9 +28,6 @@ async function usualWeeks(t: TestCarebot) {
   }
   t.clock.set('2026-11-23T09:50:00Z');
 }
-
-const postedTo = (t: TestCarebot, channel: string) =>
-  t.slack.callsTo('chat.postMessage').filter((c) => c.params.channel === channel);
 
 describe('crisis watch', () => {
   const carebot = useCarebot({ CARE_CONFIG: config });
@@ -133,6 +104,39 @@ describe('crisis watch', () => {
     await complaints(t, 1, 'Paid twice', 'after');
     const [after] = await t.db.db.select().from(cases).where(eq(cases.conversationId, 'after-0'));
     expect(after?.firstResponseDueAt?.toISOString()).toBe('2026-11-23T11:41:00.000Z');
+  });
+
+  it('crisis mode by hand: the buttons turn it on and off, once each', async () => {
+    const t = carebot();
+    const pressMode = (actionId: string, user: string) =>
+      postSlackInteraction(
+        t.url,
+        SIGNING_SECRET,
+        blockActionPayload({
+          actionId,
+          value: 'banner',
+          userId: user,
+          channelId: CARE_CHANNEL,
+          messageTs: '1764000000.000300',
+        }),
+      );
+    await pressMode('crisis_mode_on', 'U0MANAGER1');
+    await t.slack.waitFor('chat.postEphemeral');
+    await pressMode('crisis_mode_on', 'U0MANAGER2');
+    await t.slack.waitFor('chat.postEphemeral', 2);
+    const texts = t.slack.callsTo('chat.postEphemeral').map((c) => c.params.text);
+    expect(texts).toEqual([expect.stringContaining('Crisis mode is on'), 'Crisis mode is already on.']);
+    expect(await t.db.db.select().from(crisisPeriods)).toMatchObject([
+      { startedBy: 'U0MANAGER1', liftedAt: null },
+    ]);
+    await sync(t);
+    expect(postedTo(t, CARE_CHANNEL).map((c) => c.params.text)).toEqual([
+      expect.stringContaining(`*Crisis mode* since`),
+    ]);
+    await pressMode('crisis_mode_off', 'U0MANAGER2');
+    await t.slack.waitFor('chat.postEphemeral', 3);
+    expect(t.slack.callsTo('chat.postEphemeral').at(-1)?.params.text).toContain('Crisis mode lifted');
+    expect(await t.db.db.select().from(crisisPeriods)).toMatchObject([{ liftedBy: 'U0MANAGER2' }]);
   });
 
   it('a cluster of new cases sharing unusual terms is flagged below the spike threshold', async () => {

@@ -2,35 +2,22 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import { CRISIS_ACTIONS } from '../../slack/crisis.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';
 import { turnCrisisModeOff, turnCrisisModeOn } from '../crisis-mode.js';
+import { tellPresser } from './incident-buttons.js';
 
 /** Crisis mode on and off from an alert, its all-clear or the banner; the answer is private. */
 export function registerCrisisButtons(app: App, ctx: ListenerContext): void {
-  const tell = async (
-    body: BlockButtonAction,
-    client: Parameters<Parameters<App['action']>[1]>[0]['client'],
-    text: string,
-  ) => {
-    const channel = body.channel?.id;
-    if (!channel) return;
-    await client.chat.postEphemeral({
-      channel,
-      user: body.user.id,
-      text,
-      ...(body.message?.thread_ts ? { thread_ts: body.message.thread_ts } : {}),
-    });
-  };
-  app.action<BlockButtonAction>(CRISIS_ACTIONS.modeOn, async ({ ack, body, action, client }) => {
-    await ack();
-    const alertId = caseIdFrom(action.value);
+  app.action<BlockButtonAction>(CRISIS_ACTIONS.modeOn, async (args) => {
+    await args.ack();
+    const alertId = caseIdFrom(args.action.value);
     const text = await turnCrisisModeOn(ctx, {
-      userId: body.user.id,
+      userId: args.body.user.id,
       reason: alertId ? `turned on from alert ${alertId}` : 'turned on by hand',
       alertId,
     });
-    await tell(body, client, text);
+    await tellPresser(args, text);
   });
-  app.action<BlockButtonAction>(CRISIS_ACTIONS.modeOff, async ({ ack, body, client }) => {
-    await ack();
-    await tell(body, client, await turnCrisisModeOff(ctx, body.user.id));
+  app.action<BlockButtonAction>(CRISIS_ACTIONS.modeOff, async (args) => {
+    await args.ack();
+    await tellPresser(args, await turnCrisisModeOff(ctx, args.body.user.id));
   });
 }
