@@ -166,10 +166,13 @@ const rssSourceSchema = z.strictObject({
     .refine((feeds) => new Set(feeds.map((f) => f.name)).size === feeds.length, 'feed names must be unique'),
 });
 
-/** A Slack user group (S…) or user (U…) to mention in crisis alerts. */
+/** Who a crisis alert mentions: a team's key (e.g. pr), a Slack user group (S…) or a user (U…). */
 const mentionTarget = z
   .string()
-  .regex(/^[SUW][A-Z0-9]{2,}$/, 'expected a Slack user group id (S…) or user id (U…)');
+  .regex(
+    /^([SUW][A-Z0-9]{2,}|[a-z0-9_-]+)$/,
+    'expected a team key (such as pr), a Slack user group id (S…) or a user id (U…)',
+  );
 
 const crisisSchema = z
   .strictObject({
@@ -177,7 +180,7 @@ const crisisSchema = z
     watch: z.boolean().default(true),
     /** Where alerts and incident threads go; null: the care channel. */
     channel: slackChannelId.nullable().default(null),
-    /** Who an alert mentions besides `managers_usergroup` (e.g. PR's user group). */
+    /** Who an alert mentions besides `managers_usergroup`: team keys (e.g. pr), user groups, users. */
     mention: z.array(mentionTarget).default([]),
     check_every: duration.prefault('1m'),
     /** The current window that is compared with the same window of past weeks. */
@@ -629,6 +632,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         problems.push(
           `${path}: escalation.rules.${i}.team: no team has the key ${rule.team}; add it under teams`,
         );
+      }
+    }
+    for (const [i, target] of fileResult.data.crisis.mention.entries()) {
+      if (/^[a-z0-9_-]+$/.test(target) && !fileResult.data.teams.some((t) => t.key === target)) {
+        problems.push(`${path}: crisis.mention.${i}: no team has the key ${target}; add it under teams`);
       }
     }
     const breachTeam = fileResult.data.sla.breach_escalate_to;

@@ -24,7 +24,7 @@ export interface CrisisWatchOptions {
   db: Database;
   clock: Clock;
   logger: Logger;
-  config: Pick<Config, 'crisis' | 'careChannelId' | 'managersUsergroup'>;
+  config: Pick<Config, 'crisis' | 'careChannelId' | 'managersUsergroup' | 'teams'>;
   /** The SLA settings every part of this instance uses; crisis targets are set on them while the mode is on. */
   sla: SlaSettings;
   /** Slack has something new to post. */
@@ -202,7 +202,13 @@ export class CrisisWatch extends Job {
         await queueChannelMessage(tx, {
           key: alertKey(alert.id),
           channelId: c.channelId,
-          ...alertMessage(alert, { samples: input.samples, mention, window: c.window, crisisOn }),
+          ...alertMessage(alert, {
+            samples: input.samples,
+            mention,
+            teams: config.teams,
+            window: c.window,
+            crisisOn,
+          }),
           now: input.now,
         });
       },

@@ -1,8 +1,10 @@
 import { type Duration, formatDuration } from '../care/clock.js';
 import { describeRate } from '../care/crisis.js';
 import type { Targets } from '../care/sla.js';
+import type { Team } from '../config.js';
 import type { CrisisAlertRow, CrisisPeriodRow } from '../db/schema.js';
 import { plain, platformName, slackDate } from './case-card.js';
+import { teamMention } from './escalation.js';
 import { escapeText, mentionUser, mentionUsergroup, truncate } from './mrkdwn.js';
 
 export const CRISIS_ACTIONS = {
@@ -12,9 +14,11 @@ export const CRISIS_ACTIONS = {
   modeOff: 'crisis_mode_off',
 } as const;
 
-/** `<!subteam^S…>` for a user group, `<@U…>` for a person. */
-export function mentionOf(id: string): string {
-  return id.startsWith('S') ? mentionUsergroup(id) : mentionUser(id);
+/** `<!subteam^S…>` for a user group, `<@U…>` for a person, the team's mention for a team key. */
+export function mentionOf(target: string, teams: Team[] = []): string {
+  const team = teams.find((t) => t.key === target);
+  if (team) return teamMention(team);
+  return target.startsWith('S') ? mentionUsergroup(target) : mentionUser(target);
 }
 
 export interface AlertSample {
@@ -28,7 +32,7 @@ const termList = (terms: string[]) => terms.map((t) => `\`${escapeText(t).replac
 /** The one alert of a storm: rate against normal, top terms, sample cases and what to do next. */
 export function alertMessage(
   alert: CrisisAlertRow,
-  input: { samples: AlertSample[]; mention: string[]; window: Duration; crisisOn: boolean },
+  input: { samples: AlertSample[]; mention: string[]; teams?: Team[]; window: Duration; crisisOn: boolean },
 ): { text: string; blocks: unknown[] } {
   const where = alert.platform ? platformName(alert.platform) : 'all platforms';
   const window = formatDuration(input.window);
@@ -36,7 +40,7 @@ export function alertMessage(
     alert.kind === 'spike'
       ? `:rotating_light: *Spike on ${escapeText(where)}*: ${describeRate(alert.count, alert.baseline)} new cases in the last ${window}`
       : `:rotating_light: *Cluster*: ${alert.count} new cases in the last ${window} share ${termList(alert.terms)}`;
-  const mentions = input.mention.map(mentionOf).join(' ');
+  const mentions = [...new Set(input.mention.map((m) => mentionOf(m, input.teams)))].join(' ');
   const lines = [headline];
   if (alert.kind === 'spike' && alert.terms.length > 0) lines.push(`Top terms: ${termList(alert.terms)}`);
   if (mentions) lines.push(mentions);

@@ -8,7 +8,7 @@ import { blockActionPayload, postSlackInteraction, postSlashCommand } from '../s
 
 const config = crisisConfig(
   [
-    'mention: [S0PRTEAM01]',
+    'mention: [pr]',
     'window: 15m',
     'factor: 3',
     'min_count: 10',
@@ -17,7 +17,7 @@ const config = crisisConfig(
     'cluster: { min_cases: 6, min_terms: 1, lift: 5 }',
     'sla: { first_response: 15m }',
   ],
-  ['managers_usergroup: S0MANAGERS'],
+  ['managers_usergroup: S0MANAGERS', 'teams: [{ key: pr, name: PR, usergroup: S0PRTEAM01 }]'],
 );
 
 /** Usual Monday mornings: three late parcels in the 10:00 window, two weeks running. */

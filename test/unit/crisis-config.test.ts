@@ -71,7 +71,7 @@ describe('config: crisis', () => {
     try {
       loadConfig(
         env(
-          'crisis: { factor: 1, window: 2d, mention: [pr-team], sla: { first_response: fast }, clustr: {} }',
+          'crisis: { factor: 1, window: 2d, mention: [Pr Team], sla: { first_response: fast }, clustr: {} }',
         ),
       );
       throw new Error('expected a ConfigError');
@@ -79,10 +79,24 @@ describe('config: crisis', () => {
       if (!(err instanceof ConfigError)) throw err;
       const text = err.problems.join('\n');
       expect(text).toContain('crisis.factor: expected a factor above 1');
-      expect(text).toContain('crisis.mention.0: expected a Slack user group id');
+      expect(text).toContain('crisis.mention.0: expected a team key (such as pr), a Slack user group id');
       expect(text).toContain('crisis.sla.first_response: expected a duration');
       expect(text).toContain('clustr');
     }
+    try {
+      loadConfig(env('crisis: { mention: [pr] }'));
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      expect(err.problems.join('\n')).toContain(
+        'crisis.mention.0: no team has the key pr; add it under teams',
+      );
+    }
+    expect(
+      loadConfig(
+        env('teams: [{ key: pr, name: PR, usergroup: S0PR0001 }]\ncrisis: { mention: [pr, U0BOSS001] }'),
+      ).crisis.mention,
+    ).toEqual(['pr', 'U0BOSS001']);
     try {
       loadConfig(env('crisis: { window: 2d }'));
       throw new Error('expected a ConfigError');
