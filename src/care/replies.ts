@@ -412,12 +412,24 @@ export async function markRetry(
   reply: ReplyRow,
   reason: string,
   retryAt: Date,
+  /**
+   * The platform said when to come back (a 429 with Retry-After): a wait, not a failed attempt, so
+   * it does not count toward giving up; the reply goes out once the limit lets it.
+   */
+  rateLimited = false,
 ): Promise<void> {
   const now = clock.now();
   await db.transaction(async (tx) => {
     const [row] = await tx
       .update(replies)
-      .set({ status: 'pending', sendAt: retryAt, leaseUntil: null, lastError: reason, updatedAt: now })
+      .set({
+        status: 'pending',
+        sendAt: retryAt,
+        leaseUntil: null,
+        lastError: reason,
+        updatedAt: now,
+        ...(rateLimited ? { attempts: sql`greatest(${replies.attempts} - 1, 0)` } : {}),
+      })
       .where(and(eq(replies.id, reply.id), eq(replies.status, 'sending')))
       .returning({ id: replies.id });
     if (row) {
@@ -426,6 +438,7 @@ export async function markRetry(
         attempt: reply.attempts,
         reason,
         retryAt: retryAt.toISOString(),
+        ...(rateLimited ? { rateLimited: true } : {}),
       });
     }
   });

@@ -143,7 +143,7 @@ export class DeliverReplies extends Job {
       const held = await holdSource(db, caseRow.sourceKey, clock.now(), retryAt);
       if (held) log.info({ held, until: retryAt }, 'rate limited: the source’s other replies wait too');
     }
-    await markRetry(db, clock, reply, outcome.reason, retryAt);
+    await markRetry(db, clock, reply, outcome.reason, retryAt, outcome.retryAfterMs !== undefined);
     this.kickAt(retryAt);
     log.warn({ reason: outcome.reason, retryAt }, 'reply delivery will be retried');
     return false;
