@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
-import { crisisAlerts, incidentCases, incidents, savedReplies } from '../../src/db/schema.js';
+import { crisisAlerts, incidentCases, incidents, replies, savedReplies } from '../../src/db/schema.js';
 import { SIGNING_SECRET, sync, useCarebot } from '../support/carebot.js';
 import {
   CRISIS_CHANNEL,
@@ -139,6 +139,24 @@ describe('incidents', () => {
     expect(JSON.stringify(prompt?.params.blocks)).toContain('incident_send_statement');
     const [resolved] = await t.db.db.select().from(incidents);
     expect(resolved?.status).toBe('resolved');
+
+    // Send follow-up: the same review, blank, to every linked customer whose case is still open.
+    await press(t, 'incident_send_statement', '1', LEAD, {
+      channel: CRISIS_CHANNEL,
+      ts: String(parent?.response?.ts),
+    });
+    const [open] = await t.slack.waitFor('views.open');
+    const modal = JSON.stringify(open?.params.view);
+    expect(modal).toContain('Follow-up');
+    expect(modal).toContain('Goes to 3 customers: 3 on forum');
+    expect(modal).not.toContain('initial_value');
+    await submit(t, 'incident_statement_submit', LEAD, '1', {
+      statement_text: { text: 'Fixed now, {first_name}. Thanks for waiting!' },
+    });
+    await vi.waitFor(async () => expect(await t.db.db.select().from(replies)).toHaveLength(3));
+    const followUps = await t.db.db.select().from(replies);
+    expect(followUps.map((r) => r.text)).toEqual(Array(3).fill('Fixed now, Customer. Thanks for waiting!'));
+    expect(followUps.every((r) => r.authorId === LEAD && r.status === 'pending')).toBe(true);
   });
 
   it('with two incidents open, the card asks which one', async () => {
