@@ -166,6 +166,67 @@ const rssSourceSchema = z.strictObject({
     .refine((feeds) => new Set(feeds.map((f) => f.name)).size === feeds.length, 'feed names must be unique'),
 });
 
+/** Who a crisis alert mentions: a team's key (e.g. pr), a Slack user group (S…) or a user (U…). */
+const mentionTarget = z
+  .string()
+  .regex(
+    /^([SUW][A-Z0-9]{2,}|[a-z0-9_-]+)$/,
+    'expected a team key (such as pr), a Slack user group id (S…) or a user id (U…)',
+  );
+
+const crisisSchema = z
+  .strictObject({
+    /** Watch the volume for spikes and clusters; false: incidents and crisis mode by hand only. */
+    watch: z.boolean().default(true),
+    /** Where alerts and incident threads go; null: the care channel. */
+    channel: slackChannelId.nullable().default(null),
+    /** Who an alert mentions besides `managers_usergroup`: team keys (e.g. pr), user groups, users. */
+    mention: z.array(mentionTarget).default([]),
+    check_every: duration.prefault('1m'),
+    /** The current window that is compared with the same window of past weeks. */
+    window: duration.prefault('15m'),
+    /** A spike: at least `factor` times the usual count of the window, and at least `min_count` cases. */
+    factor: z.number().gt(1, 'expected a factor above 1, such as 3').default(3),
+    min_count: z.number().int().positive().default(20),
+    /** How many past weeks make the usual count (their median, so one odd week does not count). */
+    baseline_weeks: z.number().int().min(1).max(12).default(4),
+    /** The spike or cluster is over once it has stayed below its threshold this long. */
+    calm_after: duration.prefault('30m'),
+    cluster: z
+      .strictObject({
+        /** At least this many new cases in the window share the unusual terms. */
+        min_cases: z.number().int().min(2).default(8),
+        /** How many unusual terms they must share. */
+        min_terms: z.number().int().min(1).max(5).default(1),
+        /** A term is unusual when its share of cases is at least this many times its usual share. */
+        lift: z.number().gt(1).default(5),
+      })
+      .prefault({}),
+    /** Turn crisis mode on with a spike alert; false: only by the alert's button or /care crisis on. */
+    mode_on_alert: z.boolean().default(true),
+    /** SLA targets while crisis mode is on; each only applies where it is tighter than the usual one. */
+    sla: z
+      .strictObject({
+        first_response: duration.nullable().prefault('15m'),
+        next_response: duration.nullable().prefault('30m'),
+        resolution: duration.nullable().prefault(null),
+      })
+      .prefault({}),
+    /** An incident's statement goes out to at most this many customers a minute per source account. */
+    statement_per_minute: z.number().int().min(1).max(600).default(20),
+    /** Keyword auto-linking also takes open cases opened this long before the incident. */
+    link_lookback: duration.prefault('24h'),
+  })
+  .refine((c) => c.window <= 86_400_000, {
+    message: 'expected a window of at most 1d (it is compared with the same window of past weeks)',
+    path: ['window'],
+  })
+  .refine((c) => c.check_every <= c.window, {
+    message: 'expected check_every no longer than window, or storms could pass unseen',
+    path: ['check_every'],
+  })
+  .prefault({});
+
 export const fileSchema = z.strictObject({
   timezone: timezone.default('UTC'),
   business_hours: z
@@ -266,6 +327,7 @@ export const fileSchema = z.strictObject({
       rules: z.array(escalationRuleSchema).default([]),
     })
     .prefault({}),
+  crisis: crisisSchema,
   sources: z
     .looseObject({
       webhook: webhookSourceSchema.prefault({}),
@@ -410,7 +472,27 @@ export interface Config {
   managersUsergroup: string | null;
   teams: Team[];
   escalation: { updateEvery: Duration; rules: EscalationRule[] };
+  crisis: CrisisConfig;
   sources: SourcesConfig;
+}
+
+/** Crisis watch, crisis mode and incidents (see care/crisis.ts and care/incidents.ts). */
+export interface CrisisConfig {
+  watch: boolean;
+  /** Alerts and incident threads. */
+  channelId: string;
+  mention: string[];
+  checkEvery: Duration;
+  window: Duration;
+  factor: number;
+  minCount: number;
+  baselineWeeks: number;
+  calmAfter: Duration;
+  cluster: { minCases: number; minTerms: number; lift: number };
+  modeOnAlert: boolean;
+  sla: { firstResponse: Duration | null; nextResponse: Duration | null; resolution: Duration | null };
+  statementPerMinute: number;
+  linkLookback: Duration;
 }
 
 export interface XAccount {
@@ -552,6 +634,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         );
       }
     }
+    for (const [i, target] of fileResult.data.crisis.mention.entries()) {
+      if (/^[a-z0-9_-]+$/.test(target) && !fileResult.data.teams.some((t) => t.key === target)) {
+        problems.push(`${path}: crisis.mention.${i}: no team has the key ${target}; add it under teams`);
+      }
+    }
     const breachTeam = fileResult.data.sla.breach_escalate_to;
     if (breachTeam && !fileResult.data.teams.some((t) => t.key === breachTeam)) {
       problems.push(`${path}: sla.breach_escalate_to: no team has the key ${breachTeam}; add it under teams`);
@@ -606,6 +693,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ackWithin: t.ack_within,
     })),
     escalation: { updateEvery: f.escalation.update_every, rules: f.escalation.rules },
+    crisis: {
+      watch: f.crisis.watch,
+      channelId: f.crisis.channel ?? careChannelId,
+      mention: f.crisis.mention,
+      checkEvery: f.crisis.check_every,
+      window: f.crisis.window,
+      factor: f.crisis.factor,
+      minCount: f.crisis.min_count,
+      baselineWeeks: f.crisis.baseline_weeks,
+      calmAfter: f.crisis.calm_after,
+      cluster: {
+        minCases: f.crisis.cluster.min_cases,
+        minTerms: f.crisis.cluster.min_terms,
+        lift: f.crisis.cluster.lift,
+      },
+      modeOnAlert: f.crisis.mode_on_alert,
+      sla: {
+        firstResponse: f.crisis.sla.first_response,
+        nextResponse: f.crisis.sla.next_response,
+        resolution: f.crisis.sla.resolution,
+      },
+      statementPerMinute: f.crisis.statement_per_minute,
+      linkLookback: f.crisis.link_lookback,
+    },
     sources: {
       webhook: {
         secret: f.sources.webhook.secret ?? e.CARE_WEBHOOK_SECRET,

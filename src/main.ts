@@ -6,11 +6,13 @@ import { buildSlackApp, type SlackApp } from './app.js';
 import { recordCustomerChange, recordInbound } from './care/cases.js';
 import { type Clock, systemClock } from './care/clock.js';
 import type { InboundMessage } from './care/inbound.js';
+import { autoLink } from './care/incidents.js';
 import { slaSettings } from './care/sla.js';
 import { toneRules } from './care/tone.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
+import { CrisisWatch } from './jobs/crisis-watch.js';
 import { cronEvery } from './jobs/cron.js';
 import { DeliverReplies } from './jobs/deliver-replies.js';
 import { EscalationSweep } from './jobs/escalation-sweep.js';
@@ -20,6 +22,7 @@ import { SlackSync } from './jobs/slack-sync.js';
 import { StatsDigest } from './jobs/stats-digest.js';
 import { boltLogger, createLogger, type Logger } from './logger.js';
 import { customerChangeText } from './slack/case-card.js';
+import { autoLinkedNote, incidentTexts } from './slack/incident.js';
 import { People } from './slack/people.js';
 import { facebookConversationLookup } from './sources/facebook/conversations.js';
 import { facebookFeedPoller } from './sources/facebook/poller.js';
@@ -47,6 +50,7 @@ export interface Carebot {
   slaSweep: SlaSweep;
   pollers: PollRunner;
   escalationSweep: EscalationSweep;
+  crisisWatch: CrisisWatch;
   slack: SlackApp;
   /** Stops taking work, finishes what is in flight, closes the database. */
   stop(): Promise<void>;
@@ -123,6 +127,21 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       logger: logger.child({ job: 'stats-digest' }),
       client: peopleClient,
       config,
+    });
+    const crisisWatch = new CrisisWatch({
+      db: db.db,
+      clock,
+      logger: logger.child({ job: 'crisis-watch' }),
+      config,
+      sla,
+      onChange: kickSync,
+      // New cases that mention an open incident's keywords join it.
+      alsoEachRound: (now) =>
+        autoLink(db.db, now, {
+          lookbackMs: config.crisis.linkLookback,
+          texts: incidentTexts,
+          note: autoLinkedNote,
+        }),
     });
     const adapters = replyAdapters(config, clock);
     const deliver = new DeliverReplies({
@@ -216,6 +235,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       pollers.start();
       escalationSweep.start();
       statsDigest.start();
+      crisisWatch.start();
     }
     logger.info(
       {
@@ -236,12 +256,13 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       slaSweep,
       pollers,
       escalationSweep,
+      crisisWatch,
       slack,
       stop: () => {
         stopping ??= shutdown(
           server,
           slack,
-          [statsDigest, pollers, escalationSweep, slaSweep, deliver, sync],
+          [statsDigest, crisisWatch, pollers, escalationSweep, slaSweep, deliver, sync],
           opts.database ? undefined : db,
           logger,
         );

@@ -13,6 +13,7 @@ import {
 import type { Clock, Duration } from './clock.js';
 import { announce, waitingOn } from './escalations.js';
 import type { InboundMessage } from './inbound.js';
+import { incidentOfCase } from './incidents.js';
 import { type Assessment, assess, higher } from './priority.js';
 import {
   continuedResolutionDue,
@@ -579,6 +580,8 @@ export interface CaseView {
   escalatedTo: string[];
   /** Teams still to answer, with the time the case started waiting on them. */
   waiting: Array<{ teamKey: string; since: Date }>;
+  /** The incident the case is part of, and whether any is open (for the card's Link button). */
+  incident?: Awaited<ReturnType<typeof incidentOfCase>> | undefined;
 }
 
 export async function loadCaseView(db: Database, caseId: number): Promise<CaseView | undefined> {
@@ -605,6 +608,7 @@ export async function loadCaseView(db: Database, caseId: number): Promise<CaseVi
     messageCount: count?.n ?? 1,
     escalatedTo: teams.map((t) => t.teamKey).sort(),
     waiting: await waitingOn(db, caseId),
+    incident: await incidentOfCase(db, caseId),
   };
 }
 

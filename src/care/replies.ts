@@ -88,6 +88,10 @@ export async function queueReply(
     findings: ToneFinding[];
     delay: Duration;
     savedReplyId?: number;
+    /** An incident statement batch: one Cancel stops all of its replies. */
+    batchId?: number;
+    /** When it may leave, if not at the end of the undo window (a batch paced for rate limits). */
+    sendAt?: Date;
   },
 ): Promise<QueueResult> {
   const now = clock.now();
@@ -106,7 +110,8 @@ export async function queueReply(
         position: positionOf(input.origin.ts, now),
         inReplyTo,
         savedReplyId: input.savedReplyId ?? null,
-        sendAt: new Date(now.getTime() + input.delay),
+        batchId: input.batchId ?? null,
+        sendAt: input.sendAt ?? new Date(now.getTime() + input.delay),
         createdAt: now,
         updatedAt: now,
       })
@@ -117,6 +122,7 @@ export async function queueReply(
       replyId: reply.id,
       ...(held ? { findings: input.findings.map((f) => f.rule) } : {}),
       ...(input.savedReplyId ? { savedReplyId: input.savedReplyId } : {}),
+      ...(input.batchId ? { batchId: input.batchId } : {}),
     });
     return reply;
   });
@@ -406,12 +412,24 @@ export async function markRetry(
   reply: ReplyRow,
   reason: string,
   retryAt: Date,
+  /**
+   * The platform said when to come back (a 429 with Retry-After): a wait, not a failed attempt, so
+   * it does not count toward giving up; the reply goes out once the limit lets it.
+   */
+  rateLimited = false,
 ): Promise<void> {
   const now = clock.now();
   await db.transaction(async (tx) => {
     const [row] = await tx
       .update(replies)
-      .set({ status: 'pending', sendAt: retryAt, leaseUntil: null, lastError: reason, updatedAt: now })
+      .set({
+        status: 'pending',
+        sendAt: retryAt,
+        leaseUntil: null,
+        lastError: reason,
+        updatedAt: now,
+        ...(rateLimited ? { attempts: sql`greatest(${replies.attempts} - 1, 0)` } : {}),
+      })
       .where(and(eq(replies.id, reply.id), eq(replies.status, 'sending')))
       .returning({ id: replies.id });
     if (row) {
@@ -420,6 +438,7 @@ export async function markRetry(
         attempt: reply.attempts,
         reason,
         retryAt: retryAt.toISOString(),
+        ...(rateLimited ? { rateLimited: true } : {}),
       });
     }
   });
@@ -453,4 +472,35 @@ export async function markFailed(db: Database, clock: Clock, reply: ReplyRow, re
       })
       .onConflictDoNothing();
   });
+}
+
+/**
+ * A platform said to wait (a 429 with Retry-After): the source's other pending replies wait as
+ * long too, instead of each being tried and refused in turn. They keep their spacing (a paced
+ * incident statement stays paced), so the end of the wait is not a burst. Returns how many moved.
+ */
+export async function holdSource(db: Database, sourceKey: string, now: Date, until: Date): Promise<number> {
+  const waitMs = Math.max(0, until.getTime() - now.getTime());
+  const rows = await queryRows<{ id: number }>(
+    db,
+    sql`update ${replies}
+        set send_at = greatest(send_at, ${ts(now)}) + ${waitMs}::bigint * interval '1 millisecond'
+        where status = 'pending'
+          and case_id in (select id from ${cases} where source_key = ${sourceKey})
+        returning id`,
+  );
+  return rows.length;
+}
+
+/** A leased reply that was not tried (its source is waiting out a rate limit) goes back, uncounted. */
+export async function deferReply(db: Database, reply: ReplyRow, until: Date): Promise<void> {
+  await db
+    .update(replies)
+    .set({
+      status: 'pending',
+      sendAt: until,
+      leaseUntil: null,
+      attempts: sql`greatest(${replies.attempts} - 1, 0)`,
+    })
+    .where(and(eq(replies.id, reply.id), eq(replies.status, 'sending')));
 }

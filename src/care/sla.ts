@@ -31,6 +31,8 @@ export interface SlaSettings {
   priorities: Partial<
     Record<Priority, { firstResponseMs?: number; nextResponseMs?: number; resolutionMs?: number }>
   >;
+  /** Targets while crisis mode is on (set by the crisis watch); each applies where it is tighter. */
+  crisis?: Partial<Targets> | undefined;
 }
 
 export interface Targets {
@@ -42,10 +44,13 @@ export interface Targets {
 /** The targets of a case of this priority: its own where configured, else the defaults. */
 export function targetsFor(s: SlaSettings, priority: Priority): Targets {
   const p = s.priorities[priority] ?? {};
+  const c = s.crisis ?? {};
+  const tighter = (usual: number, crisis: number | undefined) =>
+    crisis === undefined ? usual : Math.min(usual, crisis);
   return {
-    firstResponseMs: p.firstResponseMs ?? s.firstResponseMs,
-    nextResponseMs: p.nextResponseMs ?? s.nextResponseMs,
-    resolutionMs: p.resolutionMs ?? s.resolutionMs,
+    firstResponseMs: tighter(p.firstResponseMs ?? s.firstResponseMs, c.firstResponseMs),
+    nextResponseMs: tighter(p.nextResponseMs ?? s.nextResponseMs, c.nextResponseMs),
+    resolutionMs: tighter(p.resolutionMs ?? s.resolutionMs, c.resolutionMs),
   };
 }
 
@@ -135,17 +140,26 @@ export function stagesOf(c: SlaFields, s: SlaSettings): Stage[] {
       { clock, cycle, stage: 'breach', level: 'breach', at: due },
     );
   };
+  // Warnings are shares of the clock's own span (start to deadline), so a deadline set under other
+  // targets (crisis mode on or off since, a priority change) still gets its warnings before it.
+  const span = (start: Date, due: Date) => businessTimeBetween(cal, start, due);
   if (!c.firstResponseAt && c.firstResponseDueAt) {
-    response('first_response', c.openedAt, c.firstResponseDueAt, t.firstResponseMs);
+    response('first_response', c.openedAt, c.firstResponseDueAt, span(c.openedAt, c.firstResponseDueAt));
   }
   if (c.nextResponseStartedAt && c.nextResponseDueAt) {
-    response('next_response', c.nextResponseStartedAt, c.nextResponseDueAt, t.nextResponseMs);
+    response(
+      'next_response',
+      c.nextResponseStartedAt,
+      c.nextResponseDueAt,
+      span(c.nextResponseStartedAt, c.nextResponseDueAt),
+    );
   }
   if (c.resolutionDueAt) {
     const due = c.resolutionDueAt;
     const cycle = due.toISOString();
+    const resolutionMs = c.resolutionDueAt > c.openedAt ? span(c.openedAt, due) : t.resolutionMs;
     for (const before of s.resolutionWarningsMs) {
-      if (before >= t.resolutionMs) continue;
+      if (before >= resolutionMs) continue;
       stages.push({
         clock: 'resolution',
         cycle,

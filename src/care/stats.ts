@@ -5,6 +5,7 @@ import { type Database, queryRows } from '../db/client.js';
 import { slackNotices } from '../db/schema.js';
 import { ts } from './cases.js';
 import { type Duration, milliseconds } from './clock.js';
+import { type IncidentFigures, incidentFigures } from './incident-stats.js';
 
 /**
  * The figures a care manager is judged by, for `/care-stats` and the weekly digest. Every figure
@@ -202,6 +203,8 @@ export interface CareStats {
   arrivalsByHour: number[][];
   repliesByHour: number[][];
   daily: DailyFigures[];
+  /** Incidents open at any time in the period (see care/incident-stats.ts). */
+  incidents?: IncidentFigures[] | undefined;
 }
 
 type Row = Record<string, unknown>;
@@ -332,6 +335,7 @@ export async function careStats(db: Database, req: StatsRequest): Promise<CareSt
     arrivalsByHour: hours.arrivals,
     repliesByHour: hours.replies,
     daily,
+    incidents: await incidentFigures(db, req.period.current),
   };
 }
 

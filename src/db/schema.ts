@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -209,11 +210,14 @@ export const replies = pgTable(
     sentAt: tz('sent_at'),
     /** How many times delivery ended in failure (keys the ⚠️ thread message of each failure). */
     failures: integer('failures').notNull().default(0),
+    /** The incident statement batch the reply belongs to (one Cancel stops the whole batch). */
+    batchId: bigint('batch_id', { mode: 'number' }),
     createdAt: tz('created_at').notNull(),
     updatedAt: tz('updated_at').notNull(),
   },
   (t) => [
     uniqueIndex('replies_slack_key').on(t.slackChannel, t.slackTs),
+    index('replies_batch_idx').on(t.batchId).where(sql`${t.batchId} is not null`),
     index('replies_due_idx').on(t.sendAt).where(sql`${t.status} in ('pending', 'sending')`),
     index('replies_case_idx').on(t.caseId),
     index('replies_sent_at_idx').on(t.sentAt).where(sql`${t.status} = 'sent'`),
@@ -348,6 +352,12 @@ export const slackNotices = pgTable(
     key: text('key').notNull(),
     channelId: text('channel_id').notNull(),
     text: text('text').notNull(),
+    /** Block Kit blocks; without them the text is posted as one mrkdwn section. */
+    blocks: jsonb('blocks').$type<unknown[]>(),
+    /** Post as a reply in the thread of the notice with this key (an incident's thread). */
+    threadKey: text('thread_key'),
+    /** Update the message of the notice with this key instead of posting a new one. */
+    replacesKey: text('replaces_key'),
     createdAt: tz('created_at').notNull(),
     postedTs: text('posted_ts'),
     postedAt: tz('posted_at'),
@@ -359,8 +369,143 @@ export const slackNotices = pgTable(
   ],
 );
 
+/**
+ * A spike or cluster the crisis watch flagged. At most one alert per scope is open at a time (the
+ * partial unique index), so two instances or two rounds never alert twice for the same storm; it
+ * stays open until the volume has been calm for `crisis.calm_after`, then the all-clear goes out.
+ */
+export const crisisAlerts = pgTable(
+  'crisis_alerts',
+  {
+    id: serial('id').primaryKey(),
+    kind: text('kind', { enum: ['spike', 'cluster'] }).notNull(),
+    /** `spike:<platform>` or `cluster:<term>`. */
+    scope: text('scope').notNull(),
+    platform: text('platform'),
+    openedAt: tz('opened_at').notNull(),
+    /** The last round that still saw it above its threshold. */
+    lastAboveAt: tz('last_above_at').notNull(),
+    clearedAt: tz('cleared_at'),
+    /** Cases in the window when flagged, and the usual count for that window. */
+    count: integer('count').notNull(),
+    baseline: doublePrecision('baseline').notNull(),
+    peakCount: integer('peak_count').notNull(),
+    terms: jsonb('terms').$type<string[]>().notNull().default([]),
+    sampleCaseIds: jsonb('sample_case_ids').$type<number[]>().notNull().default([]),
+    incidentId: integer('incident_id'),
+  },
+  (t) => [
+    uniqueIndex('crisis_alerts_open_key').on(t.scope).where(sql`${t.clearedAt} is null`),
+    index('crisis_alerts_opened_at_idx').on(t.openedAt),
+  ],
+);
+
+/** Crisis mode: tighter SLA targets and a banner in the care channel, on until lifted. One at a time. */
+export const crisisPeriods = pgTable(
+  'crisis_periods',
+  {
+    id: serial('id').primaryKey(),
+    startedAt: tz('started_at').notNull(),
+    /** A Slack user id, or `carebot` when an alert turned it on. */
+    startedBy: text('started_by').notNull(),
+    reason: text('reason').notNull(),
+    alertId: integer('alert_id'),
+    liftedAt: tz('lifted_at'),
+    liftedBy: text('lifted_by'),
+  },
+  (t) => [
+    uniqueIndex('crisis_periods_active_key')
+      .on(sql`(${t.liftedAt} is null)`)
+      .where(sql`${t.liftedAt} is null`),
+  ],
+);
+
+/**
+ * An incident: one problem many customers write about, with a lead, an approved holding statement
+ * (a saved reply) and a status, discussed in its own Slack thread.
+ */
+export const incidents = pgTable(
+  'incidents',
+  {
+    id: serial('id').primaryKey(),
+    title: text('title').notNull(),
+    status: text('status', { enum: ['investigating', 'identified', 'monitoring', 'resolved'] })
+      .notNull()
+      .default('investigating'),
+    leadId: text('lead_id').notNull(),
+    /** The approved holding statement. */
+    savedReplyId: integer('saved_reply_id'),
+    /** New cases whose messages contain one of these are linked automatically. */
+    keywords: jsonb('keywords').$type<string[]>().notNull().default([]),
+    channelId: text('channel_id').notNull(),
+    alertId: integer('alert_id'),
+    /** What asked for it (the alert's button, a command), so a double click opens one incident. */
+    requestKey: text('request_key').notNull(),
+    createdBy: text('created_by').notNull(),
+    openedAt: tz('opened_at').notNull(),
+    resolvedAt: tz('resolved_at'),
+    resolvedBy: text('resolved_by'),
+    /** Bumped on each change; the incident message in Slack is brought up to it. */
+    version: integer('version').notNull().default(1),
+    updatedAt: tz('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('incidents_request_key').on(t.requestKey),
+    index('incidents_opened_at_idx').on(t.openedAt),
+  ],
+);
+
+/** Which cases belong to which incident; a case belongs to one incident at most. */
+export const incidentCases = pgTable(
+  'incident_cases',
+  {
+    incidentId: integer('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    caseId: integer('case_id')
+      .notNull()
+      .references(() => cases.id),
+    /** A Slack user id, or `carebot` for a keyword match. */
+    linkedBy: text('linked_by').notNull(),
+    linkedAt: tz('linked_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('incident_cases_case_key').on(t.caseId),
+    index('incident_cases_incident_idx').on(t.incidentId),
+  ],
+);
+
+/** One send of an incident's statement to its linked cases: one reply per case, one undo window. */
+export const statementBatches = pgTable(
+  'statement_batches',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    incidentId: integer('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    authorId: text('author_id').notNull(),
+    savedReplyId: integer('saved_reply_id'),
+    text: text('text').notNull(),
+    /** The modal submission that asked for it, so a resubmission sends nothing twice. */
+    requestKey: text('request_key').notNull(),
+    /** When the undo window of the batch ends. */
+    sendAt: tz('send_at').notNull(),
+    queued: integer('queued').notNull().default(0),
+    /** Cases left out, with why (held by the tone check, resolved meanwhile…). */
+    skipped: jsonb('skipped').$type<Array<{ caseId: number; reason: string }>>().notNull().default([]),
+    cancelledAt: tz('cancelled_at'),
+    cancelledBy: text('cancelled_by'),
+    createdAt: tz('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('statement_batches_request_key').on(t.requestKey)],
+);
+
 export type CaseRow = typeof cases.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type EscalationRow = typeof escalations.$inferSelect;
 export type ReplyRow = typeof replies.$inferSelect;
 export type SavedReplyRow = typeof savedReplies.$inferSelect;
+export type CrisisAlertRow = typeof crisisAlerts.$inferSelect;
+export type CrisisPeriodRow = typeof crisisPeriods.$inferSelect;
+export type IncidentRow = typeof incidents.$inferSelect;
+export type StatementBatchRow = typeof statementBatches.$inferSelect;

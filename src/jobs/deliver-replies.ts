@@ -1,6 +1,6 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Clock } from '../care/clock.js';
-import { leaseDueReplies, markFailed, markRetry, markSent } from '../care/replies.js';
+import { deferReply, holdSource, leaseDueReplies, markFailed, markRetry, markSent } from '../care/replies.js';
 import { addNotice } from '../care/source-state.js';
 import type { Database } from '../db/client.js';
 import { type CaseRow, cases, messages, type ReplyRow } from '../db/schema.js';
@@ -59,8 +59,10 @@ export class DeliverReplies extends Job {
     const { db, clock } = this.opts;
     const due = await leaseDueReplies(db, clock, this.opts.batchSize ?? 10, this.opts.leaseMs ?? 60_000);
     let feedback = false;
+    // Sources that said to wait during this round (source key → until when).
+    const waiting = new Map<string, Date>();
     for (const reply of due) {
-      feedback = (await this.deliver(reply)) || feedback;
+      feedback = (await this.deliver(reply, waiting)) || feedback;
     }
     if (feedback) this.opts.onFeedback();
     return due.length;
@@ -83,10 +85,15 @@ export class DeliverReplies extends Job {
   }
 
   /** Delivers one reply; true when Slack has feedback to show. */
-  private async deliver(reply: ReplyRow): Promise<boolean> {
+  private async deliver(reply: ReplyRow, waiting: Map<string, Date>): Promise<boolean> {
     const { db, clock, logger } = this.opts;
     const log = logger.child({ caseId: reply.caseId, replyId: reply.id, attempt: reply.attempts });
     const [caseRow] = await db.select().from(cases).where(eq(cases.id, reply.caseId));
+    const wait = caseRow ? waiting.get(caseRow.sourceKey) : undefined;
+    if (wait && wait > clock.now()) {
+      await deferReply(db, reply, wait);
+      return false;
+    }
     const adapter = caseRow ? this.opts.adapterFor(caseRow.platform, caseRow.sourceKey) : undefined;
     if (!caseRow || !adapter) {
       await markFailed(
@@ -146,10 +153,16 @@ export class DeliverReplies extends Job {
       if (outcome.credentials) await this.credentialsNotice(caseRow, adapter, reason);
       return true;
     }
-    const wait =
+    const backoff =
       outcome.retryAfterMs ?? BACKOFF_MS[Math.min(reply.attempts - 1, BACKOFF_MS.length - 1)] ?? 60_000;
-    const retryAt = new Date(clock.now().getTime() + Math.max(1000, wait));
-    await markRetry(db, clock, reply, outcome.reason, retryAt);
+    const retryAt = new Date(clock.now().getTime() + Math.max(1000, backoff));
+    if (outcome.retryAfterMs !== undefined) {
+      // A rate limit holds the whole source (an incident statement to many customers, a busy day).
+      waiting.set(caseRow.sourceKey, retryAt);
+      const held = await holdSource(db, caseRow.sourceKey, clock.now(), retryAt);
+      if (held) log.info({ held, until: retryAt }, 'rate limited: the source’s other replies wait too');
+    }
+    await markRetry(db, clock, reply, outcome.reason, retryAt, outcome.retryAfterMs !== undefined);
     this.kickAt(retryAt);
     log.warn({ reason: outcome.reason, retryAt }, 'reply delivery will be retried');
     return false;

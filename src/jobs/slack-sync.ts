@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { loadCaseView, ts } from '../care/cases.js';
+import { noticeTarget } from '../care/channel-messages.js';
 import type { Clock } from '../care/clock.js';
 import { leaseNotices, markNoticePosted, retryNoticeAt } from '../care/source-state.js';
 import type { Team } from '../config.js';
@@ -160,12 +161,29 @@ export class SlackSync extends Job {
         continue;
       }
       try {
-        const res = await this.opts.client.chat.postMessage({
-          channel: notice.channelId,
+        // Crisis alerts and incidents: blocks, a parent thread, or an update of an earlier message.
+        const target = await noticeTarget(db, notice);
+        if (target.kind === 'wait') {
+          await retryNoticeAt(db, notice.id, new Date(clock.now().getTime() + 1000));
+          continue;
+        }
+        const content = {
           text: notice.text,
-          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: notice.text } }],
-          unfurl_links: false,
-        });
+          blocks: notice.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: notice.text } }],
+        };
+        const res =
+          target.kind === 'update'
+            ? await this.opts.client.chat.update({
+                channel: target.channel,
+                ts: target.ts,
+                ...content,
+              } as never)
+            : await this.opts.client.chat.postMessage({
+                channel: target.channel,
+                ...(target.threadTs ? { thread_ts: target.threadTs } : {}),
+                ...content,
+                unfurl_links: false,
+              } as never);
         await markNoticePosted(db, notice.id, res.ts as string, clock.now());
       } catch (err) {
         const failure = classifySlackError(err);

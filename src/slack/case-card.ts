@@ -111,6 +111,11 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
       (w) =>
         `:hourglass: Waiting on ${escapeText(teams.find((t) => t.key === w.teamKey)?.name ?? w.teamKey)} since ${slackDate(w.since)}`,
     ),
+    ...(view.incident?.linked
+      ? [
+          `:fire: Incident #${view.incident.linked.id}: ${escapeText(truncate(view.incident.linked.title, 80))}`,
+        ]
+      : []),
     ...(c.previousCaseId ? [`Follow-up of case #${c.previousCaseId}`] : []),
     ...(c.replyMode === 'private' || c.conversationId.startsWith('dm:') ? [':lock: Replies go by DM'] : []),
     ...(original ? [original] : []),
@@ -148,6 +153,17 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
           { type: 'button', action_id: ACTIONS.escalate, text: plain('Escalate'), value: id },
           { type: 'button', action_id: ACTIONS.resolve, text: plain('Resolve'), value: id },
           ...privateButton,
+          // While an incident is open, a case that is not part of one can join it.
+          ...(view.incident?.anyOpen && !view.incident.linked
+            ? [
+                {
+                  type: 'button',
+                  action_id: 'case_link_incident',
+                  text: plain('Link to incident'),
+                  value: id,
+                },
+              ]
+            : []),
           {
             type: 'static_select',
             action_id: ACTIONS.priority,

@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import { DateTime } from 'luxon';
 import type { Duration } from '../care/clock.js';
+import type { IncidentFigures } from '../care/incident-stats.js';
 import {
   type CareStats,
   type CountBy,
@@ -201,6 +202,7 @@ export function statsMessage(s: CareStats, o: StatsMessageOptions): SlackMessage
       ].join('\n'),
     ),
     section(agentsText(s)),
+    ...(s.incidents?.length ? [section(incidentsText(s.incidents))] : []),
     section(hoursText(s)),
     {
       type: 'context',
@@ -477,4 +479,20 @@ export function channelProblemText(code: string): string {
   if (code === 'missing_scope')
     return ':warning: The Slack app lacks a permission for this (files:write for charts and CSV files). Ask an admin to reinstall it from manifest.yml.';
   return `:warning: Slack refused the post (${escapeText(code)}). Try again in a minute.`;
+}
+
+/** Incidents of the period: how many cases each drew and how fast they were answered. */
+function incidentsText(incidents: IncidentFigures[]): string {
+  return [
+    '*Incidents*',
+    ...incidents.map((i) => {
+      const lasted = i.resolvedAt
+        ? ` · resolved after ${span(since(i.openedAt, i.resolvedAt))}`
+        : ` · ${i.status}`;
+      const statement = i.statementsSent
+        ? ` · statement out ${span(i.statementAfter)} after opening (${plural(i.statementsSent, 'customer')})`
+        : ' · no statement sent';
+      return `• #${i.id} ${escapeText(truncateText(i.title, 80))}: ${plural(i.cases, 'case')}, ${i.answered} answered, first answer ${span(i.firstAnswerMedian)} (median)${statement}${lasted}`;
+    }),
+  ].join('\n');
 }

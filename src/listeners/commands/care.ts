@@ -3,6 +3,8 @@ import { type Duration, formatDuration } from '../../care/clock.js';
 import { listSavedReplies } from '../../care/saved-replies.js';
 import { savedRepliesModal } from '../../slack/saved-replies.js';
 import type { ListenerContext } from '../context.js';
+import { careCrisis } from './care-crisis.js';
+import { careIncident } from './care-incident.js';
 
 export const careHelp = (config: { reopenWithin: Duration }) =>
   [
@@ -12,11 +14,19 @@ export const careHelp = (config: { reopenWithin: Duration }) =>
     '• *Reply* on the card answers from a saved reply; `/care replies` manages them.',
     `• *Resolve* when done; a customer who writes again within ${formatDuration(config.reopenWithin)} reopens the case.`,
     '• `/care-stats` shows how the queue is doing.',
+    '• `/care crisis on` / `off` switches crisis mode (tighter SLA targets); `/care incident open "title"` opens an incident.',
   ].join('\n');
 
 export function registerCareCommand(app: App, ctx: ListenerContext): void {
-  app.command('/care', async ({ ack, command, client }) => {
+  app.command('/care', async ({ ack, command, client, respond }) => {
     const [sub] = command.text.trim().toLowerCase().split(/\s+/);
+    if (sub === 'crisis' || sub === 'incident') {
+      await ack();
+      const args = command.text.trim().slice(sub.length);
+      const handle = sub === 'crisis' ? careCrisis : careIncident;
+      await respond({ response_type: 'ephemeral', text: await handle(ctx, command, args) });
+      return;
+    }
     if (sub === 'replies') {
       await ack();
       await client.views.open({
