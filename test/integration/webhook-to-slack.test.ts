@@ -245,6 +245,32 @@ describe('generic webhook → Slack thread', () => {
     expect(t.slack.callsTo('chat.postMessage').filter((c) => c.ok)).toHaveLength(1);
   });
 
+  it('refuses an id holding a lone surrogate with a 400 naming it, and repairs one in the text', async () => {
+    const t = carebot();
+    for (const [body, field] of [
+      [complaint({ id: 'msg-\ud800' }), 'id'],
+      [complaint({ conversationId: '\udc00conv' }), 'conversationId'],
+      [complaint({ author: { id: 'u\ud800' } }), 'author.id'],
+    ] as const) {
+      const res = await postWebhook(t, body);
+      expect(res.status).toBe(400);
+      expect(res.json.error).toBe(`invalid body: ${field}`);
+    }
+    expect(await count(t, messages)).toBe(0);
+    const res = await postWebhook(
+      t,
+      complaint({
+        id: 'surrogates',
+        text: 'half \ud83d an emoji \ud83d\ude00',
+        author: { id: 'u1', name: 'Jo \udfff' },
+      }),
+    );
+    expect(res.status).toBe(202);
+    const [message] = await t.db.db.select().from(messages);
+    expect(message?.text).toBe('half \ufffd an emoji \ud83d\ude00');
+    expect(message?.authorName).toBe('Jo \ufffd');
+  });
+
   it('answers /healthz with the database state', async () => {
     const t = carebot();
     const res = await fetch(`${t.url}/healthz`);
