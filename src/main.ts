@@ -394,11 +394,7 @@ async function main(): Promise<void> {
     logger.fatal({ err }, 'carebot could not start');
     process.exit(1);
   }
-  // A bug that escapes a handler (e.g. a signed but malformed Slack request inside Bolt) must not
-  // take every other customer down with it: log it and keep serving. Work lives in the database.
-  process.on('unhandledRejection', (err) => {
-    logger.error({ err }, 'unhandled rejection; carebot keeps running');
-  });
+  keepRunningOnStrayRejections(logger);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       carebot.stop().then(
@@ -410,6 +406,18 @@ async function main(): Promise<void> {
       );
     });
   }
+}
+
+/**
+ * A promise rejected where nobody awaits it must not take every customer down with it: log it and
+ * keep serving (work lives in the database). The one seen in practice: when a PostgreSQL
+ * connection is cut under load, postgres.js rejects a promise nobody holds with the socket's own
+ * `Error: read ECONNRESET` (no query attached); the driver reconnects by itself afterwards.
+ */
+export function keepRunningOnStrayRejections(logger: Logger): void {
+  process.on('unhandledRejection', (err) => {
+    logger.error({ err }, 'unhandled rejection; carebot keeps running');
+  });
 }
 
 async function runSandbox(): Promise<void> {

@@ -47,8 +47,18 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   };
 }
 
+/**
+ * Seconds before a connection that closed with an error may connect again. postgres.js counts
+ * `retries` across the whole pool, so one cut of ten busy connections already means 10 retries,
+ * and its own backoff (3^retries / 100 s, up to 20 s) then keeps every query waiting 10-20 s after
+ * the database is back. This one grows gently and stays under two seconds, with jitter.
+ */
+export function reconnectDelaySeconds(retries: number): number {
+  return Math.min(2, 0.05 * 1.5 ** Math.min(retries, 20)) * (0.5 + Math.random() / 2);
+}
+
 function openPostgres(url: string): DatabaseHandle {
-  const client = postgres(url, { max: 10, onnotice: () => {} });
+  const client = postgres(url, { max: 10, onnotice: () => {}, backoff: reconnectDelaySeconds });
   const db = drizzlePostgres(client, { schema });
   return {
     db,

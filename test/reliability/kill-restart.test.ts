@@ -13,10 +13,11 @@ import { createDatabase, type ScratchDatabase } from './support/database.js';
 import { carebotEnv } from './support/env.js';
 import { type FaultProxy, startFaultProxy } from './support/fault-proxy.js';
 import { figure, reliability } from './support/gate.js';
+import { setting } from './support/mode.js';
 import { type CarebotProcess, startCarebotProcess } from './support/process.js';
 import { cardPostsByCase, postsMentioning } from './support/slack-posts.js';
 
-const CONVERSATIONS = Number(process.env.RELIABILITY_CONVERSATIONS ?? 100);
+const CONVERSATIONS = setting('RELIABILITY_CONVERSATIONS', 100, 30);
 const PER_CONVERSATION = 4;
 const SENDERS = 8;
 
