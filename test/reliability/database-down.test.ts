@@ -19,7 +19,7 @@ import { postsMentioning } from './support/slack-posts.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const DOWN_MS = setting('RELIABILITY_DB_DOWN_SECONDS', 4, 2) * 1000;
-const CUTS = setting('RELIABILITY_DB_CUTS', 8, 4);
+const CUTS = setting('RELIABILITY_DB_CUTS', 8, 3);
 
 /**
  * "PostgreSQL restarted under load": carebot reaches the database through a TCP proxy that cuts

@@ -18,6 +18,8 @@ import { type CarebotProcess, startCarebotProcess } from './support/process.js';
 import { cardPostsByCase, postsMentioning } from './support/slack-posts.js';
 
 const CONVERSATIONS = setting('RELIABILITY_CONVERSATIONS', 100, 30);
+/** How long to wait for a late double post after everything arrived. */
+const LATE_DOUBLE_MS = setting('RELIABILITY_LATE_DOUBLE_MS', 3000, 1000);
 const PER_CONVERSATION = 4;
 const SENDERS = 8;
 
@@ -112,7 +114,7 @@ reliability('kill -9 in the middle of a burst, then a restart on the same databa
       30_000,
       250,
     );
-    await sleep(3000); // A late double would show up now.
+    await sleep(LATE_DOUBLE_MS); // A late double would show up now.
     const postsPer = bodies.map((b) => ({ id: b.id, posts: postsMentioning(slack.calls, `[${b.id}]`) }));
     const lost = postsPer.filter((p) => p.posts.length === 0).map((p) => p.id);
     const doubled = postsPer.filter((p) => p.posts.length > 1);
@@ -178,7 +180,7 @@ reliability('kill -9 in the middle of a burst, then a restart on the same databa
       async () => (await sql`select 1 from slack_threads where case_id = ${id}`).length > 0,
       15_000,
     );
-    await sleep(2000);
+    await sleep(LATE_DOUBLE_MS);
     const posts = cardPostsByCase(slack.calls).get(id) ?? [];
     figure('kill-during-post', { casePostedTimes: posts.length });
     await second.stop();
@@ -224,7 +226,7 @@ reliability('kill -9 in the middle of a burst, then a restart on the same databa
       15_000,
       100,
     );
-    await sleep(1500);
+    await sleep(LATE_DOUBLE_MS);
     const posts = postsMentioning(slack.calls, '[fu-2]');
     figure('kill-during-follow-up', { followUpPosts: posts.length });
     await second.stop();

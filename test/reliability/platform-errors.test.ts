@@ -42,14 +42,14 @@ reliability('the platform answering 429 and 503, then OK', () => {
   });
 
   it('delivers each reply exactly once, with one idempotency key across its attempts', async () => {
-    // Every reply's first attempt meets a 429 (Retry-After 1 s), its second a 503, its third an OK:
-    // deterministic, so the backoff (1 s, then 15 s) bounds the run whatever the machine's pace.
+    // Every reply's first attempt meets a 503, its second a 429 (Retry-After 1 s), its third an OK:
+    // deterministic, so the backoff (5 s, then 1 s) bounds the run whatever the machine's pace.
     const failures = { length: CASES * 2 };
     receiver.answerByAttempt((attempt) =>
       attempt === 1
-        ? { status: 429, headers: { 'retry-after': '1' }, body: '{}' }
+        ? { status: 503, body: 'maintenance' }
         : attempt === 2
-          ? { status: 503, body: 'maintenance' }
+          ? { status: 429, headers: { 'retry-after': '1' }, body: '{}' }
           : undefined,
     );
     const texts: string[] = [];

@@ -11,6 +11,8 @@ import { cardPostsByCase, postsMentioning } from './support/slack-posts.js';
 
 /** The issue's two minutes; the short form (CI) uses 5 s. */
 const OUTAGE_MS = setting('RELIABILITY_OUTAGE_SECONDS', 120, 5) * 1000;
+/** How long to wait for a late double post after everything arrived. */
+const LATE_DOUBLE_MS = setting('RELIABILITY_LATE_DOUBLE_MS', 3000, 1000);
 const CONVERSATIONS = setting('RELIABILITY_OUTAGE_CONVERSATIONS', 40, 15);
 
 reliability('Slack answering HTTP 500 for a while, then recovering', () => {
@@ -63,7 +65,7 @@ reliability('Slack answering HTTP 500 for a while, then recovering', () => {
         100,
       );
       const drainMs = Date.now() - recoveredAt;
-      await sleep(3000);
+      await sleep(LATE_DOUBLE_MS);
       const counts = ids.map((id) => postsMentioning(slack.calls, `[${id}]`).length);
       const cards = cardPostsByCase(slack.calls);
       figure('slack-500', {
