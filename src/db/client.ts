@@ -58,7 +58,15 @@ export function reconnectDelaySeconds(retries: number): number {
 }
 
 function openPostgres(url: string): DatabaseHandle {
-  const client = postgres(url, { max: 10, onnotice: () => {}, backoff: reconnectDelaySeconds });
+  const client = postgres(url, {
+    max: 10,
+    onnotice: () => {},
+    backoff: reconnectDelaySeconds,
+    // postgres.js would look up array types on each new connection in a promise nobody holds
+    // (connection.js fetchArrayTypes): a cut during that lookup rejected it unhandled. carebot uses
+    // no array columns or array results, so the lookup is not needed.
+    fetch_types: false,
+  });
   const db = drizzlePostgres(client, { schema });
   return {
     db,
