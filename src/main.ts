@@ -410,9 +410,9 @@ async function main(): Promise<void> {
 
 /**
  * A promise rejected where nobody awaits it must not take every customer down with it: log it and
- * keep serving (work lives in the database). The one seen in practice: when a PostgreSQL
- * connection is cut under load, postgres.js rejects a promise nobody holds with the socket's own
- * `Error: read ECONNRESET` (no query attached); the driver reconnects by itself afterwards.
+ * keep serving (work lives in the database). Seen before: a signed Slack request with a `null` body
+ * inside Bolt (now refused earlier), and postgres.js's array-type lookup at a connection cut (now
+ * turned off, see src/db/client.ts).
  */
 export function keepRunningOnStrayRejections(logger: Logger): void {
   process.on('unhandledRejection', (err) => {
