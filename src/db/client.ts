@@ -47,8 +47,26 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   };
 }
 
+/**
+ * Seconds before a connection that closed with an error may connect again. postgres.js counts
+ * `retries` across the whole pool, so one cut of ten busy connections already means 10 retries,
+ * and its own backoff (3^retries / 100 s, up to 20 s) then keeps every query waiting 10-20 s after
+ * the database is back. This one grows gently and stays under two seconds, with jitter.
+ */
+export function reconnectDelaySeconds(retries: number): number {
+  return Math.min(2, 0.05 * 1.5 ** Math.min(retries, 20)) * (0.5 + Math.random() / 2);
+}
+
 function openPostgres(url: string): DatabaseHandle {
-  const client = postgres(url, { max: 10, onnotice: () => {} });
+  const client = postgres(url, {
+    max: 10,
+    onnotice: () => {},
+    backoff: reconnectDelaySeconds,
+    // postgres.js would look up array types on each new connection in a promise nobody holds
+    // (connection.js fetchArrayTypes): a cut during that lookup rejected it unhandled. carebot uses
+    // no array columns or array results, so the lookup is not needed.
+    fetch_types: false,
+  });
   const db = drizzlePostgres(client, { schema });
   return {
     db,

@@ -1,10 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ZodType } from 'zod';
+import { NOT_WELL_FORMED, wellFormedBody } from './well-formed.js';
 
 export class BodyTooLarge extends Error {}
 
 /** Reads a request body as text, refusing (without buffering the rest) past `limit` bytes. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return (await readRawBody(req, limit)).toString('utf8');
+}
+
+/** Reads a request body as bytes, refusing (without buffering the rest) past `limit` bytes. */
+export async function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
@@ -14,7 +20,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
     if (size > limit) throw new BodyTooLarge();
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -41,6 +47,11 @@ export async function readSignedJson<T>(
     secrets: string[];
     verify: (raw: string, signature: string | undefined, secret: string) => boolean;
     schema: ZodType<T>;
+    /**
+     * Keys whose strings are what a person wrote (a post's text, a name): a lone surrogate in them
+     * becomes U+FFFD. Anywhere else (ids) it is refused with a 400 naming the field.
+     */
+    freeText?: ReadonlySet<string>;
     onRejected: (hadSignature: boolean) => void;
   },
 ): Promise<{ body: T; secret: string } | undefined> {
@@ -70,7 +81,15 @@ export async function readSignedJson<T>(
     sendJson(res, 400, { error: 'body is not valid JSON' });
     return undefined;
   }
-  const parsed = opts.schema.safeParse(body);
+  const wellFormed = wellFormedBody(body, opts.freeText ?? new Set());
+  if (!wellFormed.ok) {
+    sendJson(res, 400, {
+      error: `invalid body: ${wellFormed.path}`,
+      fields: [{ path: wellFormed.path, message: NOT_WELL_FORMED }],
+    });
+    return undefined;
+  }
+  const parsed = opts.schema.safeParse(wellFormed.body);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => ({
       path: i.path.join('.') || '(body)',

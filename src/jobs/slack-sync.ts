@@ -27,6 +27,10 @@ type WebClient = webApi.WebClient;
 
 /** The message metadata type that marks a case's card (with the case id as payload). */
 const CARD_EVENT_TYPE = 'carebot_case';
+/** The message metadata type that marks a message in a case thread (with its outbox row id as payload). */
+const THREAD_EVENT_TYPE = 'carebot_thread_message';
+/** Pages of `conversations.replies` read when looking for a thread message an attempt may have posted. */
+const REPLIES_PAGES = 5;
 
 /** `slack_last_error` of a case held back for its channel's rate limit (nothing was attempted). */
 const HELD = 'held: channel rate limit';
@@ -103,7 +107,9 @@ export class SlackSync extends Job {
             order by id
             limit ${this.batchSize}
             for update skip locked)
-          update ${cases} set slack_lease_until = ${ts(until)}
+          -- The error is the previous attempt's: cleared, so that if this attempt dies the next one
+          -- sees an interrupted lease, not an old hold, and looks for what this one posted.
+          update ${cases} set slack_lease_until = ${ts(until)}, slack_last_error = null
           from due where ${cases}.id = due.id
           returning ${cases}.id, ${cases}.channel_id, due.interrupted`,
     );
@@ -145,6 +151,56 @@ export class SlackSync extends Job {
       );
       return undefined;
     }
+  }
+
+  /**
+   * After an interrupted attempt, looks for the thread messages it may have posted (by the outbox
+   * row id in their metadata), among the thread's messages newer than the last one recorded: the
+   * same protection as for the card, for follow-ups, reminders, escalation mentions and feedback.
+   * Returns outbox id → ts of what Slack has.
+   */
+  private async findPostedInThread(
+    caseId: number,
+    channel: string,
+    threadTs: string,
+  ): Promise<Map<number, string>> {
+    const found = new Map<number, string>();
+    // Posting is in order and each post is recorded before the next, so anything unrecorded is
+    // newer than the newest recorded message (ts strings of one format compare as text).
+    const [latest] = await queryRows<{ ts: string | null }>(
+      this.opts.db,
+      sql`select max(${slackOutbox.postedTs}) as ts from ${slackOutbox}
+          where ${slackOutbox.caseId} = ${caseId} and ${slackOutbox.postedTs} <> ''`,
+    );
+    const oldest = latest?.ts && latest.ts > threadTs ? latest.ts : threadTs;
+    try {
+      let cursor: string | undefined;
+      for (let page = 0; page < REPLIES_PAGES; page++) {
+        const res = await this.opts.client.conversations.replies({
+          channel,
+          ts: threadTs,
+          oldest,
+          include_all_metadata: true,
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        });
+        for (const m of res.messages ?? []) {
+          const meta = (m as { metadata?: { event_type?: string; event_payload?: { outbox_id?: unknown } } })
+            .metadata;
+          if (meta?.event_type === THREAD_EVENT_TYPE && m.ts)
+            found.set(Number(meta.event_payload?.outbox_id), m.ts);
+        }
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!res.has_more || !cursor) break;
+      }
+    } catch (err) {
+      // Without history access the message may be posted twice after a crash; nothing is lost.
+      this.opts.logger.warn(
+        { caseId, reason: classifySlackError(err).reason },
+        'could not look for an earlier thread message',
+      );
+    }
+    return found;
   }
 
   /** Channel notices (a source paused or working again), each once. */
@@ -255,7 +311,7 @@ export class SlackSync extends Job {
         }
         channel = thread.channelId;
       }
-      await this.postOutbox(caseId, channel, threadTs);
+      await this.postOutbox(caseId, channel, threadTs, interrupted);
       await this.release(caseId, clock.now());
       this.recovered(channel);
     } catch (err) {
@@ -263,14 +319,24 @@ export class SlackSync extends Job {
     }
   }
 
-  /** Posts the messages the thread is owed, oldest first; stops at the first failure to keep order. */
-  private async postOutbox(caseId: number, channel: string, threadTs: string): Promise<void> {
+  /**
+   * Posts the messages the thread is owed, oldest first; stops at the first failure to keep order.
+   * After an interrupted attempt, a message that attempt posted is adopted rather than posted again.
+   */
+  private async postOutbox(
+    caseId: number,
+    channel: string,
+    threadTs: string,
+    interrupted: boolean,
+  ): Promise<void> {
     const { db, clock } = this.opts;
     const pending = await db
       .select()
       .from(slackOutbox)
       .where(and(eq(slackOutbox.caseId, caseId), isNull(slackOutbox.postedTs)))
       .orderBy(asc(slackOutbox.id));
+    // Looked up once, before the first post, and only when an earlier attempt may have posted.
+    let earlier: Map<number, string> | undefined;
     for (const item of pending) {
       if (item.kind === 'reply_sent' || item.kind === 'reply_failed') await this.replyFeedback(item);
       const content = await this.render(item);
@@ -281,16 +347,28 @@ export class SlackSync extends Job {
           .where(eq(slackOutbox.id, item.id));
         continue;
       }
-      const res = await this.opts.client.chat.postMessage({
-        channel,
-        thread_ts: threadTs,
-        ...content,
-        unfurl_links: false,
-        unfurl_media: false,
-      });
+      if (interrupted && !earlier) earlier = await this.findPostedInThread(caseId, channel, threadTs);
+      const adopted = earlier?.get(item.id);
+      const ts =
+        adopted ??
+        ((
+          await this.opts.client.chat.postMessage({
+            channel,
+            thread_ts: threadTs,
+            ...content,
+            unfurl_links: false,
+            unfurl_media: false,
+            metadata: { event_type: THREAD_EVENT_TYPE, event_payload: { outbox_id: item.id } },
+          })
+        ).ts as string);
+      if (adopted)
+        this.opts.logger.info(
+          { caseId, outboxId: item.id, ts: adopted },
+          'adopted a thread message posted by an interrupted attempt',
+        );
       await db
         .update(slackOutbox)
-        .set({ postedTs: res.ts as string, postedAt: clock.now() })
+        .set({ postedTs: ts, postedAt: clock.now() })
         .where(eq(slackOutbox.id, item.id));
     }
   }

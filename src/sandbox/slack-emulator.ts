@@ -379,6 +379,66 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         .reverse();
       return okReply({ messages: posted.slice(0, Number(params.limit ?? 100)), has_more: false });
     },
+    // A thread as Slack returns it: the parent first, then the replies, oldest first, filtered by
+    // oldest/latest (exclusive unless `inclusive`), `limit` per page with a `next_cursor`.
+    'conversations.replies': (params) => {
+      if (!hasContent(params.channel)) return errorReply('channel_not_found');
+      if (!hasContent(params.ts)) return errorReply('thread_not_found');
+      const posted = calls
+        .filter((c) => c.ok && c.method === 'chat.postMessage' && c.params.channel === params.channel)
+        .map((c) => ({ ...((c.response as { message?: JsonBody }).message ?? {}) }));
+      const asked = posted.find((m) => m.ts === params.ts);
+      if (!asked) return errorReply('thread_not_found');
+      const parentTs = typeof asked.thread_ts === 'string' ? asked.thread_ts : (asked.ts as string);
+      const parent = posted.find((m) => m.ts === parentTs);
+      const replies = posted.filter((m) => m.thread_ts === parentTs && m.ts !== parentTs);
+      const inclusive = params.inclusive === true || params.inclusive === 'true' || params.inclusive === '1';
+      const oldest = params.oldest === undefined ? undefined : Number(params.oldest);
+      const latest = params.latest === undefined ? undefined : Number(params.latest);
+      const withMetadata = params.include_all_metadata === true || params.include_all_metadata === 'true';
+      const thread = [
+        ...(parent
+          ? [
+              {
+                ...parent,
+                thread_ts: parentTs,
+                reply_count: replies.length,
+                ...(replies.length > 0 ? { latest_reply: replies.at(-1)?.ts } : {}),
+              },
+            ]
+          : []),
+        ...replies,
+      ]
+        .filter((m) => {
+          const at = Number(m.ts);
+          if (oldest !== undefined && (inclusive ? at < oldest : at <= oldest)) return false;
+          if (latest !== undefined && (inclusive ? at > latest : at >= latest)) return false;
+          return true;
+        })
+        .map((m) => {
+          if (!withMetadata) delete m.metadata;
+          return m;
+        });
+      const limit = Math.min(1000, Math.max(1, Number(params.limit ?? 1000) || 1000));
+      const start =
+        typeof params.cursor === 'string' && params.cursor !== ''
+          ? Number(
+              Buffer.from(params.cursor, 'base64')
+                .toString('utf8')
+                .replace(/^offset:/, ''),
+            )
+          : 0;
+      if (!Number.isInteger(start) || start < 0) return errorReply('invalid_cursor');
+      const page = thread.slice(start, start + limit);
+      const more = start + limit < thread.length;
+      return okReply({
+        messages: page,
+        has_more: more,
+        response_metadata: {
+          next_cursor: more ? Buffer.from(`offset:${start + limit}`).toString('base64') : '',
+        },
+      });
+    },
     'conversations.info': (params) => {
       if (!hasContent(params.channel)) return errorReply('channel_not_found');
       return okReply({

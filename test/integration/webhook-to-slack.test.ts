@@ -1,7 +1,7 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, isNotNull, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { minutes } from '../../src/care/clock.js';
-import { cases, messages, slackThreads } from '../../src/db/schema.js';
+import { cases, messages, slackOutbox, slackThreads } from '../../src/db/schema.js';
 import {
   BOT_TOKEN,
   blocksOf,
@@ -205,6 +205,33 @@ describe('generic webhook → Slack thread', () => {
     expect(thread?.threadTs).toBe(tsOf(t.slack.callsTo('chat.postMessage')[0]));
   });
 
+  it('adopts a thread message an interrupted attempt posted instead of posting it again', async () => {
+    const t = carebot();
+    await postWebhook(t, complaint({ id: 'fu-1', conversationId: 'conv-fu' }));
+    await sync(t);
+    await postWebhook(t, complaint({ id: 'fu-2', conversationId: 'conv-fu', text: 'Still waiting' }));
+    await sync(t);
+    const posts = () => t.slack.callsTo('chat.postMessage').filter((c) => c.ok);
+    expect(posts()).toHaveLength(2);
+    const followUp = posts()[1];
+    expect(followUp?.params.metadata).toMatchObject({ event_type: 'carebot_thread_message' });
+    // Imitate a process that died after Slack accepted the follow-up but before recording it: the
+    // outbox row is pending again and the case's lease was never released.
+    await t.db.db
+      .update(slackOutbox)
+      .set({ postedTs: null, postedAt: null })
+      .where(isNotNull(slackOutbox.postedTs));
+    await t.db.db
+      .update(cases)
+      .set({ slackLeaseUntil: new Date(t.clock.now().getTime() - 1000) })
+      .where(eq(cases.id, 1));
+    await sync(t);
+    expect(posts()).toHaveLength(2);
+    expect(t.slack.callsTo('conversations.replies')).toHaveLength(1);
+    const [row] = await t.db.db.select().from(slackOutbox);
+    expect(row?.postedTs).toBe(tsOf(followUp));
+  });
+
   it('waits out a 429 for as long as Retry-After says, then posts once', async () => {
     const t = carebot();
     t.slack.failNext('chat.postMessage', { status: 429, retryAfter: 30 });
@@ -218,11 +245,56 @@ describe('generic webhook → Slack thread', () => {
     expect(t.slack.callsTo('chat.postMessage').filter((c) => c.ok)).toHaveLength(1);
   });
 
+  it('refuses an id holding a lone surrogate with a 400 naming it, and repairs one in the text', async () => {
+    const t = carebot();
+    for (const [body, field] of [
+      [complaint({ id: 'msg-\ud800' }), 'id'],
+      [complaint({ conversationId: '\udc00conv' }), 'conversationId'],
+      [complaint({ author: { id: 'u\ud800' } }), 'author.id'],
+    ] as const) {
+      const res = await postWebhook(t, body);
+      expect(res.status).toBe(400);
+      expect(res.json.error).toBe(`invalid body: ${field}`);
+    }
+    expect(await count(t, messages)).toBe(0);
+    const res = await postWebhook(
+      t,
+      complaint({
+        id: 'surrogates',
+        text: 'half \ud83d an emoji \ud83d\ude00',
+        author: { id: 'u1', name: 'Jo \udfff' },
+      }),
+    );
+    expect(res.status).toBe(202);
+    const [message] = await t.db.db.select().from(messages);
+    expect(message?.text).toBe('half \ufffd an emoji \ud83d\ude00');
+    expect(message?.authorName).toBe('Jo \ufffd');
+  });
+
   it('answers /healthz with the database state', async () => {
     const t = carebot();
     const res = await fetch(`${t.url}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok', database: 'ok' });
     expect((await fetch(`${t.url}/nope`)).status).toBe(404);
+  });
+  // Last in the file, and a minute on: the sync keeps each channel's rate-limit pause across
+  // tests, while each test's clock starts at the same time again.
+  it('posts a pending thread message after a clean attempt without looking for it first', async () => {
+    const t = carebot();
+    t.clock.advance(minutes(1));
+    await postWebhook(t, complaint({ id: 'fu-1', conversationId: 'conv-fu' }));
+    await sync(t);
+    await postWebhook(t, complaint({ id: 'fu-2', conversationId: 'conv-fu', text: 'Still waiting' }));
+    t.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    await sync(t);
+    t.clock.advance(minutes(0.1));
+    await sync(t);
+    expect(t.slack.callsTo('chat.postMessage').filter((c) => c.ok)).toHaveLength(2);
+    expect(t.slack.callsTo('conversations.replies')).toHaveLength(0);
+    // The sync wakes itself when Retry-After ends (a real timer): let that happen within this test.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await t.carebot.sync.idle();
+    expect(t.slack.callsTo('chat.postMessage').filter((c) => c.ok)).toHaveLength(2);
   });
 });

@@ -214,4 +214,27 @@ describe('X webhook', () => {
     expect(await count()).toBe(0);
     expect(stored).toBe(0);
   });
+  it('refuses an id holding a lone surrogate with a 400 naming it, and repairs one in the text', async () => {
+    // JSON.stringify writes a lone surrogate as the escape "\ud800", as a sender would.
+    const badId = await post({
+      for_user_id: brand.userId,
+      tweet_create_events: [mentionEvent({ id_str: '186\ud800' })],
+    });
+    expect(badId.status).toBe(400);
+    expect(badId.json.error).toBe('invalid body: tweet_create_events.0.id_str');
+    expect(await count()).toBe(0);
+    const badText = await post({
+      for_user_id: brand.userId,
+      tweet_create_events: [
+        mentionEvent({
+          text: '@brand broken \ud83d and \ude00 halves',
+          user: { id_str: '42', name: 'Jane \udfff', screen_name: 'jane' },
+        }),
+      ],
+    });
+    expect(badText).toEqual({ status: 200, json: { stored: 1 } });
+    const [message] = await rows();
+    expect(message?.text).toBe('@brand broken \ufffd and \ufffd halves');
+    expect(message?.authorName).toBe('Jane \ufffd');
+  });
 });

@@ -64,6 +64,53 @@ describe('fake Slack Web API with the real WebClient', () => {
     expect(firstCall?.response?.ts).toBe(first.ts);
   });
 
+  it('lists a thread with conversations.replies: parent first, oldest/limit/cursor, metadata on request', async () => {
+    const parent = await client.chat.postMessage({ channel: 'C0CARE', text: 'card' });
+    await client.chat.postMessage({ channel: 'C0CARE', text: 'elsewhere' });
+    const posted: string[] = [];
+    for (let i = 1; i <= 3; i++) {
+      const r = await client.chat.postMessage({
+        channel: 'C0CARE',
+        text: `reply ${i}`,
+        thread_ts: parent.ts as string,
+        metadata: { event_type: 'test_event', event_payload: { n: i } },
+      });
+      posted.push(r.ts as string);
+    }
+    const all = await client.conversations.replies({ channel: 'C0CARE', ts: parent.ts as string });
+    expect(all.messages?.map((m) => m.text)).toEqual(['card', 'reply 1', 'reply 2', 'reply 3']);
+    expect(all.messages?.[0]).toMatchObject({ ts: parent.ts, thread_ts: parent.ts, reply_count: 3 });
+    expect(all.messages?.[1]).not.toHaveProperty('metadata');
+    // Asked by a reply's ts, the whole thread comes back.
+    const byReply = await client.conversations.replies({ channel: 'C0CARE', ts: posted[1] as string });
+    expect(byReply.messages).toHaveLength(4);
+    const newer = await client.conversations.replies({
+      channel: 'C0CARE',
+      ts: parent.ts as string,
+      oldest: posted[0] as string,
+      include_all_metadata: true,
+    });
+    expect(newer.messages?.map((m) => m.text)).toEqual(['reply 2', 'reply 3']);
+    expect(newer.messages?.[0]?.metadata).toEqual({ event_type: 'test_event', event_payload: { n: 2 } });
+    const first = await client.conversations.replies({
+      channel: 'C0CARE',
+      ts: parent.ts as string,
+      limit: 3,
+    });
+    expect(first.messages).toHaveLength(3);
+    expect(first.has_more).toBe(true);
+    const next = await client.conversations.replies({
+      channel: 'C0CARE',
+      ts: parent.ts as string,
+      limit: 3,
+      cursor: first.response_metadata?.next_cursor as string,
+    });
+    expect(next.messages?.map((m) => m.text)).toEqual(['reply 3']);
+    expect(next.has_more).toBe(false);
+    const missing = await rejectionOf(client.conversations.replies({ channel: 'C0CARE', ts: '1.000001' }));
+    expect(missing.data).toMatchObject({ ok: false, error: 'thread_not_found' });
+  });
+
   it('rejects postMessage without a channel or without content, like Slack', async () => {
     const noChannel = await rejectionOf(client.chat.postMessage({ channel: '', text: 'hi' }));
     expect(noChannel.data).toMatchObject({ ok: false, error: 'channel_not_found' });

@@ -15,6 +15,16 @@ export interface ReplyReceiver {
   received: ReceivedReply[];
   /** Queues answers for the next POSTs (default: 200 with `{ id, url }`). */
   answerNext(...answers: Array<{ status: number; body?: string; headers?: Record<string, string> }>): void;
+  /**
+   * Answers each POST by its `webhook-id` and how often that id came (1 for the first attempt);
+   * undefined falls back to the queue and then the default. Queued answers come first.
+   */
+  answerByAttempt(
+    answer?: (
+      attempt: number,
+      reply: ReceivedReply,
+    ) => { status: number; body?: string; headers?: Record<string, string> } | undefined,
+  ): void;
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedReply[]>;
   reset(): void;
   close(): Promise<void>;
@@ -28,6 +38,8 @@ export async function startReplyReceiver(secret: string): Promise<ReplyReceiver>
   const received: ReceivedReply[] = [];
   let answers: Array<{ status: number; body?: string; headers?: Record<string, string> }> = [];
   let waiters: Array<{ count: number; resolve: () => void }> = [];
+  let byAttempt: Parameters<ReplyReceiver['answerByAttempt']>[0];
+  const attempts = new Map<string, number>();
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -39,14 +51,18 @@ export async function startReplyReceiver(secret: string): Promise<ReplyReceiver>
     } catch {
       verified = false;
     }
-    received.push({ headers, body: JSON.parse(raw) as Record<string, unknown>, verified });
-    const answer = answers.shift() ?? {
-      status: 200,
-      body: JSON.stringify({
-        id: `post-${received.length}`,
-        url: `https://forum.example/p/${received.length}`,
-      }),
-    };
+    const reply = { headers, body: JSON.parse(raw) as Record<string, unknown>, verified };
+    received.push(reply);
+    const key = headers['webhook-id'] ?? '';
+    attempts.set(key, (attempts.get(key) ?? 0) + 1);
+    const answer = answers.shift() ??
+      byAttempt?.(attempts.get(key) ?? 1, reply) ?? {
+        status: 200,
+        body: JSON.stringify({
+          id: `post-${received.length}`,
+          url: `https://forum.example/p/${received.length}`,
+        }),
+      };
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     res.end(answer.body ?? '');
     for (const w of waiters.filter((w) => received.length >= w.count)) w.resolve();
@@ -60,6 +76,9 @@ export async function startReplyReceiver(secret: string): Promise<ReplyReceiver>
     received,
     answerNext: (...next) => {
       answers.push(...next);
+    },
+    answerByAttempt: (answer) => {
+      byAttempt = answer;
     },
     waitFor: (count, timeoutMs = 5000) =>
       new Promise((resolve, reject) => {
@@ -79,6 +98,8 @@ export async function startReplyReceiver(secret: string): Promise<ReplyReceiver>
     reset: () => {
       received.length = 0;
       answers = [];
+      byAttempt = undefined;
+      attempts.clear();
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

@@ -13,6 +13,8 @@ import { MAX_GRAPH_WEBHOOK_BODY } from './limits.js';
 import { SIGNATURE_HEADER, sameVerifyToken, verifyFacebookSignature } from './verify.js';
 
 export const FACEBOOK_WEBHOOK_PATH = '/sources/facebook/webhook';
+/** What people wrote in a Graph delivery (a lone surrogate there becomes U+FFFD). */
+const FREE_TEXT = new Set(['message', 'text', 'name', 'username', 'caption', 'title']);
 
 export interface FacebookWebhookDeps {
   pages: FacebookPage[];
@@ -76,6 +78,7 @@ export function facebookWebhookHandler(deps: FacebookWebhookDeps) {
       secrets: [...new Set(deps.pages.map((p) => p.appSecret))],
       verify: verifyFacebookSignature,
       schema: envelope,
+      freeText: FREE_TEXT,
       onRejected: (hadSignature: boolean) =>
         log.warn(
           hadSignature ? 'webhook signature does not match any Meta app' : 'webhook without a signature',

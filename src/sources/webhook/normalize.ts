@@ -1,11 +1,22 @@
 import { z } from 'zod';
+import { isWellFormed, NOT_WELL_FORMED, toWellFormed } from '../../http/well-formed.js';
 import type { Normalized } from '../types.js';
 
-/** PostgreSQL text cannot hold U+0000; refuse it as the sender's error (400 naming the field). */
+/**
+ * PostgreSQL cannot hold U+0000 nor a lone surrogate; an identifier with either is the sender's
+ * error (400 naming the field).
+ */
 const noNul = (schema: z.ZodString) =>
-  schema.refine((v) => !v.includes('\u0000'), 'must not contain NUL characters');
+  schema
+    .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
+    .refine(isWellFormed, NOT_WELL_FORMED);
+/** What a person wrote: NUL is still refused, a lone surrogate becomes U+FFFD. */
+const freeText = (schema: z.ZodString) =>
+  schema.refine((v) => !v.includes('\u0000'), 'must not contain NUL characters').transform(toWellFormed);
 
-const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+  .refine(isWellFormed, NOT_WELL_FORMED);
 
 /** The generic webhook's body, as the contract in DESIGN.md fixes it. */
 export const webhookBody = z.object({
@@ -21,15 +32,15 @@ export const webhookBody = z.object({
       id: noNul(
         z.string({ error: 'required: the author id in the source' }).min(1, 'must not be empty').max(512),
       ),
-      name: noNul(z.string().max(512)).optional(),
-      handle: noNul(z.string().max(512)).optional(),
+      name: freeText(z.string().max(512)).optional(),
+      handle: freeText(z.string().max(512)).optional(),
       url: httpUrl.optional(),
       /** Optional reach (followers), for sources that know it; it raises the priority. */
       followers: z.number().int().nonnegative().optional(),
     },
     { error: 'required: an object with at least an id' },
   ),
-  text: noNul(
+  text: freeText(
     z.string({ error: 'required: what the customer wrote' }).min(1, 'must not be empty').max(40_000),
   ),
   url: httpUrl.optional(),

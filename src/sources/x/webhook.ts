@@ -19,6 +19,8 @@ import {
 export const X_WEBHOOK_PATH = '/sources/x/webhook';
 export const MAX_X_WEBHOOK_BODY = 1024 * 1024;
 const SIGNATURE_HEADER = 'x-twitter-webhooks-signature';
+/** What people wrote in an Account Activity delivery (a lone surrogate there becomes U+FFFD). */
+const FREE_TEXT = new Set(['text', 'full_text', 'name', 'screen_name', 'description', 'location']);
 
 /** `sha256=` + base64 HMAC-SHA256 of `data`, keyed by the app's consumer secret: X's CRC and signatures. */
 function sign(data: string, consumerSecret: string): string {
@@ -95,6 +97,7 @@ export function xWebhookHandler(deps: XWebhookDeps) {
       secrets: [...new Set(deps.accounts.map((a) => a.consumerSecret))],
       verify: verifyXSignature,
       schema: envelope,
+      freeText: FREE_TEXT,
       onRejected: (hadSignature: boolean) =>
         log.warn(hadSignature ? 'webhook signature does not match any X app' : 'webhook without a signature'),
     });

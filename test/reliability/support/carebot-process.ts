@@ -6,7 +6,7 @@
  */
 import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
-import { startCarebot } from '../../../src/main.js';
+import { keepRunningOnStrayRejections, startCarebot } from '../../../src/main.js';
 
 export type ParentMessage = { type: 'sync'; id: number } | { type: 'memory'; id: number } | { type: 'stop' };
 export type ChildMessage =
@@ -16,6 +16,8 @@ export type ChildMessage =
 
 const config = loadConfig(process.env);
 const logger = createLogger(config.logLevel, process.stderr);
+// As src/main.ts does.
+keepRunningOnStrayRejections(logger);
 const carebot = await startCarebot({
   config,
   logger,

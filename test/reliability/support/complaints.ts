@@ -46,6 +46,8 @@ export interface WebhookAnswer {
   json: Record<string, unknown> | undefined;
   /** Date.now() when the answer arrived. */
   at: number;
+  /** Date.now() when the request was sent. */
+  sentAt: number;
 }
 
 /** POSTs a signed complaint to carebot's generic webhook; a cut connection is status 0, not a throw. */
@@ -55,6 +57,7 @@ export async function postComplaint(
   opts: { at?: Date; headers?: Record<string, string>; raw?: string } = {},
 ): Promise<WebhookAnswer> {
   const raw = opts.raw ?? JSON.stringify(body);
+  const sentAt = Date.now();
   try {
     const res = await fetch(`${baseUrl}/sources/webhook`, {
       method: 'POST',
@@ -69,9 +72,9 @@ export async function postComplaint(
     } catch {
       json = undefined;
     }
-    return { status: res.status, json, at: Date.now() };
+    return { status: res.status, json, at: Date.now(), sentAt };
   } catch {
-    return { status: 0, json: undefined, at: Date.now() };
+    return { status: 0, json: undefined, at: Date.now(), sentAt };
   }
 }
 

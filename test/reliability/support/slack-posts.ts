@@ -34,3 +34,26 @@ export function markersInOrder(calls: SlackCall[], pattern = /\[([^\]\s]+)\]/): 
   }
   return ids;
 }
+
+/**
+ * Successful posts per `[id]` marker (in text or blocks), counted once per post. Incremental: each
+ * `update` reads only the calls added since the last, so a long run can ask often.
+ */
+export function postCounter(pattern = /\[([^\]\s]+)\]/g) {
+  const counts = new Map<string, number>();
+  let seen = 0;
+  return {
+    update(calls: SlackCall[]): Map<string, number> {
+      for (; seen < calls.length; seen++) {
+        const c = calls[seen] as SlackCall;
+        if (c.method !== 'chat.postMessage' || !c.ok) continue;
+        const markers = new Set<string>();
+        for (const source of [String(c.params.text ?? ''), JSON.stringify(c.params.blocks ?? '')]) {
+          for (const match of source.matchAll(pattern)) if (match[1]) markers.add(match[1]);
+        }
+        for (const m of markers) counts.set(m, (counts.get(m) ?? 0) + 1);
+      }
+      return counts;
+    },
+  };
+}
