@@ -231,6 +231,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         receiver,
         config.slack.signingSecret as string,
         logger,
+        slack.app,
       );
     const server = createHttpServer(routes, logger);
     const port = await listen(server, config.port);

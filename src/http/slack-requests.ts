@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import { type HTTPReceiver, verifySlackRequest } from '@slack/bolt';
+import { type App, type HTTPReceiver, verifySlackRequest } from '@slack/bolt';
 import type { Logger } from '../logger.js';
 import { BodyTooLarge, readRawBody, sendJson } from './body.js';
 import { NOT_WELL_FORMED, wellFormedBody } from './well-formed.js';
@@ -14,10 +14,23 @@ export const MAX_SLACK_BODY = 4 * 1024 * 1024;
  * made Bolt answer 500 or, for `null`, throw outside any handler and never answer. Such a request
  * gets a 400 naming the field here; everything else, unsigned requests included (Bolt answers
  * them 401), goes to Bolt as before, with the body already read (Bolt reuses `req.rawBody`).
+ *
+ * With `app`, a signed, well-formed button or select click (`block_actions`, whose ack carries
+ * nothing) is acknowledged here at once and handed to Bolt after, so Slack hears back within
+ * milliseconds even when a storm of clicks and their database work share the process: the work
+ * waits until no Slack request has arrived for a few milliseconds (at most a quarter second), so
+ * the acks of a burst go out before the claims and card updates they cause.
  */
-export function slackRequestHandler(receiver: HTTPReceiver, signingSecret: string, logger: Logger) {
+export function slackRequestHandler(
+  receiver: HTTPReceiver,
+  signingSecret: string,
+  logger: Logger,
+  app?: App,
+) {
   const log = logger.child({ route: 'slack' });
+  const afterAcks = new AfterAcks();
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    afterAcks.requestArrived();
     let raw: Buffer;
     try {
       raw = await readRawBody(req, MAX_SLACK_BODY);
@@ -30,7 +43,18 @@ export function slackRequestHandler(receiver: HTTPReceiver, signingSecret: strin
       throw err;
     }
     (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
-    const problem = signedRequestProblem(req, raw.toString(), signingSecret);
+    const checked = checkSignedRequest(req, raw.toString(), signingSecret);
+    const problem = checked.kind === 'malformed' ? checked.problem : undefined;
+    if (app && checked.kind === 'signed' && isObject(checked.body) && checked.body.type === 'block_actions') {
+      const body = checked.body;
+      res.writeHead(200).end();
+      afterAcks.run(() => {
+        app
+          .processEvent({ body, ack: async () => {}, retryNum: undefined, retryReason: undefined })
+          .catch((err: unknown) => log.error({ err }, 'Slack action failed after its acknowledgement'));
+      });
+      return;
+    }
     if (problem) {
       log.warn({ field: problem.path }, 'signed Slack request refused: malformed body');
       sendJson(res, 400, {
@@ -41,6 +65,42 @@ export function slackRequestHandler(receiver: HTTPReceiver, signingSecret: strin
     }
     receiver.requestListener(req, res);
   };
+}
+
+/**
+ * Work that waits until Slack's requests pause: started QUIET_MS after the last one arrived, or
+ * MAX_WAIT_MS after the oldest waiting work was queued, whichever comes first, in arrival order.
+ */
+class AfterAcks {
+  static readonly QUIET_MS = 5;
+  static readonly MAX_WAIT_MS = 250;
+  private queue: Array<() => void> = [];
+  private oldest = 0;
+  private lastRequest = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  requestArrived(): void {
+    this.lastRequest = performance.now();
+  }
+
+  run(work: () => void): void {
+    if (this.queue.length === 0) this.oldest = performance.now();
+    this.queue.push(work);
+    this.timer ??= setTimeout(() => this.flush(), AfterAcks.QUIET_MS);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    const quietFor = now - this.lastRequest;
+    if (quietFor < AfterAcks.QUIET_MS && now - this.oldest < AfterAcks.MAX_WAIT_MS) {
+      this.timer = setTimeout(() => this.flush(), AfterAcks.QUIET_MS - quietFor + 1);
+      return;
+    }
+    const due = this.queue;
+    this.queue = [];
+    for (const work of due) work();
+  }
 }
 
 interface Problem {
@@ -57,13 +117,24 @@ export function signedRequestProblem(
   raw: string,
   signingSecret: string,
 ): Problem | undefined {
+  const checked = checkSignedRequest(req, raw, signingSecret);
+  return checked.kind === 'malformed' ? checked.problem : undefined;
+}
+
+type Checked =
+  | { kind: 'unsigned' }
+  | { kind: 'malformed'; problem: Problem }
+  | { kind: 'signed'; body: unknown };
+
+/** Verifies a Slack request and parses it as Bolt would, saying what Bolt could not take. */
+function checkSignedRequest(req: IncomingMessage, raw: string, signingSecret: string): Checked {
   const header = (name: string) => {
     const v = req.headers[name];
     return typeof v === 'string' ? v : undefined;
   };
   const form = req.headers['content-type'] === 'application/x-www-form-urlencoded';
   // Slack's SSL check is unsigned by design; Bolt answers it and drops anything smuggled along.
-  if (form && parseQuery(raw).ssl_check === '1') return undefined;
+  if (form && parseQuery(raw).ssl_check === '1') return { kind: 'unsigned' };
   try {
     verifySlackRequest({
       signingSecret,
@@ -74,7 +145,7 @@ export function signedRequestProblem(
       },
     });
   } catch {
-    return undefined;
+    return { kind: 'unsigned' };
   }
   // Parsed as Bolt parses it: a form (with the interaction as JSON in `payload`), or JSON.
   let body: unknown;
@@ -86,12 +157,14 @@ export function signedRequestProblem(
       body = JSON.parse(raw);
     }
   } catch {
-    return { path: form ? 'payload' : '(body)', message: 'not valid JSON' };
+    return { kind: 'malformed', problem: { path: form ? 'payload' : '(body)', message: 'not valid JSON' } };
   }
   // Slack never sends a lone surrogate; one could not be stored.
   const wellFormed = wellFormedBody(body, new Set());
-  if (!wellFormed.ok) return { path: wellFormed.path, message: NOT_WELL_FORMED };
-  return shapeProblem(body);
+  if (!wellFormed.ok)
+    return { kind: 'malformed', problem: { path: wellFormed.path, message: NOT_WELL_FORMED } };
+  const problem = shapeProblem(body);
+  return problem ? { kind: 'malformed', problem } : { kind: 'signed', body };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

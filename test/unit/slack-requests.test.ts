@@ -1,0 +1,104 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slackRequestHandler } from '../../src/http/slack-requests.js';
+import { createLogger } from '../../src/logger.js';
+import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
+import { blockActionPayload, postSlackInteraction, viewSubmissionPayload } from '../support/slack-signing.js';
+
+const SECRET = 'test-signing-secret-for-acks';
+
+/** A gate a listener waits on, opened by the test. */
+function gate() {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+describe('Slack requests in front of Bolt', () => {
+  let slack: FakeSlack;
+  let server: Server;
+  let url: string;
+  const clickGate = gate();
+  const handled: string[] = [];
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+    const receiver = new HTTPReceiver({ signingSecret: SECRET, logLevel: LogLevel.ERROR });
+    const app = new App({
+      token: 'xoxb-0000-test-bot-token',
+      receiver,
+      logLevel: LogLevel.ERROR,
+      clientOptions: { slackApiUrl: slack.url },
+      deferInitialization: true,
+    });
+    await app.init();
+    // A listener that works before it acks: only an ack given in front of Bolt answers at once.
+    app.action('slow_button', async ({ ack, action }) => {
+      await clickGate.opened;
+      handled.push(`click:${'value' in action ? action.value : ''}`);
+      await ack();
+    });
+    app.view('needs_errors', async ({ ack }) => {
+      handled.push('view');
+      await ack({ response_action: 'errors', errors: { note: 'Say what you need' } });
+    });
+    server = createServer(slackRequestHandler(receiver, SECRET, createLogger('silent'), app));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    clickGate.open();
+    await new Promise((resolve) => server.close(resolve));
+    await slack.close();
+  });
+
+  it("acknowledges a signed click at once, before its listener's work, and runs it once after", async () => {
+    const res = await postSlackInteraction(
+      url,
+      SECRET,
+      blockActionPayload({
+        actionId: 'slow_button',
+        value: '42',
+        userId: 'U0AGENT001',
+        channelId: 'C0CARE0001',
+        messageTs: '1763900000.000100',
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('');
+    expect(handled).toEqual([]);
+    clickGate.open();
+    await expect.poll(() => handled).toEqual(['click:42']);
+  });
+
+  it('leaves a modal submission to Bolt, whose ack carries the validation errors', async () => {
+    const res = await postSlackInteraction(
+      url,
+      SECRET,
+      viewSubmissionPayload({ callbackId: 'needs_errors', userId: 'U0AGENT001', values: {} }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ response_action: 'errors', errors: { note: 'Say what you need' } });
+  });
+
+  it('refuses a click with a bad signature, running nothing', async () => {
+    const before = handled.length;
+    const res = await postSlackInteraction(
+      url,
+      'not-the-secret',
+      blockActionPayload({
+        actionId: 'slow_button',
+        value: '7',
+        userId: 'U0AGENT001',
+        channelId: 'C0CARE0001',
+        messageTs: '1763900000.000100',
+      }),
+    );
+    expect(res.status).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(handled.length).toBe(before);
+  });
+});
