@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, ne, type SQL, sql, TransactionRollbackError } from 'drizzle-orm';
 import type { EscalationRule, Priority } from '../config.js';
-import { type Database, queryRows } from '../db/client.js';
+import { type Database, queryRows, queryRowsPrepared } from '../db/client.js';
 import {
   type CaseRow,
   caseEvents,
@@ -269,7 +269,7 @@ async function openConversation(
   const reopenCutoff = new Date(now.getTime() - (options.reopenWithin ?? 0));
   const optionalTs = (d: Date | undefined) => (d ? ts(d) : sql`null::timestamptz`);
   try {
-    const [row] = await queryRows<{ case_id: number; message_id: number }>(
+    const [row] = await queryRowsPrepared<{ case_id: number; message_id: number }>(
       db,
       sql`with latest as (
             select id, status, resolved_at from ${cases}

@@ -80,6 +80,8 @@ export const cases = pgTable(
     uniqueIndex('cases_open_conversation_key')
       .on(t.sourceKey, t.conversationId)
       .where(sql`${t.status} <> 'resolved'`),
+    // A conversation's newest case whatever its status (a new message reopens or links to it).
+    index('cases_conversation_idx').on(t.sourceKey, t.conversationId, t.id),
     index('cases_card_pending_idx').on(t.id).where(sql`${t.cardPostedVersion} < ${t.cardVersion}`),
     index('cases_status_idx').on(t.status, t.openedAt),
     // For /care-stats over long periods (see care/stats.ts: its predicates repeat these verbatim).

@@ -1,0 +1,1 @@
+CREATE INDEX "cases_conversation_idx" ON "cases" USING btree ("source_key","conversation_id","id");
