@@ -1,6 +1,7 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { XAccount } from '../config.js';
 import { readBody } from '../http/body.js';
 import type { Logger } from '../logger.js';
 import { X_MAX_WEIGHTED_LENGTH, xLength } from '../sources/x/limits.js';
@@ -16,6 +17,7 @@ import {
   recordCall,
   sendBody,
 } from './customers.js';
+import { compareIds, oauthParams, oauthSignatureValid } from './oauth1.js';
 
 /**
  * The sandbox's X: a local X API v2 that carebot's real X source talks to (X_API_URL), and the
@@ -26,14 +28,7 @@ import {
  * answer. Requests with a bad signature get X's 401 and change nothing.
  */
 
-export interface XBrandAccount {
-  name: string;
-  userId: string;
-  consumerKey: string;
-  consumerSecret: string;
-  accessToken: string;
-  accessSecret: string;
-}
+export type XBrandAccount = Omit<XAccount, 'channel' | 'keywords'>;
 
 interface XUserRecord {
   id: string;
@@ -411,50 +406,18 @@ function xSignature(data: string, consumerSecret: string): string {
   return `sha256=${createHmac('sha256', consumerSecret).update(data, 'utf8').digest('base64')}`;
 }
 
-/**
- * Checks an OAuth 1.0a HMAC-SHA1 signature the way X does: the base string is the method, the URL
- * without its query, and every query and oauth_ parameter, percent-encoded (RFC 3986) and sorted.
- */
+/** Checks an OAuth 1.0a request the way X does, for the brand account's credentials. */
 function verifyOAuth(method: string, url: URL, header: string | undefined, account: XBrandAccount): boolean {
-  if (!header?.startsWith('OAuth ')) return false;
-  const params = new Map<string, string>();
-  for (const [, key, value] of header.slice(6).matchAll(/([\w]+)="([^"]*)"/g)) {
-    params.set(decodeURIComponent(key as string), decodeURIComponent(value as string));
-  }
+  const params = oauthParams(header);
   if (
+    !params ||
     params.get('oauth_consumer_key') !== account.consumerKey ||
     params.get('oauth_token') !== account.accessToken ||
     params.get('oauth_signature_method') !== 'HMAC-SHA1'
   ) {
     return false;
   }
-  const pairs: Array<[string, string]> = [...url.searchParams];
-  for (const [key, value] of params)
-    if (key !== 'oauth_signature' && key !== 'realm') pairs.push([key, value]);
-  const encoded = pairs
-    .map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const base = [
-    method.toUpperCase(),
-    rfc3986(`${url.origin}${url.pathname}`),
-    rfc3986(encoded.join('&')),
-  ].join('&');
-  const key = `${rfc3986(account.consumerSecret)}&${rfc3986(account.accessSecret)}`;
-  const expected = Buffer.from(createHmac('sha1', key).update(base).digest('base64'));
-  const given = Buffer.from(params.get('oauth_signature') ?? '');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-function rfc3986(text: string): string {
-  return encodeURIComponent(text).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-function compareIds(a: string, b: string): number {
-  if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return oauthSignatureValid(method, url, params, account);
 }
 
 /** X escapes `&`, `<` and `>` in post text. */

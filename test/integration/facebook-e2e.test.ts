@@ -49,6 +49,25 @@ async function deliverToCarebot(t: TestCarebot, feed: unknown[]) {
   return fetch(`${t.url}/sources/facebook/webhook`, { method: 'POST', headers, body });
 }
 
+/** The agent claims the one case's card; returns the card's thread. */
+async function claimTheCard(t: TestCarebot): Promise<string> {
+  const threadTs = tsOf(t.slack.callsTo('chat.postMessage').find((c) => c.ok && !c.params.thread_ts));
+  const [row] = await t.db.db.select().from(cases);
+  await postSlackInteraction(
+    t.url,
+    SIGNING_SECRET,
+    blockActionPayload({
+      actionId: 'case_claim',
+      value: String(row?.id),
+      userId: AGENT,
+      channelId: 'C0FBCARE01',
+      messageTs: threadTs,
+    }),
+  );
+  await vi.waitFor(async () => expect((await t.db.db.select().from(cases))[0]?.ownerId).toBe(AGENT));
+  return threadTs;
+}
+
 describe('Facebook through carebot', () => {
   const carebot = useCarebot({ CARE_CONFIG: configPath, GRAPH_API_URL: graph.url });
   afterAll(async () => {
@@ -139,21 +158,7 @@ describe('Facebook through carebot', () => {
       200,
     );
     await sync(t);
-    const card = t.slack.callsTo('chat.postMessage').find((c) => c.ok && !c.params.thread_ts);
-    const threadTs = tsOf(card);
-    const [row] = await t.db.db.select().from(cases);
-    await postSlackInteraction(
-      t.url,
-      SIGNING_SECRET,
-      blockActionPayload({
-        actionId: 'case_claim',
-        value: String(row?.id),
-        userId: AGENT,
-        channelId: 'C0FBCARE01',
-        messageTs: threadTs,
-      }),
-    );
-    await vi.waitFor(async () => expect((await t.db.db.select().from(cases))[0]?.ownerId).toBe(AGENT));
+    const threadTs = await claimTheCard(t);
     const sentBefore = graph.sent.length;
     // 2,100 characters: a fine Facebook comment, too long for Messenger (2,000).
     await postThreadMessage(t.url, SIGNING_SECRET, {
@@ -181,20 +186,7 @@ describe('Facebook through carebot', () => {
     graph.addComment({ postId: POST_ID, id: COMMENT_ID, from: jane, message: 'My order never arrived' });
     expect((await deliverToCarebot(t, [feedChange()])).status).toBe(200);
     await sync(t);
-    const threadTs = tsOf(t.slack.callsTo('chat.postMessage').find((c) => c.ok && !c.params.thread_ts));
-    const [row] = await t.db.db.select().from(cases);
-    await postSlackInteraction(
-      t.url,
-      SIGNING_SECRET,
-      blockActionPayload({
-        actionId: 'case_claim',
-        value: String(row?.id),
-        userId: AGENT,
-        channelId: 'C0FBCARE01',
-        messageTs: threadTs,
-      }),
-    );
-    await vi.waitFor(async () => expect((await t.db.db.select().from(cases))[0]?.ownerId).toBe(AGENT));
+    const threadTs = await claimTheCard(t);
     const expired = {
       error: { code: 190, error_subcode: 463, type: 'OAuthException', message: 'Session has expired' },
     };

@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { XAccount } from '../../src/config.js';
+import { compareIds, oauthParams, oauthSignatureValid } from '../../src/sandbox/oauth1.js';
 
 /**
  * A local X API v2 that answers like X: `data`, `includes.users`, `meta` (newest first, `since_id`,
@@ -478,10 +478,7 @@ function checkAuth(req: IncomingMessage, url: URL, credentials: FakeXCredentials
       userId: undefined,
     };
   }
-  const params = new Map<string, string>();
-  for (const [, key, value] of header.slice('OAuth '.length).matchAll(/([\w]+)="([^"]*)"/g)) {
-    params.set(decodeURIComponent(key as string), decodeURIComponent(value as string));
-  }
+  const params = oauthParams(header) ?? new Map<string, string>();
   const consumerKey = params.get('oauth_consumer_key');
   const token = params.get('oauth_token');
   const signature = params.get('oauth_signature');
@@ -492,34 +489,8 @@ function checkAuth(req: IncomingMessage, url: URL, credentials: FakeXCredentials
   if (!credentials) return { ...base, ok: true, valid: undefined, userId: undefined };
   const match = credentials.find((c) => c.consumerKey === consumerKey && c.accessToken === token);
   if (!match) return { ...base, ok: false, valid: false, userId: undefined };
-  const pairs: Array<[string, string]> = [...url.searchParams];
-  for (const [key, value] of params)
-    if (key !== 'oauth_signature' && key !== 'realm') pairs.push([key, value]);
-  const encoded = pairs
-    .map(([k, v]) => [rfc3986(k), rfc3986(v)] as const)
-    .sort(([ak, av], [bk, bv]) => (ak === bk ? (av < bv ? -1 : av > bv ? 1 : 0) : ak < bk ? -1 : 1));
-  const paramString = encoded.map(([k, v]) => `${k}=${v}`).join('&');
-  const baseString = [
-    req.method ?? 'GET',
-    rfc3986(`${url.origin}${url.pathname}`),
-    rfc3986(paramString),
-  ].join('&');
-  const key = `${rfc3986(match.consumerSecret)}&${rfc3986(match.accessSecret)}`;
-  const expected = createHmac('sha1', key).update(baseString).digest('base64');
-  const valid = expected === signature;
+  const valid = oauthSignatureValid(req.method ?? 'GET', url, params, match);
   return { ...base, ok: valid, valid, userId: valid ? match.userId : undefined };
-}
-
-function rfc3986(text: string): string {
-  return encodeURIComponent(text).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-function compareIds(a: string, b: string): number {
-  if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
