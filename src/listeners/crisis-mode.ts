@@ -2,11 +2,30 @@ import { crisisTargets, liftCrisisMode, startCrisisMode } from '../care/crisis-m
 import { crisisBanner } from '../slack/crisis.js';
 import type { ListenerContext } from './context.js';
 
+const NOT_ALLOWED =
+  'Only the care team, the managers and the escalation teams can turn crisis mode on or off: it changes every new deadline and the care channel.';
+
+/**
+ * Who may change crisis mode: the care team, the managers and the members of escalation teams
+ * (PR, product). Without `care_team_usergroup` everyone counts as care team (see people.ts).
+ */
+async function mayChangeCrisisMode(ctx: ListenerContext, userId: string): Promise<boolean> {
+  if (await ctx.people.isCareTeam(userId)) return true;
+  const managers = ctx.config.managersUsergroup;
+  if (managers && (await ctx.people.members(managers)).has(userId)) return true;
+  for (const team of ctx.config.teams) {
+    if (team.users?.includes(userId)) return true;
+    if (team.usergroup && (await ctx.people.members(team.usergroup)).has(userId)) return true;
+  }
+  return false;
+}
+
 /** Turns crisis mode on by hand (a button on an alert, `/care crisis on`); says what happened. */
 export async function turnCrisisModeOn(
   ctx: ListenerContext,
   input: { userId: string; reason: string; alertId?: number | undefined },
 ): Promise<string> {
+  if (!(await mayChangeCrisisMode(ctx, input.userId))) return NOT_ALLOWED;
   const targets = crisisTargets(ctx.config.crisis);
   const result = await startCrisisMode(ctx.db, ctx.clock, {
     userId: input.userId,
@@ -24,6 +43,7 @@ export async function turnCrisisModeOn(
 }
 
 export async function turnCrisisModeOff(ctx: ListenerContext, userId: string): Promise<string> {
+  if (!(await mayChangeCrisisMode(ctx, userId))) return NOT_ALLOWED;
   const targets = crisisTargets(ctx.config.crisis);
   const result = await liftCrisisMode(ctx.db, ctx.clock, {
     userId,

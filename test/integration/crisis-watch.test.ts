@@ -157,3 +157,48 @@ describe('crisis watch', () => {
     expect((await t.carebot.crisisWatch.runOnce()).cleared).toHaveLength(1);
   });
 });
+
+describe('who may change crisis mode', () => {
+  const carebot = useCarebot({
+    CARE_CONFIG: crisisConfig(
+      ['mention: [pr]'],
+      [
+        'care_team_usergroup: S0CARETEAM',
+        'managers_usergroup: S0MANAGERS',
+        'teams: [{ key: pr, name: PR, usergroup: S0PRTEAM01 }]',
+      ],
+    ),
+  });
+
+  it('the care team, managers and escalation teams may; anyone else is told why, and nothing changes', async () => {
+    const t = carebot();
+    t.slack.usergroupMembers.set('S0CARETEAM', ['U0AGENT001']);
+    t.slack.usergroupMembers.set('S0MANAGERS', ['U0MANAGER1']);
+    t.slack.usergroupMembers.set('S0PRTEAM01', ['U0PRLEAD01']);
+    const press = (actionId: string, user: string) =>
+      postSlackInteraction(
+        t.url,
+        SIGNING_SECRET,
+        blockActionPayload({
+          actionId,
+          value: 'banner',
+          userId: user,
+          channelId: CARE_CHANNEL,
+          messageTs: '1764000000.000300',
+        }),
+      );
+    await press('crisis_mode_on', 'U0VISITOR1');
+    await t.slack.waitFor('chat.postEphemeral');
+    expect(t.slack.callsTo('chat.postEphemeral')[0]?.params.text).toContain('Only the care team');
+    expect(await t.db.db.select().from(crisisPeriods)).toEqual([]);
+    await press('crisis_mode_on', 'U0PRLEAD01');
+    await t.slack.waitFor('chat.postEphemeral', 2);
+    expect(await t.db.db.select().from(crisisPeriods)).toMatchObject([{ startedBy: 'U0PRLEAD01' }]);
+    await press('crisis_mode_off', 'U0VISITOR1');
+    await t.slack.waitFor('chat.postEphemeral', 3);
+    expect(await t.db.db.select().from(crisisPeriods)).toMatchObject([{ liftedAt: null }]);
+    await press('crisis_mode_off', 'U0MANAGER1');
+    await t.slack.waitFor('chat.postEphemeral', 4);
+    expect(await t.db.db.select().from(crisisPeriods)).toMatchObject([{ liftedBy: 'U0MANAGER1' }]);
+  });
+});
