@@ -13,7 +13,6 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
 import { slackRequestHandler } from './http/slack-requests.js';
-import { toWellFormed } from './http/well-formed.js';
 import { CrisisWatch } from './jobs/crisis-watch.js';
 import { cronEvery } from './jobs/cron.js';
 import { DeliverReplies } from './jobs/deliver-replies.js';
@@ -166,7 +165,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       sla,
     });
     const record = async (message: InboundMessage) => {
-      const stored = await recordInbound(db.db, clock, wellFormedMessage(message), {
+      const stored = await recordInbound(db.db, clock, message, {
         reopenWithin: config.reopenWithin,
         sla,
         rules: config.escalation.rules,
@@ -281,30 +280,6 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
     if (!opts.database) await db.close().catch(() => {});
     throw err;
   }
-}
-
-/**
- * What a poller or a platform webhook read, with every lone surrogate made U+FFFD: PostgreSQL
- * refuses one in jsonb, and a message that can never be stored would stop its poller for good.
- * (The webhooks refuse such ids with a 400 before this; pollers cannot refuse what they read.)
- */
-function wellFormedMessage(m: InboundMessage): InboundMessage {
-  const w = <T extends string | undefined>(v: T): T => (v === undefined ? v : (toWellFormed(v) as T));
-  return {
-    ...m,
-    sourceKey: w(m.sourceKey),
-    externalId: w(m.externalId),
-    conversationId: w(m.conversationId),
-    text: w(m.text),
-    url: w(m.url),
-    author: {
-      ...m.author,
-      id: w(m.author.id),
-      name: w(m.author.name),
-      handle: w(m.author.handle),
-      url: w(m.author.url),
-    },
-  };
 }
 
 /** The reply adapter of each platform carebot can answer on, by platform. */

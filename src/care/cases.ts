@@ -10,6 +10,7 @@ import {
   messages,
   slackOutbox,
 } from '../db/schema.js';
+import { toWellFormed } from '../http/well-formed.js';
 import type { Clock, Duration } from './clock.js';
 import { announce, waitingOn } from './escalations.js';
 import type { InboundMessage } from './inbound.js';
@@ -37,15 +38,19 @@ export interface RecordedInbound {
 class DuplicateMessage extends Error {}
 
 const NUL = new RegExp(String.fromCharCode(0), 'g');
-const clean = <T extends string | undefined>(v: T): T => (v === undefined ? v : (v.replace(NUL, '') as T));
+const clean = <T extends string | undefined>(v: T): T =>
+  v === undefined ? v : (toWellFormed(v.replace(NUL, '')) as T);
 
 /**
- * PostgreSQL text cannot hold U+0000, and a platform may send it: it is dropped rather than making
- * the message impossible to store (the generic webhook refuses it with a 400 before this).
+ * PostgreSQL cannot store U+0000 in text nor a lone UTF-16 surrogate in jsonb, and a platform may
+ * send either: NULs are dropped and lone surrogates become U+FFFD rather than making the message
+ * impossible to store (a message that can never be stored would stop its poller for good). The
+ * webhooks refuse such ids with a 400 before this; pollers cannot refuse what they read.
  */
-function withoutNul(msg: InboundMessage): InboundMessage {
+function storable(msg: InboundMessage): InboundMessage {
   return {
     ...msg,
+    sourceKey: clean(msg.sourceKey),
     externalId: clean(msg.externalId),
     conversationId: clean(msg.conversationId),
     text: clean(msg.text),
@@ -74,7 +79,7 @@ export async function recordInbound(
   msg: InboundMessage,
   options: { reopenWithin?: Duration; sla?: SlaSettings; rules?: EscalationRule[] } = {},
 ): Promise<RecordedInbound> {
-  msg = withoutNul(msg);
+  msg = storable(msg);
   const now = clock.now();
   let escalate: Assessment['escalate'] = [];
   let reasonsByRule: string[] = [];

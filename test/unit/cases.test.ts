@@ -205,4 +205,19 @@ describe('cases', () => {
     expect(await handle.db.select().from(cases)).toHaveLength(1);
     expect(await handle.db.select().from(caseEvents)).toHaveLength(1);
   });
+
+  it('stores what PostgreSQL could not hold: NULs dropped, lone surrogates as U+FFFD', async () => {
+    const nul = String.fromCharCode(0);
+    const { caseId } = await recordInbound(
+      handle.db,
+      clock,
+      message({
+        externalId: `m${nul}9`,
+        text: `Broken \uD800 order${nul}`,
+        author: { id: 'u1', name: 'Ja\uDC00ne' },
+      }),
+    );
+    const [stored] = await handle.db.select().from(messages).where(eq(messages.caseId, caseId));
+    expect(stored).toMatchObject({ externalId: 'm9', text: 'Broken \uFFFD order', authorName: 'Ja\uFFFDne' });
+  });
 });
