@@ -108,19 +108,6 @@ interface Problem {
   message: string;
 }
 
-/**
- * What is wrong with a correctly signed body that Bolt would choke on, or undefined when the
- * request is not signed (Bolt refuses it) or Bolt can take it.
- */
-export function signedRequestProblem(
-  req: IncomingMessage,
-  raw: string,
-  signingSecret: string,
-): Problem | undefined {
-  const checked = checkSignedRequest(req, raw, signingSecret);
-  return checked.kind === 'malformed' ? checked.problem : undefined;
-}
-
 type Checked =
   | { kind: 'unsigned' }
   | { kind: 'malformed'; problem: Problem }
