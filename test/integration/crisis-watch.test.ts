@@ -29,6 +29,21 @@ async function usualWeeks(t: TestCarebot) {
   t.clock.set('2026-11-23T09:50:00Z');
 }
 
+/** `user` presses a crisis-mode button on the care channel's banner. */
+function pressBanner(t: TestCarebot, actionId: string, user: string) {
+  return postSlackInteraction(
+    t.url,
+    SIGNING_SECRET,
+    blockActionPayload({
+      actionId,
+      value: 'banner',
+      userId: user,
+      channelId: CARE_CHANNEL,
+      messageTs: '1764000000.000300',
+    }),
+  );
+}
+
 describe('crisis watch', () => {
   const carebot = useCarebot({ CARE_CONFIG: config });
 
@@ -108,18 +123,7 @@ describe('crisis watch', () => {
 
   it('crisis mode by hand: the buttons turn it on and off, once each', async () => {
     const t = carebot();
-    const pressMode = (actionId: string, user: string) =>
-      postSlackInteraction(
-        t.url,
-        SIGNING_SECRET,
-        blockActionPayload({
-          actionId,
-          value: 'banner',
-          userId: user,
-          channelId: CARE_CHANNEL,
-          messageTs: '1764000000.000300',
-        }),
-      );
+    const pressMode = (actionId: string, user: string) => pressBanner(t, actionId, user);
     await pressMode('crisis_mode_on', 'U0MANAGER1');
     await t.slack.waitFor('chat.postEphemeral');
     await pressMode('crisis_mode_on', 'U0MANAGER2');
@@ -175,18 +179,7 @@ describe('who may change crisis mode', () => {
     t.slack.usergroupMembers.set('S0CARETEAM', ['U0AGENT001']);
     t.slack.usergroupMembers.set('S0MANAGERS', ['U0MANAGER1']);
     t.slack.usergroupMembers.set('S0PRTEAM01', ['U0PRLEAD01']);
-    const press = (actionId: string, user: string) =>
-      postSlackInteraction(
-        t.url,
-        SIGNING_SECRET,
-        blockActionPayload({
-          actionId,
-          value: 'banner',
-          userId: user,
-          channelId: CARE_CHANNEL,
-          messageTs: '1764000000.000300',
-        }),
-      );
+    const press = (actionId: string, user: string) => pressBanner(t, actionId, user);
     await press('crisis_mode_on', 'U0VISITOR1');
     await t.slack.waitFor('chat.postEphemeral');
     expect(t.slack.callsTo('chat.postEphemeral')[0]?.params.text).toContain('Only the care team');
