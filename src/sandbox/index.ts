@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config.js';
@@ -48,8 +49,6 @@ const USERGROUPS = { care: 'S0CARETEAM', pr: 'S0PRTEAM', managers: 'S0MANAGERS' 
 export interface SandboxOptions {
   /** The page's port; 0 picks a free one. Default 3000. */
   port?: number;
-  /** PGlite directory; unset keeps the database in memory, like the emulated channel. */
-  dataDir?: string;
   /** carebot's undo window before a reply leaves, e.g. "1s". Default 10s. */
   replyDelay?: string;
   logLevel?: string;
@@ -70,6 +69,8 @@ export interface Sandbox {
   forum: Forum;
   x: SandboxX;
   facebook: SandboxFacebook;
+  /** Where each server the sandbox started listens: all on 127.0.0.1. */
+  addresses(): Record<'page' | 'carebot' | 'slack' | 'x' | 'facebook', { address: string; port: number }>;
   stop(): Promise<void>;
 }
 
@@ -296,14 +297,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     GRAPH_API_URL: facebook.url,
     PORT: '0',
     LOG_LEVEL: opts.logLevel ?? 'info',
-    ...(opts.dataDir ? { DATA_DIR: opts.dataDir } : {}),
   });
   let database: DatabaseHandle | undefined;
   let carebot: Carebot;
   try {
-    database = await openDatabase(opts.dataDir ? { dataDir: opts.dataDir } : { memory: true });
+    // Always fresh and in memory: the sandbox's fake Slack and forum must never see real cases.
+    database = await openDatabase({ memory: true });
     const start = opts.startCarebot ?? (await import('../main.js')).startCarebot;
-    carebot = await start({ config, logger, database });
+    carebot = await start({ config, logger, database, host: '127.0.0.1' });
   } catch (err) {
     await database?.close().catch(() => {});
     server.closeAllConnections();
@@ -315,7 +316,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   // As the platforms do when a webhook is registered: X's CRC check, Meta's verify-token handshake.
   await Promise.all([x.checkWebhook(), facebook.checkWebhook()]);
   markReady();
-  logger.info({ url: `http://localhost:${port}/`, carebot: carebotUrl }, 'sandbox ready: open the page');
+  logger.info({ url: `${origin}/`, carebot: carebotUrl }, 'sandbox ready: open the page');
 
   return {
     url: origin,
@@ -326,6 +327,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     forum,
     x,
     facebook,
+    addresses: () => ({
+      page: server.address() as AddressInfo,
+      carebot: { address: carebot.host, port: carebot.port },
+      slack: slack.address,
+      x: x.address,
+      facebook: facebook.address,
+    }),
     stop: async () => {
       for (const client of clients) client.end();
       server.closeAllConnections();
