@@ -14,6 +14,7 @@ import type { CustomerPlatform, CustomerSide } from './customers.js';
 import { PR_KEYWORDS, playDemo } from './demo.js';
 import { type FacebookBrandPage, SandboxFacebook } from './facebook-platform.js';
 import { Forum } from './forum.js';
+import { apiRequestProblem } from './same-origin.js';
 import { type FakeSlack, startFakeSlack } from './slack-emulator.js';
 import {
   type ClickedElement,
@@ -99,6 +100,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const sides: Record<CustomerPlatform, CustomerSide> = { x, facebook, forum };
 
   const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
+  const pageLinks = readFileSync(new URL('./page-links.js', import.meta.url), 'utf8');
   const clients = new Set<ServerResponse>();
   let pending = false;
   const broadcast = () => {
@@ -127,6 +129,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   });
   const json = (handler: (body: Record<string, unknown>) => Promise<unknown>): Handler => {
     return async (req, res) => {
+      const refused = apiRequestProblem(req);
+      if (refused) {
+        sendJson(res, refused.status, { error: refused.error });
+        return;
+      }
       let body: Record<string, unknown>;
       try {
         body = JSON.parse((await readBody(req, 1 << 20)) || '{}') as Record<string, unknown>;
@@ -144,6 +151,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       'GET /': (_req, res) => {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
         res.end(page);
+      },
+      'GET /page-links.js': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+        res.end(pageLinks);
       },
       'GET /api/state': (_req, res) => sendJson(res, 200, snapshot()),
       'GET /events': (req: IncomingMessage, res: ServerResponse) => {
