@@ -334,7 +334,7 @@ describe('the sandbox', () => {
   const postedOnForum = (text: string) => sandbox.forum.posts.some((p) => p.text === text);
 
   it('takes API posts only from its own page: another origin gets 403 and nothing happens', async () => {
-    const { port } = sandbox.addresses().page;
+    const port = Number(new URL(sandbox.url).port);
     const json = { 'content-type': 'application/json' };
     for (const origin of [
       'https://evil.example',
