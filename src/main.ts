@@ -374,6 +374,11 @@ async function shutdown(
 }
 
 async function main(): Promise<void> {
+  // An empty variable counts as unset, here too: `SLACK_SIGNING_SECRET=` passed through by a compose
+  // file must not hide the value in .env (loadEnvFile keeps variables that exist, empty or not).
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value?.trim() === '') delete process.env[name];
+  }
   if (existsSync('.env')) process.loadEnvFile('.env');
   // Read once, empty values dropped: `NAME=` left over from .env.example means unset.
   const env = setVariables(process.env);

@@ -117,7 +117,9 @@ describe('npm start', () => {
         join(cwd, '.env'),
         'SLACK_BOT_TOKEN=\nSLACK_APP_TOKEN=xapp-1-A1-abc\nSLACK_SIGNING_SECRET=\n',
       );
-      const run = start({}, [], cwd);
+      // Empty in the process environment too (a compose file passing an unset host variable through):
+      // that must not hide the value in .env.
+      const run = start({ SLACK_APP_TOKEN: '' }, [], cwd);
       expect(await exitCode(run)).toBe(1);
       expect(run.stderr()).toContain('SLACK_APP_TOKEN is set');
       expect(run.stderr()).toContain('  - SLACK_BOT_TOKEN: ');
