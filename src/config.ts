@@ -581,8 +581,21 @@ export class ConfigError extends Error {
 
 const DEFAULT_CONFIG_PATH = 'carebot.config.yaml';
 
+/**
+ * The environment with empty (or blank) values dropped: `NAME=` in a .env copied from .env.example
+ * means unset, everywhere (a left-empty SLACK_SIGNING_SECRET must not stop Socket Mode).
+ */
+export function setVariables(env: NodeJS.ProcessEnv): Record<string, string> {
+  const set: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value.trim() !== '') set[name] = value;
+  }
+  return set;
+}
+
 /** Loads and checks the whole configuration, or throws one ConfigError naming every problem. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const env = setVariables(environment);
   const problems: string[] = [];
   const envResult = envSchema.safeParse(env);
   if (!envResult.success) problems.push(...describeIssues(envResult.error.issues));

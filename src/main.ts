@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { webApi } from '@slack/bolt';
 import { buildSlackApp, type SlackApp } from './app.js';
@@ -9,7 +10,7 @@ import type { InboundMessage } from './care/inbound.js';
 import { autoLink } from './care/incidents.js';
 import { slaSettings } from './care/sla.js';
 import { toneRules } from './care/tone.js';
-import { type Config, ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig, setVariables } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
 import { slackRequestHandler } from './http/slack-requests.js';
@@ -41,10 +42,13 @@ import { xConversationLookup } from './sources/x/conversations.js';
 import { xPollers } from './sources/x/poller.js';
 import { xReplyAdapter } from './sources/x/reply.js';
 import { xWebhookHandler } from './sources/x/webhook.js';
+import { decideStartMode, incompleteMessage, sandboxBanner } from './start-mode.js';
 
 export interface Carebot {
   /** The port the HTTP server listens on (useful with PORT=0). */
   port: number;
+  /** The address it listens on: `::` (all interfaces) unless started with `host`. */
+  host: string;
   db: DatabaseHandle;
   sync: SlackSync;
   deliver: DeliverReplies;
@@ -65,6 +69,8 @@ export interface StartOptions {
   schedule?: boolean;
   /** An already open database (tests); otherwise the one the config names is opened. */
   database?: DatabaseHandle;
+  /** The address the HTTP server listens on; default all interfaces. The sandbox keeps it on 127.0.0.1. */
+  host?: string;
 }
 
 export async function startCarebot(opts: StartOptions): Promise<Carebot> {
@@ -233,7 +239,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         slack.app,
       );
     const server = createHttpServer(routes, logger);
-    const port = await listen(server, config.port);
+    const port = await listen(server, config.port, opts.host);
     if (slack.mode === 'socket') await slack.app.start();
     if (opts.schedule !== false) {
       sync.start();
@@ -257,6 +263,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
     let stopping: Promise<void> | undefined;
     return {
       port,
+      host: (server.address() as AddressInfo).address,
       db,
       sync,
       deliver,
@@ -367,15 +374,28 @@ async function shutdown(
 }
 
 async function main(): Promise<void> {
+  // An empty variable counts as unset, here too: `SLACK_SIGNING_SECRET=` passed through by a compose
+  // file must not hide the value in .env (loadEnvFile keeps variables that exist, empty or not).
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value?.trim() === '') delete process.env[name];
+  }
   if (existsSync('.env')) process.loadEnvFile('.env');
-  // Without a bot token there is no workspace to talk to: run the sandbox instead (README, Sandbox).
-  if (!process.env.SLACK_BOT_TOKEN) {
-    await runSandbox();
+  // Read once, empty values dropped: `NAME=` left over from .env.example means unset.
+  const env = setVariables(process.env);
+  const start = decideStartMode(env, { sandboxAsked: process.argv.includes('--sandbox') });
+  if (start.mode === 'sandbox') {
+    // The first line printed, before any log line: nobody should mistake this for the real thing.
+    process.stdout.write(`${sandboxBanner(start)}\n`);
+    await runSandbox(env);
     return;
+  }
+  if (start.mode === 'incomplete') {
+    process.stderr.write(`${incompleteMessage(start)}\n`);
+    process.exit(1);
   }
   let config: Config;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -417,19 +437,24 @@ export function keepRunningOnStrayRejections(logger: Logger): void {
   });
 }
 
-async function runSandbox(): Promise<void> {
+async function runSandbox(env: Record<string, string>): Promise<void> {
   // Imported lazily: the sandbox imports startCarebot from this module.
   const { startSandbox } = await import('./sandbox/index.js');
-  const sandbox = await startSandbox({
-    startCarebot,
-    port: process.env.PORT ? Number(process.env.PORT) : 3000,
-    ...(process.env.DATA_DIR ? { dataDir: process.env.DATA_DIR } : {}),
-    ...(process.env.SANDBOX_REPLY_DELAY ? { replyDelay: process.env.SANDBOX_REPLY_DELAY } : {}),
-    logLevel: process.env.LOG_LEVEL ?? 'info',
-  });
-  process.stdout.write(
-    `\ncarebot sandbox (no SLACK_BOT_TOKEN set): open http://localhost:${sandbox.port}/\n\n`,
-  );
+  // Only the sandbox's own settings: DATA_DIR and DATABASE_URL may point at real data, and are not
+  // passed on; the sandbox keeps a fresh database in memory.
+  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  try {
+    sandbox = await startSandbox({
+      startCarebot,
+      port: env.PORT ? Number(env.PORT) : 3000,
+      ...(env.SANDBOX_REPLY_DELAY ? { replyDelay: env.SANDBOX_REPLY_DELAY } : {}),
+      logLevel: env.LOG_LEVEL ?? 'info',
+    });
+  } catch (err) {
+    process.stderr.write(`the sandbox could not start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`\ncarebot sandbox ready: open ${sandbox.url}/\n\n`);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       sandbox.stop().then(

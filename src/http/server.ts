@@ -54,10 +54,11 @@ export function healthHandler(db: Database): Handler {
   };
 }
 
-export async function listen(server: Server, port: number): Promise<number> {
+/** Listens on `port` (0: a free one) of `host`, all interfaces when unset; resolves with the port. */
+export async function listen(server: Server, port: number, host?: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readBody } from '../http/body.js';
 import type { Logger } from '../logger.js';
 import {
@@ -86,6 +87,11 @@ export class SandboxFacebook extends EventEmitter implements CustomerSide {
     );
     fb = new SandboxFacebook(url, server, webhookUrl, logger.child({ sandbox: 'facebook' }));
     return fb;
+  }
+
+  /** Where the fake API listens (127.0.0.1). */
+  get address(): AddressInfo {
+    return this.server.address() as AddressInfo;
   }
 
   close(): Promise<void> {

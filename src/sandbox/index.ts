@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config.js';
@@ -13,6 +14,7 @@ import type { CustomerPlatform, CustomerSide } from './customers.js';
 import { PR_KEYWORDS, playDemo } from './demo.js';
 import { type FacebookBrandPage, SandboxFacebook } from './facebook-platform.js';
 import { Forum } from './forum.js';
+import { apiRequestProblem } from './same-origin.js';
 import { type FakeSlack, startFakeSlack } from './slack-emulator.js';
 import {
   type ClickedElement,
@@ -48,8 +50,6 @@ const USERGROUPS = { care: 'S0CARETEAM', pr: 'S0PRTEAM', managers: 'S0MANAGERS' 
 export interface SandboxOptions {
   /** The page's port; 0 picks a free one. Default 3000. */
   port?: number;
-  /** PGlite directory; unset keeps the database in memory, like the emulated channel. */
-  dataDir?: string;
   /** carebot's undo window before a reply leaves, e.g. "1s". Default 10s. */
   replyDelay?: string;
   logLevel?: string;
@@ -70,6 +70,8 @@ export interface Sandbox {
   forum: Forum;
   x: SandboxX;
   facebook: SandboxFacebook;
+  /** Where each server the sandbox started listens: all on 127.0.0.1. */
+  addresses(): Record<'page' | 'carebot' | 'slack' | 'x' | 'facebook', { address: string; port: number }>;
   stop(): Promise<void>;
 }
 
@@ -98,6 +100,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const sides: Record<CustomerPlatform, CustomerSide> = { x, facebook, forum };
 
   const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
+  const pageLinks = readFileSync(new URL('./page-links.js', import.meta.url), 'utf8');
   const clients = new Set<ServerResponse>();
   let pending = false;
   const broadcast = () => {
@@ -126,6 +129,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   });
   const json = (handler: (body: Record<string, unknown>) => Promise<unknown>): Handler => {
     return async (req, res) => {
+      const refused = apiRequestProblem(req);
+      if (refused) {
+        sendJson(res, refused.status, { error: refused.error });
+        return;
+      }
       let body: Record<string, unknown>;
       try {
         body = JSON.parse((await readBody(req, 1 << 20)) || '{}') as Record<string, unknown>;
@@ -143,6 +151,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       'GET /': (_req, res) => {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
         res.end(page);
+      },
+      'GET /page-links.js': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+        res.end(pageLinks);
       },
       'GET /api/state': (_req, res) => sendJson(res, 200, snapshot()),
       'GET /events': (req: IncomingMessage, res: ServerResponse) => {
@@ -296,14 +308,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     GRAPH_API_URL: facebook.url,
     PORT: '0',
     LOG_LEVEL: opts.logLevel ?? 'info',
-    ...(opts.dataDir ? { DATA_DIR: opts.dataDir } : {}),
   });
   let database: DatabaseHandle | undefined;
   let carebot: Carebot;
   try {
-    database = await openDatabase(opts.dataDir ? { dataDir: opts.dataDir } : { memory: true });
+    // Always fresh and in memory: the sandbox's fake Slack and forum must never see real cases.
+    database = await openDatabase({ memory: true });
     const start = opts.startCarebot ?? (await import('../main.js')).startCarebot;
-    carebot = await start({ config, logger, database });
+    carebot = await start({ config, logger, database, host: '127.0.0.1' });
   } catch (err) {
     await database?.close().catch(() => {});
     server.closeAllConnections();
@@ -315,7 +327,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   // As the platforms do when a webhook is registered: X's CRC check, Meta's verify-token handshake.
   await Promise.all([x.checkWebhook(), facebook.checkWebhook()]);
   markReady();
-  logger.info({ url: `http://localhost:${port}/`, carebot: carebotUrl }, 'sandbox ready: open the page');
+  logger.info({ url: `${origin}/`, carebot: carebotUrl }, 'sandbox ready: open the page');
 
   return {
     url: origin,
@@ -326,6 +338,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     forum,
     x,
     facebook,
+    addresses: () => ({
+      page: server.address() as AddressInfo,
+      carebot: { address: carebot.host, port: carebot.port },
+      slack: slack.address,
+      x: x.address,
+      facebook: facebook.address,
+    }),
     stop: async () => {
       for (const client of clients) client.end();
       server.closeAllConnections();

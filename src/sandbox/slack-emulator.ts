@@ -45,6 +45,8 @@ export interface FakeSlackFailure {
 export interface FakeSlack {
   /** Base URL with a trailing slash, ready for `new WebClient(token, { slackApiUrl: fake.url })`. */
   url: string;
+  /** Where the emulator listens (127.0.0.1). */
+  address: AddressInfo;
   /**
    * Every call recorded, in arrival order, failed ones included. POSTs to a file's `upload_url` are
    * recorded as the method "upload", with the file id and byte length as params.
@@ -576,6 +578,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       return bytes;
     },
     url: `${origin}/api/`,
+    address: server.address() as AddressInfo,
     calls,
     usergroupMembers,
     users,

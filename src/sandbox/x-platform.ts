@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { XAccount } from '../config.js';
 import { readBody } from '../http/body.js';
 import type { Logger } from '../logger.js';
@@ -100,6 +101,11 @@ export class SandboxX extends EventEmitter implements CustomerSide {
     );
     x = new SandboxX(url, server, webhookUrl, logger.child({ sandbox: 'x' }));
     return x;
+  }
+
+  /** Where the fake API listens (127.0.0.1). */
+  get address(): AddressInfo {
+    return this.server.address() as AddressInfo;
   }
 
   close(): Promise<void> {

@@ -1,4 +1,7 @@
+import { once } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,4 +156,58 @@ describe.skipIf(!existsSync(CHROMIUM))('the sandbox in a real browser', () => {
     await stats.scrollIntoViewIfNeeded();
     await shot('7-care-stats');
   }, 90_000);
+
+  it('draws links to http(s) only, with the target kept inside its attribute', async () => {
+    await page.selectOption('#user', 'U0AGENT01');
+    await page.fill(
+      '#channel-text',
+      'links: <javascript:alert(1)|the evil link>, <https://x.example/" onmouseover="alert(2)" x="|the sneaky link> and <https://shop.example/a?b=1&c=2|the good link>',
+    );
+    await page.click('#channel-send');
+    const message = page.locator('.msg', { hasText: 'the good link' });
+    await message.waitFor(WAIT);
+    expect(await message.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).toEqual([
+      'https://x.example/%22%20onmouseover=%22alert(2)%22%20x=%22',
+      'https://shop.example/a?b=1&c=2',
+    ]);
+    await message.getByText('the evil link').waitFor(WAIT);
+    expect(await page.locator('a[href^="javascript:" i]').count()).toBe(0);
+    expect(await page.locator('[onmouseover]').count()).toBe(0);
+  }, 60_000);
+
+  it('a page on another origin cannot post into the sandbox', async () => {
+    const target = `${sandbox.url}/api/customer`;
+    const body = (text: string) => JSON.stringify({ name: 'Mallory', text });
+    // What a hostile page can do without the user noticing: a no-cors fetch (text/plain, no
+    // preflight), an auto-submitted form, and a JSON fetch (preflighted, which the sandbox never allows).
+    const hostile = `<!doctype html><iframe name="sink"></iframe>
+<form id="f" method="post" action="${target}" enctype="text/plain" target="sink"><input name='${body('by a cross-site form').slice(0, -2)}' value='"}'></form>
+<script>
+(async () => {
+  const t = ${JSON.stringify(target)};
+  await fetch(t, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: ${JSON.stringify(body('by a no-cors fetch'))} }).catch(() => {});
+  await fetch(t, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ${JSON.stringify(body('by a JSON fetch'))} }).catch(() => {});
+  await new Promise((done) => { document.querySelector('iframe').onload = done; document.getElementById('f').submit(); });
+  document.title = 'done';
+})();
+</script>`;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(hostile);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const elsewhere = await browser.newPage();
+    try {
+      await elsewhere.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      await elsewhere.waitForFunction("document.title === 'done'", undefined, WAIT);
+    } finally {
+      await elsewhere.close();
+      server.closeAllConnections();
+      server.close();
+    }
+    const texts = sandbox.forum.posts.map((p) => p.text);
+    for (const how of ['by a cross-site form', 'by a no-cors fetch', 'by a JSON fetch'])
+      expect({ how, posted: texts.some((t) => t.includes(how)) }).toEqual({ how, posted: false });
+  }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
@@ -307,6 +308,95 @@ describe('the sandbox', () => {
       path: `/v21.0/${followUp.json.id as string}/comments`,
       status: 400,
     });
+  });
+
+  it('listens on loopback only: the page, carebot, the fake Slack and the fake platforms', () => {
+    const addresses = sandbox.addresses();
+    expect(Object.keys(addresses).sort()).toEqual(['carebot', 'facebook', 'page', 'slack', 'x']);
+    for (const [server, { address }] of Object.entries(addresses))
+      expect({ server, address }).toEqual({ server, address: '127.0.0.1' });
+  });
+
+  /** A raw request, so Origin and Host can be set as a browser on another page would send them. */
+  const rawPost = (path: string, headers: Record<string, string>, body: string) =>
+    new Promise<{ status: number; body: string }>((done, fail) => {
+      const req = request(`${sandbox.url}${path}`, { method: 'POST', headers }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+        });
+        res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', fail);
+      req.end(body);
+    });
+  const complaint = (text: string) => JSON.stringify({ name: 'Mallory', text });
+  const postedOnForum = (text: string) => sandbox.forum.posts.some((p) => p.text === text);
+
+  it('takes API posts only from its own page: another origin gets 403 and nothing happens', async () => {
+    const port = Number(new URL(sandbox.url).port);
+    const json = { 'content-type': 'application/json' };
+    for (const origin of [
+      'https://evil.example',
+      `http://evil.example:${port}`,
+      'null',
+      `http://127.0.0.1:${port + 1}`,
+    ]) {
+      const refused = await rawPost('/api/customer', { ...json, origin }, complaint(`from ${origin}`));
+      expect({ origin, status: refused.status }).toEqual({ origin, status: 403 });
+      expect(postedOnForum(`from ${origin}`)).toBe(false);
+    }
+    // DNS rebinding: a hostile name resolved to 127.0.0.1 is "same origin" to the browser, not to us.
+    const rebound = await rawPost(
+      '/api/customer',
+      { ...json, origin: `http://evil.example:${port}`, host: `evil.example:${port}` },
+      complaint('rebound'),
+    );
+    expect(rebound.status).toBe(403);
+    expect(postedOnForum('rebound')).toBe(false);
+    // The page itself, by either loopback name, and tools that send no Origin (npm run demo) get in.
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) {
+      const own = await rawPost(
+        '/api/customer',
+        { ...json, origin: `http://${host}`, host },
+        complaint(`from the page at ${host}`),
+      );
+      expect(own.status).toBe(200);
+      expect(postedOnForum(`from the page at ${host}`)).toBe(true);
+    }
+    const tool = await rawPost('/api/customer', json, complaint('from a script'));
+    expect(tool.status).toBe(200);
+  });
+
+  it('takes API posts only as application/json: a form or text/plain post gets 415', async () => {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
+      const refused = await rawPost('/api/customer', { 'content-type': type }, complaint(`as ${type}`));
+      expect({ type, status: refused.status }).toEqual({ type, status: 415 });
+      expect(postedOnForum(`as ${type}`)).toBe(false);
+    }
+    const untyped = await fetch(`${sandbox.url}/api/demo`, {
+      method: 'POST',
+      body: new Uint8Array([123, 125]),
+    });
+    expect(untyped.status).toBe(415);
+    const withCharset = await rawPost(
+      '/api/customer',
+      { 'content-type': 'application/json; charset=utf-8' },
+      complaint('with a charset'),
+    );
+    expect(withCharset.status).toBe(200);
+  });
+
+  it('serves the link rendering the page imports, as JavaScript', async () => {
+    const page = await (await fetch(`${sandbox.url}/`)).text();
+    expect(page).toContain("from '/page-links.js'");
+    const links = await fetch(`${sandbox.url}/page-links.js`);
+    expect(links.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await links.text()).toContain('export function safeHref');
   });
 
   it('the fake platform APIs refuse requests without valid credentials', async () => {

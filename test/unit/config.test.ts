@@ -129,4 +129,23 @@ describe('config', () => {
     const c = loadConfig({ ...base, SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: 'xapp-1-A1-abc' });
     expect(c.slack.appToken).toBe('xapp-1-A1-abc');
   });
+
+  it('counts an empty variable as unset: a .env copied from .env.example still starts Socket Mode', () => {
+    const c = loadConfig({
+      ...base,
+      SLACK_SIGNING_SECRET: '',
+      SLACK_APP_TOKEN: 'xapp-1-A1-abc',
+      DATA_DIR: '',
+    });
+    expect(c.slack).toMatchObject({ appToken: 'xapp-1-A1-abc', signingSecret: undefined });
+    expect(c.database).toEqual({ dataDir: './data' });
+    // Empty everywhere: the optional X account left blank is off, not half-configured.
+    const blank = loadConfig({ ...base, X_USER_ID: '', X_CONSUMER_KEY: '', DATABASE_URL: ' ' });
+    expect(blank.sources.x.accounts).toEqual([]);
+    expect(blank.database).toEqual({ dataDir: './data' });
+    // And an empty value is reported as missing, not as malformed.
+    expect(problemsOf({ ...base, SLACK_BOT_TOKEN: '' })).toEqual([
+      expect.stringMatching(/^SLACK_BOT_TOKEN: missing/),
+    ]);
+  });
 });
