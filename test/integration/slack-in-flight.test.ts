@@ -24,7 +24,7 @@ import { ManualClock } from '../support/clock.js';
 import { createTestDatabase } from '../support/database.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { type FakeSocketMode, startFakeSocketMode } from '../support/fake-socket-mode.js';
-import { ephemeralsFor, nextTs, postThreadMessage } from '../support/slack-events.js';
+import { nextTs, postThreadMessage } from '../support/slack-events.js';
 import { blockActionPayload, eventCallbackEnvelope, postSlackInteraction } from '../support/slack-signing.js';
 
 const configDir = mkdtempSync(join(tmpdir(), 'carebot-inflight-'));
