@@ -12,6 +12,10 @@
 // The repair: a closed connection forgets its buffer and timer, and `nextWrite` on a closed
 // connection fails the waiting queries with CONNECTION_CLOSED (which callers handle) instead of
 // throwing. Upstream: porsager/postgres issues 1066, 1154, 1208.
+//
+// package.json pins postgres to exactly 3.4.9, the version these edits are written for, and
+// src/db/client.ts (driverGuardProblem) refuses to start on PostgreSQL when the loaded driver lacks
+// them (another version, or `npm ci --ignore-scripts`). PGlite does not use this driver.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +49,9 @@ for (const file of ['src/connection.js', 'cjs/src/connection.js', 'cf/src/connec
   const missing = edits.filter(([from]) => !text.includes(from));
   if (missing.length > 0) {
     // Another version, laid out differently: say so rather than half-patch it.
-    console.warn(`patch-postgres: postgres ${version} ${file} does not have the expected code; not patched`);
+    console.warn(
+      `patch-postgres: postgres ${version} ${file} does not have the expected code; not patched (carebot will refuse to start on PostgreSQL)`,
+    );
     continue;
   }
   for (const [from, to] of edits) text = text.replace(from, to);

@@ -71,7 +71,15 @@ export interface StartOptions {
   database?: DatabaseHandle;
   /** The address the HTTP server listens on; default all interfaces. The sandbox keeps it on 127.0.0.1. */
   host?: string;
+  /**
+   * How long `stop()` waits for the Slack requests in flight (clicks, thread messages, forms,
+   * commands) before it stops the jobs and closes the database anyway. Default 10 s.
+   */
+  shutdownGraceMs?: number;
 }
+
+/** Default of `StartOptions.shutdownGraceMs`: well inside the 30 s a container platform usually gives after SIGTERM. */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 export async function startCarebot(opts: StartOptions): Promise<Carebot> {
   const { config } = opts;
@@ -236,7 +244,6 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         receiver,
         config.slack.signingSecret as string,
         logger,
-        slack.app,
       );
     const server = createHttpServer(routes, logger);
     const port = await listen(server, config.port, opts.host);
@@ -279,6 +286,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
           [statsDigest, crisisWatch, pollers, escalationSweep, slaSweep, deliver, sync],
           opts.database ? undefined : db,
           logger,
+          opts.shutdownGraceMs ?? SHUTDOWN_GRACE_MS,
         );
         return stopping;
       },
@@ -359,10 +367,23 @@ async function shutdown(
   jobs: Array<{ stop(): Promise<void> }>,
   db: DatabaseHandle | undefined,
   logger: Logger,
+  graceMs: number,
 ) {
-  logger.info('carebot stopping');
+  logger.info({ slackInFlight: slack.inFlight.size }, 'carebot stopping');
   // Stop taking new requests; those in flight finish.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  // Slack work already acknowledged (a click, a stored thread message) must reach the database;
+  // anything new is refused unacknowledged, so Slack delivers it again. The Socket Mode connection
+  // stays open meanwhile: a thread message is acknowledged over it once stored.
+  slack.inFlight.closing = true;
+  const drained = await slack.inFlight.idle(graceMs);
+  if (!drained)
+    logger.warn(
+      { slackInFlight: slack.inFlight.size, graceMs },
+      'Slack requests still running at the end of the shutdown grace period',
+    );
+  // Connections whose last answer went out while we waited would otherwise linger for keep-alive.
   server.closeIdleConnections();
   if (slack.mode === 'socket')
     await slack.app.stop().catch((err) => logger.warn({ err }, 'socket close failed'));

@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { type SQL, sql } from 'drizzle-orm';
@@ -57,7 +59,50 @@ export function reconnectDelaySeconds(retries: number): number {
   return Math.min(2, 0.05 * 1.5 ** Math.min(retries, 20)) * (0.5 + Math.random() / 2);
 }
 
+/** The version of postgres.js carebot is pinned to (package.json), the one scripts/patch-postgres.mjs repairs. */
+export const POSTGRES_DRIVER_VERSION = '3.4.9';
+/** What scripts/patch-postgres.mjs writes into each repaired place of postgres.js's connection.js. */
+const DRIVER_GUARD_MARK = 'carebot: closed connection';
+
+/** Thrown at start-up on PostgreSQL when the installed postgres.js lacks the closed-connection repair. */
+export class DriverNotGuarded extends Error {}
+
+/** The folder of the postgres.js package Node loads for carebot. */
+export function postgresPackageRoot(): string {
+  let dir = dirname(createRequire(import.meta.url).resolve('postgres'));
+  while (!existsSync(join(dir, 'package.json')) || !dir.endsWith('postgres')) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('postgres.js: package folder not found');
+    dir = up;
+  }
+  return dir;
+}
+
+/**
+ * Why the postgres.js under `root` must not run carebot, or undefined when it may: postgres.js
+ * 3.4.9 can end the process when a connection closes with a small write buffered (docs/RELIABILITY.md,
+ * finding 2), and install repairs it (scripts/patch-postgres.mjs). Another version, or an install
+ * without scripts (`npm ci --ignore-scripts`), leaves it unrepaired.
+ */
+export function driverGuardProblem(root: string): string | undefined {
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string })
+    .version;
+  if (version !== POSTGRES_DRIVER_VERSION)
+    return `postgres.js ${version ?? '(unknown version)'} is installed, but carebot is pinned to ${POSTGRES_DRIVER_VERSION} (run \`npm ci\`)`;
+  // Both builds: Node loads src/ for `import`, cjs/ for `require`.
+  for (const file of ['src/connection.js', 'cjs/src/connection.js']) {
+    const path = join(root, file);
+    const marks = existsSync(path) ? readFileSync(path, 'utf8').split(DRIVER_GUARD_MARK).length - 1 : 0;
+    if (marks < 3)
+      return `postgres.js ${version} (${file}) lacks carebot's closed-connection repair: run \`node scripts/patch-postgres.mjs\` (npm ci runs it, unless --ignore-scripts)`;
+  }
+  return undefined;
+}
+
 function openPostgres(url: string): DatabaseHandle {
+  // A PostgreSQL restart must never end the process: refuse to run on a driver that it could.
+  const problem = driverGuardProblem(postgresPackageRoot());
+  if (problem) throw new DriverNotGuarded(problem);
   const client = postgres(url, {
     max: 10,
     onnotice: () => {},

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import { type App, type HTTPReceiver, verifySlackRequest } from '@slack/bolt';
+import { type HTTPReceiver, verifySlackRequest } from '@slack/bolt';
 import type { Logger } from '../logger.js';
 import { BodyTooLarge, readRawBody, sendJson } from './body.js';
 import { NOT_WELL_FORMED, wellFormedBody } from './well-formed.js';
@@ -15,22 +15,13 @@ export const MAX_SLACK_BODY = 4 * 1024 * 1024;
  * gets a 400 naming the field here; everything else, unsigned requests included (Bolt answers
  * them 401), goes to Bolt as before, with the body already read (Bolt reuses `req.rawBody`).
  *
- * With `app`, a signed, well-formed button or select click (`block_actions`, whose ack carries
- * nothing) is acknowledged here at once and handed to Bolt after, so Slack hears back within
- * milliseconds even when a storm of clicks and their database work share the process: the work
- * waits until no Slack request has arrived for a few milliseconds (at most a quarter second), so
- * the acks of a burst go out before the claims and card updates they cause.
+ * Clicks are acknowledged by their Bolt listeners (`ack()` first, work after), not here: an
+ * acknowledgement queue in front of Bolt was measured to save no time a person sees (bench/ack.ts)
+ * and hid its work from shutdown.
  */
-export function slackRequestHandler(
-  receiver: HTTPReceiver,
-  signingSecret: string,
-  logger: Logger,
-  app?: App,
-) {
+export function slackRequestHandler(receiver: HTTPReceiver, signingSecret: string, logger: Logger) {
   const log = logger.child({ route: 'slack' });
-  const afterAcks = new AfterAcks();
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    afterAcks.requestArrived();
     let raw: Buffer;
     try {
       raw = await readRawBody(req, MAX_SLACK_BODY);
@@ -45,16 +36,6 @@ export function slackRequestHandler(
     (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
     const checked = checkSignedRequest(req, raw.toString(), signingSecret);
     const problem = checked.kind === 'malformed' ? checked.problem : undefined;
-    if (app && checked.kind === 'signed' && isObject(checked.body) && checked.body.type === 'block_actions') {
-      const body = checked.body;
-      res.writeHead(200).end();
-      afterAcks.run(() => {
-        app
-          .processEvent({ body, ack: async () => {}, retryNum: undefined, retryReason: undefined })
-          .catch((err: unknown) => log.error({ err }, 'Slack action failed after its acknowledgement'));
-      });
-      return;
-    }
     if (problem) {
       log.warn({ field: problem.path }, 'signed Slack request refused: malformed body');
       sendJson(res, 400, {
@@ -65,42 +46,6 @@ export function slackRequestHandler(
     }
     receiver.requestListener(req, res);
   };
-}
-
-/**
- * Work that waits until Slack's requests pause: started QUIET_MS after the last one arrived, or
- * MAX_WAIT_MS after the oldest waiting work was queued, whichever comes first, in arrival order.
- */
-class AfterAcks {
-  static readonly QUIET_MS = 5;
-  static readonly MAX_WAIT_MS = 250;
-  private queue: Array<() => void> = [];
-  private oldest = 0;
-  private lastRequest = 0;
-  private timer: NodeJS.Timeout | undefined;
-
-  requestArrived(): void {
-    this.lastRequest = performance.now();
-  }
-
-  run(work: () => void): void {
-    if (this.queue.length === 0) this.oldest = performance.now();
-    this.queue.push(work);
-    this.timer ??= setTimeout(() => this.flush(), AfterAcks.QUIET_MS);
-  }
-
-  private flush(): void {
-    this.timer = undefined;
-    const now = performance.now();
-    const quietFor = now - this.lastRequest;
-    if (quietFor < AfterAcks.QUIET_MS && now - this.oldest < AfterAcks.MAX_WAIT_MS) {
-      this.timer = setTimeout(() => this.flush(), AfterAcks.QUIET_MS - quietFor + 1);
-      return;
-    }
-    const due = this.queue;
-    this.queue = [];
-    for (const work of due) work();
-  }
 }
 
 interface Problem {

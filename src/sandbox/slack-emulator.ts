@@ -61,6 +61,8 @@ export interface FakeSlack {
   failNext(method: string, failure: FakeSlackFailure): void;
   /** While down, every method answers HTTP 503. */
   setDown(down: boolean): void;
+  /** method → milliseconds the fake waits before answering it (a slow Slack); cleared by reset(). */
+  delays: Map<string, number>;
   /** usergroup id → member user ids, answered by usergroups.users.list. */
   usergroupMembers: Map<string, string[]>;
   /** user id → user, answered by users.info (unknown ids get a generated user). */
@@ -151,6 +153,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const queuedFailures = new Map<string, Array<FakeSlackFailure & { remaining: number }>>();
   const waiters = new Set<Waiter>();
   const usergroupMembers = new Map<string, string[]>();
+  const delays = new Map<string, number>();
   const users = new Map<string, { id: string; name: string; real_name?: string }>();
   let down = false;
   const listeners = new Set<(call: SlackCall) => void>();
@@ -542,6 +545,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     }
 
     const method = decodeURIComponent(url.pathname.slice('/api/'.length));
+    const delay = delays.get(method);
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
     const { params, token, invalidJson } = parseParams(req, url, rawBody);
     const reply = invalidJson ? errorReply('invalid_json') : answer(method, params, token);
     record({ method, params, token, at }, reply);
@@ -581,6 +586,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     address: server.address() as AddressInfo,
     calls,
     usergroupMembers,
+    delays,
     users,
     callsTo: (method) => calls.filter((c) => c.method === method),
     waitFor: (method, count = 1, timeoutMs = 5000) => {
@@ -624,6 +630,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     responseUrl: (name = 'interaction') => `${origin}/hooks/${encodeURIComponent(name)}`,
     reset: () => {
       calls.length = 0;
+      delays.clear();
       queuedFailures.clear();
       files.clear();
       down = false;
