@@ -367,6 +367,12 @@ export const envSchema = z.object({
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
+  /** Open connections the HTTP server accepts at once; more are closed as they arrive. */
+  HTTP_MAX_CONNECTIONS: z.coerce
+    .number({ error: 'expected a number of connections' })
+    .int()
+    .min(1, 'expected at least 1')
+    .default(1000),
   CARE_CONFIG: z.string().optional(),
   CARE_WEBHOOK_SECRET: z
     .string()
@@ -446,6 +452,8 @@ export interface Config {
   careChannelId: string;
   database: { url: string } | { dataDir: string };
   port: number;
+  /** HTTP_MAX_CONNECTIONS: connections the HTTP server holds open at once. */
+  maxConnections: number;
   logLevel: Env['LOG_LEVEL'];
   timezone: string;
   businessHours: FileConfig['business_hours'];
@@ -658,6 +666,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     careChannelId,
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR },
     port: e.PORT,
+    maxConnections: e.HTTP_MAX_CONNECTIONS,
     logLevel: e.LOG_LEVEL,
     timezone: f.timezone,
     businessHours: f.business_hours,

@@ -232,7 +232,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         logger,
         slack.app,
       );
-    const server = createHttpServer(routes, logger);
+    const server = createHttpServer(routes, logger, { maxConnections: config.maxConnections });
     const port = await listen(server, config.port);
     if (slack.mode === 'socket') await slack.app.start();
     if (opts.schedule !== false) {

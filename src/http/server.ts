@@ -11,36 +11,74 @@ export interface Routes {
   [route: string]: Handler;
 }
 
+/** How long a slow or hostile client may hold a connection, and how many it may hold. */
+export interface ServerLimits {
+  /** Time to receive a request's headers (default 10 s); then 408 and the connection is closed. */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request, body included (default 20 s); then 408 and closed. */
+  requestTimeoutMs?: number;
+  /** Connections held open at once (default 1000, HTTP_MAX_CONNECTIONS); more are closed at once. */
+  maxConnections?: number;
+  /** How often the timeouts above are checked (default 1 s). */
+  checkIntervalMs?: number;
+}
+
+export const SERVER_LIMITS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 20_000,
+  maxConnections: 1000,
+  checkIntervalMs: 1000,
+} as const satisfies Required<ServerLimits>;
+
 /**
  * carebot's one HTTP server on PORT: health, source webhooks, and Slack's requests in HTTP mode.
- * It runs in Socket Mode too, since platforms still need to reach the webhooks.
+ * It runs in Socket Mode too, since platforms still need to reach the webhooks. A request that
+ * trickles in (a body at a byte a second) is cut off by the timeouts in `limits`.
  */
-export function createHttpServer(routes: Routes, logger: Logger): Server {
-  return createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-    const handler = routes[`${method} ${path}`];
-    if (!handler) {
-      const allowed = Object.keys(routes).some((r) => r.endsWith(` ${path}`));
-      sendJson(res, allowed ? 405 : 404, { error: allowed ? 'method not allowed' : 'not found' });
-      return;
-    }
-    Promise.resolve()
-      .then(() => handler(req, res))
-      .catch((err) => {
-        const unavailable = isDatabaseUnavailable(err);
-        logger.error({ err, path }, unavailable ? 'request failed: database unavailable' : 'request failed');
-        if (res.headersSent) {
-          res.end();
-        } else if (unavailable) {
-          // The sender should retry: nothing was stored, and the database will be back.
-          res.setHeader('retry-after', '30');
-          sendJson(res, 503, { error: 'the database is unavailable; nothing was stored, try again shortly' });
-        } else {
-          sendJson(res, 500, { error: 'internal error; nothing was stored, try again' });
-        }
-      });
-  });
+export function createHttpServer(routes: Routes, logger: Logger, limits: ServerLimits = {}): Server {
+  const { headersTimeoutMs, requestTimeoutMs, maxConnections, checkIntervalMs } = {
+    ...SERVER_LIMITS,
+    ...limits,
+  };
+  const server = createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: checkIntervalMs,
+    },
+    (req, res) => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+      const handler = routes[`${method} ${path}`];
+      if (!handler) {
+        const allowed = Object.keys(routes).some((r) => r.endsWith(` ${path}`));
+        sendJson(res, allowed ? 405 : 404, { error: allowed ? 'method not allowed' : 'not found' });
+        return;
+      }
+      Promise.resolve()
+        .then(() => handler(req, res))
+        .catch((err) => {
+          const unavailable = isDatabaseUnavailable(err);
+          logger.error(
+            { err, path },
+            unavailable ? 'request failed: database unavailable' : 'request failed',
+          );
+          if (res.headersSent) {
+            res.end();
+          } else if (unavailable) {
+            // The sender should retry: nothing was stored, and the database will be back.
+            res.setHeader('retry-after', '30');
+            sendJson(res, 503, {
+              error: 'the database is unavailable; nothing was stored, try again shortly',
+            });
+          } else {
+            sendJson(res, 500, { error: 'internal error; nothing was stored, try again' });
+          }
+        });
+    },
+  );
+  server.maxConnections = maxConnections;
+  return server;
 }
 
 export function healthHandler(db: Database): Handler {

@@ -130,3 +130,11 @@ describe('config', () => {
     expect(c.slack.appToken).toBe('xapp-1-A1-abc');
   });
 });
+
+describe('config: network limits', () => {
+  it('caps the HTTP server at 1000 connections unless HTTP_MAX_CONNECTIONS says otherwise', () => {
+    expect(loadConfig(base).maxConnections).toBe(1000);
+    expect(loadConfig({ ...base, HTTP_MAX_CONNECTIONS: '50' }).maxConnections).toBe(50);
+    expect(problemsOf({ ...base, HTTP_MAX_CONNECTIONS: '0' }).join('\n')).toMatch(/HTTP_MAX_CONNECTIONS/);
+  });
+});
