@@ -47,6 +47,8 @@ const webhookSourceSchema = z.looseObject({
     .startsWith('whsec_', 'expected a Standard Webhooks secret starting with whsec_')
     .optional(),
   reply_url: z.url({ error: 'expected the http(s) URL that replies are POSTed to' }).optional(),
+  /** Allow a reply_url on a loopback, link-local or private address (an intranet forum). */
+  allow_private_network: z.boolean().optional(),
 });
 
 // Sources of later platforms keep their own keys; what every source shares is checked here.
@@ -152,6 +154,8 @@ const rssSourceSchema = z.strictObject({
   channel: slackChannelId.optional(),
   poll_every: duration.prefault('5m'),
   backfill: duration.optional(),
+  /** Allow feeds on loopback, link-local or private addresses (intranet forums); each feed may say otherwise. */
+  allow_private_network: z.boolean().default(false),
   feeds: z
     .array(
       z.strictObject({
@@ -160,6 +164,7 @@ const rssSourceSchema = z.strictObject({
         /** Only items mentioning one of these become cases; none means every item. */
         keywords,
         channel: slackChannelId.optional(),
+        allow_private_network: z.boolean().optional(),
       }),
     )
     .default([])
@@ -381,6 +386,11 @@ export const envSchema = z.object({
   CARE_WEBHOOK_REPLY_URL: z
     .url({ error: 'expected the http(s) URL that webhook replies are POSTed to' })
     .optional(),
+  /** `true`: CARE_WEBHOOK_REPLY_URL may be on a loopback, link-local or private address. */
+  CARE_WEBHOOK_ALLOW_PRIVATE_NETWORK: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .transform((v) => v === 'true')
+    .optional(),
   X_USER_ID: z
     .string()
     .regex(/^\d{1,20}$/, 'expected the numeric X user id of the account')
@@ -438,6 +448,8 @@ export type EscalationRule = FileConfig['escalation']['rules'][number];
 export interface WebhookSourceConfig {
   secret: string | undefined;
   replyUrl: string | undefined;
+  /** The reply URL may be on a loopback, link-local or private address. */
+  allowPrivateNetwork: boolean;
   channel: string;
 }
 
@@ -517,6 +529,8 @@ export interface XAccount {
 export interface RssFeed {
   name: string;
   url: string;
+  /** The feed may be on a loopback, link-local or private address. */
+  allowPrivateNetwork: boolean;
   keywords: string[];
   channel: string;
 }
@@ -730,6 +744,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhook: {
         secret: f.sources.webhook.secret ?? e.CARE_WEBHOOK_SECRET,
         replyUrl: f.sources.webhook.reply_url ?? e.CARE_WEBHOOK_REPLY_URL,
+        allowPrivateNetwork:
+          f.sources.webhook.allow_private_network ?? e.CARE_WEBHOOK_ALLOW_PRIVATE_NETWORK ?? false,
         channel: f.sources.webhook.channel ?? careChannelId,
       },
       x: {
@@ -769,6 +785,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         feeds: f.sources.rss.feeds.map((feed) => ({
           name: feed.name,
           url: feed.url,
+          allowPrivateNetwork: feed.allow_private_network ?? f.sources.rss.allow_private_network,
           keywords: feed.keywords,
           channel: feed.channel ?? f.sources.rss.channel ?? careChannelId,
         })),

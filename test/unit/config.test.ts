@@ -103,6 +103,7 @@ describe('config', () => {
       channel: 'C0FORUM01',
       secret: 'whsec_Zm9ydW0tc2VjcmV0LWZvcnVtLXNlY3JldA==',
       replyUrl: 'https://forum.example/hooks/carebot',
+      allowPrivateNetwork: false,
     });
   });
 
