@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Database, ping } from '../db/client.js';
 import type { Logger } from '../logger.js';
@@ -36,49 +42,42 @@ export const SERVER_LIMITS = {
  * trickles in (a body at a byte a second) is cut off by the timeouts in `limits`.
  */
 export function createHttpServer(routes: Routes, logger: Logger, limits: ServerLimits = {}): Server {
-  const { headersTimeoutMs, requestTimeoutMs, maxConnections, checkIntervalMs } = {
-    ...SERVER_LIMITS,
-    ...limits,
-  };
-  const server = createServer(
-    {
-      headersTimeout: headersTimeoutMs,
-      requestTimeout: requestTimeoutMs,
-      connectionsCheckingInterval: checkIntervalMs,
-    },
-    (req, res) => {
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-      const handler = routes[`${method} ${path}`];
-      if (!handler) {
-        const allowed = Object.keys(routes).some((r) => r.endsWith(` ${path}`));
-        sendJson(res, allowed ? 405 : 404, { error: allowed ? 'method not allowed' : 'not found' });
-        return;
-      }
-      Promise.resolve()
-        .then(() => handler(req, res))
-        .catch((err) => {
-          const unavailable = isDatabaseUnavailable(err);
-          logger.error(
-            { err, path },
-            unavailable ? 'request failed: database unavailable' : 'request failed',
-          );
-          if (res.headersSent) {
-            res.end();
-          } else if (unavailable) {
-            // The sender should retry: nothing was stored, and the database will be back.
-            res.setHeader('retry-after', '30');
-            sendJson(res, 503, {
-              error: 'the database is unavailable; nothing was stored, try again shortly',
-            });
-          } else {
-            sendJson(res, 500, { error: 'internal error; nothing was stored, try again' });
-          }
-        });
-    },
-  );
+  const { maxConnections, ...timeouts } = { ...SERVER_LIMITS, ...limits };
+  const server = createServer(nodeServerOptions(timeouts), (req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+    const handler = routes[`${method} ${path}`];
+    if (!handler) {
+      const allowed = Object.keys(routes).some((r) => r.endsWith(` ${path}`));
+      sendJson(res, allowed ? 405 : 404, { error: allowed ? 'method not allowed' : 'not found' });
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(req, res))
+      .catch((err) => {
+        const unavailable = isDatabaseUnavailable(err);
+        logger.error({ err, path }, unavailable ? 'request failed: database unavailable' : 'request failed');
+        if (res.headersSent) {
+          res.end();
+        } else if (unavailable) {
+          // The sender should retry: nothing was stored, and the database will be back.
+          res.setHeader('retry-after', '30');
+          sendJson(res, 503, { error: 'the database is unavailable; nothing was stored, try again shortly' });
+        } else {
+          sendJson(res, 500, { error: 'internal error; nothing was stored, try again' });
+        }
+      });
+  });
   server.maxConnections = maxConnections;
   return server;
+}
+
+function nodeServerOptions(t: Omit<Required<ServerLimits>, 'maxConnections'>): ServerOptions {
+  return {
+    headersTimeout: t.headersTimeoutMs,
+    requestTimeout: t.requestTimeoutMs,
+    connectionsCheckingInterval: t.checkIntervalMs,
+  };
 }
 
 export function healthHandler(db: Database): Handler {
