@@ -47,6 +47,8 @@ const webhookSourceSchema = z.looseObject({
     .startsWith('whsec_', 'expected a Standard Webhooks secret starting with whsec_')
     .optional(),
   reply_url: z.url({ error: 'expected the http(s) URL that replies are POSTed to' }).optional(),
+  /** Allow a reply_url on a loopback, link-local or private address (an intranet forum). */
+  allow_private_network: z.boolean().optional(),
 });
 
 // Sources of later platforms keep their own keys; what every source shares is checked here.
@@ -152,6 +154,8 @@ const rssSourceSchema = z.strictObject({
   channel: slackChannelId.optional(),
   poll_every: duration.prefault('5m'),
   backfill: duration.optional(),
+  /** Allow feeds on loopback, link-local or private addresses (intranet forums); each feed may say otherwise. */
+  allow_private_network: z.boolean().default(false),
   feeds: z
     .array(
       z.strictObject({
@@ -160,6 +164,7 @@ const rssSourceSchema = z.strictObject({
         /** Only items mentioning one of these become cases; none means every item. */
         keywords,
         channel: slackChannelId.optional(),
+        allow_private_network: z.boolean().optional(),
       }),
     )
     .default([])
@@ -367,6 +372,12 @@ export const envSchema = z.object({
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
+  /** Open connections the HTTP server accepts at once; more are closed as they arrive. */
+  HTTP_MAX_CONNECTIONS: z.coerce
+    .number({ error: 'expected a number of connections' })
+    .int()
+    .min(1, 'expected at least 1')
+    .default(1000),
   CARE_CONFIG: z.string().optional(),
   CARE_WEBHOOK_SECRET: z
     .string()
@@ -374,6 +385,11 @@ export const envSchema = z.object({
     .optional(),
   CARE_WEBHOOK_REPLY_URL: z
     .url({ error: 'expected the http(s) URL that webhook replies are POSTed to' })
+    .optional(),
+  /** `true`: CARE_WEBHOOK_REPLY_URL may be on a loopback, link-local or private address. */
+  CARE_WEBHOOK_ALLOW_PRIVATE_NETWORK: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .transform((v) => v === 'true')
     .optional(),
   X_USER_ID: z
     .string()
@@ -432,6 +448,8 @@ export type EscalationRule = FileConfig['escalation']['rules'][number];
 export interface WebhookSourceConfig {
   secret: string | undefined;
   replyUrl: string | undefined;
+  /** The reply URL may be on a loopback, link-local or private address. */
+  allowPrivateNetwork: boolean;
   channel: string;
 }
 
@@ -446,6 +464,8 @@ export interface Config {
   careChannelId: string;
   database: { url: string } | { dataDir: string };
   port: number;
+  /** HTTP_MAX_CONNECTIONS: connections the HTTP server holds open at once. */
+  maxConnections: number;
   logLevel: Env['LOG_LEVEL'];
   timezone: string;
   businessHours: FileConfig['business_hours'];
@@ -509,6 +529,8 @@ export interface XAccount {
 export interface RssFeed {
   name: string;
   url: string;
+  /** The feed may be on a loopback, link-local or private address. */
+  allowPrivateNetwork: boolean;
   keywords: string[];
   channel: string;
 }
@@ -671,6 +693,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     careChannelId,
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR },
     port: e.PORT,
+    maxConnections: e.HTTP_MAX_CONNECTIONS,
     logLevel: e.LOG_LEVEL,
     timezone: f.timezone,
     businessHours: f.business_hours,
@@ -734,6 +757,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       webhook: {
         secret: f.sources.webhook.secret ?? e.CARE_WEBHOOK_SECRET,
         replyUrl: f.sources.webhook.reply_url ?? e.CARE_WEBHOOK_REPLY_URL,
+        allowPrivateNetwork:
+          f.sources.webhook.allow_private_network ?? e.CARE_WEBHOOK_ALLOW_PRIVATE_NETWORK ?? false,
         channel: f.sources.webhook.channel ?? careChannelId,
       },
       x: {
@@ -773,6 +798,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
         feeds: f.sources.rss.feeds.map((feed) => ({
           name: feed.name,
           url: feed.url,
+          allowPrivateNetwork: feed.allow_private_network ?? f.sources.rss.allow_private_network,
           keywords: feed.keywords,
           channel: feed.channel ?? f.sources.rss.channel ?? careChannelId,
         })),

@@ -245,7 +245,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         config.slack.signingSecret as string,
         logger,
       );
-    const server = createHttpServer(routes, logger);
+    const server = createHttpServer(routes, logger, { maxConnections: config.maxConnections });
     const port = await listen(server, config.port, opts.host);
     if (slack.mode === 'socket') await slack.app.start();
     if (opts.schedule !== false) {

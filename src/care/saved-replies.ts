@@ -93,11 +93,18 @@ export const TEMPLATE_VARIABLES: Array<keyof TemplateValues> = [
   'case_id',
 ];
 
-/** Fills `{first_name}` and the other known variables; unknown ones are left for the agent to see. */
+const KNOWN_VARIABLES: ReadonlySet<string> = new Set(TEMPLATE_VARIABLES);
+
+/**
+ * Fills `{first_name}` and the other documented variables (TEMPLATE_VARIABLES), and nothing else:
+ * `{constructor}` or `{__proto__}` stay as written, like any unknown one, for the agent to see.
+ */
 export function fillTemplate(text: string, values: TemplateValues): string {
-  return text.replace(/\{([a-z_]+)\}/g, (whole, name: string) =>
-    name in values ? values[name as keyof TemplateValues] : whole,
-  );
+  return text.replace(/\{([a-z_]+)\}/g, (whole, name: string) => {
+    if (!KNOWN_VARIABLES.has(name) || !Object.hasOwn(values, name)) return whole;
+    const value = values[name as keyof TemplateValues];
+    return typeof value === 'string' ? value : whole;
+  });
 }
 
 /** The variables of a case's customer, from the first message's author. */

@@ -754,11 +754,21 @@ export const CSV_COLUMNS = [
   'breaches',
 ] as const;
 
-/** RFC 4180 CSV with times in the stats time zone (ISO 8601 with offset). */
+/**
+ * One CSV cell: a value a spreadsheet would run as a formula (starting with =, +, -, @, a tab or
+ * a carriage return) gets a leading single quote, as OWASP's CSV injection advice says; then
+ * RFC 4180 quoting.
+ */
+export function csvCell(value: string): string {
+  const v = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** RFC 4180 CSV with times in the stats time zone (ISO 8601 with offset); cells via csvCell. */
 export function casesCsv(rows: CaseExportRow[], zone: string): string {
   const time = (d: Date | null) =>
     d ? (DateTime.fromJSDate(d, { zone }).toISO({ suppressMilliseconds: true }) ?? '') : '';
-  const cell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const cell = csvCell;
   const lines = [CSV_COLUMNS.join(',')];
   for (const r of rows) {
     lines.push(

@@ -4,23 +4,66 @@ import { NOT_WELL_FORMED, wellFormedBody } from './well-formed.js';
 
 export class BodyTooLarge extends Error {}
 
+/** How long a refused upload is read and discarded after its 413, before the socket is destroyed. */
+const LINGER_MS = 1000;
+
 /** Reads a request body as text, refusing (without buffering the rest) past `limit` bytes. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return (await readRawBody(req, limit)).toString('utf8');
 }
 
-/** Reads a request body as bytes, refusing (without buffering the rest) past `limit` bytes. */
-export async function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads a request body as bytes, refusing (without buffering the rest) past `limit` bytes. The
+ * request is paused, not destroyed, at the limit, so the caller can still answer 413 on its socket.
+ */
+export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err?: Error) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (err) reject(err);
+      else resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.pause();
+        done(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => done();
+    const onError = (err: Error) => done(err);
+    const onClose = () => done(new Error('the request was closed before its body was read'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+/**
+ * Answers 413 and closes the connection once the answer is out, instead of reading (or draining)
+ * the rest of an upload that may never end.
+ */
+export function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  const socket = req.socket;
+  res.setHeader('connection', 'close');
+  res.once('finish', () => {
+    // Hang up after the answer; what the client still sends is discarded for at most a second
+    // (so the close is not a reset that could lose the 413 on its way), then the socket goes.
+    socket.end();
+    req.resume();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
+  sendJson(res, 413, { error: `body larger than ${limit} bytes` });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -60,8 +103,7 @@ export async function readSignedJson<T>(
     raw = await readBody(req, opts.limit);
   } catch (err) {
     if (err instanceof BodyTooLarge) {
-      sendJson(res, 413, { error: `body larger than ${opts.limit} bytes` });
-      req.resume();
+      refuseTooLarge(req, res, opts.limit);
       return undefined;
     }
     throw err;

@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Database, ping } from '../db/client.js';
 import type { Logger } from '../logger.js';
@@ -11,12 +17,33 @@ export interface Routes {
   [route: string]: Handler;
 }
 
+/** How long a slow or hostile client may hold a connection, and how many it may hold. */
+export interface ServerLimits {
+  /** Time to receive a request's headers (default 10 s); then 408 and the connection is closed. */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request, body included (default 20 s); then 408 and closed. */
+  requestTimeoutMs?: number;
+  /** Connections held open at once (default 1000, HTTP_MAX_CONNECTIONS); more are closed at once. */
+  maxConnections?: number;
+  /** How often the timeouts above are checked (default 1 s). */
+  checkIntervalMs?: number;
+}
+
+export const SERVER_LIMITS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 20_000,
+  maxConnections: 1000,
+  checkIntervalMs: 1000,
+} as const satisfies Required<ServerLimits>;
+
 /**
  * carebot's one HTTP server on PORT: health, source webhooks, and Slack's requests in HTTP mode.
- * It runs in Socket Mode too, since platforms still need to reach the webhooks.
+ * It runs in Socket Mode too, since platforms still need to reach the webhooks. A request that
+ * trickles in (a body at a byte a second) is cut off by the timeouts in `limits`.
  */
-export function createHttpServer(routes: Routes, logger: Logger): Server {
-  return createServer((req, res) => {
+export function createHttpServer(routes: Routes, logger: Logger, limits: ServerLimits = {}): Server {
+  const { maxConnections, ...timeouts } = { ...SERVER_LIMITS, ...limits };
+  const server = createServer(nodeServerOptions(timeouts), (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     const handler = routes[`${method} ${path}`];
@@ -41,6 +68,16 @@ export function createHttpServer(routes: Routes, logger: Logger): Server {
         }
       });
   });
+  server.maxConnections = maxConnections;
+  return server;
+}
+
+function nodeServerOptions(t: Omit<Required<ServerLimits>, 'maxConnections'>): ServerOptions {
+  return {
+    headersTimeout: t.headersTimeoutMs,
+    requestTimeout: t.requestTimeoutMs,
+    connectionsCheckingInterval: t.checkIntervalMs,
+  };
 }
 
 export function healthHandler(db: Database): Handler {

@@ -2,11 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { type HTTPReceiver, verifySlackRequest } from '@slack/bolt';
 import type { Logger } from '../logger.js';
-import { BodyTooLarge, readRawBody, sendJson } from './body.js';
+import { BodyTooLarge, readRawBody, refuseTooLarge, sendJson } from './body.js';
 import { NOT_WELL_FORMED, wellFormedBody } from './well-formed.js';
 
-/** Bolt's own limit for a request body. */
-export const MAX_SLACK_BODY = 4 * 1024 * 1024;
+/**
+ * The largest Slack request carebot reads (1 MiB). Slack's own payloads are far smaller (a modal
+ * submission with every field filled is tens of KiB); Bolt would take 4 MiB.
+ */
+export const MAX_SLACK_BODY = 1024 * 1024;
+
+/** How far a request's timestamp may be from now, in the past or the future (Slack's 5 minutes). */
+export const SLACK_TIMESTAMP_TOLERANCE_S = 5 * 60;
 
 /**
  * `POST /slack/events` in front of Bolt's HTTPReceiver. A correctly signed request whose body Bolt
@@ -27,14 +33,19 @@ export function slackRequestHandler(receiver: HTTPReceiver, signingSecret: strin
       raw = await readRawBody(req, MAX_SLACK_BODY);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
-        sendJson(res, 413, { error: `body larger than ${MAX_SLACK_BODY} bytes` });
-        req.resume();
+        refuseTooLarge(req, res, MAX_SLACK_BODY);
         return;
       }
       throw err;
     }
     (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
     const checked = checkSignedRequest(req, raw.toString(), signingSecret);
+    if (checked.kind === 'future') {
+      // Bolt refuses only stale timestamps; a future one would let a captured request be replayed later.
+      log.warn('Slack request refused: its timestamp is more than 5 minutes in the future');
+      sendJson(res, 401, { error: 'x-slack-request-timestamp is more than 5 minutes away from now' });
+      return;
+    }
     const problem = checked.kind === 'malformed' ? checked.problem : undefined;
     if (problem) {
       log.warn({ field: problem.path }, 'signed Slack request refused: malformed body');
@@ -55,6 +66,7 @@ interface Problem {
 
 type Checked =
   | { kind: 'unsigned' }
+  | { kind: 'future' }
   | { kind: 'malformed'; problem: Problem }
   | { kind: 'signed'; body: unknown };
 
@@ -67,13 +79,16 @@ function checkSignedRequest(req: IncomingMessage, raw: string, signingSecret: st
   const form = req.headers['content-type'] === 'application/x-www-form-urlencoded';
   // Slack's SSL check is unsigned by design; Bolt answers it and drops anything smuggled along.
   if (form && parseQuery(raw).ssl_check === '1') return { kind: 'unsigned' };
+  const timestamp = Number(header('x-slack-request-timestamp'));
+  // Refused whatever the signature says: Bolt, which gets every request not refused here, would take it.
+  if (timestamp > Math.floor(Date.now() / 1000) + SLACK_TIMESTAMP_TOLERANCE_S) return { kind: 'future' };
   try {
     verifySlackRequest({
       signingSecret,
       body: raw,
       headers: {
         'x-slack-signature': header('x-slack-signature') ?? '',
-        'x-slack-request-timestamp': Number(header('x-slack-request-timestamp')),
+        'x-slack-request-timestamp': timestamp,
       },
     });
   } catch {

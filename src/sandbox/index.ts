@@ -303,6 +303,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     CARE_CHANNEL_ID: SANDBOX_CHANNEL,
     CARE_WEBHOOK_SECRET: webhookSecret,
     CARE_WEBHOOK_REPLY_URL: `${origin}/forum/replies`,
+    // The sandbox's forum is on loopback.
+    CARE_WEBHOOK_ALLOW_PRIVATE_NETWORK: 'true',
     CARE_CONFIG: configPath,
     X_API_URL: x.url,
     GRAPH_API_URL: facebook.url,

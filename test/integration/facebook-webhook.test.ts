@@ -110,6 +110,25 @@ describe('Facebook webhook', () => {
     expect(noMode.status).toBe(403);
   });
 
+  it('echoes only a challenge shaped as Meta sends it, never arbitrary text', async () => {
+    const handshake = (challenge: string, token = brand.verifyToken) =>
+      fetch(
+        `${base}?hub.mode=subscribe&hub.verify_token=${encodeURIComponent(token)}&hub.challenge=${encodeURIComponent(challenge)}`,
+      );
+    const ok = await handshake('abc_DEF-123');
+    expect(ok.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await ok.text()).toBe('abc_DEF-123');
+    const payload = JSON.stringify(pageDelivery(brand.pageId, { feed: [comment()] }));
+    for (const challenge of ['<script>alert(1)</script>', payload, 'a b', '1'.repeat(129), '']) {
+      const res = await handshake(challenge);
+      expect(res.status, challenge).toBe(400);
+      const text = await res.text();
+      if (challenge) expect(text).not.toContain(challenge);
+    }
+    // Without the verify token nothing is echoed, whatever the challenge.
+    expect((await handshake('1158201444', `${brand.verifyToken}x`)).status).toBe(403);
+  });
+
   it('refuses a bad or missing signature with 401 and stores nothing', async () => {
     const payload = pageDelivery(brand.pageId, { feed: [comment()] });
     const raw = JSON.stringify(payload);

@@ -43,6 +43,7 @@ describe('restarts', () => {
       CARE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       CARE_CONFIG: EMPTY_CONFIG,
       CARE_WEBHOOK_REPLY_URL: receiver.url,
+      CARE_WEBHOOK_ALLOW_PRIVATE_NETWORK: 'true',
       PORT: '0',
     });
     const sink = new Writable({ write: (_c, _e, done) => done() });

@@ -38,6 +38,8 @@ describe('RSS and Atom feeds → cases', () => {
   const feed = (over: Partial<RssFeed> = {}): RssFeed => ({
     name: 'forum',
     url: site.url(PATH),
+    // The fake site is on 127.0.0.1.
+    allowPrivateNetwork: true,
     keywords: [],
     channel: 'CFORUM',
     ...over,

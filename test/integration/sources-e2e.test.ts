@@ -47,6 +47,7 @@ writeFileSync(
     account(help),
     '  rss:',
     '    poll_every: 5m',
+    '    allow_private_network: true',
     `    feeds: [{ name: forum, url: "${feeds.url('/forum.xml')}" }]`,
   ].join('\n'),
 );

@@ -14,6 +14,7 @@ import {
   useCarebot,
   WEBHOOK_SECRET,
 } from '../support/carebot.js';
+import { rawConnect, trickle, within } from '../support/raw-http.js';
 
 const count = async (t: ReturnType<ReturnType<typeof useCarebot>>, table: typeof cases | typeof messages) => {
   const [row] = await t.db.db.select({ n: sql<number>`count(*)::int` }).from(table);
@@ -164,6 +165,21 @@ describe('generic webhook → Slack thread', () => {
     const res = await postWebhook(t, complaint({ text: 'x'.repeat(1024 * 1024) }));
     expect(res.status).toBe(413);
     expect(await count(t, cases)).toBe(0);
+  });
+
+  it('hangs up after the 413 of an oversized upload instead of draining it', async () => {
+    const t = carebot();
+    const conn = await rawConnect(t.url);
+    conn.write(
+      'POST /sources/webhook HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n' +
+        `content-length: ${64 * 1024 * 1024}\r\n\r\n{"text":"`,
+    );
+    const stop = trickle(conn, 20);
+    const closed = await within(conn.closed, 3000, 'still open');
+    stop();
+    conn.destroy();
+    expect(conn.received()).toMatch(/^HTTP\/1\.1 413/);
+    expect(closed).not.toBe('still open');
   });
 
   it('keeps a case unposted while Slack is down and posts it once when Slack is back', async () => {

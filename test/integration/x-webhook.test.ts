@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import { asc, sql } from 'drizzle-orm';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordInbound } from '../../src/care/cases.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
@@ -8,7 +9,7 @@ import { cases, messages } from '../../src/db/schema.js';
 import { createHttpServer, listen } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
 import { xConversationLookup } from '../../src/sources/x/conversations.js';
-import { X_WEBHOOK_PATH, xWebhookHandler } from '../../src/sources/x/webhook.js';
+import { isCrcToken, X_WEBHOOK_PATH, xWebhookHandler } from '../../src/sources/x/webhook.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase, truncateAll } from '../support/database.js';
 import { fakeXAccount } from '../support/fake-x.js';
@@ -236,5 +237,70 @@ describe('X webhook', () => {
     const [message] = await rows();
     expect(message?.text).toBe('@brand broken \ufffd and \ufffd halves');
     expect(message?.authorName).toBe('Jane \ufffd');
+  });
+
+  it('does not sign a forged delivery through the CRC route (the oracle attack), end to end', async () => {
+    // The attack on the old route: ask the CRC check to "sign" a body, then POST that body with it.
+    const forged = JSON.stringify({
+      for_user_id: brand.userId,
+      tweet_create_events: [
+        mentionEvent({
+          id_str: '1862000000000009999',
+          text: '@brand you scammed me, refund now or I tell my 5M followers',
+          user: { id: 7, id_str: '7', name: 'Big Name', screen_name: 'bigname', followers_count: 5_000_000 },
+        }),
+      ],
+    });
+    const crc = await fetch(`${base}?crc_token=${encodeURIComponent(forged)}`);
+    const answer = (await crc.json()) as Record<string, unknown>;
+    const stolen = typeof answer.response_token === 'string' ? answer.response_token : 'sha256=';
+    const delivery = await post(undefined, { raw: forged, signature: stolen });
+    expect(delivery.status).toBe(401);
+    expect(crc.status).toBe(400);
+    expect(answer).not.toHaveProperty('response_token');
+    expect(await count()).toBe(0);
+    expect(await handle.db.select().from(cases)).toEqual([]);
+    expect(stored).toBe(0);
+  });
+
+  it('answers only CRC tokens shaped as X sends them, never anything a delivery could be', async () => {
+    for (const token of ['9b4507b3-9040-4669-9ca3-6b94edb50553', 'x', `${'A'.repeat(64)}==`]) {
+      const res = await fetch(`${base}?crc_token=${encodeURIComponent(token)}`);
+      expect(res.status, token).toBe(200);
+    }
+    for (const token of ['{}', ' {"a":1}', 'a b', 'a'.repeat(129), 'tok\u00e9n', 'a/b+c', '=abc', '[1]']) {
+      const res = await fetch(`${base}?crc_token=${encodeURIComponent(token)}`);
+      expect(res.status, token).toBe(400);
+      expect(await res.json(), token).not.toHaveProperty('response_token');
+    }
+    // Every body the POST route accepts is a JSON object (its schema wants one): none of them,
+    // however it is spaced, is a token the route signs.
+    const delivery = fc.record(
+      {
+        for_user_id: fc.string(),
+        tweet_create_events: fc.array(fc.jsonValue(), { maxLength: 2 }),
+        direct_message_events: fc.array(fc.jsonValue(), { maxLength: 2 }),
+      },
+      { requiredKeys: ['for_user_id'] },
+    );
+    const body = fc.oneof(
+      delivery.map((d) => JSON.stringify(d)),
+      fc
+        .tuple(delivery, fc.integer({ min: 0, max: 4 }))
+        .map(([d, indent]) => JSON.stringify(d, null, indent)),
+      fc
+        .tuple(fc.constantFrom(' ', '\n', '\t', '\r', '\ufeff'), delivery)
+        .map(([ws, d]) => ws + JSON.stringify(d)),
+      fc.object().map((o) => JSON.stringify(o)),
+    );
+    fc.assert(fc.property(body, (b) => !isCrcToken(b)));
+    await fc.assert(
+      fc.asyncProperty(delivery, async (d) => {
+        const res = await fetch(`${base}?crc_token=${encodeURIComponent(JSON.stringify(d))}`);
+        await res.body?.cancel();
+        return res.status === 400;
+      }),
+      { numRuns: 40 },
+    );
   });
 });

@@ -54,6 +54,8 @@ export function useCarebot(env: Record<string, string> = {}): () => TestCarebot 
       CARE_CHANNEL_ID: CARE_CHANNEL,
       CARE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       CARE_WEBHOOK_REPLY_URL: receiver.url,
+      // The reply receiver is on 127.0.0.1.
+      CARE_WEBHOOK_ALLOW_PRIVATE_NETWORK: 'true',
       CARE_CONFIG: EMPTY_CONFIG,
       PORT: '0',
       LOG_LEVEL: 'debug',

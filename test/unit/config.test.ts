@@ -103,6 +103,7 @@ describe('config', () => {
       channel: 'C0FORUM01',
       secret: 'whsec_Zm9ydW0tc2VjcmV0LWZvcnVtLXNlY3JldA==',
       replyUrl: 'https://forum.example/hooks/carebot',
+      allowPrivateNetwork: false,
     });
   });
 
@@ -147,5 +148,54 @@ describe('config', () => {
     expect(problemsOf({ ...base, SLACK_BOT_TOKEN: '' })).toEqual([
       expect.stringMatching(/^SLACK_BOT_TOKEN: missing/),
     ]);
+  });
+});
+
+describe('config: network limits', () => {
+  it('caps the HTTP server at 1000 connections unless HTTP_MAX_CONNECTIONS says otherwise', () => {
+    expect(loadConfig(base).maxConnections).toBe(1000);
+    expect(loadConfig({ ...base, HTTP_MAX_CONNECTIONS: '50' }).maxConnections).toBe(50);
+    expect(problemsOf({ ...base, HTTP_MAX_CONNECTIONS: '0' }).join('\n')).toMatch(/HTTP_MAX_CONNECTIONS/);
+  });
+
+  it('keeps feeds and the reply URL off the private network unless allow_private_network says so', () => {
+    const closed = loadConfig({
+      ...base,
+      CARE_CONFIG: file(
+        'closed.yaml',
+        ['sources:', '  rss:', '    feeds: [{ name: forum, url: "https://forum.example/feed.xml" }]'].join(
+          '\n',
+        ),
+      ),
+    });
+    expect(closed.sources.webhook.allowPrivateNetwork).toBe(false);
+    expect(closed.sources.rss.feeds.map((f) => f.allowPrivateNetwork)).toEqual([false]);
+
+    const open = loadConfig({
+      ...base,
+      CARE_CONFIG: file(
+        'open.yaml',
+        [
+          'sources:',
+          '  webhook: { allow_private_network: true }',
+          '  rss:',
+          '    allow_private_network: true',
+          '    feeds:',
+          '      - { name: intranet, url: "http://10.0.0.5/feed.xml" }',
+          '      - { name: public, url: "https://forum.example/feed.xml", allow_private_network: false }',
+        ].join('\n'),
+      ),
+    });
+    expect(open.sources.webhook.allowPrivateNetwork).toBe(true);
+    expect(open.sources.rss.feeds.map((f) => [f.name, f.allowPrivateNetwork])).toEqual([
+      ['intranet', true],
+      ['public', false],
+    ]);
+    expect(
+      loadConfig({ ...base, CARE_WEBHOOK_ALLOW_PRIVATE_NETWORK: 'true' }).sources.webhook.allowPrivateNetwork,
+    ).toBe(true);
+    expect(problemsOf({ ...base, CARE_WEBHOOK_ALLOW_PRIVATE_NETWORK: 'yes' }).join('\n')).toMatch(
+      /CARE_WEBHOOK_ALLOW_PRIVATE_NETWORK/,
+    );
   });
 });

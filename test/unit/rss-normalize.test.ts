@@ -7,6 +7,7 @@ import { htmlToText } from '../../src/sources/rss/plain-text.js';
 const feed: RssFeed = {
   name: 'forum',
   url: 'https://forum.example/feeds/latest.rss',
+  allowPrivateNetwork: false,
   keywords: [],
   channel: 'CFORUM',
 };

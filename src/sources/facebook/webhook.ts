@@ -140,8 +140,15 @@ export function facebookWebhookHandler(deps: FacebookWebhookDeps) {
 }
 
 /**
+ * What Meta sends as `hub.challenge` (a number, such as 1158201444): the echo is limited to short
+ * URL-safe strings, so the route cannot be made to answer arbitrary text.
+ */
+const HUB_CHALLENGE = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
  * Meta's subscription check: `hub.mode=subscribe` with the verify token set in the app's Webhooks
- * settings; the answer is `hub.challenge`, as it came, in plain text.
+ * settings; the answer is `hub.challenge`, as it came, in plain text (verify token compared in
+ * constant time; a challenge not shaped like Meta's is refused).
  */
 function verificationHandshake(
   pages: FacebookPage[],
@@ -162,8 +169,18 @@ function verificationHandshake(
     sendJson(res, 400, { error: 'missing hub.challenge' });
     return;
   }
+  if (!HUB_CHALLENGE.test(challenge)) {
+    // The echo is carebot's own voice on its own origin: it never says more than a challenge can.
+    log.warn(
+      { length: challenge.length },
+      'webhook verification refused: hub.challenge is not shaped like one Meta sends',
+    );
+    sendJson(res, 400, { error: 'hub.challenge must be 1-128 letters, digits, - or _' });
+    return;
+  }
   res.writeHead(200, {
     'content-type': 'text/plain; charset=utf-8',
+    'x-content-type-options': 'nosniff',
     'content-length': Buffer.byteLength(challenge),
   });
   res.end(challenge);

@@ -1,6 +1,7 @@
 import type { RssFeed } from '../../config.js';
+import { OutboundError, type OutboundResponse, outboundRequest } from '../../http/outbound.js';
 import { type PollOutcome, resetFromHeaders } from '../types.js';
-import { FETCH_TIMEOUT, MAX_FEED_BYTES } from './limits.js';
+import { FETCH_TIMEOUT, MAX_FEED_BYTES, MAX_FEED_REDIRECTS } from './limits.js';
 
 export const DEFAULT_USER_AGENT = 'carebot/0.1 (+social customer care; RSS reader)';
 const ACCEPT = 'application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8';
@@ -26,44 +27,35 @@ export interface FetchFeedOptions {
 
 /**
  * One conditional GET of a feed. Reasons name the feed, never its URL (private feed URLs carry
- * tokens) and never quote the body.
+ * tokens) and never quote the body. Redirects are followed to http(s) only, at most
+ * MAX_FEED_REDIRECTS; the body is read up to MAX_FEED_BYTES; a feed on a loopback, link-local or
+ * private address is refused unless the feed allows it (`allow_private_network`).
  */
 export async function fetchFeed(feed: RssFeed, opts: FetchFeedOptions): Promise<FetchedFeed> {
   const name = `feed "${feed.name}"`;
   const headers: Record<string, string> = { 'user-agent': opts.userAgent, accept: ACCEPT };
   if (opts.validators.etag) headers['if-none-match'] = opts.validators.etag;
   if (opts.validators.lastModified) headers['if-modified-since'] = opts.validators.lastModified;
-  let res: Response;
+  let res: OutboundResponse;
   try {
-    res = await fetch(feed.url, { headers, signal: AbortSignal.timeout(FETCH_TIMEOUT) });
+    res = await outboundRequest(feed.url, {
+      method: 'GET',
+      headers,
+      timeoutMs: FETCH_TIMEOUT,
+      maxBytes: MAX_FEED_BYTES,
+      allowPrivateNetwork: feed.allowPrivateNetwork,
+      maxRedirects: MAX_FEED_REDIRECTS,
+      decompress: true,
+    });
   } catch (err) {
-    return { kind: 'failed', reason: `${name} ${networkProblem(err)}` };
+    return { kind: 'failed', reason: `${name} ${problem(err)}` };
   }
 
-  if (res.status === 304) {
-    await res.body?.cancel();
-    return { kind: 'not_modified' };
-  }
-  if (!res.ok) {
-    await res.body?.cancel();
-    return refused(feed, name, res, opts);
-  }
-
-  let bytes: Uint8Array | undefined;
-  try {
-    bytes = await readLimited(res, MAX_FEED_BYTES);
-  } catch (err) {
-    return { kind: 'failed', reason: `${name} ${networkProblem(err)}` };
-  }
-  if (!bytes) {
-    return {
-      kind: 'failed',
-      reason: `${name} is larger than ${MAX_FEED_BYTES / 1024 / 1024} MiB, more than carebot reads`,
-    };
-  }
+  if (res.status === 304) return { kind: 'not_modified' };
+  if (res.status < 200 || res.status > 299) return refused(feed, name, res, opts);
   return {
     kind: 'fetched',
-    xml: decode(bytes, res.headers.get('content-type')),
+    xml: decode(res.body, res.headers.get('content-type')),
     validators: {
       etag: res.headers.get('etag') ?? undefined,
       lastModified: res.headers.get('last-modified') ?? undefined,
@@ -71,7 +63,7 @@ export async function fetchFeed(feed: RssFeed, opts: FetchFeedOptions): Promise<
   };
 }
 
-function refused(feed: RssFeed, name: string, res: Response, opts: FetchFeedOptions): FetchedFeed {
+function refused(feed: RssFeed, name: string, res: OutboundResponse, opts: FetchFeedOptions): FetchedFeed {
   const status = res.status;
   const retryAfter = res.headers.get('retry-after');
   if (status === 429 || (status === 503 && retryAfter)) {
@@ -101,37 +93,13 @@ function retryAfterDateMs(header: string | null, now: Date): number | undefined 
   return Number.isNaN(at) ? undefined : Math.max(1000, at - now.getTime());
 }
 
-function networkProblem(err: unknown): string {
-  const e = err as { name?: string; cause?: { code?: unknown } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
-    return `did not answer within ${FETCH_TIMEOUT / 1000} s`;
+/** What went wrong, in words that name neither the URL nor the body. */
+function problem(err: unknown): string {
+  if (err instanceof OutboundError) {
+    if (err.problem === 'network') return `could not be reached${err.code ? ` (${err.code})` : ''}`;
+    return err.message;
   }
-  const code = typeof e?.cause?.code === 'string' ? ` (${e.cause.code})` : '';
-  return `could not be reached${code}`;
-}
-
-/** The body, or undefined as soon as it is larger than `max` bytes (decompressed). */
-async function readLimited(res: Response, max: number): Promise<Uint8Array | undefined> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > max && !res.headers.get('content-encoding')) {
-    await res.body?.cancel();
-    return undefined;
-  }
-  if (!res.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
+  return 'could not be reached';
 }
 
 /**

@@ -11,5 +11,8 @@ export const FETCH_TIMEOUT: Duration = seconds(15);
 /** Larger bodies are refused before parsing: real feeds are a few hundred KiB at most. */
 export const MAX_FEED_BYTES = 5 * 1024 * 1024;
 
+/** Redirects followed for one feed (to http(s) URLs only); one more is a failure. */
+export const MAX_FEED_REDIRECTS = 3;
+
 /** The longest text a feed item becomes in a case; longer posts are cut, the link has the rest. */
 export const MAX_ITEM_TEXT = 4000;

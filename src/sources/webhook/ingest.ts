@@ -4,7 +4,7 @@ import type { Clock, Duration } from '../../care/clock.js';
 import type { SlaSettings } from '../../care/sla.js';
 import type { EscalationRule, WebhookSourceConfig } from '../../config.js';
 import type { Database } from '../../db/client.js';
-import { BodyTooLarge, readBody, sendJson } from '../../http/body.js';
+import { BodyTooLarge, readBody, refuseTooLarge, sendJson } from '../../http/body.js';
 import type { Logger } from '../../logger.js';
 import { normalizeWebhook } from './normalize.js';
 import { verifyWebhook } from './verify.js';
@@ -43,9 +43,8 @@ export function webhookHandler(deps: WebhookIngestDeps) {
       raw = await readBody(req, MAX_WEBHOOK_BODY);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
-        sendJson(res, 413, { error: `body larger than ${MAX_WEBHOOK_BODY} bytes` });
-        // Stop reading the rest of an oversized upload.
-        req.resume();
+        // Answer and hang up: the rest of an oversized upload is not read.
+        refuseTooLarge(req, res, MAX_WEBHOOK_BODY);
         return;
       }
       throw err;

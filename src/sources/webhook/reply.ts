@@ -1,9 +1,12 @@
 import type { Clock } from '../../care/clock.js';
 import type { WebhookSourceConfig } from '../../config.js';
+import { OutboundError, type OutboundResponse, outboundRequest } from '../../http/outbound.js';
 import type { ReplyAdapter, ReplyOutcome, ReplyRequest } from '../types.js';
 import { signWebhook } from './verify.js';
 
 const TIMEOUT_MS = 10_000;
+/** The most of a receiver's answer carebot reads (it needs an id and a link at most). */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /** Parses Retry-After (seconds or an HTTP date) into milliseconds from now. */
 export function retryAfterMs(header: string | null, now: Date): number | undefined {
@@ -44,28 +47,49 @@ export function webhookReplyAdapter(source: WebhookSourceConfig, clock: Clock): 
       });
       // The signature's timestamp is about the transport, checked against the receiver's wall clock.
       const headers = signWebhook(source.secret, req.idempotencyKey, new Date(), body);
-      let res: Response;
+      let res: OutboundResponse;
       try {
-        res = await fetch(source.replyUrl, {
+        // Never redirected: a signed reply goes to reply_url and nowhere else.
+        res = await outboundRequest(source.replyUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...headers },
           body,
-          signal: AbortSignal.timeout(TIMEOUT_MS),
+          timeoutMs: TIMEOUT_MS,
+          maxBytes: MAX_RESPONSE_BYTES,
+          overflow: 'truncate',
+          allowPrivateNetwork: source.allowPrivateNetwork,
+          maxRedirects: 0,
         });
       } catch (err) {
-        const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+        const problem = err instanceof OutboundError ? err.problem : 'network';
+        if (problem === 'private_address') {
+          return {
+            ok: false,
+            permanent: true,
+            reason: `the reply URL ${(err as OutboundError).message} (sources.webhook.allow_private_network)`,
+          };
+        }
         return {
           ok: false,
           permanent: false,
-          reason: timedOut
-            ? `the reply URL did not answer within ${TIMEOUT_MS / 1000} s`
-            : 'the reply URL could not be reached',
+          reason:
+            problem === 'timeout'
+              ? `the reply URL did not answer within ${TIMEOUT_MS / 1000} s`
+              : 'the reply URL could not be reached',
         };
       }
-      const text = await res.text().catch(() => '');
-      if (res.ok) {
-        const delivered = parseDelivered(text);
+      const text = res.body.toString('utf8');
+      if (res.status >= 200 && res.status <= 299) {
+        // A longer answer than an id and a link is cut at MAX_RESPONSE_BYTES: delivered, no details.
+        const delivered = res.truncated ? {} : parseDelivered(text);
         return { ok: true, ...delivered };
+      }
+      if (res.status >= 300 && res.status <= 399) {
+        return {
+          ok: false,
+          permanent: true,
+          reason: `the receiver redirected the reply (HTTP ${res.status}); carebot sends signed replies only to reply_url itself: set reply_url to the final address`,
+        };
       }
       const excerpt = text.replace(/\s+/g, ' ').trim().slice(0, 200);
       const detail = excerpt ? `: ${excerpt}` : '';

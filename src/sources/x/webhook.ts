@@ -27,7 +27,21 @@ function sign(data: string, consumerSecret: string): string {
   return `sha256=${createHmac('sha256', consumerSecret).update(data, 'utf8').digest('base64')}`;
 }
 
-/** The answer to X's challenge-response check (`GET …?crc_token=…`). */
+/**
+ * What a CRC token X sends looks like: a short string of URL-safe base64 characters (X sends a
+ * random token, such as a UUID or 32-48 random bytes in base64url). The CRC answer is the very HMAC
+ * that signs deliveries, so the route must never sign something a delivery could be: every body
+ * carebot accepts is a JSON object, which starts with `{` (or whitespace), neither of which is
+ * allowed here. Anything else gets a 400 and no signature.
+ */
+export const CRC_TOKEN = /^[A-Za-z0-9_-]{1,128}={0,2}$/;
+
+/** Whether `token` has the shape of a CRC token X sends (see CRC_TOKEN); only those are answered. */
+export function isCrcToken(token: string): boolean {
+  return CRC_TOKEN.test(token);
+}
+
+/** The answer to X's challenge-response check (`GET …?crc_token=…`); only for a token isCrcToken accepts. */
 export function xCrcResponse(crcToken: string, consumerSecret: string): string {
   return sign(crcToken, consumerSecret);
 }
@@ -84,6 +98,12 @@ export function xWebhookHandler(deps: XWebhookDeps) {
       const crcToken = new URL(req.url ?? '/', 'http://carebot.invalid').searchParams.get('crc_token');
       if (!crcToken) {
         sendJson(res, 400, { error: 'missing crc_token' });
+        return;
+      }
+      if (!isCrcToken(crcToken)) {
+        // Answering would sign an arbitrary string with the key that signs deliveries.
+        log.warn({ length: crcToken.length }, 'CRC check refused: the token is not shaped like one X sends');
+        sendJson(res, 400, { error: 'crc_token must be 1-128 URL-safe base64 characters' });
         return;
       }
       // Accounts of one X app share its consumer secret, which is what signs the app's webhook.

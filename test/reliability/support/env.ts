@@ -58,7 +58,7 @@ export function carebotEnv(o: CarebotEnvOptions): Record<string, string> {
     CARE_CONFIG: writeConfig(withoutCrisisWatch(o.configYaml ?? '')),
     PORT: String(o.port ?? 0),
     LOG_LEVEL: o.logLevel ?? 'warn',
-    ...(o.replyUrl ? { CARE_WEBHOOK_REPLY_URL: o.replyUrl } : {}),
+    ...(o.replyUrl ? { CARE_WEBHOOK_REPLY_URL: o.replyUrl, CARE_WEBHOOK_ALLOW_PRIVATE_NETWORK: 'true' } : {}),
     ...(o.databaseUrl
       ? { DATABASE_URL: o.databaseUrl }
       : { DATA_DIR: o.dataDir ?? tempDir('carebot-rel-data-') }),
