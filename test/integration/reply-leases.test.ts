@@ -98,16 +98,18 @@ describe('reply leases', () => {
     clock.advance(seconds(2));
     const [second] = await leaseDueReplies(handle.db, clock, 1, 1000);
     expect(second?.id).toBe(replyId);
-    expect(second?.leaseToken).not.toBe(first?.leaseToken);
-    // Taken from an expired lease: the earlier send may have gone out.
-    expect(second?.outcomeUnknown).toBe(true);
-
     if (!first || !second) throw new Error('not leased');
-    expect(await markSent(handle.db, clock, first, { externalId: 'stale' })).toBe(false);
+
+    // The stale holder's answer arrives: it changes nothing.
+    await markSent(handle.db, clock, first, { externalId: 'stale' });
+    expect(await replyRow(replyId)).toMatchObject({ status: 'sending', externalId: null });
+    expect(await outbound()).toHaveLength(0);
     expect(await markFailed(handle.db, clock, first, 'stale')).toBe(false);
     expect(await markRetry(handle.db, clock, first, 'stale', clock.now())).toBe(false);
     expect(await replyRow(replyId)).toMatchObject({ status: 'sending', leaseToken: second.leaseToken });
-    expect(await outbound()).toHaveLength(0);
+    expect(second.leaseToken).not.toBe(first.leaseToken);
+    // Taken from an expired lease: the earlier send may have gone out.
+    expect(second.outcomeUnknown).toBe(true);
 
     expect(await markSent(handle.db, clock, second, { externalId: 'fresh' })).toBe(true);
     expect(await replyRow(replyId)).toMatchObject({ status: 'sent', externalId: 'fresh', leaseToken: null });
