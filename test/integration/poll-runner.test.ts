@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { recordInbound } from '../../src/care/cases.js';
 import { minutes, seconds } from '../../src/care/clock.js';
 import { cases, sourceCursors } from '../../src/db/schema.js';
@@ -149,5 +149,38 @@ describe('the poll runner', () => {
     const b = runner(t, [slow]);
     await Promise.all([a.runOnce(), b.runOnce(), a.runOnce(), b.runOnce()]);
     expect(calls).toBe(1);
+  });
+
+  it('does not let a poll that outlived its lease overwrite the cursor of the one that took over', async () => {
+    const t = carebot();
+    let release: (() => void) | undefined;
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { poller } = scripted('test:stale', [
+      // The first poll hangs past its lease (five minutes by default)…
+      async () => {
+        await stalled;
+        return { kind: 'ok', cursor: 'stale', stored: 0 };
+      },
+      // …and another instance's poll, once the lease ran out, reads further.
+      async () => ({ kind: 'ok', cursor: 'fresh', stored: 0 }),
+    ]);
+    const a = runner(t, [poller]);
+    const b = runner(t, [poller]);
+    const first = a.runOnce();
+    await vi.waitFor(async () => {
+      const [row] = await t.db.db
+        .select()
+        .from(sourceCursors)
+        .where(eq(sourceCursors.sourceKey, 'test:stale'));
+      expect(row?.leaseUntil).not.toBeNull();
+    });
+    t.clock.advance(minutes(6));
+    expect(await b.runOnce()).toBe(true);
+    release?.();
+    expect(await first).toBe(true);
+    const [row] = await t.db.db.select().from(sourceCursors).where(eq(sourceCursors.sourceKey, 'test:stale'));
+    expect(row?.cursor).toBe('fresh');
   });
 });
