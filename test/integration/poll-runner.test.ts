@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordInbound } from '../../src/care/cases.js';
 import { minutes, seconds } from '../../src/care/clock.js';
 import { cases, sourceCursors } from '../../src/db/schema.js';
@@ -154,12 +154,17 @@ describe('the poll runner', () => {
   it('does not let a poll that outlived its lease overwrite the cursor of the one that took over', async () => {
     const t = carebot();
     let release: (() => void) | undefined;
+    let started: (() => void) | undefined;
+    const polling = new Promise<void>((resolve) => {
+      started = resolve;
+    });
     const stalled = new Promise<void>((resolve) => {
       release = resolve;
     });
     const { poller } = scripted('test:stale', [
       // The first poll hangs past its lease (five minutes by default)…
       async () => {
+        started?.();
         await stalled;
         return { kind: 'ok', cursor: 'stale', stored: 0 };
       },
@@ -169,13 +174,7 @@ describe('the poll runner', () => {
     const a = runner(t, [poller]);
     const b = runner(t, [poller]);
     const first = a.runOnce();
-    await vi.waitFor(async () => {
-      const [row] = await t.db.db
-        .select()
-        .from(sourceCursors)
-        .where(eq(sourceCursors.sourceKey, 'test:stale'));
-      expect(row?.leaseUntil).not.toBeNull();
-    });
+    await polling;
     t.clock.advance(minutes(6));
     expect(await b.runOnce()).toBe(true);
     release?.();
