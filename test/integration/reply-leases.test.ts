@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { recordInbound } from '../../src/care/cases.js';
-import { type Clock, milliseconds, seconds, systemClock } from '../../src/care/clock.js';
+import { type Clock, milliseconds, seconds } from '../../src/care/clock.js';
 import { leaseDueReplies, markFailed, markRetry, markSent, queueReply } from '../../src/care/replies.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { messages, replies } from '../../src/db/schema.js';
@@ -117,23 +117,30 @@ describe('reply leases', () => {
   });
 
   it('keeps a reply whose send outlasts the lease: a second instance does not send it again', async () => {
-    // A real clock and a lease of 400 ms; Graph takes 1.5 s to answer the comment.
-    const { top, replyId } = await caseWithReply(systemClock);
-    graph.slowDown(`/${top.id}/comments`, { ms: 1500, method: 'POST' });
-    const adapter = facebookReplyAdapter([page], graph.url, 'v21.0', systemClock);
-    const a = deliverer({ adapter, at: systemClock, leaseMs: 400 });
-    const b = deliverer({ adapter, at: systemClock, leaseMs: 400 });
+    // Graph takes 3 s to answer the comment; the lease is 300 ms of the injected clock, which the
+    // test moves past it, step by step, while the send is on its way.
+    const { top, replyId } = await caseWithReply();
+    graph.slowDown(`/${top.id}/comments`, { ms: 3000, method: 'POST' });
+    const adapter = facebookReplyAdapter([page], graph.url, 'v21.0', clock);
+    const a = deliverer({ adapter, at: clock, leaseMs: 300 });
+    const b = deliverer({ adapter, at: clock, leaseMs: 300 });
 
     const sending = a.runOnce();
-    // The second instance keeps looking while the first one waits for Graph.
-    const started = Date.now();
+    await vi.waitFor(async () => expect((await replyRow(replyId))?.status).toBe('sending'));
     let tookOver = 0;
-    while (Date.now() - started < 1800) {
+    for (let step = 0; step < 4; step++) {
+      clock.advance(milliseconds(200));
+      // The heartbeat pushes the lease ahead of the clock while Graph has not answered.
+      await vi.waitFor(
+        async () => {
+          const row = await replyRow(replyId);
+          expect(row?.status !== 'sending' || (row.leaseUntil as Date) > clock.now()).toBe(true);
+        },
+        { timeout: 2000, interval: 20 },
+      );
       tookOver += await b.runOnce();
-      await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(await sending).toBe(1);
-    await b.runOnce();
 
     expect(tookOver).toBe(0);
     expect(graph.sent.filter((s) => s.text === TEXT)).toHaveLength(1);
