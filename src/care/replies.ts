@@ -298,8 +298,9 @@ export async function cancelBySlackMessage(
 
 /**
  * Leases replies whose undo window is over, oldest first and one at a time per case. A reply
- * stuck in `sending` past its lease (a crashed instance) is taken again; the delivery carries a
- * stable idempotency key, so the receiver can tell a resend from a new reply.
+ * stuck in `sending` past its lease (a crashed or stalled instance) is taken again, marked as of
+ * unknown outcome, so its platform is searched for it before it is sent again. Each leased row gets
+ * its own random lease token: only the holder of the token may end or extend the lease.
  */
 export async function leaseDueReplies(
   db: Database,
@@ -309,9 +310,12 @@ export async function leaseDueReplies(
 ): Promise<ReplyRow[]> {
   const now = clock.now();
   const until = new Date(now.getTime() + leaseMs);
+  // In a set clause, `status` is the row's old value: a row taken from an expired lease.
   const rows = await queryRows<{ id: number }>(
     db,
-    sql`update ${replies} set status = 'sending', lease_until = ${ts(until)}, attempts = attempts + 1
+    sql`update ${replies} set status = 'sending', lease_until = ${ts(until)}, attempts = attempts + 1,
+          lease_token = gen_random_uuid()::text,
+          outcome_unknown = outcome_unknown or status = 'sending'
         where id in (
           select id from ${replies} r
           where ((r.status = 'pending' and r.send_at <= ${ts(now)})
@@ -341,29 +345,74 @@ export async function leaseDueReplies(
     .orderBy(replies.sendAt, replies.id);
 }
 
+/** The authors of the replies that are due now, so their names are known before any is leased. */
+export async function dueReplyAuthors(db: Database, clock: Clock, limit: number): Promise<string[]> {
+  const now = clock.now();
+  const rows = await queryRows<{ author_id: string }>(
+    db,
+    sql`select distinct author_id from (
+          select author_id from ${replies}
+          where (status = 'pending' and send_at <= ${ts(now)})
+             or (status = 'sending' and lease_until <= ${ts(now)})
+          order by send_at
+          limit ${limit}) due`,
+  );
+  return rows.map((r) => r.author_id);
+}
+
+/** This lease, and only this one: the row is still `sending` under the token it was leased with. */
+const held = (reply: ReplyRow) =>
+  and(
+    eq(replies.id, reply.id),
+    eq(replies.status, 'sending'),
+    // A row without a token was never leased by this code: nothing matches it.
+    eq(replies.leaseToken, reply.leaseToken ?? ''),
+  );
+
+/**
+ * Pushes the lease of a reply being sent further out (a heartbeat while the platform answers).
+ * False when the lease is no longer this one's: another instance took the reply over.
+ */
+export async function extendReplyLease(
+  db: Database,
+  clock: Clock,
+  reply: ReplyRow,
+  leaseMs: number,
+): Promise<boolean> {
+  const until = new Date(clock.now().getTime() + leaseMs);
+  const rows = await db
+    .update(replies)
+    .set({ leaseUntil: until })
+    .where(held(reply))
+    .returning({ id: replies.id });
+  return rows.length > 0;
+}
+
 /** Records a delivered reply: the message, the case's last reply, the ✅ feedback for Slack. */
 export async function markSent(
   db: Database,
   clock: Clock,
   reply: ReplyRow,
   delivered: { externalId?: string | undefined; url?: string | undefined },
-): Promise<void> {
+): Promise<boolean> {
   const now = clock.now();
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const [sent] = await tx
       .update(replies)
       .set({
         status: 'sent',
         sentAt: now,
         leaseUntil: null,
+        leaseToken: null,
+        outcomeUnknown: false,
         lastError: null,
         externalId: delivered.externalId ?? null,
         externalUrl: delivered.url ?? null,
         updatedAt: now,
       })
-      .where(and(eq(replies.id, reply.id), eq(replies.status, 'sending')))
+      .where(held(reply))
       .returning();
-    if (!sent) return;
+    if (!sent) return false;
     const [caseRow] = await tx
       .update(cases)
       .set({ lastReplyAt: now, cardVersion: sql`${cases.cardVersion} + 1`, updatedAt: now })
@@ -402,6 +451,7 @@ export async function markSent(
         createdAt: now,
       })
       .onConflictDoNothing();
+    return true;
   });
 }
 
@@ -417,20 +467,24 @@ export async function markRetry(
    * it does not count toward giving up; the reply goes out once the limit lets it.
    */
   rateLimited = false,
-): Promise<void> {
+  /** The attempt may have reached the platform (a timeout, a 5xx): the next one looks first. */
+  outcomeUnknown = false,
+): Promise<boolean> {
   const now = clock.now();
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const [row] = await tx
       .update(replies)
       .set({
         status: 'pending',
         sendAt: retryAt,
         leaseUntil: null,
+        leaseToken: null,
         lastError: reason,
         updatedAt: now,
         ...(rateLimited ? { attempts: sql`greatest(${replies.attempts} - 1, 0)` } : {}),
+        ...(outcomeUnknown ? { outcomeUnknown: true } : {}),
       })
-      .where(and(eq(replies.id, reply.id), eq(replies.status, 'sending')))
+      .where(held(reply))
       .returning({ id: replies.id });
     if (row) {
       await logEvent(tx, reply.caseId, 'reply_retry_scheduled', 'carebot', now, {
@@ -439,27 +493,35 @@ export async function markRetry(
         reason,
         retryAt: retryAt.toISOString(),
         ...(rateLimited ? { rateLimited: true } : {}),
+        ...(outcomeUnknown ? { outcomeUnknown: true } : {}),
       });
     }
+    return Boolean(row);
   });
 }
 
 /** A delivery that will not work as it is: ⚠️ in Slack with the reason and a Retry button. */
-export async function markFailed(db: Database, clock: Clock, reply: ReplyRow, reason: string): Promise<void> {
+export async function markFailed(
+  db: Database,
+  clock: Clock,
+  reply: ReplyRow,
+  reason: string,
+): Promise<boolean> {
   const now = clock.now();
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const [failed] = await tx
       .update(replies)
       .set({
         status: 'failed',
         leaseUntil: null,
+        leaseToken: null,
         lastError: reason,
         failures: sql`${replies.failures} + 1`,
         updatedAt: now,
       })
-      .where(and(eq(replies.id, reply.id), eq(replies.status, 'sending')))
+      .where(held(reply))
       .returning();
-    if (!failed) return;
+    if (!failed) return false;
     await logEvent(tx, reply.caseId, 'reply_failed', 'carebot', now, { replyId: reply.id, reason });
     await tx
       .insert(slackOutbox)
@@ -471,6 +533,7 @@ export async function markFailed(db: Database, clock: Clock, reply: ReplyRow, re
         createdAt: now,
       })
       .onConflictDoNothing();
+    return true;
   });
 }
 
@@ -493,14 +556,17 @@ export async function holdSource(db: Database, sourceKey: string, now: Date, unt
 }
 
 /** A leased reply that was not tried (its source is waiting out a rate limit) goes back, uncounted. */
-export async function deferReply(db: Database, reply: ReplyRow, until: Date): Promise<void> {
-  await db
+export async function deferReply(db: Database, reply: ReplyRow, until: Date): Promise<boolean> {
+  const rows = await db
     .update(replies)
     .set({
       status: 'pending',
       sendAt: until,
       leaseUntil: null,
+      leaseToken: null,
       attempts: sql`greatest(${replies.attempts} - 1, 0)`,
     })
-    .where(and(eq(replies.id, reply.id), eq(replies.status, 'sending')));
+    .where(held(reply))
+    .returning({ id: replies.id });
+  return rows.length > 0;
 }

@@ -16,7 +16,8 @@ export async function registerSources(db: Database, keys: string[], now: Date): 
 
 /**
  * Leases the poller that has waited longest among those due, so each poll runs on one instance
- * at a time. Returns undefined when none is due.
+ * at a time. Returns undefined when none is due. The row's lease token names this lease: only its
+ * holder saves the cursor.
  */
 export async function leaseDueSource(
   db: Database,
@@ -28,7 +29,7 @@ export async function leaseDueSource(
   const until = new Date(now.getTime() + leaseMs);
   const [row] = await queryRows<{ source_key: string }>(
     db,
-    sql`update ${sourceCursors} set lease_until = ${ts(until)}
+    sql`update ${sourceCursors} set lease_until = ${ts(until)}, lease_token = gen_random_uuid()::text
         where source_key = (
           select source_key from ${sourceCursors}
           where source_key in (${sql.join(
@@ -47,10 +48,13 @@ export async function leaseDueSource(
   return state;
 }
 
-/** Records how a poll ended and when the next one is due, and releases the lease. */
+/**
+ * Records how a poll ended and when the next one is due, and releases the lease. False when the
+ * lease is no longer this one's (it ran out and another instance polls now): nothing is saved.
+ */
 export async function finishPoll(
   db: Database,
-  key: string,
+  lease: Pick<SourceState, 'sourceKey' | 'leaseToken'>,
   now: Date,
   change: {
     cursor?: string | undefined;
@@ -58,18 +62,23 @@ export async function finishPoll(
     status?: 'active' | 'paused';
     pausedReason?: string | null;
   },
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const rows = await db
     .update(sourceCursors)
     .set({
       ...(change.cursor !== undefined ? { cursor: change.cursor } : {}),
       nextPollAt: change.nextPollAt,
       leaseUntil: null,
+      leaseToken: null,
       ...(change.status ? { status: change.status } : {}),
       ...(change.pausedReason !== undefined ? { pausedReason: change.pausedReason } : {}),
       updatedAt: now,
     })
-    .where(eq(sourceCursors.sourceKey, key));
+    .where(
+      and(eq(sourceCursors.sourceKey, lease.sourceKey), eq(sourceCursors.leaseToken, lease.leaseToken ?? '')),
+    )
+    .returning({ key: sourceCursors.sourceKey });
+  return rows.length > 0;
 }
 
 /** Queues a channel message once per key. */
@@ -85,12 +94,12 @@ export async function addNotice(
   return Boolean(row);
 }
 
-/** Leases notices that are due to be posted. */
+/** Leases notices that are due to be posted, each under its own lease token. */
 export async function leaseNotices(db: Database, now: Date, leaseMs: number, limit = 10) {
   const until = new Date(now.getTime() + leaseMs);
   const rows = await queryRows<{ id: number }>(
     db,
-    sql`update ${slackNotices} set next_attempt_at = ${ts(until)}
+    sql`update ${slackNotices} set next_attempt_at = ${ts(until)}, lease_token = gen_random_uuid()::text
         where id in (
           select id from ${slackNotices}
           where posted_ts is null and (next_attempt_at is null or next_attempt_at <= ${ts(now)})
@@ -113,10 +122,41 @@ export async function leaseNotices(db: Database, now: Date, leaseMs: number, lim
     .orderBy(slackNotices.id);
 }
 
-export async function markNoticePosted(db: Database, id: number, postedTs: string, now: Date): Promise<void> {
-  await db.update(slackNotices).set({ postedTs, postedAt: now }).where(eq(slackNotices.id, id));
+type Notice = typeof slackNotices.$inferSelect;
+
+/**
+ * Records a posted notice. With a leased notice, only under its lease: false when another worker
+ * has it now. Without a lease (a notice posted where it was written), by id.
+ */
+export async function markNoticePosted(
+  db: Database,
+  notice: number | Pick<Notice, 'id' | 'leaseToken'>,
+  postedTs: string,
+  now: Date,
+): Promise<boolean> {
+  const rows = await db
+    .update(slackNotices)
+    .set({ postedTs, postedAt: now, leaseToken: null })
+    .where(noticeLease(notice))
+    .returning({ id: slackNotices.id });
+  return rows.length > 0;
 }
 
-export async function retryNoticeAt(db: Database, id: number, at: Date): Promise<void> {
-  await db.update(slackNotices).set({ nextAttemptAt: at }).where(eq(slackNotices.id, id));
+/** Gives a leased notice back, to be tried at `at`; false when the lease was no longer this one's. */
+export async function retryNoticeAt(
+  db: Database,
+  notice: Pick<Notice, 'id' | 'leaseToken'>,
+  at: Date,
+): Promise<boolean> {
+  const rows = await db
+    .update(slackNotices)
+    .set({ nextAttemptAt: at, leaseToken: null })
+    .where(noticeLease(notice))
+    .returning({ id: slackNotices.id });
+  return rows.length > 0;
 }
+
+const noticeLease = (notice: number | Pick<Notice, 'id' | 'leaseToken'>) =>
+  typeof notice === 'number'
+    ? eq(slackNotices.id, notice)
+    : and(eq(slackNotices.id, notice.id), eq(slackNotices.leaseToken, notice.leaseToken ?? ''));

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  boolean,
   doublePrecision,
   index,
   integer,
@@ -56,6 +57,8 @@ export const cases = pgTable(
       .default('ok'),
     /** When the SLA sweep must look at this case next; the sweep reads only cases that are due. */
     slaNextCheckAt: tz('sla_next_check_at'),
+    /** The SLA sweep that has the case leased (its next check pushed a minute ahead) while it works. */
+    slaLeaseToken: text('sla_lease_token'),
     /** P1 (most urgent) to P3, from reach, wording and escalation rules; agents can change it. */
     priority: text('priority', { enum: ['P1', 'P2', 'P3'] })
       .notNull()
@@ -71,6 +74,8 @@ export const cases = pgTable(
     cardPostedVersion: integer('card_posted_version').notNull().default(0),
     /** While set in the future, one worker is talking to Slack about this case (or backing off). */
     slackLeaseUntil: tz('slack_lease_until'),
+    /** Whose Slack lease it is: every update that ends or extends the lease names it. */
+    slackLeaseToken: text('slack_lease_token'),
     slackAttempts: integer('slack_attempts').notNull().default(0),
     slackLastError: text('slack_last_error'),
     createdAt: tz('created_at').notNull(),
@@ -205,6 +210,14 @@ export const replies = pgTable(
     sendAt: tz('send_at').notNull(),
     attempts: integer('attempts').notNull().default(0),
     leaseUntil: tz('lease_until'),
+    /** Whose lease it is: marking the reply sent, failed or due again needs this token. */
+    leaseToken: text('lease_token'),
+    /**
+     * An attempt may have reached the platform without carebot hearing how it ended (a timeout, a
+     * reset connection, a 5xx, a lease that ran out mid-send): the next attempt looks for the reply
+     * on the platform before sending it again.
+     */
+    outcomeUnknown: boolean('outcome_unknown').notNull().default(false),
     lastError: text('last_error'),
     /** The platform's id and link of the delivered reply. */
     externalId: text('external_id'),
@@ -336,6 +349,8 @@ export const sourceCursors = pgTable('source_cursors', {
   cursor: text('cursor'),
   nextPollAt: tz('next_poll_at'),
   leaseUntil: tz('lease_until'),
+  /** Whose lease it is: saving the cursor needs this token. */
+  leaseToken: text('lease_token'),
   status: text('status', { enum: ['active', 'paused'] })
     .notNull()
     .default('active'),
@@ -364,6 +379,8 @@ export const slackNotices = pgTable(
     postedTs: text('posted_ts'),
     postedAt: tz('posted_at'),
     nextAttemptAt: tz('next_attempt_at'),
+    /** Whose lease it is while a worker posts the notice. */
+    leaseToken: text('lease_token'),
   },
   (t) => [
     uniqueIndex('slack_notices_key').on(t.key),

@@ -1,6 +1,15 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Clock } from '../care/clock.js';
-import { deferReply, holdSource, leaseDueReplies, markFailed, markRetry, markSent } from '../care/replies.js';
+import {
+  deferReply,
+  dueReplyAuthors,
+  extendReplyLease,
+  holdSource,
+  leaseDueReplies,
+  markFailed,
+  markRetry,
+  markSent,
+} from '../care/replies.js';
 import { addNotice } from '../care/source-state.js';
 import type { Database } from '../db/client.js';
 import { type CaseRow, cases, messages, type ReplyRow } from '../db/schema.js';
@@ -15,11 +24,19 @@ export interface DeliverRepliesOptions {
   logger: Logger;
   /** The adapter that answers on a case's platform. */
   adapterFor: (platform: string, sourceKey: string) => ReplyAdapter | undefined;
-  /** The name customers see for an agent. */
+  /**
+   * The name customers see for an agent (a cached Slack lookup). Called before a reply is leased,
+   * never while one is: a slow lookup must not eat into the time a lease gives a send.
+   */
   agentName: (userId: string) => Promise<string>;
   /** Called when Slack has something new to show (✅, ⚠️, the card's last reply). */
   onFeedback: () => void;
+  /** Replies sent per round, one after another, each under its own lease. */
   batchSize?: number;
+  /**
+   * How long a reply is leased; a send that takes longer extends it every third of it (a
+   * heartbeat), so only a stalled or dead instance loses a reply to another.
+   */
   leaseMs?: number;
   /** Attempts before a reply that keeps failing transiently is reported as failed. */
   maxAttempts?: number;
@@ -54,18 +71,45 @@ export class DeliverReplies extends Job {
     this.kickAfter(at.getTime() - this.opts.clock.now().getTime() + 50);
   }
 
-  /** One round: lease the due replies and deliver each. Returns how many were leased. */
+  /**
+   * One round: resolve the names of the due replies' authors, then lease and deliver the due
+   * replies one at a time, so no reply waits under a lease while others are sent. Returns how
+   * many were leased.
+   */
   async runOnce(): Promise<number> {
     const { db, clock } = this.opts;
-    const due = await leaseDueReplies(db, clock, this.opts.batchSize ?? 10, this.opts.leaseMs ?? 60_000);
+    const batchSize = this.opts.batchSize ?? 10;
+    const names = new Map<string, string>();
+    for (const authorId of await dueReplyAuthors(db, clock, batchSize)) {
+      names.set(authorId, await this.opts.agentName(authorId));
+    }
     let feedback = false;
+    let leased = 0;
     // Sources that said to wait during this round (source key → until when).
     const waiting = new Map<string, Date>();
-    for (const reply of due) {
-      feedback = (await this.deliver(reply, waiting)) || feedback;
+    while (leased < batchSize && !this.stopped) {
+      const [reply] = await leaseDueReplies(db, clock, 1, this.leaseMs);
+      if (!reply) break;
+      leased += 1;
+      const name = names.get(reply.authorId);
+      if (name === undefined) {
+        // Became due after the names were looked up: back at once, and the next round names it.
+        await deferReply(db, reply, clock.now());
+        break;
+      }
+      feedback = (await this.deliver(reply, name, waiting)) || feedback;
     }
     if (feedback) this.opts.onFeedback();
-    return due.length;
+    return leased;
+  }
+
+  private get leaseMs(): number {
+    return this.opts.leaseMs ?? 60_000;
+  }
+
+  /** A lease that was lost means another instance has the reply now: it is logged, and left alone. */
+  private lost(log: Logger, ended: boolean, what: string): void {
+    if (!ended) log.warn(`lease on the reply was lost before it could be ${what}; another instance has it`);
   }
 
   /**
@@ -85,24 +129,70 @@ export class DeliverReplies extends Job {
   }
 
   /** Delivers one reply; true when Slack has feedback to show. */
-  private async deliver(reply: ReplyRow, waiting: Map<string, Date>): Promise<boolean> {
-    const { db, clock, logger } = this.opts;
-    const log = logger.child({ caseId: reply.caseId, replyId: reply.id, attempt: reply.attempts });
+  private async deliver(reply: ReplyRow, agentName: string, waiting: Map<string, Date>): Promise<boolean> {
+    const log = this.opts.logger.child({ caseId: reply.caseId, replyId: reply.id, attempt: reply.attempts });
+    // The heartbeat runs from the lease until the platform has answered: a platform that takes its
+    // time (Graph may take 15 s a call, and a comment may need two) keeps the reply this instance's.
+    const heartbeat = this.heartbeat(reply, log);
+    try {
+      return await this.send(reply, agentName, waiting, log, heartbeat);
+    } finally {
+      heartbeat.stop();
+    }
+  }
+
+  private heartbeat(reply: ReplyRow, log: Logger): { stop(): void } {
+    const { db, clock } = this.opts;
+    let lost = false;
+    let stopped = false;
+    const timer = setInterval(
+      () => {
+        extendReplyLease(db, clock, reply, this.leaseMs).then(
+          (held) => {
+            // Once stopped, the reply may already be marked sent: not holding it is no news.
+            if (!held && !lost && !stopped) {
+              lost = true;
+              log.warn('lease on the reply was lost while it was being sent; another instance has it');
+            }
+          },
+          (err: unknown) => log.warn({ err }, 'could not extend the lease on a reply being sent'),
+        );
+      },
+      Math.max(20, Math.floor(this.leaseMs / 3)),
+    );
+    timer.unref();
+    return {
+      stop: () => {
+        stopped = true;
+        clearInterval(timer);
+      },
+    };
+  }
+
+  private async send(
+    reply: ReplyRow,
+    agentName: string,
+    waiting: Map<string, Date>,
+    log: Logger,
+    heartbeat: { stop(): void },
+  ): Promise<boolean> {
+    const { db, clock } = this.opts;
     const [caseRow] = await db.select().from(cases).where(eq(cases.id, reply.caseId));
     const wait = caseRow ? waiting.get(caseRow.sourceKey) : undefined;
     if (wait && wait > clock.now()) {
-      await deferReply(db, reply, wait);
+      this.lost(log, await deferReply(db, reply, wait), 'put back');
       return false;
     }
     const adapter = caseRow ? this.opts.adapterFor(caseRow.platform, caseRow.sourceKey) : undefined;
     if (!caseRow || !adapter) {
-      await markFailed(
+      const ended = await markFailed(
         db,
         clock,
         reply,
         `carebot cannot answer on ${caseRow?.platform ?? 'this platform'} yet`,
       );
-      return true;
+      this.lost(log, ended, 'marked failed');
+      return ended;
     }
     const [first] = await db
       .select({ authorId: messages.authorId })
@@ -121,34 +211,51 @@ export class DeliverReplies extends Job {
         customerId: first?.authorId ?? '',
         mode: caseRow.replyMode,
         text: reply.text,
-        agent: { id: reply.authorId, name: await this.opts.agentName(reply.authorId) },
+        agent: { id: reply.authorId, name: agentName },
         // Stable across automatic retries; new after a person presses Retry on a failed reply.
         idempotencyKey: reply.failures
           ? `carebot-reply-${reply.id}-${reply.failures}`
           : `carebot-reply-${reply.id}`,
+        outcomeUnknown: reply.outcomeUnknown,
       });
     } catch (err) {
       log.error({ err }, 'reply adapter threw');
-      outcome = { ok: false, permanent: false, reason: 'an unexpected error while sending' };
+      // It may have thrown after the request left: the next attempt looks before it sends.
+      outcome = {
+        ok: false,
+        permanent: false,
+        reason: 'an unexpected error while sending',
+        outcomeUnknown: true,
+      };
+    } finally {
+      heartbeat.stop();
     }
     if (outcome.ok) {
-      await markSent(db, clock, reply, { externalId: outcome.externalId, url: outcome.url });
-      log.info('reply delivered');
-      return true;
+      const ended = await markSent(db, clock, reply, { externalId: outcome.externalId, url: outcome.url });
+      if (ended) log.info('reply delivered');
+      else
+        log.warn(
+          'reply delivered, but its lease was lost: another instance has the reply and looks for it first',
+        );
+      return ended;
     }
     // A repeat refused on a retry most likely means an earlier attempt went out and only its answer
     // was lost (a timeout): count it as delivered rather than tell the agent it failed.
-    if (outcome.duplicate && reply.attempts > 1) {
-      await markSent(db, clock, reply, {});
-      log.warn('platform refused a resend as a duplicate; counting the earlier attempt as delivered');
-      return true;
+    if (outcome.duplicate && (reply.attempts > 1 || reply.outcomeUnknown)) {
+      const ended = await markSent(db, clock, reply, {});
+      this.lost(log, ended, 'marked sent');
+      if (ended)
+        log.warn('platform refused a resend as a duplicate; counting the earlier attempt as delivered');
+      return ended;
     }
     const maxAttempts = this.opts.maxAttempts ?? 8;
     if (outcome.permanent || reply.attempts >= maxAttempts) {
       const reason = outcome.permanent
         ? outcome.reason
         : `gave up after ${reply.attempts} attempts: ${outcome.reason}`;
-      await markFailed(db, clock, reply, reason);
+      const ended = await markFailed(db, clock, reply, reason);
+      this.lost(log, ended, 'marked failed');
+      if (!ended) return false;
       log.warn({ reason }, 'reply not delivered');
       if (outcome.credentials) await this.credentialsNotice(caseRow, adapter, reason);
       return true;
@@ -162,7 +269,17 @@ export class DeliverReplies extends Job {
       const held = await holdSource(db, caseRow.sourceKey, clock.now(), retryAt);
       if (held) log.info({ held, until: retryAt }, 'rate limited: the source’s other replies wait too');
     }
-    await markRetry(db, clock, reply, outcome.reason, retryAt, outcome.retryAfterMs !== undefined);
+    const ended = await markRetry(
+      db,
+      clock,
+      reply,
+      outcome.reason,
+      retryAt,
+      outcome.retryAfterMs !== undefined,
+      outcome.outcomeUnknown === true,
+    );
+    this.lost(log, ended, 'put back for a retry');
+    if (!ended) return false;
     this.kickAt(retryAt);
     log.warn({ reason: outcome.reason, retryAt }, 'reply delivery will be retried');
     return false;

@@ -1,7 +1,13 @@
 import type { RecordedInbound } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
 import type { InboundMessage } from '../care/inbound.js';
-import { addNotice, finishPoll, leaseDueSource, registerSources } from '../care/source-state.js';
+import {
+  addNotice,
+  finishPoll,
+  leaseDueSource,
+  registerSources,
+  type SourceState,
+} from '../care/source-state.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { escapeText } from '../slack/mrkdwn.js';
@@ -74,22 +80,33 @@ export class PollRunner extends Job {
       log.error({ err }, 'poller threw');
       outcome = { kind: 'failed', reason: 'an unexpected error' };
     }
-    await this.settle(poller, state.status, outcome, log);
+    await this.settle(poller, state, outcome, log);
     return true;
   }
 
-  private async settle(poller: Poller, status: 'active' | 'paused', outcome: PollOutcome, log: Logger) {
+  private async settle(poller: Poller, lease: SourceState, outcome: PollOutcome, log: Logger) {
     const { db, clock } = this.opts;
+    const { status } = lease;
     const now = clock.now();
     const next = new Date(now.getTime() + poller.everyMs);
+    // Only the lease's holder records the outcome: a poll that outlived its lease (another
+    // instance has polled since) neither moves the cursor nor tells the channel anything.
+    const finish = async (change: Parameters<typeof finishPoll>[3]) => {
+      const held = await finishPoll(db, lease, now, change);
+      if (!held) log.warn('poll lease was lost before the poll ended; its outcome is not recorded');
+      return held;
+    };
     switch (outcome.kind) {
       case 'ok': {
-        await finishPoll(db, poller.key, now, {
-          cursor: outcome.cursor,
-          nextPollAt: next,
-          status: 'active',
-          pausedReason: null,
-        });
+        if (
+          !(await finish({
+            cursor: outcome.cursor,
+            nextPollAt: next,
+            status: 'active',
+            pausedReason: null,
+          }))
+        )
+          return;
         if (outcome.stored > 0) log.info({ stored: outcome.stored }, 'poll stored new messages');
         if (status === 'paused') {
           log.info('source works again');
@@ -102,18 +119,14 @@ export class PollRunner extends Job {
       }
       case 'rate_limited':
         log.warn({ retryAt: outcome.retryAt }, 'rate limited; waiting for the reset');
-        await finishPoll(db, poller.key, now, {
+        await finish({
           cursor: outcome.cursor,
           nextPollAt: new Date(Math.max(outcome.retryAt.getTime(), now.getTime() + 1000)),
         });
         return;
       case 'auth_failed': {
         const retry = new Date(now.getTime() + (this.opts.pausedRetryMs ?? 5 * 60_000));
-        await finishPoll(db, poller.key, now, {
-          nextPollAt: retry,
-          status: 'paused',
-          pausedReason: outcome.reason,
-        });
+        if (!(await finish({ nextPollAt: retry, status: 'paused', pausedReason: outcome.reason }))) return;
         if (status === 'active') {
           log.error(
             { reason: outcome.reason, action: outcome.hint },
@@ -128,7 +141,7 @@ export class PollRunner extends Job {
       }
       case 'failed':
         log.warn({ reason: outcome.reason }, 'poll failed; trying again at the next interval');
-        await finishPoll(db, poller.key, now, { nextPollAt: next });
+        await finish({ nextPollAt: next });
         return;
     }
   }

@@ -1,4 +1,5 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { escalateCase, getCase, setPriority, ts } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
 import { announce } from '../care/escalations.js';
@@ -82,9 +83,12 @@ export class SlaSweep extends Job {
     const { db, clock } = this.opts;
     const now = clock.now();
     const leaseUntil = new Date(now.getTime() + 60_000);
+    // One token for the whole sweep: only cases still leased under it are swept (a sweep that
+    // stalled past its minute finds the cases taken over and leaves them to the new holder).
+    const token = randomUUID();
     const due = await queryRows<{ id: number }>(
       db,
-      sql`update ${cases} set sla_next_check_at = ${ts(leaseUntil)}
+      sql`update ${cases} set sla_next_check_at = ${ts(leaseUntil)}, sla_lease_token = ${token}
           where id in (
             select id from ${cases}
             where sla_next_check_at <= ${ts(now)}
@@ -97,7 +101,7 @@ export class SlaSweep extends Job {
     const ids = due.map((d) => Number(d.id));
     let changed: boolean;
     try {
-      changed = await this.sweepCases(ids, now);
+      changed = await this.sweepCases(ids, token, now);
     } catch (err) {
       // One case whose data trips the sweep must not hold back the others: each alone, then.
       this.opts.logger.warn(
@@ -107,7 +111,7 @@ export class SlaSweep extends Job {
       changed = false;
       for (const id of ids) {
         try {
-          changed = (await this.sweepCases([id], now)) || changed;
+          changed = (await this.sweepCases([id], token, now)) || changed;
         } catch (caseErr) {
           this.opts.logger.error({ err: caseErr, caseId: id }, 'SLA sweep failed for a case');
         }
@@ -122,17 +126,24 @@ export class SlaSweep extends Job {
    * and their handled stages are read at once, and the reminders, thread posts, events and new
    * check times written at once. Returns whether anything was sent.
    */
-  private async sweepCases(ids: number[], now: Date): Promise<boolean> {
+  private async sweepCases(ids: number[], token: string, now: Date): Promise<boolean> {
     const { db, settings } = this.opts;
     const breaches: Array<{ caseId: number; stage: Stage }> = [];
     const changed = await db.transaction(async (tx) => {
       const rows = await tx
         .select()
         .from(cases)
-        .where(inArray(cases.id, ids))
+        .where(and(inArray(cases.id, ids), eq(cases.slaLeaseToken, token)))
         .orderBy(cases.id)
         .for('update');
+      if (rows.length < ids.length) {
+        this.opts.logger.warn(
+          { lost: ids.length - rows.length },
+          'SLA lease lost on some cases before they were swept; another sweep has them',
+        );
+      }
       if (rows.length === 0) return false;
+      ids = rows.map((c) => c.id);
       const handled = new Map<number, Set<string>>();
       const handledRows = await tx
         .select({ caseId: slaReminders.caseId, key: slaReminders.key })
@@ -248,9 +259,9 @@ export class SlaSweep extends Job {
       }
       await tx.execute(
         sql`update ${cases} set sla_next_check_at = v.next_check, sla_state = v.state,
-              card_version = ${cases.cardVersion} + v.bump
+              card_version = ${cases.cardVersion} + v.bump, sla_lease_token = null
             from ${jsonRecords(updates)} as v(id integer, next_check timestamptz, state text, bump integer)
-            where ${cases.id} = v.id`,
+            where ${cases.id} = v.id and ${cases.slaLeaseToken} = ${token}`,
       );
       return outboxRows.length > 0;
     });

@@ -25,6 +25,12 @@ import { Job } from './job.js';
 
 type WebClient = webApi.WebClient;
 
+/** A case this worker has leased, and the token that proves it. */
+interface CaseLease {
+  caseId: number;
+  token: string;
+}
+
 /** The message metadata type that marks a case's card (with the case id as payload). */
 const CARD_EVENT_TYPE = 'carebot_case';
 /** The message metadata type that marks a message in a case thread (with its outbox row id as payload). */
@@ -91,7 +97,7 @@ export class SlackSync extends Job {
     const until = new Date(now.getTime() + this.leaseMs);
     // `interrupted`: an earlier attempt leased the case and never released it cleanly (it failed,
     // was held back, or its process died), so that attempt may have posted the card already.
-    const leased = await queryRows<{ id: number; channel_id: string; interrupted: boolean }>(
+    const leased = await queryRows<{ id: number; channel_id: string; interrupted: boolean; token: string }>(
       this.opts.db,
       sql`with due as (
             select id,
@@ -109,18 +115,21 @@ export class SlackSync extends Job {
             for update skip locked)
           -- The error is the previous attempt's: cleared, so that if this attempt dies the next one
           -- sees an interrupted lease, not an old hold, and looks for what this one posted.
-          update ${cases} set slack_lease_until = ${ts(until)}, slack_last_error = null
+          -- Each lease gets its own token: only its holder may release, hold or fail the case.
+          update ${cases} set slack_lease_until = ${ts(until)}, slack_last_error = null,
+            slack_lease_token = gen_random_uuid()::text
           from due where ${cases}.id = due.id
-          returning ${cases}.id, ${cases}.channel_id, due.interrupted`,
+          returning ${cases}.id, ${cases}.channel_id, due.interrupted, ${cases}.slack_lease_token as token`,
     );
     await this.postNotices(now);
     leased.sort((a, b) => a.id - b.id);
     for (const row of leased) {
+      const lease = { caseId: Number(row.id), token: row.token };
       if (this.stopped) {
-        await this.release(Number(row.id), now);
+        await this.release(lease, now);
         continue;
       }
-      await this.syncCase(Number(row.id), row.channel_id, Boolean(row.interrupted));
+      await this.syncCase(lease, row.channel_id, Boolean(row.interrupted));
     }
     return leased.length;
   }
@@ -209,18 +218,14 @@ export class SlackSync extends Job {
     const due = await leaseNotices(db, now, this.leaseMs);
     for (const notice of due) {
       if ((this.channelPause.get(notice.channelId) ?? 0) > now.getTime()) {
-        await retryNoticeAt(
-          db,
-          notice.id,
-          new Date(this.channelPause.get(notice.channelId) ?? now.getTime()),
-        );
+        await retryNoticeAt(db, notice, new Date(this.channelPause.get(notice.channelId) ?? now.getTime()));
         continue;
       }
       try {
         // Crisis alerts and incidents: blocks, a parent thread, or an update of an earlier message.
         const target = await noticeTarget(db, notice);
         if (target.kind === 'wait') {
-          await retryNoticeAt(db, notice.id, new Date(clock.now().getTime() + 1000));
+          await retryNoticeAt(db, notice, new Date(clock.now().getTime() + 1000));
           continue;
         }
         const content = {
@@ -240,13 +245,14 @@ export class SlackSync extends Job {
                 ...content,
                 unfurl_links: false,
               } as never);
-        await markNoticePosted(db, notice.id, res.ts as string, clock.now());
+        if (!(await markNoticePosted(db, notice, res.ts as string, clock.now())))
+          this.opts.logger.warn({ noticeId: notice.id }, 'notice posted after its lease was lost');
       } catch (err) {
         const failure = classifySlackError(err);
         const wait = this.backoff(failure, 3);
         if (failure.kind === 'rate_limited')
           this.channelPause.set(notice.channelId, clock.now().getTime() + wait);
-        await retryNoticeAt(db, notice.id, new Date(clock.now().getTime() + wait));
+        await retryNoticeAt(db, notice, new Date(clock.now().getTime() + wait));
         this.opts.logger.warn(
           { reason: failure.reason, noticeId: notice.id },
           'could not post a notice; will retry',
@@ -255,18 +261,19 @@ export class SlackSync extends Job {
     }
   }
 
-  private async syncCase(caseId: number, channel: string, interrupted = false): Promise<void> {
+  private async syncCase(lease: CaseLease, channel: string, interrupted = false): Promise<void> {
     const { db, clock } = this.opts;
+    const { caseId } = lease;
     const pausedUntil = this.channelPause.get(channel) ?? 0;
     if (pausedUntil > clock.now().getTime()) {
-      await this.holdUntil(caseId, new Date(pausedUntil));
+      await this.holdUntil(lease, new Date(pausedUntil));
       this.kickAfter(pausedUntil - clock.now().getTime() + 20);
       return;
     }
     try {
       const view = await loadCaseView(db, caseId);
       if (!view) {
-        await this.release(caseId, clock.now());
+        await this.release(lease, clock.now());
         return;
       }
       const [thread] = await db.select().from(slackThreads).where(eq(slackThreads.caseId, caseId));
@@ -312,10 +319,10 @@ export class SlackSync extends Job {
         channel = thread.channelId;
       }
       await this.postOutbox(caseId, channel, threadTs, interrupted);
-      await this.release(caseId, clock.now());
+      await this.release(lease, clock.now());
       this.recovered(channel);
     } catch (err) {
-      await this.failed(caseId, channel, err);
+      await this.failed(lease, channel, err);
     }
   }
 
@@ -428,28 +435,52 @@ export class SlackSync extends Job {
     return escalationMessage({ team, escalation: esc });
   }
 
-  private async release(caseId: number, _now: Date): Promise<void> {
-    await this.opts.db
+  /**
+   * Ends this lease, and only this one: a lease that ran out meanwhile belongs to another worker
+   * now, which is left alone (logged).
+   */
+  private async release(lease: CaseLease, _now: Date): Promise<void> {
+    const rows = await this.opts.db
       .update(cases)
-      .set({ slackLeaseUntil: null, slackAttempts: 0, slackLastError: null })
-      .where(eq(cases.id, caseId));
+      .set({ slackLeaseUntil: null, slackLeaseToken: null, slackAttempts: 0, slackLastError: null })
+      .where(this.held(lease))
+      .returning({ id: cases.id });
+    if (rows.length === 0) this.leaseLost(lease);
   }
 
-  private async holdUntil(caseId: number, until: Date): Promise<void> {
-    await this.opts.db
+  private async holdUntil(lease: CaseLease, until: Date): Promise<void> {
+    const rows = await this.opts.db
       .update(cases)
       .set({ slackLeaseUntil: until, slackLastError: HELD })
-      .where(eq(cases.id, caseId));
+      .where(this.held(lease))
+      .returning({ id: cases.id });
+    if (rows.length === 0) this.leaseLost(lease);
   }
 
-  private async failed(caseId: number, channel: string, err: unknown): Promise<void> {
+  private held(lease: CaseLease) {
+    return and(eq(cases.id, lease.caseId), eq(cases.slackLeaseToken, lease.token));
+  }
+
+  private leaseLost(lease: CaseLease): void {
+    this.opts.logger.warn(
+      { caseId: lease.caseId },
+      'Slack lease on the case was lost before it ended; another worker has the case',
+    );
+  }
+
+  private async failed(lease: CaseLease, channel: string, err: unknown): Promise<void> {
     const { db, clock } = this.opts;
+    const { caseId } = lease;
     const failure = classifySlackError(err);
     const [row] = await db
       .update(cases)
       .set({ slackAttempts: sql`${cases.slackAttempts} + 1`, slackLastError: failure.reason })
-      .where(eq(cases.id, caseId))
+      .where(this.held(lease))
       .returning({ attempts: cases.slackAttempts });
+    if (!row) {
+      this.leaseLost(lease);
+      return;
+    }
     const attempts = row?.attempts ?? 1;
     const waitMs = this.backoff(failure, attempts);
     const until = new Date(clock.now().getTime() + waitMs);
@@ -459,7 +490,7 @@ export class SlackSync extends Job {
       // difference between one post a second and one every two.
       this.kickAfter(waitMs + 20);
     }
-    await db.update(cases).set({ slackLeaseUntil: until }).where(eq(cases.id, caseId));
+    await db.update(cases).set({ slackLeaseUntil: until }).where(this.held(lease));
     this.report(caseId, channel, failure, attempts, waitMs);
   }
 

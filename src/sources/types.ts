@@ -44,6 +44,12 @@ export interface ReplyRequest {
   agent: { id: string; name: string };
   /** Stable across attempts of the same reply, so a receiver can drop a resend. */
   idempotencyKey: string;
+  /**
+   * An earlier attempt may have reached the platform without carebot hearing how it ended (a
+   * timeout, a reset connection, a 5xx, a crash or a lease that ran out mid-send). A platform without
+   * an idempotency key looks for the account's own reply with this text before sending again.
+   */
+  outcomeUnknown?: boolean | undefined;
 }
 
 export type ReplyOutcome =
@@ -56,6 +62,11 @@ export type ReplyOutcome =
       retryAfterMs?: number | undefined;
       /** The platform refused the text as a repeat of a post it already has. */
       duplicate?: boolean | undefined;
+      /**
+       * The request may have been carried out (a timeout, a reset connection, a 5xx after it was
+       * sent): the next attempt is told so (`ReplyRequest.outcomeUnknown`) and looks first.
+       */
+      outcomeUnknown?: boolean | undefined;
       /**
        * The account's credentials stopped working: every reply on this source fails until a person
        * fixes them, so the care channel is told (once a day), not only the agent of this reply.

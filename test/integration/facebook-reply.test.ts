@@ -104,6 +104,81 @@ describe('Facebook replies', () => {
     expect(graph.sent[0]?.id).toMatch(/^m_/);
   });
 
+  it('after an unknown outcome, finds the comment an earlier attempt posted instead of posting it again', async () => {
+    const { top } = thread();
+    // The first attempt's answer is lost: Graph posted the comment but the client gave up.
+    graph.slowDown(`/${top.id}/comments`, { ms: 600, method: 'POST', times: 1 });
+    const slow = facebookReplyAdapter([brand], graph.url, 'v21.0', clock, { timeoutMs: 200 });
+    const first = await slow.reply(request({ conversationId: top.id, inReplyTo: top.id }));
+    expect(first).toMatchObject({ ok: false, permanent: false, outcomeUnknown: true });
+    expect(graph.sent).toHaveLength(1);
+
+    const again = await adapter().reply(
+      request({ conversationId: top.id, inReplyTo: top.id, outcomeUnknown: true }),
+    );
+    expect(again).toMatchObject({ ok: true, externalId: graph.sent[0]?.id });
+    expect(graph.sent).toHaveLength(1);
+    const [look] = graph.callsTo('GET', `/${top.id}/comments`);
+    expect(look).toMatchObject({ token: brand.pageToken, proofValid: true });
+    expect(look?.query).toMatchObject({ order: 'reverse_chronological', filter: 'stream' });
+
+    // Another Page's comment, or another text, under the same comment is not this reply.
+    graph.addComment({ postId: top.postId, parentId: top.id, from: jane, message: 'Different words' });
+    const other = await adapter().reply(
+      request({ conversationId: top.id, inReplyTo: top.id, text: 'Different words', outcomeUnknown: true }),
+    );
+    expect(other.ok).toBe(true);
+    expect(graph.sent).toHaveLength(2);
+  });
+
+  it('looks under the parent comment for an answer to a reply, which Facebook files there', async () => {
+    const { top } = thread();
+    const reply = graph.addComment({
+      postId: top.postId,
+      parentId: top.id,
+      from: jane,
+      message: 'Still waiting',
+    });
+    expect((await adapter().reply(request({ conversationId: top.id, inReplyTo: reply.id }))).ok).toBe(true);
+    expect(graph.sent).toHaveLength(1);
+    const again = await adapter().reply(
+      request({ conversationId: top.id, inReplyTo: reply.id, outcomeUnknown: true }),
+    );
+    expect(again).toMatchObject({ ok: true, externalId: graph.sent[0]?.id });
+    expect(graph.sent).toHaveLength(1);
+    expect(graph.callsTo('GET', `/${top.id}/comments`)).toHaveLength(1);
+  });
+
+  it('after an unknown outcome, finds the Messenger message an earlier attempt sent', async () => {
+    const messenger = { conversationId: `messenger:${PSID}`, inReplyTo: 'm_abc', customerId: PSID };
+    graph.slowDown(`/${brand.pageId}/messages`, { ms: 600, method: 'POST', times: 1 });
+    const slow = facebookReplyAdapter([brand], graph.url, 'v21.0', clock, { timeoutMs: 200 });
+    expect(await slow.reply(request(messenger))).toMatchObject({ ok: false, outcomeUnknown: true });
+    expect(graph.sent).toHaveLength(1);
+
+    const again = await adapter().reply(request({ ...messenger, outcomeUnknown: true }));
+    expect(again).toMatchObject({ ok: true, externalId: graph.sent[0]?.id });
+    expect(graph.sent).toHaveLength(1);
+    const [look] = graph.callsTo('GET', `/${brand.pageId}/conversations`);
+    expect(look?.query).toMatchObject({ platform: 'messenger', user_id: PSID });
+
+    // Nothing found (no earlier message to this person): it is sent.
+    const fresh = await adapter().reply(
+      request({ ...messenger, conversationId: 'messenger:7200000000000009', outcomeUnknown: true }),
+    );
+    expect(fresh.ok).toBe(true);
+    expect(graph.sent).toHaveLength(2);
+  });
+
+  it('counts a private reply Graph refuses as already given as a repeat, not a new failure', async () => {
+    const { top } = thread();
+    const privately = request({ conversationId: top.id, inReplyTo: top.id, mode: 'private' });
+    expect((await adapter().reply(privately)).ok).toBe(true);
+    const again = await adapter().reply({ ...privately, outcomeUnknown: true });
+    expect(again).toMatchObject({ ok: false, duplicate: true });
+    expect(graph.sent).toHaveLength(1);
+  });
+
   it('moves a comment to a private reply when the agent chose private, once per comment', async () => {
     const { post, top } = thread();
     const outcome = await adapter().reply(
@@ -237,15 +312,18 @@ describe('Facebook replies', () => {
         is_transient: true,
       },
     });
+    // A 5xx or no answer at all may come after Graph did the work: the next attempt looks first.
     expect(await adapter().reply(request({ conversationId: top.id, inReplyTo: top.id }))).toMatchObject({
       ok: false,
       permanent: false,
+      outcomeUnknown: true,
     });
     const offline = facebookReplyAdapter([brand], 'http://127.0.0.1:9', 'v21.0', clock);
     expect(await offline.reply(request({ conversationId: top.id }))).toEqual({
       ok: false,
       permanent: false,
       reason: "Meta's Graph API (Facebook and Instagram) could not be reached",
+      outcomeUnknown: true,
     });
     graph.failNext(`/${top.id}/comments`, {
       error: { code: 200, message: '(#200) Permissions error' },

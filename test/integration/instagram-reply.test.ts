@@ -56,6 +56,27 @@ describe('Instagram replies', () => {
     expect(adapter().label(`instagram:${IG}`)).toBe('Instagram');
   });
 
+  it('after an unknown outcome, finds the thread reply an earlier attempt posted', async () => {
+    comment();
+    comment('17860000000000003', '17860000000000001');
+    graph.slowDown('/17860000000000003/replies', { ms: 600, method: 'POST', times: 1 });
+    const slow = instagramReplyAdapter([brand], graph.url, 'v21.0', clock, { timeoutMs: 200 });
+    const first = await slow.reply(request({ inReplyTo: '17860000000000003' }));
+    expect(first).toMatchObject({ ok: false, permanent: false, outcomeUnknown: true });
+    expect(graph.sent).toHaveLength(1);
+
+    // Instagram filed it under the top-level comment; the look finds it there.
+    const again = await adapter().reply(request({ inReplyTo: '17860000000000003', outcomeUnknown: true }));
+    expect(again).toMatchObject({ ok: true, externalId: graph.sent[0]?.id });
+    expect(graph.sent).toHaveLength(1);
+    expect(graph.callsTo('GET', '/17860000000000001/replies')).toHaveLength(1);
+
+    // The customer's own words in the thread are not the account's reply.
+    const other = await adapter().reply(request({ text: 'Refund?', outcomeUnknown: true }));
+    expect(other.ok).toBe(true);
+    expect(graph.sent).toHaveLength(2);
+  });
+
   it('answers @mentions through the mentions edge, and refuses to take them private', async () => {
     const onComment = await adapter().reply(
       request({ conversationId: 'mention:17900000000000777', inReplyTo: '17860000000000500' }),

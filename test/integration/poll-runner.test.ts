@@ -150,4 +150,36 @@ describe('the poll runner', () => {
     await Promise.all([a.runOnce(), b.runOnce(), a.runOnce(), b.runOnce()]);
     expect(calls).toBe(1);
   });
+
+  it('does not let a poll that outlived its lease overwrite the cursor of the one that took over', async () => {
+    const t = carebot();
+    let release: (() => void) | undefined;
+    let started: (() => void) | undefined;
+    const polling = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { poller } = scripted('test:stale', [
+      // The first poll hangs past its lease (five minutes by default)…
+      async () => {
+        started?.();
+        await stalled;
+        return { kind: 'ok', cursor: 'stale', stored: 0 };
+      },
+      // …and another instance's poll, once the lease ran out, reads further.
+      async () => ({ kind: 'ok', cursor: 'fresh', stored: 0 }),
+    ]);
+    const a = runner(t, [poller]);
+    const b = runner(t, [poller]);
+    const first = a.runOnce();
+    await polling;
+    t.clock.advance(minutes(6));
+    expect(await b.runOnce()).toBe(true);
+    release?.();
+    expect(await first).toBe(true);
+    const [row] = await t.db.db.select().from(sourceCursors).where(eq(sourceCursors.sourceKey, 'test:stale'));
+    expect(row?.cursor).toBe('fresh');
+  });
 });

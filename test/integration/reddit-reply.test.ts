@@ -199,6 +199,7 @@ describe('Reddit replies', () => {
       ok: false,
       permanent: false,
       reason: 'Reddit could not be reached; carebot tries again',
+      outcomeUnknown: true,
     });
     expect(reddit.sent).toHaveLength(0);
   });

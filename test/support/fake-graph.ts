@@ -9,7 +9,10 @@ import type { FacebookPage } from '../../src/config.js';
  * Bearer header or `access_token` parameter with its `appsecret_proof` checked, the Page feed with
  * comments (`filter`, `order`, `limit` modifiers), comment replies, Messenger sends and private
  * replies, Instagram replies and mentions, and errors in Graph's shape
- * (`{error: {message, type, code, error_subcode, fbtrace_id}}`).
+ * (`{error: {message, type, code, error_subcode, fbtrace_id}}`). It also reads back what was sent,
+ * as a client does to find out whether a request whose answer it lost went through:
+ * `GET /{post-or-comment-id}/comments`, `GET /{page-id}/conversations?platform=messenger&user_id=…`
+ * with `messages` expanded, and `GET /{ig-comment-id}/replies`.
  */
 
 export interface FakeGraphPerson {
@@ -42,6 +45,8 @@ export interface FakeInstagramComment {
   username: string;
   text: string;
   parentId?: string | undefined;
+  /** The author's Instagram id (`from.id`); the account's own replies carry the account's id. */
+  fromId?: string | undefined;
 }
 
 export interface FakeGraphCall {
@@ -91,6 +96,15 @@ export interface FakeGraphFailure {
   method?: 'GET' | 'POST';
 }
 
+/** A slow Graph: the request is carried out at once, its answer sent only after `ms`. */
+export interface FakeGraphDelay {
+  ms: number;
+  /** Only requests with this method (default any). */
+  method?: 'GET' | 'POST';
+  /** How many matching requests are slow (default every one). */
+  times?: number;
+}
+
 export interface FakeGraph {
   /** Base URL without a trailing slash, as GRAPH_API_URL. */
   url: string;
@@ -127,6 +141,11 @@ export interface FakeGraph {
   }): void;
   /** The next request(s) whose versionless path starts with `pathPrefix` get this Graph error. */
   failNext(pathPrefix: string, failure: FakeGraphFailure): void;
+  /**
+   * Requests whose versionless path starts with `pathPrefix` are answered late (after the work is
+   * done): a client that gives up first does not know that the comment or message exists.
+   */
+  slowDown(pathPrefix: string, delay: FakeGraphDelay): void;
   close(): Promise<void>;
 }
 
@@ -235,6 +254,8 @@ export async function startFakeGraph(options: {
   const sent: SentOnGraph[] = [];
   const privatelyAnswered = new Set<string>();
   const failures: Array<FakeGraphFailure & { prefix: string; remaining: number }> = [];
+  const delays: Array<FakeGraphDelay & { prefix: string; remaining: number }> = [];
+  const timers = new Set<NodeJS.Timeout>();
   let counter = 0n;
   // Past 2^53, so a Number() anywhere would show.
   const nextNumber = () => {
@@ -326,6 +347,18 @@ export async function startFakeGraph(options: {
     }
     call.status = answer.status;
     calls.push(call);
+    const delay = delays.find((d) => call.path.startsWith(d.prefix) && (!d.method || d.method === method));
+    if (delay) {
+      delay.remaining -= 1;
+      if (delay.remaining <= 0) delays.splice(delays.indexOf(delay), 1);
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        // The client may have given up and closed the connection: the work is done all the same.
+        if (!res.destroyed) send(res, answer);
+      }, delay.ms);
+      timers.add(timer);
+      return;
+    }
     send(res, answer);
   };
 
@@ -344,7 +377,21 @@ export async function startFakeGraph(options: {
     if (!id || parts.length > 2) return errorAnswer(400, { code: 2500, message: 'Unknown path components' });
     const fields = call.query.fields ?? '';
     if (call.method === 'GET' && edge === 'feed') return feed(call, id);
+    if (call.method === 'GET' && edge === 'comments') return commentsOf(call, id);
+    if (call.method === 'GET' && edge === 'replies') return repliesOf(id);
+    if (call.method === 'GET' && edge === 'conversations' && id === page.pageId)
+      return conversations(call, page);
     if (call.method === 'GET' && !edge && id === page.instagramAccountId) return mentioned(id, fields);
+    if (call.method === 'GET' && !edge && instagramComments.some((c) => c.id === id)) {
+      const c = instagramComments.find((x) => x.id === id) as FakeInstagramComment;
+      return {
+        status: 200,
+        body: {
+          id: c.id,
+          ...(fields.split(',').includes('parent_id') && c.parentId ? { parent_id: c.parentId } : {}),
+        },
+      };
+    }
     if (call.method === 'GET' && !edge) {
       const comment = comments.find((c) => c.id === id);
       if (!comment) return doesNotExist('GET', id);
@@ -386,6 +433,7 @@ export async function startFakeGraph(options: {
         username: 'brand',
         text,
         parentId: comment.parentId ?? comment.id,
+        fromId: page.instagramAccountId,
       };
       instagramComments.push(reply);
       sent.push({ kind: 'instagram_reply', id: reply.id, text, target: id, token: call.token });
@@ -444,6 +492,74 @@ export async function startFakeGraph(options: {
     next.searchParams.set('limit', String(limit));
     next.searchParams.set('after', Buffer.from(String(offset + limit)).toString('base64url'));
     return { status: 200, body: { data, paging: more ? { next: next.toString() } : {} } };
+  };
+
+  /**
+   * `GET /{id}/comments`: a post's top-level comments (`filter=stream`: all of them), or a
+   * comment's replies; oldest first unless `order=reverse_chronological`.
+   */
+  const commentsOf = (call: FakeGraphCall, id: string): Answer => {
+    const post = posts.find((p) => p.id === id);
+    const comment = comments.find((c) => c.id === id);
+    if (!post && !comment) return doesNotExist('GET', id);
+    let list = post
+      ? comments.filter((c) => c.postId === id && (call.query.filter === 'stream' || !c.parentId))
+      : comments.filter((c) => c.parentId === id);
+    list = [...list].sort((a, b) => a.createdTime.localeCompare(b.createdTime));
+    if (call.query.order === 'reverse_chronological') list.reverse();
+    const limit = Number(call.query.limit ?? 25);
+    return { status: 200, body: { data: list.slice(0, limit).map(renderComment), paging: {} } };
+  };
+
+  /** `GET /{ig-comment-id}/replies`: the replies Instagram filed under a top-level comment. */
+  const repliesOf = (id: string): Answer => {
+    if (!instagramComments.some((c) => c.id === id)) return doesNotExist('GET', id);
+    const data = instagramComments
+      .filter((c) => c.parentId === id)
+      .map((c) => ({
+        id: c.id,
+        text: c.text,
+        username: c.username,
+        ...(c.fromId ? { from: { id: c.fromId, username: c.username } } : {}),
+        parent_id: id,
+        timestamp: graphTime(now()),
+      }));
+    return { status: 200, body: { data } };
+  };
+
+  /**
+   * `GET /{page-id}/conversations?platform=messenger&user_id={psid}` with `messages` expanded: the
+   * Page's Messenger conversation with that person, its messages newest first.
+   */
+  const conversations = (call: FakeGraphCall, page: FacebookPage): Answer => {
+    const psid = call.query.user_id;
+    const fields = call.query.fields ?? '';
+    const messages = sent.filter(
+      (m) => m.kind === 'message' && m.target === psid && m.token === page.pageToken,
+    );
+    if (!psid || messages.length === 0) return { status: 200, body: { data: [] } };
+    const limit = Number(/messages\.limit\((\d+)\)/.exec(fields)?.[1] ?? 25);
+    const data = [
+      {
+        id: `t_${psid}`,
+        ...(fields.includes('messages')
+          ? {
+              messages: {
+                data: [...messages]
+                  .reverse()
+                  .slice(0, limit)
+                  .map((m) => ({
+                    id: m.id,
+                    message: m.text,
+                    from: { id: page.pageId, name: page.name, email: `${page.pageId}@facebook.com` },
+                    created_time: graphTime(now()),
+                  })),
+              },
+            }
+          : {}),
+      },
+    ];
+    return { status: 200, body: { data } };
   };
 
   const renderComment = (c: FakeComment) => ({
@@ -543,7 +659,12 @@ export async function startFakeGraph(options: {
     failNext: (prefix, failure) => {
       failures.push({ ...failure, prefix, remaining: failure.times ?? 1 });
     },
+    slowDown: (prefix, delay) => {
+      delays.push({ ...delay, prefix, remaining: delay.times ?? Number.POSITIVE_INFINITY });
+    },
     close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
     },

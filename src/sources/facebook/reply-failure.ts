@@ -63,9 +63,13 @@ export function graphReplyFailure(
         `the customer can't be reached by message on ${send.platform} right now (they may have blocked the account or deactivated theirs); answer publicly if you can`,
       );
     case 'private_reply_used':
-      return permanent(
-        `${send.platform} allows one private reply to each comment, within 7 days of it, and this comment already had it or is too old: answer publicly, or ask the customer to send a message`,
-      );
+      // After an attempt whose answer was lost, this refusal is how Graph says that it went out.
+      return {
+        ok: false,
+        permanent: true,
+        reason: `${send.platform} allows one private reply to each comment, within 7 days of it, and this comment already had it or is too old: answer publicly, or ask the customer to send a message`,
+        duplicate: true,
+      };
     case 'permission':
       return permanent(
         `${send.platform} refused ${what} because the Page token lacks a permission (${detail}). ${permissionHint(page, send.permission)}`,

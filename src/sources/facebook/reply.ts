@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../../care/clock.js';
 import type { FacebookPage } from '../../config.js';
 import type { ReplyAdapter, ReplyOutcome, ReplyRequest } from '../types.js';
 import { type GraphResponse, GraphUnreachable, graphRequest, isRecord, isSuccess } from './client.js';
+import { earlierComment, earlierMessage, type GraphGet } from './earlier.js';
 import { classifyGraphFailure, graphError } from './errors.js';
 import { FACEBOOK_COMMENT_MAX_TEXT, MESSENGER_MAX_TEXT } from './limits.js';
 import { facebookSourceKey } from './normalize.js';
@@ -21,12 +22,17 @@ export type FacebookSend =
  * that comment is itself a reply and Graph refuses, the answer goes under its parent. A Messenger
  * case answers in Messenger (`POST /{page-id}/messages`, `messaging_type: RESPONSE`), and a
  * comment an agent moved to private gets Facebook's private reply (`recipient.comment_id`).
+ *
+ * Graph has no idempotency key. When an earlier attempt's outcome is unknown (a timeout, a reset
+ * connection, a 5xx), the comment or Messenger message is looked for before it is sent again; a
+ * private reply needs no look, since Graph refuses a second one to the same comment.
  */
 export function facebookReplyAdapter(
   pages: FacebookPage[],
   apiUrl: string,
   apiVersion: string,
   clock: Clock = systemClock,
+  options: { timeoutMs?: number } = {},
 ): ReplyAdapter {
   return {
     label: () => 'Facebook',
@@ -50,12 +56,22 @@ export function facebookReplyAdapter(
         };
       }
 
+      const timeoutMs = options.timeoutMs;
       const post = (path: string, json: unknown) =>
-        graphRequest(page, apiUrl, apiVersion, 'POST', path, { json });
+        graphRequest(page, apiUrl, apiVersion, 'POST', path, { json, ...(timeoutMs ? { timeoutMs } : {}) });
+      const get: GraphGet = (path, query) =>
+        graphRequest(page, apiUrl, apiVersion, 'GET', path, { query, ...(timeoutMs ? { timeoutMs } : {}) });
+      if (request.outcomeUnknown && target.kind !== 'private') {
+        const earlier =
+          target.kind === 'comment'
+            ? await earlierComment(get, page.pageId, target.objectId, request.text)
+            : await earlierMessage(get, page.pageId, target.psid, request.text);
+        if (earlier) return earlier;
+      }
       try {
         let res: GraphResponse;
         if (target.kind === 'comment') {
-          res = await commentOnThread(page, apiUrl, apiVersion, target.objectId, request.text, clock.now());
+          res = await commentOnThread(post, get, target.objectId, request.text, clock.now());
         } else if (target.kind === 'messenger') {
           res = await post(`/${page.pageId}/messages`, {
             recipient: { id: target.psid },
@@ -68,7 +84,11 @@ export function facebookReplyAdapter(
             message: { text: request.text },
           });
         }
-        if (!isSuccess(res)) return graphReplyFailure(page, sendOf(target), res, clock.now());
+        if (!isSuccess(res)) {
+          const failure = graphReplyFailure(page, sendOf(target), res, clock.now());
+          // A 5xx may come after Graph did the work.
+          return !failure.ok && res.status >= 500 ? { ...failure, outcomeUnknown: true } : failure;
+        }
         const body = isRecord(res.body) ? res.body : {};
         const id =
           typeof body.id === 'string'
@@ -78,7 +98,8 @@ export function facebookReplyAdapter(
               : undefined;
         return { ok: true, externalId: id };
       } catch (err) {
-        if (err instanceof GraphUnreachable) return { ok: false, permanent: false, reason: err.message };
+        if (err instanceof GraphUnreachable)
+          return { ok: false, permanent: false, reason: err.message, outcomeUnknown: true };
         throw err;
       }
     },
@@ -113,20 +134,16 @@ export function facebookTarget(page: FacebookPage, request: ReplyRequest): Faceb
  * once. The answer to map is the last one that mattered: the refusal, or why the lookup failed.
  */
 async function commentOnThread(
-  page: FacebookPage,
-  apiUrl: string,
-  apiVersion: string,
+  post: (path: string, json: unknown) => Promise<GraphResponse>,
+  get: GraphGet,
   objectId: string,
   text: string,
   now: Date,
 ): Promise<GraphResponse> {
-  const comment = (id: string) =>
-    graphRequest(page, apiUrl, apiVersion, 'POST', `/${id}/comments`, { json: { message: text } });
+  const comment = (id: string) => post(`/${id}/comments`, { message: text });
   const refused = await comment(objectId);
   if (isSuccess(refused) || graphError(refused.body).code !== 100) return refused;
-  const lookup = await graphRequest(page, apiUrl, apiVersion, 'GET', `/${objectId}`, {
-    query: { fields: 'parent' },
-  });
+  const lookup = await get(`/${objectId}`, { fields: 'parent' });
   if (!isSuccess(lookup)) {
     // A deleted comment, an expired token or throttling explain more than the first refusal did.
     const problem = classifyGraphFailure(lookup, graphError(lookup.body), now);

@@ -7,6 +7,7 @@ import {
   isRecord,
   isSuccess,
 } from '../facebook/client.js';
+import { earlierInstagramReply, type GraphGet } from '../facebook/earlier.js';
 import { INSTAGRAM_COMMENT_MAX_TEXT, MESSENGER_MAX_TEXT } from '../facebook/limits.js';
 import { type GraphSend, graphReplyFailure } from '../facebook/reply-failure.js';
 import type { ReplyAdapter, ReplyOutcome, ReplyRequest } from '../types.js';
@@ -26,12 +27,18 @@ export type InstagramSend =
  * the top-level comment itself), @mentions are answered through `POST /{ig-user-id}/mentions`, and
  * a comment an agent moved to private gets a private reply (`POST /{page-id}/messages` with
  * `recipient.comment_id`).
+ *
+ * When an earlier attempt's outcome is unknown (a timeout, a 5xx), a thread reply is looked for
+ * (`GET /{comment-id}/replies`) before it is sent again; a private reply needs no look, since
+ * Graph refuses a second one. Answers to @mentions are not looked for: Graph does not list the
+ * account's comments on other people's media.
  */
 export function instagramReplyAdapter(
   pages: FacebookPage[],
   apiUrl: string,
   apiVersion: string,
   clock: Clock = systemClock,
+  options: { timeoutMs?: number } = {},
 ): ReplyAdapter {
   return {
     label: () => 'Instagram',
@@ -57,8 +64,20 @@ export function instagramReplyAdapter(
         };
       }
 
+      const timeoutMs = options.timeoutMs;
       const post = (path: string, json: unknown) =>
-        graphRequest(page, apiUrl, apiVersion, 'POST', path, { json });
+        graphRequest(page, apiUrl, apiVersion, 'POST', path, { json, ...(timeoutMs ? { timeoutMs } : {}) });
+      if (request.outcomeUnknown && target.kind === 'reply') {
+        const get: GraphGet = (path, query) =>
+          graphRequest(page, apiUrl, apiVersion, 'GET', path, { query, ...(timeoutMs ? { timeoutMs } : {}) });
+        const earlier = await earlierInstagramReply(
+          get,
+          page.instagramAccountId,
+          target.commentId,
+          request.text,
+        );
+        if (earlier) return earlier;
+      }
       let res: GraphResponse;
       try {
         if (target.kind === 'reply') {
@@ -76,10 +95,15 @@ export function instagramReplyAdapter(
           });
         }
       } catch (err) {
-        if (err instanceof GraphUnreachable) return { ok: false, permanent: false, reason: err.message };
+        if (err instanceof GraphUnreachable)
+          return { ok: false, permanent: false, reason: err.message, outcomeUnknown: true };
         throw err;
       }
-      if (!isSuccess(res)) return graphReplyFailure(page, sendOf(target), res, clock.now());
+      if (!isSuccess(res)) {
+        const failure = graphReplyFailure(page, sendOf(target), res, clock.now());
+        // A 5xx may come after Graph did the work.
+        return !failure.ok && res.status >= 500 ? { ...failure, outcomeUnknown: true } : failure;
+      }
       const body = isRecord(res.body) ? res.body : {};
       const id =
         typeof body.id === 'string'

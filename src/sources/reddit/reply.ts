@@ -59,7 +59,8 @@ export function redditReplyAdapter(
         };
       }
 
-      if (uncertain.has(request.idempotencyKey)) {
+      // Known here (this process saw the timeout) or from the database (another instance, a crash).
+      if (uncertain.has(request.idempotencyKey) || request.outcomeUnknown) {
         const earlier = await findEarlier(client, thingId, request.text);
         if (earlier) {
           uncertain.delete(request.idempotencyKey);
@@ -70,15 +71,17 @@ export function redditReplyAdapter(
         form: { api_type: 'json', thing_id: thingId, text: request.text },
       });
       if (!result.ok) {
-        if (result.problem.kind === 'unavailable') uncertain.add(request.idempotencyKey);
-        return problemOutcome(account, result.problem, clock.now());
+        const outcome = problemOutcome(account, result.problem, clock.now());
+        if (result.problem.kind !== 'unavailable') return outcome;
+        uncertain.add(request.idempotencyKey);
+        return { ...outcome, outcomeUnknown: true } as ReplyOutcome;
       }
       const outcome = commentOutcome(account, result.response);
       if (!outcome.ok && !outcome.permanent && result.response.status >= 500) {
         uncertain.add(request.idempotencyKey);
-      } else {
-        uncertain.delete(request.idempotencyKey);
+        return { ...outcome, outcomeUnknown: true };
       }
+      uncertain.delete(request.idempotencyKey);
       return outcome;
     },
   };
