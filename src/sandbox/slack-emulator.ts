@@ -61,8 +61,8 @@ export interface FakeSlack {
   setDown(down: boolean): void;
   /** usergroup id → member user ids, answered by usergroups.users.list. */
   usergroupMembers: Map<string, string[]>;
-  /** user id → user, answered by users.info (unknown ids get a generated user). */
-  users: Map<string, { id: string; name: string; real_name?: string }>;
+  /** user id → user, answered by users.info (unknown ids get a generated full member of the team). */
+  users: Map<string, FakeSlackUser>;
   /**
    * A URL on the fake to use as an interaction's `response_url`, so code calling `respond()` stays
    * off the network. Posts to it are recorded as calls to the method "response_url".
@@ -91,6 +91,18 @@ export interface FakeSlack {
    */
   reset(): void;
   close(): Promise<void>;
+}
+
+export interface FakeSlackUser {
+  id: string;
+  name: string;
+  real_name?: string;
+  /** Another workspace than the fake's (a Slack Connect user). */
+  team_id?: string;
+  /** A multi-channel guest. */
+  is_restricted?: boolean;
+  /** A single-channel guest. */
+  is_ultra_restricted?: boolean;
 }
 
 export interface FakeSlackFile {
@@ -149,7 +161,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const queuedFailures = new Map<string, Array<FakeSlackFailure & { remaining: number }>>();
   const waiters = new Set<Waiter>();
   const usergroupMembers = new Map<string, string[]>();
-  const users = new Map<string, { id: string; name: string; real_name?: string }>();
+  const users = new Map<string, FakeSlackUser>();
   let down = false;
   const listeners = new Set<(call: SlackCall) => void>();
   const files = new Map<string, FakeSlackFile>();
@@ -348,11 +360,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       return okReply({
         user: {
           id,
-          team_id: teamId,
+          team_id: known?.team_id ?? teamId,
           name,
           real_name: realName,
           deleted: false,
           is_bot: false,
+          is_restricted: known?.is_restricted ?? false,
+          is_ultra_restricted: known?.is_ultra_restricted ?? false,
           profile: { real_name: realName, display_name: name },
         },
       });

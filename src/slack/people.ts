@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import type { Config } from '../config.js';
+import type { Directory, Person } from '../care/permissions.js';
 import type { Logger } from '../logger.js';
 
 type WebClient = webApi.WebClient;
@@ -9,43 +9,41 @@ interface Cached<T> {
   until: number;
 }
 
+interface SlackUser extends Person {
+  name: string;
+}
+
 /**
- * Who people are in Slack: names customers see on replies, and user-group membership that decides
- * who is on the care team. Looked up through the Web API and cached for a few minutes, so a busy
- * thread does not cost a call per message.
+ * Who people are in Slack: names customers see on replies, and what the permission policy needs
+ * (guest or full member, which workspace, user-group membership). Looked up through the Web API
+ * and cached for a few minutes, so a busy thread does not cost a call per message. A lookup that
+ * fails throws: the policy refuses rather than guess (care/permissions.ts).
  */
-export class People {
-  private readonly names = new Map<string, Cached<string>>();
-  private readonly groups = new Map<string, Cached<Set<string>>>();
+export class People implements Directory {
+  private readonly users = new Map<string, Cached<SlackUser>>();
+  private readonly groups = new Map<string, Cached<ReadonlySet<string>>>();
+  private team: string | undefined;
 
   constructor(
     private readonly client: WebClient,
-    private readonly config: Pick<Config, 'careTeamUsergroup' | 'teams'>,
     private readonly logger: Logger,
     private readonly ttlMs = 5 * 60_000,
   ) {}
 
   /** The name a customer sees: the person's display name, else their full name. */
   async name(userId: string): Promise<string> {
-    const hit = this.names.get(userId);
-    if (hit && hit.until > Date.now()) return hit.value;
     try {
-      const res = await this.client.users.info({ user: userId });
-      const u = res.user;
-      const name =
-        u?.profile?.display_name || u?.real_name || u?.profile?.real_name || u?.name || 'Customer care';
-      this.names.set(userId, { value: name, until: Date.now() + this.ttlMs });
-      return name;
-    } catch (err) {
-      this.logger.warn(
-        { err: errorCode(err), userId },
-        'could not look up a Slack user; using a generic name',
-      );
+      return (await this.user(userId)).name;
+    } catch {
       return 'Customer care';
     }
   }
 
-  async members(usergroupId: string): Promise<Set<string>> {
+  person(userId: string): Promise<Person> {
+    return this.user(userId);
+  }
+
+  async members(usergroupId: string): Promise<ReadonlySet<string>> {
     const hit = this.groups.get(usergroupId);
     if (hit && hit.until > Date.now()) return hit.value;
     try {
@@ -55,22 +53,45 @@ export class People {
       return members;
     } catch (err) {
       this.logger.warn({ err: errorCode(err), usergroupId }, 'could not read a user group');
-      // A stale answer beats none; no answer at all means "not a member".
-      return hit?.value ?? new Set();
+      throw err;
     }
   }
 
-  /**
-   * The care team: members of `care_team_usergroup`, or, when none is set, anyone who is not in an
-   * escalation team (PR, product… answer through the owner, not to the customer).
-   */
-  async isCareTeam(userId: string): Promise<boolean> {
-    if (this.config.careTeamUsergroup) return (await this.members(this.config.careTeamUsergroup)).has(userId);
-    for (const team of this.config.teams) {
-      if (team.users?.includes(userId)) return false;
-      if (team.usergroup && (await this.members(team.usergroup)).has(userId)) return false;
+  async installationTeamId(): Promise<string> {
+    if (this.team) return this.team;
+    try {
+      const res = await this.client.auth.test();
+      if (!res.team_id) throw new Error('auth.test gave no team_id');
+      this.team = res.team_id;
+      return this.team;
+    } catch (err) {
+      this.logger.warn({ err: errorCode(err) }, 'could not learn the installation team (auth.test)');
+      throw err;
     }
-    return true;
+  }
+
+  private async user(userId: string): Promise<SlackUser> {
+    const hit = this.users.get(userId);
+    if (hit && hit.until > Date.now()) return hit.value;
+    try {
+      const res = await this.client.users.info({ user: userId });
+      const u = res.user;
+      if (!u) throw new Error('users.info gave no user');
+      const value: SlackUser = {
+        id: userId,
+        name:
+          u.profile?.display_name || u.real_name || u.profile?.real_name || u.name || 'Customer care',
+        teamId: u.team_id,
+        guest: Boolean(u.is_restricted || u.is_ultra_restricted),
+        deleted: Boolean(u.deleted),
+        bot: Boolean(u.is_bot),
+      };
+      this.users.set(userId, { value, until: Date.now() + this.ttlMs });
+      return value;
+    } catch (err) {
+      this.logger.warn({ err: errorCode(err), userId }, 'could not look up a Slack user');
+      throw err;
+    }
   }
 }
 
