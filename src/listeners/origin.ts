@@ -13,7 +13,7 @@ import { actorOf, type ListenerContext, permitted } from './context.js';
  */
 
 export const WRONG_PLACE_TEXT =
-  'That button does not belong to this message, so nothing was done. Use the buttons on the case card.';
+  'That button does not belong to the message it was pressed on, so nothing was done. Use the buttons on the case card or the incident message itself.';
 
 interface Where {
   home: boolean;

@@ -20,7 +20,8 @@ interface SlackUser extends Person {
  * fails throws: the policy refuses rather than guess (care/permissions.ts).
  */
 export class People implements Directory {
-  private readonly users = new Map<string, Cached<SlackUser>>();
+  private readonly names = new Map<string, Cached<string>>();
+  private readonly users = new Map<string, Cached<Person>>();
   private readonly groups = new Map<string, Cached<ReadonlySet<string>>>();
   private team: string | undefined;
 
@@ -30,17 +31,35 @@ export class People implements Directory {
     private readonly ttlMs = 5 * 60_000,
   ) {}
 
-  /** The name a customer sees: the person's display name, else their full name. */
+  /**
+   * The name a customer sees: the person's display name, else their full name. Cached apart from
+   * the permission lookups, and a failure here only costs the name ("Customer care").
+   */
   async name(userId: string): Promise<string> {
+    const hit = this.names.get(userId);
+    if (hit && hit.until > Date.now()) return hit.value;
     try {
-      return (await this.user(userId)).name;
-    } catch {
+      const { name } = await this.fetchUser(userId);
+      this.names.set(userId, { value: name, until: Date.now() + this.ttlMs });
+      return name;
+    } catch (err) {
+      this.logger.warn({ err: errorCode(err), userId }, 'could not look up a Slack user; using a generic name');
       return 'Customer care';
     }
   }
 
-  person(userId: string): Promise<Person> {
-    return this.user(userId);
+  /** What the permission policy needs to know of a person; throws when Slack cannot say. */
+  async person(userId: string): Promise<Person> {
+    const hit = this.users.get(userId);
+    if (hit && hit.until > Date.now()) return hit.value;
+    try {
+      const value = await this.fetchUser(userId);
+      this.users.set(userId, { value, until: Date.now() + this.ttlMs });
+      return value;
+    } catch (err) {
+      this.logger.warn({ err: errorCode(err), userId }, 'could not look up a Slack user');
+      throw err;
+    }
   }
 
   async members(usergroupId: string): Promise<ReadonlySet<string>> {
@@ -70,28 +89,18 @@ export class People implements Directory {
     }
   }
 
-  private async user(userId: string): Promise<SlackUser> {
-    const hit = this.users.get(userId);
-    if (hit && hit.until > Date.now()) return hit.value;
-    try {
-      const res = await this.client.users.info({ user: userId });
-      const u = res.user;
-      if (!u) throw new Error('users.info gave no user');
-      const value: SlackUser = {
-        id: userId,
-        name:
-          u.profile?.display_name || u.real_name || u.profile?.real_name || u.name || 'Customer care',
-        teamId: u.team_id,
-        guest: Boolean(u.is_restricted || u.is_ultra_restricted),
-        deleted: Boolean(u.deleted),
-        bot: Boolean(u.is_bot),
-      };
-      this.users.set(userId, { value, until: Date.now() + this.ttlMs });
-      return value;
-    } catch (err) {
-      this.logger.warn({ err: errorCode(err), userId }, 'could not look up a Slack user');
-      throw err;
-    }
+  private async fetchUser(userId: string): Promise<SlackUser> {
+    const res = await this.client.users.info({ user: userId });
+    const u = res.user;
+    if (!u) throw new Error('users.info gave no user');
+    return {
+      id: userId,
+      name: u.profile?.display_name || u.real_name || u.profile?.real_name || u.name || 'Customer care',
+      teamId: u.team_id,
+      guest: Boolean(u.is_restricted || u.is_ultra_restricted),
+      deleted: Boolean(u.deleted),
+      bot: Boolean(u.is_bot),
+    };
   }
 }
 
