@@ -12,8 +12,8 @@ import {
 } from '../db/schema.js';
 import { capabilities } from '../sources/capabilities.js';
 import { logEvent } from './cases.js';
-import { logIncidentEvent } from './incidents.js';
 import type { Clock, Duration } from './clock.js';
+import { logIncidentEvent } from './incidents.js';
 import { queueReply } from './replies.js';
 import { customerValues, fillTemplate } from './saved-replies.js';
 import { checkTone, type ToneFinding, type ToneRules } from './tone.js';

@@ -1,6 +1,6 @@
 import { crisisTargets, liftCrisisMode, startCrisisMode } from '../care/crisis-mode.js';
-import { crisisBanner } from '../slack/crisis.js';
 import type { Actor } from '../care/permissions.js';
+import { crisisBanner } from '../slack/crisis.js';
 import type { ListenerContext } from './context.js';
 
 /** Whether `actor` may change crisis mode (care/permissions.ts): undefined if so, else why not. */

@@ -1,7 +1,7 @@
 import type { BlockAction, webApi } from '@slack/bolt';
-import type { Permission } from '../care/permissions.js';
 import { eq } from 'drizzle-orm';
 import { incidentKey } from '../care/incidents.js';
+import type { Permission } from '../care/permissions.js';
 import { slackNotices, slackThreads } from '../db/schema.js';
 import { actorOf, type ListenerContext, permitted } from './context.js';
 
@@ -76,11 +76,7 @@ export async function incidentClickInPlace(
 }
 
 /** A private answer to whoever clicked: in the channel (and thread) of the click, or by DM from the App Home. */
-export async function tellClicker(
-  client: webApi.WebClient,
-  body: BlockAction,
-  text: string,
-): Promise<void> {
+export async function tellClicker(client: webApi.WebClient, body: BlockAction, text: string): Promise<void> {
   const where = whereOf(body);
   if (where.channel) {
     const threadTs = where.threadTs ?? (where.ephemeral ? undefined : where.ts);

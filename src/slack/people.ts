@@ -43,7 +43,10 @@ export class People implements Directory {
       this.names.set(userId, { value: name, until: Date.now() + this.ttlMs });
       return name;
     } catch (err) {
-      this.logger.warn({ err: errorCode(err), userId }, 'could not look up a Slack user; using a generic name');
+      this.logger.warn(
+        { err: errorCode(err), userId },
+        'could not look up a Slack user; using a generic name',
+      );
       return 'Customer care';
     }
   }

@@ -84,7 +84,8 @@ export function registerIncidentSubmit(app: App, ctx: ListenerContext): void {
       return ack({ response_action: 'errors', errors: { [INCIDENT_BLOCKS.pick]: 'Choose an incident.' } });
     }
     const may = await ctx.permissions.check(actorOf(body), { action: 'incident' });
-    if (!may.allowed) return ack({ response_action: 'errors', errors: { [INCIDENT_BLOCKS.pick]: may.message } });
+    if (!may.allowed)
+      return ack({ response_action: 'errors', errors: { [INCIDENT_BLOCKS.pick]: may.message } });
     await ack();
     const result = await linkCase(ctx.db, ctx.clock, {
       incidentId,
