@@ -1,6 +1,5 @@
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
-import { LOOKUP_FAILED_TEXT } from '../../src/care/permissions.js';
 import {
   cases,
   incidentEvents,
@@ -9,7 +8,6 @@ import {
   savedReplies,
   statementBatches,
 } from '../../src/db/schema.js';
-import { WRONG_PLACE_TEXT } from '../../src/listeners/origin.js';
 import {
   CARE_CHANNEL,
   complaint,
@@ -97,6 +95,12 @@ function sendStatement(t: TestCarebot, userId: string, viewId: string) {
     viewId,
   );
 }
+
+// The texts are spelt out (not imported) so that this file runs, and fails, against older code too.
+const LOOKUP_FAILED_TEXT =
+  'Could not check your permissions (Slack did not answer); nothing was done. Try again in a moment.';
+const WRONG_PLACE_TEXT =
+  'That button does not belong to the message it was pressed on, so nothing was done. Use the buttons on the case card or the incident message itself.';
 
 const errorsOf = (res: { json?: unknown }) =>
   JSON.stringify((res.json as { errors?: unknown } | undefined)?.errors ?? {});
