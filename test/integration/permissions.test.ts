@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -9,6 +10,8 @@ import {
   savedReplies,
   statementBatches,
 } from '../../src/db/schema.js';
+import { createLogger } from '../../src/logger.js';
+import { startCarebot } from '../../src/main.js';
 import {
   CARE_CHANNEL,
   complaint,
@@ -371,6 +374,31 @@ describe('permissions (no care-team group)', () => {
     expect(String(ephemeralsFor(t.slack, prPerson)[1]?.params.text)).toContain(LOOKUP_FAILED_TEXT);
     expect((await t.db.db.select().from(cases))[0]?.ownerId).toBeNull();
     expect(await t.db.db.select().from(replies)).toHaveLength(0);
+  });
+
+  it('start-up warns that every full member of the workspace may answer customers', async () => {
+    const t = carebot();
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    // A second carebot on the same database (which it leaves open), just to read its start-up log.
+    const second = await startCarebot({
+      config: t.config,
+      clock: t.clock,
+      database: t.db,
+      logger: createLogger('info', sink),
+      schedule: false,
+    });
+    await second.stop();
+    const warning = lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string })
+      .find((l) => l.msg.includes('care_team_usergroup is not set'));
+    expect(warning?.level).toBe(40);
+    expect(warning?.msg).toContain('every full member of the workspace');
   });
 
   it('/care says that every full member of the workspace may answer customers', async () => {
