@@ -74,6 +74,17 @@ export class People implements Directory {
       this.groups.set(usergroupId, { value: members, until: Date.now() + this.ttlMs });
       return members;
     } catch (err) {
+      if (errorCode(err) === 'no_such_subteam') {
+        // A definite answer, not a failure: nobody is in a group that does not exist. Loud, since
+        // it is a mistake in the config (a care team nobody is in refuses everyone).
+        this.logger.error(
+          { usergroupId },
+          'a configured user group does not exist in Slack; it counts as empty',
+        );
+        const none: ReadonlySet<string> = new Set();
+        this.groups.set(usergroupId, { value: none, until: Date.now() + this.ttlMs });
+        return none;
+      }
       this.logger.warn({ err: errorCode(err), usergroupId }, 'could not read a user group');
       throw err;
     }

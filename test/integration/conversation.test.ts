@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { seconds } from '../../src/care/clock.js';
 import { caseEvents, cases, messages, replies } from '../../src/db/schema.js';
 import {
@@ -92,8 +92,6 @@ async function afterWindow(t: TestCarebot) {
 
 describe('the conversation loop', () => {
   const carebot = useCarebot({ CARE_CONFIG: configPath });
-  // The configured PR group exists (an unreadable group refuses every care-team check).
-  beforeEach(() => carebot().slack.usergroupMembers.set('S0PR00001', [PR_PERSON]));
 
   it("sends the owner's thread reply once, after the undo window, to the right conversation", async () => {
     const t = carebot();

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hours, minutes } from '../../src/care/clock.js';
 import { cases, crisisAlerts, crisisPeriods } from '../../src/db/schema.js';
 import { CARE_CHANNEL, SIGNING_SECRET, sync, type TestCarebot, useCarebot } from '../support/carebot.js';
@@ -46,11 +46,6 @@ function pressBanner(t: TestCarebot, actionId: string, user: string) {
 
 describe('crisis watch', () => {
   const carebot = useCarebot({ CARE_CONFIG: config });
-  // The configured groups exist (an unreadable group refuses every permission check).
-  beforeEach(() => {
-    carebot().slack.usergroupMembers.set('S0MANAGERS', []);
-    carebot().slack.usergroupMembers.set('S0PRTEAM01', []);
-  });
 
   it('a quiet morning raises nothing', async () => {
     const t = carebot();

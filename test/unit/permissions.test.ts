@@ -133,8 +133,11 @@ describe('the permission table', () => {
     expect((await p.check({ userId: AGENT }, { action: 'claim' })).allowed).toBe(true);
     slack.failNext('users.info', { status: 500 });
     expect((await policy().check({ userId: AGENT }, { action: 'claim' })).allowed).toBe(false);
-    // A group that does not exist is not "nobody": it is a failure too.
+    // A group Slack says does not exist is empty: nobody is on that care team.
     const missing = policy({ careTeamUsergroup: 'S0NOSUCH01' });
-    expect((await missing.check({ userId: AGENT }, { action: 'reply' })).allowed).toBe(false);
+    expect(await missing.check({ userId: AGENT }, { action: 'reply' })).toMatchObject({
+      allowed: false,
+      reason: 'not_permitted',
+    });
   });
 });
