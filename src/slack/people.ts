@@ -81,9 +81,8 @@ export class People implements Directory {
           { usergroupId },
           'a configured user group does not exist in Slack; it counts as empty',
         );
-        const none: ReadonlySet<string> = new Set();
-        this.groups.set(usergroupId, { value: none, until: Date.now() + this.ttlMs });
-        return none;
+        // Not cached: once the group is created, the next check sees it.
+        return new Set();
       }
       this.logger.warn({ err: errorCode(err), usergroupId }, 'could not read a user group');
       throw err;
