@@ -176,6 +176,8 @@ describe('permissions (care team set)', () => {
     const sent = await sendStatement(t, agent, 'V0SENDB0001');
     expect(errorsOf(sent)).toBe('{}');
     await eventually(async () => expect(await t.db.db.select().from(statementBatches)).toHaveLength(1));
+    // The send ends with the lead's undo notice (after the link's answer): nothing left in flight.
+    await eventually(() => expect(ephemeralsFor(t.slack, agent)).toHaveLength(2));
 
     const log = await t.db.db.select().from(incidentEvents).orderBy(asc(incidentEvents.id));
     expect(log.map((e) => [e.type, e.actor, e.data])).toEqual([
