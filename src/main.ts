@@ -8,6 +8,7 @@ import { recordCustomerChange, recordInbound } from './care/cases.js';
 import { type Clock, systemClock } from './care/clock.js';
 import type { InboundMessage } from './care/inbound.js';
 import { autoLink } from './care/incidents.js';
+import { Permissions } from './care/permissions.js';
 import { slaSettings } from './care/sla.js';
 import { toneRules } from './care/tone.js';
 import { type Config, ConfigError, loadConfig, setVariables } from './config.js';
@@ -135,7 +136,13 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       retryConfig: { retries: 2 },
       timeout: 10_000,
     });
-    const people = new People(peopleClient, config, logger);
+    const people = new People(peopleClient, logger);
+    const permissions = new Permissions(people, config);
+    if (!config.careTeamUsergroup) {
+      logger.warn(
+        'care_team_usergroup is not set: every full member of the workspace (not guests, not other organisations, not escalation-team members) may claim cases and answer customers',
+      );
+    }
     const statsDigest = new StatsDigest({
       db: db.db,
       clock,
@@ -175,6 +182,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       kickSync,
       deliverAt: (at) => deliver.kickAt(at),
       people,
+      permissions,
       tone: toneRules(config.tone),
       sla,
     });

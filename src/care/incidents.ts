@@ -5,6 +5,7 @@ import {
   crisisAlerts,
   type IncidentRow,
   incidentCases,
+  incidentEvents,
   incidents,
   savedReplies,
 } from '../db/schema.js';
@@ -35,6 +36,18 @@ export interface IncidentTexts {
 }
 
 export const incidentKey = (id: number) => `incident:${id}`;
+
+/** Writes the incident's audit trail: what was done, by whom (a Slack user id or `carebot`). */
+export async function logIncidentEvent(
+  db: Database | Tx,
+  incidentId: number,
+  type: 'opened' | 'lead_changed' | 'resolved' | 'statement_sent' | 'statement_cancelled',
+  actor: string,
+  at: Date,
+  data: Record<string, unknown> = {},
+): Promise<void> {
+  await db.insert(incidentEvents).values({ incidentId, type, actor, data, at });
+}
 
 export async function getIncident(db: Database | Tx, id: number): Promise<IncidentRow | undefined> {
   const [row] = await db.select().from(incidents).where(eq(incidents.id, id));
@@ -146,6 +159,10 @@ export async function openIncident(
       .onConflictDoNothing()
       .returning();
     if (!row) return undefined;
+    await logIncidentEvent(tx, row.id, 'opened', input.userId, now, {
+      lead: row.leadId,
+      ...(input.alertId ? { alertId: input.alertId } : {}),
+    });
     if (input.alertId) {
       await tx.update(crisisAlerts).set({ incidentId: row.id }).where(eq(crisisAlerts.id, input.alertId));
     }
@@ -204,6 +221,12 @@ export async function updateIncident(
       .where(eq(incidents.id, before.id))
       .returning();
     if (!updated) return { kind: 'not_found' };
+    if (updated.leadId !== before.leadId) {
+      await logIncidentEvent(tx, updated.id, 'lead_changed', input.userId, now, {
+        from: before.leadId,
+        to: updated.leadId,
+      });
+    }
     await refreshMessage(tx, updated, input.texts, now);
     return { kind: 'updated', incident: updated, before };
   });
@@ -237,6 +260,7 @@ export async function resolveIncident(
       .returning();
     if (!resolved)
       return (await getIncident(tx, input.incidentId)) ? { kind: 'resolved_already' } : { kind: 'not_found' };
+    await logIncidentEvent(tx, resolved.id, 'resolved', input.userId, now);
     await refreshMessage(tx, resolved, input.texts, now);
     const summary = await summarize(tx, resolved);
     await postInThread(tx, resolved, 'follow-up', input.prompt(resolved, summary), now);

@@ -13,6 +13,7 @@ import {
 import { capabilities } from '../sources/capabilities.js';
 import { logEvent } from './cases.js';
 import type { Clock, Duration } from './clock.js';
+import { logIncidentEvent } from './incidents.js';
 import { queueReply } from './replies.js';
 import { customerValues, fillTemplate } from './saved-replies.js';
 import { checkTone, type ToneFinding, type ToneRules } from './tone.js';
@@ -134,19 +135,32 @@ export async function sendStatement(
 ): Promise<SendResult> {
   const now = clock.now();
   const windowEnd = new Date(now.getTime() + input.delay);
-  const [batch] = await db
-    .insert(statementBatches)
-    .values({
-      incidentId: input.incidentId,
-      authorId: input.userId,
-      savedReplyId: input.savedReplyId ?? null,
-      text: input.text,
-      requestKey: input.requestKey,
-      sendAt: windowEnd,
-      createdAt: now,
-    })
-    .onConflictDoNothing()
-    .returning();
+  // The batch and the audit line that says who sent it, together.
+  const batch = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(statementBatches)
+      .values({
+        incidentId: input.incidentId,
+        authorId: input.userId,
+        savedReplyId: input.savedReplyId ?? null,
+        text: input.text,
+        requestKey: input.requestKey,
+        sendAt: windowEnd,
+        createdAt: now,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (row) {
+      await logIncidentEvent(tx, input.incidentId, 'statement_sent', input.userId, now, {
+        batchId: row.id,
+        cases: input.plan.send.length,
+        held: input.plan.held.length,
+        skipped: input.plan.skipped.length,
+        ...(input.savedReplyId ? { savedReplyId: input.savedReplyId } : {}),
+      });
+    }
+    return row;
+  });
   if (!batch) {
     const [existing] = await db
       .select()
@@ -222,6 +236,10 @@ export async function cancelBatch(
       .update(statementBatches)
       .set({ cancelledAt: now, cancelledBy: input.userId })
       .where(eq(statementBatches.id, batch.id));
+    await logIncidentEvent(tx, batch.incidentId, 'statement_cancelled', input.userId, now, {
+      batchId: batch.id,
+      stopped: stopped.length,
+    });
     const [counts] = await tx
       .select({
         total: sql<number>`count(*)::int`,

@@ -494,6 +494,25 @@ export const incidentCases = pgTable(
   ],
 );
 
+/**
+ * What was done to an incident and by whom (a Slack user id, or `carebot`): opened, lead changed,
+ * statement sent, resolved. The audit trail of who spoke for the brand during an incident.
+ */
+export const incidentEvents = pgTable(
+  'incident_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    incidentId: integer('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    type: text('type').notNull(),
+    actor: text('actor').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    at: tz('at').notNull(),
+  },
+  (t) => [index('incident_events_incident_idx').on(t.incidentId, t.at)],
+);
+
 /** One send of an incident's statement to its linked cases: one reply per case, one undo window. */
 export const statementBatches = pgTable(
   'statement_batches',
@@ -527,4 +546,5 @@ export type SavedReplyRow = typeof savedReplies.$inferSelect;
 export type CrisisAlertRow = typeof crisisAlerts.$inferSelect;
 export type CrisisPeriodRow = typeof crisisPeriods.$inferSelect;
 export type IncidentRow = typeof incidents.$inferSelect;
+export type IncidentEventRow = typeof incidentEvents.$inferSelect;
 export type StatementBatchRow = typeof statementBatches.$inferSelect;

@@ -1,4 +1,5 @@
 import type { Clock } from '../care/clock.js';
+import type { Actor, Permission, Permissions } from '../care/permissions.js';
 import type { SlaSettings } from '../care/sla.js';
 import type { ToneRules } from '../care/tone.js';
 import type { Config, Team } from '../config.js';
@@ -16,6 +17,8 @@ export interface ListenerContext {
   /** Asks the reply delivery job to look again at `at` (the end of an undo window). */
   deliverAt: (at: Date) => void;
   people: People;
+  /** Who may do what: every listener asks it (care/permissions.ts). */
+  permissions: Permissions;
   tone: ToneRules;
   sla: SlaSettings;
 }
@@ -31,13 +34,30 @@ export function teamOf(ctx: Pick<ListenerContext, 'config'>, key: string): Team 
   return ctx.config.teams.find((t) => t.key === key) ?? { key, name: key };
 }
 
-/** Whether a person belongs to a team: listed by id, or in its user group. */
-export async function isTeamMember(
-  ctx: Pick<ListenerContext, 'people'>,
-  team: Team,
-  userId: string,
+/** Who clicked or submitted: the user, and their team as the payload gives it. */
+export function actorOf(body: {
+  user: { id: string; team_id?: string | undefined };
+  team?: { id?: string | undefined } | null | undefined;
+}): Actor {
+  return { userId: body.user.id, teamId: body.user.team_id ?? body.team?.id ?? undefined };
+}
+
+/**
+ * Asks the policy whether `actor` may do it; when not, tells them why (or that their permissions
+ * could not be checked) through `tell`, and answers false.
+ */
+export async function permitted(
+  ctx: Pick<ListenerContext, 'permissions' | 'logger'>,
+  actor: Actor,
+  permission: Permission,
+  tell: (text: string) => Promise<unknown>,
 ): Promise<boolean> {
-  if (team.users?.includes(userId)) return true;
-  if (team.usergroup) return (await ctx.people.members(team.usergroup)).has(userId);
+  const decision = await ctx.permissions.check(actor, permission);
+  if (decision.allowed) return true;
+  ctx.logger.info(
+    { userId: actor.userId, action: permission.action, reason: decision.reason },
+    'action refused',
+  );
+  await tell(decision.message);
   return false;
 }

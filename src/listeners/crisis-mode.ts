@@ -1,34 +1,25 @@
 import { crisisTargets, liftCrisisMode, startCrisisMode } from '../care/crisis-mode.js';
+import type { Actor } from '../care/permissions.js';
 import { crisisBanner } from '../slack/crisis.js';
 import type { ListenerContext } from './context.js';
 
-const NOT_ALLOWED =
-  'Only the care team, the managers and the escalation teams can turn crisis mode on or off: it changes every new deadline and the care channel.';
-
-/**
- * Who may change crisis mode: the care team, the managers and the members of escalation teams
- * (PR, product). Without `care_team_usergroup` everyone counts as care team (see people.ts).
- */
-async function mayChangeCrisisMode(ctx: ListenerContext, userId: string): Promise<boolean> {
-  if (await ctx.people.isCareTeam(userId)) return true;
-  const managers = ctx.config.managersUsergroup;
-  if (managers && (await ctx.people.members(managers)).has(userId)) return true;
-  for (const team of ctx.config.teams) {
-    if (team.users?.includes(userId)) return true;
-    if (team.usergroup && (await ctx.people.members(team.usergroup)).has(userId)) return true;
-  }
-  return false;
+/** Whether `actor` may change crisis mode (care/permissions.ts): undefined if so, else why not. */
+async function refusal(ctx: ListenerContext, actor: Actor): Promise<string | undefined> {
+  const decision = await ctx.permissions.check(actor, { action: 'crisis_mode' });
+  return decision.allowed ? undefined : decision.message;
 }
 
 /** Turns crisis mode on by hand (a button on an alert, `/care crisis on`); says what happened. */
 export async function turnCrisisModeOn(
   ctx: ListenerContext,
-  input: { userId: string; reason: string; alertId?: number | undefined },
+  input: { actor: Actor; reason: string; alertId?: number | undefined },
 ): Promise<string> {
-  if (!(await mayChangeCrisisMode(ctx, input.userId))) return NOT_ALLOWED;
+  const refused = await refusal(ctx, input.actor);
+  if (refused) return refused;
+  const userId = input.actor.userId;
   const targets = crisisTargets(ctx.config.crisis);
   const result = await startCrisisMode(ctx.db, ctx.clock, {
-    userId: input.userId,
+    userId,
     reason: input.reason,
     alertId: input.alertId,
     sla: ctx.sla,
@@ -38,12 +29,14 @@ export async function turnCrisisModeOn(
   });
   ctx.kickSync();
   if (result.kind === 'already') return 'Crisis mode is already on.';
-  ctx.logger.warn({ userId: input.userId, periodId: result.period.id }, 'crisis mode on');
+  ctx.logger.warn({ userId, periodId: result.period.id }, 'crisis mode on');
   return 'Crisis mode is on: new cases get the crisis SLA targets, and the care channel shows a banner until it is lifted.';
 }
 
-export async function turnCrisisModeOff(ctx: ListenerContext, userId: string): Promise<string> {
-  if (!(await mayChangeCrisisMode(ctx, userId))) return NOT_ALLOWED;
+export async function turnCrisisModeOff(ctx: ListenerContext, actor: Actor): Promise<string> {
+  const refused = await refusal(ctx, actor);
+  if (refused) return refused;
+  const userId = actor.userId;
   const targets = crisisTargets(ctx.config.crisis);
   const result = await liftCrisisMode(ctx.db, ctx.clock, {
     userId,

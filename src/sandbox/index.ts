@@ -201,6 +201,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           channelId: message.channel,
           message: {
             ts: message.ts,
+            ...(message.threadTs ? { threadTs: message.threadTs } : {}),
             text: message.text,
             blocks: message.blocks ?? [],
             isEphemeral: Boolean(message.ephemeralFor),

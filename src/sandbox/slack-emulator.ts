@@ -65,8 +65,8 @@ export interface FakeSlack {
   delays: Map<string, number>;
   /** usergroup id → member user ids, answered by usergroups.users.list. */
   usergroupMembers: Map<string, string[]>;
-  /** user id → user, answered by users.info (unknown ids get a generated user). */
-  users: Map<string, { id: string; name: string; real_name?: string }>;
+  /** user id → user, answered by users.info (unknown ids get a generated full member of the team). */
+  users: Map<string, FakeSlackUser>;
   /**
    * A URL on the fake to use as an interaction's `response_url`, so code calling `respond()` stays
    * off the network. Posts to it are recorded as calls to the method "response_url".
@@ -95,6 +95,18 @@ export interface FakeSlack {
    */
   reset(): void;
   close(): Promise<void>;
+}
+
+export interface FakeSlackUser {
+  id: string;
+  name: string;
+  real_name?: string;
+  /** Another workspace than the fake's (a Slack Connect user). */
+  team_id?: string;
+  /** A multi-channel guest. */
+  is_restricted?: boolean;
+  /** A single-channel guest. */
+  is_ultra_restricted?: boolean;
 }
 
 export interface FakeSlackFile {
@@ -154,7 +166,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const waiters = new Set<Waiter>();
   const usergroupMembers = new Map<string, string[]>();
   const delays = new Map<string, number>();
-  const users = new Map<string, { id: string; name: string; real_name?: string }>();
+  const users = new Map<string, FakeSlackUser>();
   let down = false;
   const listeners = new Set<(call: SlackCall) => void>();
   const files = new Map<string, FakeSlackFile>();
@@ -353,11 +365,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       return okReply({
         user: {
           id,
-          team_id: teamId,
+          team_id: known?.team_id ?? teamId,
           name,
           real_name: realName,
           deleted: false,
           is_bot: false,
+          is_restricted: known?.is_restricted ?? false,
+          is_ultra_restricted: known?.is_ultra_restricted ?? false,
           profile: { real_name: realName, display_name: name },
         },
       });

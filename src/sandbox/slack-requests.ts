@@ -74,7 +74,7 @@ export function sendBlockAction(
     triggerId: string;
     responseUrl: string;
     channelId: string;
-    message?: { ts: string; text: string; blocks: unknown[]; isEphemeral: boolean };
+    message?: { ts: string; threadTs?: string; text: string; blocks: unknown[]; isEphemeral: boolean };
     view?: Record<string, unknown>;
   },
 ): Promise<SlackAnswer> {
@@ -102,7 +102,14 @@ export function sendBlockAction(
       is_ephemeral: o.message.isEphemeral,
     };
     payload.channel = { id: o.channelId, name: 'care' };
-    payload.message = { type: 'message', ts: o.message.ts, text: o.message.text, blocks: o.message.blocks };
+    payload.message = {
+      type: 'message',
+      ts: o.message.ts,
+      // Slack says which thread a clicked message is in; carebot checks ids against it.
+      ...(o.message.threadTs ? { thread_ts: o.message.threadTs } : {}),
+      text: o.message.text,
+      blocks: o.message.blocks,
+    };
     payload.response_url = o.responseUrl;
   }
   return postSigned(

@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import type { Config } from '../config.js';
+import type { Directory, Person } from '../care/permissions.js';
 import type { Logger } from '../logger.js';
 
 type WebClient = webApi.WebClient;
@@ -9,31 +9,37 @@ interface Cached<T> {
   until: number;
 }
 
+interface SlackUser extends Person {
+  name: string;
+}
+
 /**
- * Who people are in Slack: names customers see on replies, and user-group membership that decides
- * who is on the care team. Looked up through the Web API and cached for a few minutes, so a busy
- * thread does not cost a call per message.
+ * Who people are in Slack: names customers see on replies, and what the permission policy needs
+ * (guest or full member, which workspace, user-group membership). Looked up through the Web API
+ * and cached for a few minutes, so a busy thread does not cost a call per message. A lookup that
+ * fails throws: the policy refuses rather than guess (care/permissions.ts).
  */
-export class People {
+export class People implements Directory {
   private readonly names = new Map<string, Cached<string>>();
-  private readonly groups = new Map<string, Cached<Set<string>>>();
+  private readonly users = new Map<string, Cached<Person>>();
+  private readonly groups = new Map<string, Cached<ReadonlySet<string>>>();
+  private team: string | undefined;
 
   constructor(
     private readonly client: WebClient,
-    private readonly config: Pick<Config, 'careTeamUsergroup' | 'teams'>,
     private readonly logger: Logger,
     private readonly ttlMs = 5 * 60_000,
   ) {}
 
-  /** The name a customer sees: the person's display name, else their full name. */
+  /**
+   * The name a customer sees: the person's display name, else their full name. Cached apart from
+   * the permission lookups, and a failure here only costs the name ("Customer care").
+   */
   async name(userId: string): Promise<string> {
     const hit = this.names.get(userId);
     if (hit && hit.until > Date.now()) return hit.value;
     try {
-      const res = await this.client.users.info({ user: userId });
-      const u = res.user;
-      const name =
-        u?.profile?.display_name || u?.real_name || u?.profile?.real_name || u?.name || 'Customer care';
+      const { name } = await this.fetchUser(userId);
       this.names.set(userId, { value: name, until: Date.now() + this.ttlMs });
       return name;
     } catch (err) {
@@ -45,7 +51,21 @@ export class People {
     }
   }
 
-  async members(usergroupId: string): Promise<Set<string>> {
+  /** What the permission policy needs to know of a person; throws when Slack cannot say. */
+  async person(userId: string): Promise<Person> {
+    const hit = this.users.get(userId);
+    if (hit && hit.until > Date.now()) return hit.value;
+    try {
+      const value = await this.fetchUser(userId);
+      this.users.set(userId, { value, until: Date.now() + this.ttlMs });
+      return value;
+    } catch (err) {
+      this.logger.warn({ err: errorCode(err), userId }, 'could not look up a Slack user');
+      throw err;
+    }
+  }
+
+  async members(usergroupId: string): Promise<ReadonlySet<string>> {
     const hit = this.groups.get(usergroupId);
     if (hit && hit.until > Date.now()) return hit.value;
     try {
@@ -54,23 +74,46 @@ export class People {
       this.groups.set(usergroupId, { value: members, until: Date.now() + this.ttlMs });
       return members;
     } catch (err) {
+      if (errorCode(err) === 'no_such_subteam') {
+        // A definite answer, not a failure: nobody is in a group that does not exist. Loud, since
+        // it is a mistake in the config (a care team nobody is in refuses everyone).
+        this.logger.error(
+          { usergroupId },
+          'a configured user group does not exist in Slack; it counts as empty',
+        );
+        // Not cached: once the group is created, the next check sees it.
+        return new Set();
+      }
       this.logger.warn({ err: errorCode(err), usergroupId }, 'could not read a user group');
-      // A stale answer beats none; no answer at all means "not a member".
-      return hit?.value ?? new Set();
+      throw err;
     }
   }
 
-  /**
-   * The care team: members of `care_team_usergroup`, or, when none is set, anyone who is not in an
-   * escalation team (PR, product… answer through the owner, not to the customer).
-   */
-  async isCareTeam(userId: string): Promise<boolean> {
-    if (this.config.careTeamUsergroup) return (await this.members(this.config.careTeamUsergroup)).has(userId);
-    for (const team of this.config.teams) {
-      if (team.users?.includes(userId)) return false;
-      if (team.usergroup && (await this.members(team.usergroup)).has(userId)) return false;
+  async installationTeamId(): Promise<string> {
+    if (this.team) return this.team;
+    try {
+      const res = await this.client.auth.test();
+      if (!res.team_id) throw new Error('auth.test gave no team_id');
+      this.team = res.team_id;
+      return this.team;
+    } catch (err) {
+      this.logger.warn({ err: errorCode(err) }, 'could not learn the installation team (auth.test)');
+      throw err;
     }
-    return true;
+  }
+
+  private async fetchUser(userId: string): Promise<SlackUser> {
+    const res = await this.client.users.info({ user: userId });
+    const u = res.user;
+    if (!u) throw new Error('users.info gave no user');
+    return {
+      id: userId,
+      name: u.profile?.display_name || u.real_name || u.profile?.real_name || u.name || 'Customer care',
+      teamId: u.team_id,
+      guest: Boolean(u.is_restricted || u.is_ultra_restricted),
+      deleted: Boolean(u.deleted),
+      bot: Boolean(u.is_bot),
+    };
   }
 }
 

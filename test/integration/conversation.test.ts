@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { seconds } from '../../src/care/clock.js';
 import { caseEvents, cases, messages, replies } from '../../src/db/schema.js';
 import {
@@ -92,6 +92,9 @@ async function afterWindow(t: TestCarebot) {
 
 describe('the conversation loop', () => {
   const carebot = useCarebot({ CARE_CONFIG: configPath });
+  // The configured PR group exists in the fake, as it would in Slack: every care-team check reads
+  // it (to leave PR out), and a missing group is asked again each time.
+  beforeEach(() => carebot().slack.usergroupMembers.set('S0PR00001', [PR_PERSON]));
 
   it("sends the owner's thread reply once, after the undo window, to the right conversation", async () => {
     const t = carebot();

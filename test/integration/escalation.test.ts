@@ -147,7 +147,8 @@ describe('escalation, priority and ownership', () => {
     await sync(t);
     const mention = t.slack.callsTo('chat.postMessage').find((c) => c.params.thread_ts === threadTs);
     const ts = tsOf(mention);
-    await click(t, 'escalation_ack', '1', AGENT2, ts);
+    // Neither PR nor the care team (the care team may acknowledge too: DESIGN.md, Permissions).
+    await click(t, 'escalation_ack', '1', 'U0SALES001', ts);
     const [refusal] = await t.slack.waitFor('chat.postEphemeral');
     expect(String(refusal?.params.text)).toContain('Only PR can acknowledge');
     await click(t, 'escalation_ack', '1', PR1, ts);

@@ -64,7 +64,7 @@ describe('incidents', () => {
     expect(JSON.stringify(incidentUpdate?.params.blocks)).toContain('1 linked case (1 open: 1 on forum)');
 
     // Pressing again says so; nothing changes.
-    await press(t, 'case_link_incident', '2', AGENT);
+    await press(t, 'case_link_incident', '2', AGENT, { ts: cardTs(t, 2) });
     await t.slack.waitFor('chat.postEphemeral', 2);
     expect(ephemeralsFor(t.slack, AGENT).at(-1)?.params.text).toContain('already part of incident #1');
     expect(await t.db.db.select().from(incidentCases)).toHaveLength(1);

@@ -216,7 +216,13 @@ describe('incident statement to every linked case', () => {
       response_url: t.slack.responseUrl('incident'),
     });
     await t.slack.waitFor('response_url');
-    await press(t, 'incident_send_statement', '1', 'U0OTHER001', { channel: CRISIS_CHANNEL });
+    // The press comes from the incident's own message (a click elsewhere is refused before this).
+    await sync(t);
+    const parent = postedTo(t, CRISIS_CHANNEL).find((c) => String(c.params.text).startsWith('Incident #1'));
+    await press(t, 'incident_send_statement', '1', 'U0OTHER001', {
+      channel: CRISIS_CHANNEL,
+      ts: String(parent?.response?.ts),
+    });
     await t.slack.waitFor('chat.postEphemeral');
     expect(ephemeralsFor(t.slack, 'U0OTHER001').at(-1)?.params.text).toContain(
       `Only the incident's lead, <@${LEAD}>, sends its statement`,

@@ -5,9 +5,7 @@ import type { Priority } from '../../config.js';
 import { ACTIONS, plain } from '../../slack/case-card.js';
 import { mentionUser } from '../../slack/mrkdwn.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';
-
-const NOT_CARE_TEAM =
-  'Only the care team can claim cases. Ask a care-team member in the thread, or escalate.';
+import { clickAllowed } from '../origin.js';
 
 /** Claim, the take-over offered to a second claimer, and the card's priority select. */
 export function registerClaimCase(app: App, ctx: ListenerContext): void {
@@ -15,6 +13,7 @@ export function registerClaimCase(app: App, ctx: ListenerContext): void {
     await ack();
     const caseId = caseIdFrom(action.value);
     if (!caseId) return;
+    if (!(await clickAllowed(ctx, { body, client }, { caseId }, { action: 'claim' }))) return;
     const userId = body.user.id;
     const channel = body.channel?.id;
     const tell = async (content: { text: string; blocks?: unknown[] }) => {
@@ -27,10 +26,6 @@ export function registerClaimCase(app: App, ctx: ListenerContext): void {
         } as never);
       }
     };
-    if (!(await ctx.people.isCareTeam(userId))) {
-      await tell({ text: NOT_CARE_TEAM });
-      return;
-    }
     const result = await claimCase(ctx.db, ctx.clock, caseId, userId);
     if (result.kind === 'claimed') {
       ctx.logger.info({ caseId, userId }, 'case claimed');
@@ -77,15 +72,12 @@ export function registerClaimCase(app: App, ctx: ListenerContext): void {
     });
   });
 
-  app.action<BlockButtonAction>(ACTIONS.takeOver, async ({ ack, body, action, respond }) => {
+  app.action<BlockButtonAction>(ACTIONS.takeOver, async ({ ack, body, action, respond, client }) => {
     await ack();
     const caseId = caseIdFrom(action.value);
     if (!caseId) return;
     const userId = body.user.id;
-    if (!(await ctx.people.isCareTeam(userId))) {
-      await respond({ replace_original: true, response_type: 'ephemeral', text: NOT_CARE_TEAM });
-      return;
-    }
+    if (!(await clickAllowed(ctx, { body, client }, { caseId }, { action: 'take_over' }))) return;
     const result = await takeOver(ctx.db, ctx.clock, caseId, userId, mentionUser);
     if (result.kind === 'taken_over') {
       ctx.logger.info({ caseId, userId, from: result.previousOwner }, 'case taken over');
@@ -98,11 +90,12 @@ export function registerClaimCase(app: App, ctx: ListenerContext): void {
     }
   });
 
-  app.action<BlockStaticSelectAction>(ACTIONS.priority, async ({ ack, body, action }) => {
+  app.action<BlockStaticSelectAction>(ACTIONS.priority, async ({ ack, body, action, client }) => {
     await ack();
     const caseId = caseIdFrom(body.actions[0]?.block_id?.split(':')[1]);
     const priority = action.selected_option?.value as Priority | undefined;
     if (!caseId || !priority || !['P1', 'P2', 'P3'].includes(priority)) return;
+    if (!(await clickAllowed(ctx, { body, client }, { caseId }, { action: 'priority' }))) return;
     const result = await setPriority(ctx.db, ctx.clock, {
       caseId,
       priority,

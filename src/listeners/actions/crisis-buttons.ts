@@ -1,6 +1,6 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { CRISIS_ACTIONS } from '../../slack/crisis.js';
-import { caseIdFrom, type ListenerContext } from '../context.js';
+import { actorOf, caseIdFrom, type ListenerContext } from '../context.js';
 import { turnCrisisModeOff, turnCrisisModeOn } from '../crisis-mode.js';
 import { tellPresser } from './incident-buttons.js';
 
@@ -10,7 +10,7 @@ export function registerCrisisButtons(app: App, ctx: ListenerContext): void {
     await args.ack();
     const alertId = caseIdFrom(args.action.value);
     const text = await turnCrisisModeOn(ctx, {
-      userId: args.body.user.id,
+      actor: actorOf(args.body),
       reason: alertId ? `turned on from alert ${alertId}` : 'turned on by hand',
       alertId,
     });
@@ -18,6 +18,6 @@ export function registerCrisisButtons(app: App, ctx: ListenerContext): void {
   });
   app.action<BlockButtonAction>(CRISIS_ACTIONS.modeOff, async (args) => {
     await args.ack();
-    await tellPresser(args, await turnCrisisModeOff(ctx, args.body.user.id));
+    await tellPresser(args, await turnCrisisModeOff(ctx, actorOf(args.body)));
   });
 }

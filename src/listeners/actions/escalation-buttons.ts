@@ -1,10 +1,10 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { acknowledgeEscalation, getEscalation } from '../../care/escalations.js';
 import { answerModal, ESCALATION_ACTIONS, escalationMessage } from '../../slack/escalation.js';
-import { escapeText } from '../../slack/mrkdwn.js';
-import { caseIdFrom, isTeamMember, type ListenerContext, teamOf } from '../context.js';
+import { caseIdFrom, type ListenerContext, teamOf } from '../context.js';
+import { clickAllowed } from '../origin.js';
 
-/** Acknowledge and Answer on an escalation message: for the team's members only. */
+/** Acknowledge and Answer on an escalation message: for the team's members and the care team. */
 export function registerEscalationButtons(app: App, ctx: ListenerContext): void {
   app.action<BlockButtonAction>(ESCALATION_ACTIONS.acknowledge, async ({ ack, body, action, client }) => {
     await ack();
@@ -13,16 +13,8 @@ export function registerEscalationButtons(app: App, ctx: ListenerContext): void 
     if (!escalation) return;
     const team = teamOf(ctx, escalation.teamKey);
     const channel = body.channel?.id;
-    if (!(await isTeamMember(ctx, team, body.user.id))) {
-      if (channel) {
-        await client.chat.postEphemeral({
-          channel,
-          user: body.user.id,
-          text: `Only ${escapeText(team.name)} can acknowledge this; it is waiting for them.`,
-        });
-      }
-      return;
-    }
+    const permission = { action: 'escalation', teamKey: team.key } as const;
+    if (!(await clickAllowed(ctx, { body, client }, undefined, permission))) return;
     const result = await acknowledgeEscalation(ctx.db, ctx.clock, escalation.id, body.user.id);
     if (result.kind === 'not_found') return;
     ctx.logger.info({ escalationId: escalation.id, userId: body.user.id }, 'escalation acknowledged');
@@ -43,16 +35,8 @@ export function registerEscalationButtons(app: App, ctx: ListenerContext): void 
     const escalation = id ? await getEscalation(ctx.db, id) : undefined;
     if (!escalation) return;
     const team = teamOf(ctx, escalation.teamKey);
-    if (!(await isTeamMember(ctx, team, body.user.id))) {
-      if (body.channel?.id) {
-        await client.chat.postEphemeral({
-          channel: body.channel.id,
-          user: body.user.id,
-          text: `Only ${escapeText(team.name)} can answer this escalation.`,
-        });
-      }
-      return;
-    }
+    const permission = { action: 'escalation', teamKey: team.key } as const;
+    if (!(await clickAllowed(ctx, { body, client }, undefined, permission))) return;
     await client.views.open({
       trigger_id: body.trigger_id,
       view: answerModal(escalation.id, team.name) as never,

@@ -20,6 +20,7 @@ import {
 } from '../../slack/incident.js';
 import { escapeText } from '../../slack/mrkdwn.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';
+import { clickAllowed } from '../origin.js';
 
 type ButtonArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockButtonAction>;
 
@@ -57,6 +58,7 @@ export function registerIncidentButtons(app: App, ctx: ListenerContext): void {
     const alertId = caseIdFrom(args.action.value);
     const alert = alertId ? await getAlert(ctx.db, alertId) : undefined;
     if (!alert) return;
+    if (!(await clickAllowed(ctx, args, undefined, { action: 'incident' }))) return;
     const title =
       alert.kind === 'spike'
         ? `Spike on ${platformName(alert.platform ?? 'all platforms')}`
@@ -85,6 +87,8 @@ export function registerIncidentButtons(app: App, ctx: ListenerContext): void {
     const id = caseIdFrom(action.value);
     const incident = id ? await getIncident(ctx.db, id) : undefined;
     if (!incident) return;
+    const target = { incidentId: incident.id };
+    if (!(await clickAllowed(ctx, { body, client }, target, { action: 'incident' }))) return;
     await client.views.open({
       trigger_id: body.trigger_id,
       view: editIncidentModal(incident, await listSavedReplies(ctx.db)) as never,
@@ -95,6 +99,7 @@ export function registerIncidentButtons(app: App, ctx: ListenerContext): void {
     await args.ack();
     const id = caseIdFrom(args.action.value);
     if (!id) return;
+    if (!(await clickAllowed(ctx, args, { incidentId: id }, { action: 'incident' }))) return;
     const result = await resolveIncident(ctx.db, ctx.clock, {
       incidentId: id,
       userId: args.body.user.id,
@@ -118,6 +123,7 @@ export function registerIncidentButtons(app: App, ctx: ListenerContext): void {
     await args.ack();
     const caseId = caseIdFrom(args.action.value);
     if (!caseId) return;
+    if (!(await clickAllowed(ctx, args, { caseId }, { action: 'incident' }))) return;
     const open = await recentOpenIncidents(ctx.db);
     if (open.length === 0) {
       await tellPresser(args, 'No incident is open. Open one with `/care incident open "title"`.');

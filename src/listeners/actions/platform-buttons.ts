@@ -3,6 +3,7 @@ import { moveToPrivate, recordRepliedOnSite } from '../../care/cases.js';
 import { ACTIONS } from '../../slack/case-card.js';
 import { mentionUser } from '../../slack/mrkdwn.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';
+import { clickAllowed } from '../origin.js';
 
 /** Buttons that depend on the platform: "I replied on the site", "Move to DM", and the link button. */
 export function registerPlatformButtons(app: App, ctx: ListenerContext): void {
@@ -10,16 +11,7 @@ export function registerPlatformButtons(app: App, ctx: ListenerContext): void {
     await ack();
     const caseId = caseIdFrom(action.value);
     if (!caseId) return;
-    if (!(await ctx.people.isCareTeam(body.user.id))) {
-      if (body.channel?.id) {
-        await client.chat.postEphemeral({
-          channel: body.channel.id,
-          user: body.user.id,
-          text: 'Only the care team answers customers; ask the case owner to record the reply.',
-        });
-      }
-      return;
-    }
+    if (!(await clickAllowed(ctx, { body, client }, { caseId }, { action: 'reply' }))) return;
     const result = await recordRepliedOnSite(ctx.db, ctx.clock, caseId, body.user.id);
     if (result.kind === 'recorded') {
       ctx.logger.info({ caseId, userId: body.user.id }, 'reply on the site recorded');
@@ -39,6 +31,7 @@ export function registerPlatformButtons(app: App, ctx: ListenerContext): void {
     await ack();
     const caseId = caseIdFrom(action.value);
     if (!caseId) return;
+    if (!(await clickAllowed(ctx, { body, client }, { caseId }, { action: 'move_to_dm' }))) return;
     const result = await moveToPrivate(ctx.db, ctx.clock, caseId, body.user.id);
     if (result.kind === 'moved') {
       ctx.logger.info({ caseId, userId: body.user.id }, 'case moved to private messages');

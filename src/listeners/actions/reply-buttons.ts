@@ -7,6 +7,7 @@ import { platformLabel } from '../../slack/case-card.js';
 import { mentionUser } from '../../slack/mrkdwn.js';
 import { REPLY_ACTIONS, undoNotice } from '../../slack/replies.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';
+import { clickAllowed } from '../origin.js';
 
 function refusal(result: Exclude<ReplyChange, { kind: 'ok' }>, what: string): string {
   switch (result.kind) {
@@ -37,10 +38,13 @@ export function registerReplyButtons(app: App, ctx: ListenerContext): void {
     await respond({ replace_original: true, response_type: 'ephemeral', text });
   });
 
-  app.action<BlockButtonAction>(REPLY_ACTIONS.sendAnyway, async ({ ack, body, action, respond }) => {
+  // Send anyway and Retry make a reply reach the customer: the care team's, and only the reply's
+  // author's (a reply id from elsewhere meets "not the author").
+  app.action<BlockButtonAction>(REPLY_ACTIONS.sendAnyway, async ({ ack, body, action, respond, client }) => {
     await ack();
     const replyId = caseIdFrom(action.value);
     if (!replyId) return;
+    if (!(await clickAllowed(ctx, { body, client }, undefined, { action: 'reply' }))) return;
     const [row] = await ctx.db
       .select({
         reply: replies,
@@ -80,6 +84,7 @@ export function registerReplyButtons(app: App, ctx: ListenerContext): void {
     await ack();
     const replyId = caseIdFrom(action.value);
     if (!replyId) return;
+    if (!(await clickAllowed(ctx, { body, client }, undefined, { action: 'reply' }))) return;
     const result = await retryReply(ctx.db, ctx.clock, { replyId, userId: body.user.id });
     const channel = body.channel?.id;
     if (result.kind === 'ok') {

@@ -10,6 +10,7 @@ import {
   SAVED_REPLY_ACTIONS,
 } from '../../slack/saved-replies.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';
+import { clickAllowed } from '../origin.js';
 
 /** The card's Reply button, and picking a saved reply inside the Reply modal. */
 export function registerReplyCase(app: App, ctx: ListenerContext): void {
@@ -17,6 +18,7 @@ export function registerReplyCase(app: App, ctx: ListenerContext): void {
     await ack();
     const caseId = caseIdFrom(action.value);
     if (!caseId) return;
+    if (!(await clickAllowed(ctx, { body, client }, { caseId }, { action: 'reply' }))) return;
     const [saved, view] = await Promise.all([listSavedReplies(ctx.db), loadCaseView(ctx.db, caseId)]);
     if (!view) return;
     const where = platformLabel(view.case.platform, view.case.sourceKey);

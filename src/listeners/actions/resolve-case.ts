@@ -2,12 +2,14 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import { reopenCase, resolveCase } from '../../care/cases.js';
 import { ACTIONS } from '../../slack/case-card.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';
+import { clickAllowed } from '../origin.js';
 
 export function registerResolveCase(app: App, ctx: ListenerContext): void {
-  app.action<BlockButtonAction>(ACTIONS.resolve, async ({ ack, body, action }) => {
+  app.action<BlockButtonAction>(ACTIONS.resolve, async ({ ack, body, action, client }) => {
     await ack();
     const caseId = caseIdFrom(action.value);
     if (!caseId) return;
+    if (!(await clickAllowed(ctx, { body, client }, { caseId }, { action: 'resolve' }))) return;
     const result = await resolveCase(ctx.db, ctx.clock, caseId, body.user.id, ctx.sla);
     if (result.kind === 'resolved') {
       ctx.logger.info({ caseId, userId: body.user.id }, 'case resolved');
@@ -19,6 +21,7 @@ export function registerResolveCase(app: App, ctx: ListenerContext): void {
     await ack();
     const caseId = caseIdFrom(action.value);
     if (!caseId) return;
+    if (!(await clickAllowed(ctx, { body, client }, { caseId }, { action: 'reopen' }))) return;
     const result = await reopenCase(ctx.db, ctx.clock, caseId, body.user.id, ctx.sla);
     if (result.kind === 'reopened') {
       ctx.logger.info({ caseId, userId: body.user.id }, 'case reopened');

@@ -3,8 +3,8 @@ import { cancelBatch } from '../../care/statements.js';
 import { INCIDENT_ACTIONS, STATEMENT_CANCEL, statementModal } from '../../slack/incident.js';
 import { mentionUser } from '../../slack/mrkdwn.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';
+import { clickAllowed } from '../origin.js';
 import { previewPlan, statementDraft } from '../statement-flow.js';
-import { tellPresser } from './incident-buttons.js';
 
 /** Send statement (the incident's lead reviews it in a modal) and Cancel all (the batch's undo). */
 export function registerStatementButtons(app: App, ctx: ListenerContext): void {
@@ -13,13 +13,8 @@ export function registerStatementButtons(app: App, ctx: ListenerContext): void {
     const id = caseIdFrom(args.action.value);
     const draft = id ? await statementDraft(ctx, id) : undefined;
     if (!draft) return;
-    if (draft.incident.leadId !== args.body.user.id) {
-      await tellPresser(
-        args,
-        `Only the incident's lead, ${mentionUser(draft.incident.leadId)}, sends its statement. Change the lead with Edit.`,
-      );
-      return;
-    }
+    const permission = { action: 'send_statement', leadId: draft.incident.leadId } as const;
+    if (!(await clickAllowed(ctx, args, { incidentId: draft.incident.id }, permission))) return;
     const plan = await previewPlan(ctx, draft.incident.id, draft.text, args.body.user.id);
     await args.client.views.open({
       trigger_id: args.body.trigger_id,

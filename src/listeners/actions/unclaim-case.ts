@@ -3,12 +3,14 @@ import { unclaimCase } from '../../care/cases.js';
 import { ACTIONS } from '../../slack/case-card.js';
 import { mentionUser } from '../../slack/mrkdwn.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';
+import { clickAllowed } from '../origin.js';
 
 export function registerUnclaimCase(app: App, ctx: ListenerContext): void {
   app.action<BlockButtonAction>(ACTIONS.unclaim, async ({ ack, body, action, client }) => {
     await ack();
     const caseId = caseIdFrom(action.value);
     if (!caseId) return;
+    if (!(await clickAllowed(ctx, { body, client }, { caseId }, { action: 'unclaim' }))) return;
     const userId = body.user.id;
     const result = await unclaimCase(
       ctx.db,

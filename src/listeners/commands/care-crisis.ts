@@ -9,8 +9,8 @@ export async function careCrisis(ctx: ListenerContext, command: SlashCommand, ar
   const [what, ...rest] = args.trim().split(/\s+/);
   if (what?.toLowerCase() === 'on') {
     const reason = rest.join(' ').trim().slice(0, 200) || 'turned on by hand';
-    return turnCrisisModeOn(ctx, { userId: command.user_id, reason });
+    return turnCrisisModeOn(ctx, { actor: { userId: command.user_id }, reason });
   }
-  if (what?.toLowerCase() === 'off') return turnCrisisModeOff(ctx, command.user_id);
+  if (what?.toLowerCase() === 'off') return turnCrisisModeOff(ctx, { userId: command.user_id });
   return CRISIS_USAGE;
 }

@@ -24,6 +24,8 @@ export async function careIncident(
   const trimmed = args.trim();
   const [what] = trimmed.split(/\s+/);
   if (what?.toLowerCase() === 'open') {
+    const may = await ctx.permissions.check({ userId: command.user_id }, { action: 'incident' });
+    if (!may.allowed) return may.message;
     const title = incidentTitle(trimmed.slice(what.length));
     if (!title) return `Give the incident a title: ${INCIDENT_USAGE}`;
     const result = await openIncident(ctx.db, ctx.clock, {

@@ -44,9 +44,9 @@ export function registerCareStatsCommand(app: App, ctx: ListenerContext): void {
 /** `/care-stats [period] [platform|source] [@agent] [public|csv]` for the care managers. */
 export async function answerCareStats(ctx: ListenerContext, { command, respond, client }: CommandArgs) {
   const ephemeral = (text: string) => respond({ response_type: 'ephemeral', text });
-  const managers = ctx.config.managersUsergroup;
-  if (managers && !(await ctx.people.members(managers)).has(command.user_id)) {
-    await ephemeral(REFUSAL_TEXT);
+  const may = await ctx.permissions.check({ userId: command.user_id }, { action: 'stats' });
+  if (!may.allowed) {
+    await ephemeral(may.reason === 'not_permitted' ? REFUSAL_TEXT : may.message);
     return;
   }
   const now = ctx.clock.now();

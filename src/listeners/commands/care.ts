@@ -6,8 +6,13 @@ import type { ListenerContext } from '../context.js';
 import { careCrisis } from './care-crisis.js';
 import { careIncident } from './care-incident.js';
 
-export const careHelp = (config: { reopenWithin: Duration }) =>
+export const careHelp = (config: { reopenWithin: Duration; careTeamUsergroup?: string | null }) =>
   [
+    ...(config.careTeamUsergroup
+      ? []
+      : [
+          ':warning: No care-team user group is set (`care_team_usergroup`): every full member of this workspace, except guests, people from other organisations and escalation-team members, can claim cases and answer customers.',
+        ]),
     '*carebot* brings customer complaints into this workspace as threads you can claim and answer.',
     '• *Claim* a case to own it; *Unclaim* to let it go; *Escalate* to pull in PR, product or marketing.',
     "• The owner's replies in the thread go to the customer after a short undo window; start a reply with `note:` to keep it internal. Everyone else's replies are notes.",

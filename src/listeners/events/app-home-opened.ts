@@ -2,15 +2,12 @@ import type { App } from '@slack/bolt';
 import { homeLists } from '../../care/overview.js';
 import { homeView } from '../../slack/home.js';
 import { careHelp } from '../commands/care.js';
-import { isTeamMember, type ListenerContext } from '../context.js';
+import type { ListenerContext } from '../context.js';
 
 export function registerAppHomeOpened(app: App, ctx: ListenerContext): void {
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
-    const myTeams: string[] = [];
-    for (const team of ctx.config.teams) {
-      if (await isTeamMember(ctx, team, event.user)) myTeams.push(team.key);
-    }
+    const myTeams = await ctx.permissions.teamsOf(event.user);
     const lists = await homeLists(ctx.db, event.user, myTeams);
     await client.views.publish({ user_id: event.user, view: homeView(lists, careHelp(ctx.config)) as never });
   });

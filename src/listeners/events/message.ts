@@ -20,6 +20,8 @@ interface ThreadMessage {
   text?: string;
   ts: string;
   thread_ts?: string;
+  /** The poster's own workspace (Slack Connect: another organisation's). */
+  user_team?: string;
 }
 
 type Notify = (content: { text: string; blocks?: unknown[] }) => Promise<unknown>;
@@ -117,16 +119,28 @@ async function onMessage(
     }
     return;
   }
-  if (!caseRow.ownerId && (await ctx.people.isCareTeam(m.user))) {
+  // Whether this may reach the customer (care/permissions.ts); asked only when it would.
+  const may =
+    !caseRow.ownerId || caseRow.ownerId === m.user
+      ? await ctx.permissions.check({ userId: m.user, teamId: m.user_team }, { action: 'reply' })
+      : undefined;
+  if (may?.allowed && !caseRow.ownerId) {
     const claimed = await claimCase(ctx.db, ctx.clock, caseRow.id, m.user);
     if (claimed.kind === 'claimed' || claimed.kind === 'already_owner') {
       caseRow = claimed.case;
       ctx.kickSync();
     }
   }
-  if (caseRow.ownerId !== m.user) {
+  if (caseRow.ownerId !== m.user || (may && !may.allowed)) {
     const saved = await saveNote(text);
-    if (!saved.duplicate) await notify({ text: noteNotice(caseRow.ownerId) });
+    if (!saved.duplicate) {
+      await notify({
+        text:
+          may && !may.allowed && (may.reason === 'lookup_failed' || caseRow.ownerId === m.user)
+            ? `${may.message} This message was saved as a note; it was not sent to the customer.`
+            : noteNotice(caseRow.ownerId),
+      });
+    }
     return;
   }
   if (!capabilities(caseRow.platform).reply) {

@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { escalateCase } from '../../care/cases.js';
 import { ESCALATE_BLOCKS, ESCALATE_ELEMENTS, ESCALATE_VIEW } from '../../slack/escalation.js';
-import { caseIdFrom, type ListenerContext } from '../context.js';
+import { actorOf, caseIdFrom, type ListenerContext } from '../context.js';
 
 interface SelectState {
   selected_option?: { value?: string } | null;
@@ -41,6 +41,11 @@ export function registerEscalateSubmit(app: App, ctx: ListenerContext): void {
         response_action: 'errors',
         errors: { [ESCALATE_BLOCKS.team]: 'This case no longer exists.' },
       });
+      return;
+    }
+    const may = await ctx.permissions.check(actorOf(body), { action: 'escalate' });
+    if (!may.allowed) {
+      await ack({ response_action: 'errors', errors: { [ESCALATE_BLOCKS.team]: may.message } });
       return;
     }
     let escalated = 0;

@@ -4,7 +4,7 @@ import { answerEscalation, getEscalation } from '../../care/escalations.js';
 import { slackOutbox, slackThreads } from '../../db/schema.js';
 import { ANSWER_BLOCK, ANSWER_ELEMENT, ANSWER_VIEW, escalationMessage } from '../../slack/escalation.js';
 import { escapeText, mentionUser, quoteWithin } from '../../slack/mrkdwn.js';
-import { caseIdFrom, isTeamMember, type ListenerContext, teamOf } from '../context.js';
+import { actorOf, caseIdFrom, type ListenerContext, teamOf } from '../context.js';
 
 export function registerEscalationAnswer(app: App, ctx: ListenerContext): void {
   app.view(ANSWER_VIEW, async ({ ack, body, view, client }) => {
@@ -19,11 +19,9 @@ export function registerEscalationAnswer(app: App, ctx: ListenerContext): void {
     if (!answer)
       return ack({ response_action: 'errors', errors: { [ANSWER_BLOCK]: 'Write the answer first.' } });
     const team = teamOf(ctx, escalation.teamKey);
-    if (!(await isTeamMember(ctx, team, body.user.id))) {
-      return ack({
-        response_action: 'errors',
-        errors: { [ANSWER_BLOCK]: `Only ${team.name} can answer this.` },
-      });
+    const decision = await ctx.permissions.check(actorOf(body), { action: 'escalation', teamKey: team.key });
+    if (!decision.allowed) {
+      return ack({ response_action: 'errors', errors: { [ANSWER_BLOCK]: decision.message } });
     }
     await ack();
     await answerEscalation(ctx.db, ctx.clock, {

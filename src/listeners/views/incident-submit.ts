@@ -3,7 +3,7 @@ import { getIncident, type IncidentStatus, linkCase, updateIncident } from '../.
 import { getSavedReply } from '../../care/saved-replies.js';
 import { INCIDENT_BLOCKS, INCIDENT_VIEWS, incidentTexts } from '../../slack/incident.js';
 import { linkAnswer } from '../actions/incident-buttons.js';
-import { caseIdFrom, type ListenerContext } from '../context.js';
+import { actorOf, caseIdFrom, type ListenerContext } from '../context.js';
 
 type Values = Record<
   string,
@@ -22,8 +22,22 @@ export function registerIncidentSubmit(app: App, ctx: ListenerContext): void {
     const fail = (block: string, message: string) =>
       ack({ response_action: 'errors', errors: { [block]: message } });
     if (!incident) return fail(INCIDENT_BLOCKS.lead, 'This incident no longer exists.');
+    const may = await ctx.permissions.check(actorOf(body), { action: 'incident' });
+    if (!may.allowed) return fail(INCIDENT_BLOCKS.lead, may.message);
     if (incident.status === 'resolved') return fail(INCIDENT_BLOCKS.lead, 'This incident is resolved.');
     const lead = values[INCIDENT_BLOCKS.lead]?.lead?.selected_user ?? incident.leadId;
+    if (lead !== incident.leadId) {
+      // The lead sends the statement to every linked customer: it must be someone who may.
+      const leadMay = await ctx.permissions.check({ userId: lead }, { action: 'incident' });
+      if (!leadMay.allowed) {
+        return fail(
+          INCIDENT_BLOCKS.lead,
+          leadMay.reason === 'lookup_failed'
+            ? leadMay.message
+            : 'The lead must be on the care team or a manager: they send the statement to customers.',
+        );
+      }
+    }
     const status = (values[INCIDENT_BLOCKS.status]?.status?.selected_option?.value ??
       incident.status) as IncidentStatus;
     if (!['investigating', 'identified', 'monitoring'].includes(status)) {
@@ -69,6 +83,9 @@ export function registerIncidentSubmit(app: App, ctx: ListenerContext): void {
     if (!meta || !caseId || !incidentId) {
       return ack({ response_action: 'errors', errors: { [INCIDENT_BLOCKS.pick]: 'Choose an incident.' } });
     }
+    const may = await ctx.permissions.check(actorOf(body), { action: 'incident' });
+    if (!may.allowed)
+      return ack({ response_action: 'errors', errors: { [INCIDENT_BLOCKS.pick]: may.message } });
     await ack();
     const result = await linkCase(ctx.db, ctx.clock, {
       incidentId,

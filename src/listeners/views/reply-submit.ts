@@ -6,7 +6,7 @@ import { customerValues, fillTemplate } from '../../care/saved-replies.js';
 import { slackThreads } from '../../db/schema.js';
 import { parseReplyState, REPLY_BLOCKS, REPLY_VIEW } from '../../slack/saved-replies.js';
 import { replyTextFrom } from '../actions/reply-case.js';
-import type { ListenerContext } from '../context.js';
+import { actorOf, type ListenerContext } from '../context.js';
 import { queueAndNotify } from '../reply-flow.js';
 
 /**
@@ -28,7 +28,10 @@ export function registerReplySubmit(app: App, ctx: ListenerContext): void {
       return fail('This case is resolved. Reopen it to answer the customer.');
     const [thread] = await ctx.db.select().from(slackThreads).where(eq(slackThreads.caseId, caseRow.id));
     if (!thread) return fail('This case is not in Slack yet; try again in a moment.');
-    if (!caseRow.ownerId && (await ctx.people.isCareTeam(userId))) {
+    // Everything from this modal reaches the customer: the care team's, the owner's included.
+    const may = await ctx.permissions.check(actorOf(body), { action: 'reply' });
+    if (!may.allowed) return fail(may.message);
+    if (!caseRow.ownerId) {
       const claimed = await claimCase(ctx.db, ctx.clock, caseRow.id, userId);
       if (claimed.kind === 'claimed' || claimed.kind === 'already_owner') {
         caseRow = claimed.case;

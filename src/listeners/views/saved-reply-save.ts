@@ -6,7 +6,7 @@ import {
   SAVED_REPLY_EDITOR_VIEW,
   savedRepliesModal,
 } from '../../slack/saved-replies.js';
-import { caseIdFrom, type ListenerContext } from '../context.js';
+import { actorOf, caseIdFrom, type ListenerContext } from '../context.js';
 
 export function registerSavedReplySave(app: App, ctx: ListenerContext): void {
   app.view(SAVED_REPLY_EDITOR_VIEW, async ({ ack, body, view, client }) => {
@@ -17,6 +17,10 @@ export function registerSavedReplySave(app: App, ctx: ListenerContext): void {
       return ack({ response_action: 'errors', errors: { [EDITOR_BLOCKS.title]: 'Give it a title.' } });
     if (!text)
       return ack({ response_action: 'errors', errors: { [EDITOR_BLOCKS.text]: 'Write the reply.' } });
+    const decision = await ctx.permissions.check(actorOf(body), { action: 'saved_replies' });
+    if (!decision.allowed) {
+      return ack({ response_action: 'errors', errors: { [EDITOR_BLOCKS.title]: decision.message } });
+    }
     const id = caseIdFrom(view.private_metadata);
     const result = await saveSavedReply(ctx.db, ctx.clock, { id, title, text, userId: body.user.id });
     if (result.kind === 'title_taken') {

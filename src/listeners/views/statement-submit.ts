@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import { getIncident } from '../../care/incidents.js';
 import { noteText } from '../../care/replies.js';
 import { INCIDENT_BLOCKS, INCIDENT_VIEWS } from '../../slack/incident.js';
-import { caseIdFrom, type ListenerContext } from '../context.js';
+import { actorOf, caseIdFrom, type ListenerContext } from '../context.js';
 import { sendIncidentStatement } from '../statement-flow.js';
 
 /** The lead sends the reviewed statement: checked here, then one batch of replies. */
@@ -13,7 +13,11 @@ export function registerStatementSubmit(app: App, ctx: ListenerContext): void {
     const id = caseIdFrom(view.private_metadata);
     const incident = id ? await getIncident(ctx.db, id) : undefined;
     if (!incident) return fail('This incident no longer exists.');
-    if (incident.leadId !== body.user.id) return fail("Only the incident's lead sends its statement.");
+    const may = await ctx.permissions.check(actorOf(body), {
+      action: 'send_statement',
+      leadId: incident.leadId,
+    });
+    if (!may.allowed) return fail(may.message);
     const values = view.state.values as Record<string, Record<string, { value?: string | null }>>;
     const text = (values[INCIDENT_BLOCKS.text]?.text?.value ?? '').trim();
     if (!text) return fail('Write the statement first.');

@@ -1,0 +1,235 @@
+import type { Team } from '../config.js';
+
+/**
+ * Who may do what: the one place that decides (DESIGN.md, "Permissions"). Listeners ask it and
+ * show its answer; none decides on its own. It knows nothing of Slack or HTTP: the directory it is
+ * given looks people and user groups up, and throws when it cannot.
+ *
+ * Fail closed: when a lookup fails, the action is refused with "could not check", never allowed
+ * and never quietly treated as "not a member".
+ */
+
+/** What the directory knows of a person. */
+export interface Person {
+  id: string;
+  /** The person's own workspace; another team than the installation's means Slack Connect. */
+  teamId: string | undefined;
+  /** A multi-channel or single-channel guest (`is_restricted`, `is_ultra_restricted`). */
+  guest: boolean;
+  deleted: boolean;
+  bot: boolean;
+}
+
+/** Looks people and user groups up. Every method throws when it cannot answer. */
+export interface Directory {
+  person(userId: string): Promise<Person>;
+  members(usergroupId: string): Promise<ReadonlySet<string>>;
+  /** The workspace carebot is installed in. */
+  installationTeamId(): Promise<string>;
+}
+
+export interface PermissionSettings {
+  careTeamUsergroup: string | null;
+  managersUsergroup: string | null;
+  teams: readonly Team[];
+}
+
+/** Who is asking: the Slack user, and the team the request says they belong to, when it says. */
+export interface Actor {
+  userId: string;
+  teamId?: string | undefined;
+}
+
+/** Actions that reach a customer or change a case: the care team's. */
+export type CareAction =
+  | 'claim'
+  | 'unclaim'
+  | 'reply'
+  | 'move_to_dm'
+  | 'resolve'
+  | 'reopen'
+  | 'priority'
+  | 'escalate'
+  | 'take_over';
+
+export type Permission =
+  | { action: CareAction }
+  | { action: 'note' }
+  /** Acknowledge or answer an escalation to the team with this key. */
+  | { action: 'escalation'; teamKey: string }
+  | { action: 'saved_replies' }
+  /** Open, edit, resolve an incident, change its lead, link cases, write its statement. */
+  | { action: 'incident' }
+  /** Send an incident's statement: the incident permission, and being its lead. */
+  | { action: 'send_statement'; leadId: string }
+  | { action: 'crisis_mode' }
+  | { action: 'stats' };
+
+export type Decision =
+  | { allowed: true }
+  | { allowed: false; reason: 'not_permitted' | 'lookup_failed'; message: string };
+
+export const LOOKUP_FAILED_TEXT =
+  'Could not check your permissions (Slack did not answer); nothing was done. Try again in a moment.';
+
+const ALLOWED: Decision = { allowed: true };
+
+const REFUSALS: Record<Exclude<Permission['action'], 'note' | 'escalation' | 'send_statement'>, string> = {
+  claim: 'Only the care team can claim cases. Ask a care-team member in the thread, or escalate.',
+  unclaim: 'Only the care team can unclaim cases.',
+  reply: 'Only the care team answers customers; write a note in the thread instead.',
+  move_to_dm: 'Only the care team can move a case to DM.',
+  resolve: 'Only the care team can resolve cases.',
+  reopen: 'Only the care team can reopen cases.',
+  priority: 'Only the care team can change the priority of a case.',
+  escalate: 'Only the care team can escalate cases; ask the case owner in the thread.',
+  take_over: 'Only the care team can take over cases.',
+  saved_replies: 'Only the care managers can add, change or delete saved replies.',
+  incident: 'Only the care team and the managers can open, change or resolve incidents.',
+  crisis_mode:
+    'Only the care team, the managers and the escalation teams can turn crisis mode on or off: it changes every new deadline and the care channel.',
+  stats: 'Only the care managers can see these figures.',
+};
+
+class LookupFailed extends Error {}
+
+export class Permissions {
+  constructor(
+    private readonly directory: Directory,
+    private readonly settings: PermissionSettings,
+    private readonly onLookupFailure: (err: unknown, what: string) => void = () => {},
+  ) {}
+
+  /** Whether the care team is a user group, or (unset) every full member of the workspace. */
+  get careTeamIsWorkspace(): boolean {
+    return !this.settings.careTeamUsergroup;
+  }
+
+  async check(actor: Actor, permission: Permission): Promise<Decision> {
+    try {
+      return (await this.decide(actor, permission))
+        ? ALLOWED
+        : { allowed: false, reason: 'not_permitted', message: this.refusal(permission) };
+    } catch (err) {
+      if (!(err instanceof LookupFailed)) throw err;
+      return { allowed: false, reason: 'lookup_failed', message: LOOKUP_FAILED_TEXT };
+    }
+  }
+
+  /**
+   * The configured teams a person belongs to, for showing them their escalations. Not a permission:
+   * a team whose group cannot be read is left out of the list.
+   */
+  async teamsOf(userId: string): Promise<string[]> {
+    const keys: string[] = [];
+    for (const team of this.settings.teams) {
+      try {
+        if (await this.inTeam(team, userId)) keys.push(team.key);
+      } catch (err) {
+        if (!(err instanceof LookupFailed)) throw err;
+      }
+    }
+    return keys;
+  }
+
+  private refusal(permission: Permission): string {
+    switch (permission.action) {
+      case 'note':
+        return '';
+      case 'escalation': {
+        const team = this.team(permission.teamKey);
+        return `Only ${team.name} can acknowledge or answer this escalation (or the care team); it is waiting for them.`;
+      }
+      case 'send_statement':
+        return `Only the incident's lead, <@${permission.leadId}>, sends its statement. Change the lead with Edit.`;
+      default:
+        return REFUSALS[permission.action];
+    }
+  }
+
+  private async decide(actor: Actor, permission: Permission): Promise<boolean> {
+    switch (permission.action) {
+      case 'note':
+        return true;
+      case 'escalation':
+        // An escalation's answer stays inside Slack, in the case thread: the team need not be staff.
+        if (await this.inTeam(this.team(permission.teamKey), actor.userId)) return true;
+        return this.isCareTeam(actor);
+      case 'saved_replies':
+      case 'stats':
+        return this.isManager(actor, { careTeamWhenUnset: true });
+      case 'incident':
+        return (await this.isCareTeam(actor)) || (await this.isManager(actor, { careTeamWhenUnset: false }));
+      case 'send_statement':
+        if (permission.leadId !== actor.userId) return false;
+        return this.decide(actor, { action: 'incident' });
+      case 'crisis_mode':
+        if (await this.isCareTeam(actor)) return true;
+        if (await this.isManager(actor, { careTeamWhenUnset: false })) return true;
+        if (!(await this.isFullMember(actor))) return false;
+        for (const team of this.settings.teams) {
+          if (await this.inTeam(team, actor.userId)) return true;
+        }
+        return false;
+      default:
+        return this.isCareTeam(actor);
+    }
+  }
+
+  /**
+   * The care team: members of `care_team_usergroup`; when it is unset, every full member of the
+   * installation's workspace except the members of escalation teams (PR, product… answer through
+   * the case owner). Guests and people from other organisations never are.
+   */
+  private async isCareTeam(actor: Actor): Promise<boolean> {
+    if (!(await this.isFullMember(actor))) return false;
+    const group = this.settings.careTeamUsergroup;
+    if (group) return (await this.members(group)).has(actor.userId);
+    for (const team of this.settings.teams) {
+      if (await this.inTeam(team, actor.userId)) return false;
+    }
+    return true;
+  }
+
+  private async isManager(actor: Actor, opts: { careTeamWhenUnset: boolean }): Promise<boolean> {
+    const group = this.settings.managersUsergroup;
+    if (!group) return opts.careTeamWhenUnset ? this.isCareTeam(actor) : false;
+    if (!(await this.isFullMember(actor))) return false;
+    return (await this.members(group)).has(actor.userId);
+  }
+
+  /** Not a guest, not a bot, not deleted, and of the installation's own workspace. */
+  private async isFullMember(actor: Actor): Promise<boolean> {
+    const [person, home] = await Promise.all([
+      this.lookup(() => this.directory.person(actor.userId), 'user'),
+      this.lookup(() => this.directory.installationTeamId(), 'installation'),
+    ]);
+    if (person.guest || person.deleted || person.bot) return false;
+    if (person.teamId !== home) return false;
+    if (actor.teamId !== undefined && actor.teamId !== home) return false;
+    return true;
+  }
+
+  private async inTeam(team: Team, userId: string): Promise<boolean> {
+    if (team.users?.includes(userId)) return true;
+    if (team.usergroup) return (await this.members(team.usergroup)).has(userId);
+    return false;
+  }
+
+  private members(group: string): Promise<ReadonlySet<string>> {
+    return this.lookup(() => this.directory.members(group), 'usergroup');
+  }
+
+  private team(key: string): Team {
+    return this.settings.teams.find((t) => t.key === key) ?? { key, name: key };
+  }
+
+  private async lookup<T>(fn: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      this.onLookupFailure(err, what);
+      throw new LookupFailed(what);
+    }
+  }
+}

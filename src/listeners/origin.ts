@@ -1,0 +1,120 @@
+import type { BlockAction, webApi } from '@slack/bolt';
+import { eq } from 'drizzle-orm';
+import { incidentKey } from '../care/incidents.js';
+import type { Permission } from '../care/permissions.js';
+import { slackNotices, slackThreads } from '../db/schema.js';
+import { actorOf, type ListenerContext, permitted } from './context.js';
+
+/**
+ * Whether a click that names a case or an incident came from where that case or incident lives.
+ * A button's value is only as good as the message it sits on: a case id is taken from the case's
+ * own card or thread (or the App Home, which lists the person's cases), an incident id from the
+ * incident's message or thread. Anything else is refused.
+ */
+
+export const WRONG_PLACE_TEXT =
+  'That button does not belong to the message it was pressed on, so nothing was done. Use the buttons on the case card or the incident message itself.';
+
+interface Where {
+  home: boolean;
+  channel: string | undefined;
+  /** The message clicked, and the thread it is in (if any). */
+  ts: string | undefined;
+  threadTs: string | undefined;
+  ephemeral: boolean;
+}
+
+function whereOf(body: BlockAction): Where {
+  const container = (body.container ?? {}) as {
+    type?: string;
+    channel_id?: string;
+    message_ts?: string;
+    thread_ts?: string;
+    is_ephemeral?: boolean;
+  };
+  const message = body.message as { ts?: string; thread_ts?: string } | undefined;
+  return {
+    home: container.type === 'view' && body.view?.type === 'home',
+    channel: body.channel?.id ?? container.channel_id,
+    ts: message?.ts ?? container.message_ts,
+    threadTs: message?.thread_ts ?? container.thread_ts,
+    ephemeral: container.is_ephemeral === true,
+  };
+}
+
+/** Message ts this click could carry a thread's id for: the message itself, or its thread. */
+function matches(where: Where, channelId: string, parentTs: string | null | undefined): boolean {
+  if (!parentTs || where.channel !== channelId) return false;
+  if (where.ts === parentTs || where.threadTs === parentTs) return true;
+  // A private (ephemeral) message only carebot can post, to this person, in this channel: Slack
+  // does not always say which thread it sits in.
+  return where.ephemeral && where.threadTs === undefined;
+}
+
+export async function caseClickInPlace(
+  ctx: Pick<ListenerContext, 'db'>,
+  body: BlockAction,
+  caseId: number,
+): Promise<boolean> {
+  const where = whereOf(body);
+  if (where.home) return true;
+  const [thread] = await ctx.db.select().from(slackThreads).where(eq(slackThreads.caseId, caseId));
+  return thread ? matches(where, thread.channelId, thread.threadTs) : false;
+}
+
+export async function incidentClickInPlace(
+  ctx: Pick<ListenerContext, 'db'>,
+  body: BlockAction,
+  incidentId: number,
+): Promise<boolean> {
+  const where = whereOf(body);
+  const [notice] = await ctx.db
+    .select({ channelId: slackNotices.channelId, ts: slackNotices.postedTs })
+    .from(slackNotices)
+    .where(eq(slackNotices.key, incidentKey(incidentId)));
+  return notice ? matches(where, notice.channelId, notice.ts) : false;
+}
+
+/** A private answer to whoever clicked: in the channel (and thread) of the click, or by DM from the App Home. */
+export async function tellClicker(client: webApi.WebClient, body: BlockAction, text: string): Promise<void> {
+  const where = whereOf(body);
+  if (where.channel) {
+    const threadTs = where.threadTs ?? (where.ephemeral ? undefined : where.ts);
+    await client.chat.postEphemeral({
+      channel: where.channel,
+      user: body.user.id,
+      text,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+    });
+    return;
+  }
+  await client.chat.postMessage({ channel: body.user.id, text });
+}
+
+/**
+ * The gate of every button that names a case or an incident: the click must come from where it
+ * lives, and the policy must allow it. When not, the clicker is told why and this answers false.
+ */
+export async function clickAllowed(
+  ctx: ListenerContext,
+  args: { body: BlockAction; client: webApi.WebClient },
+  target: { caseId: number } | { incidentId: number } | undefined,
+  permission: Permission,
+): Promise<boolean> {
+  const tell = (text: string) => tellClicker(args.client, args.body, text);
+  if (target) {
+    const inPlace =
+      'caseId' in target
+        ? await caseClickInPlace(ctx, args.body, target.caseId)
+        : await incidentClickInPlace(ctx, args.body, target.incidentId);
+    if (!inPlace) {
+      ctx.logger.warn(
+        { userId: args.body.user.id, ...target, channel: args.body.channel?.id },
+        'click refused: the id does not belong to the message clicked',
+      );
+      await tell(WRONG_PLACE_TEXT);
+      return false;
+    }
+  }
+  return permitted(ctx, actorOf(args.body), permission, tell);
+}
