@@ -118,7 +118,9 @@ describe('every message fits Block Kit, whatever the customer wrote', () => {
 
   it("publishes every agent's App Home when one customer's name is very long", async () => {
     const t = carebot();
-    await postWebhook(t, complaint({ conversationId: 'c-1', author: { id: 'u1', name: '&'.repeat(512) } }));
+    // Escaped, the name alone is 2,560 characters, and the start of the text 700 more.
+    const author = { id: 'u1', name: '&'.repeat(512) };
+    await postWebhook(t, complaint({ conversationId: 'c-1', author, text: '&'.repeat(200) }));
     await postWebhook(t, complaint({ conversationId: 'c-2', text: 'Second complaint' }));
     await postSlackEvent(
       t.url,
