@@ -43,7 +43,8 @@ export function platformLabel(platform: string, sourceKey: string): string {
 
 /** How a platform is named to people ("X", "Facebook"); unknown ones by their key. Not escaped. */
 export function platformName(platform: string): string {
-  return PLATFORM_LABELS[platform] ?? platform;
+  // hasOwn: a key such as "toString" must not reach Object.prototype.
+  return (Object.hasOwn(PLATFORM_LABELS, platform) ? PLATFORM_LABELS[platform] : undefined) ?? platform;
 }
 
 /** Who wrote, as shown: name (or handle, or id), cut to a readable length before escaping. */

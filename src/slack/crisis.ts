@@ -152,7 +152,7 @@ export function crisisBanner(
   if (period.liftedAt) {
     const by = period.liftedBy && period.liftedBy !== 'carebot' ? ` by ${mentionUser(period.liftedBy)}` : '';
     const text = `:white_check_mark: ~Crisis mode~ lifted${by} ${slackDate(period.liftedAt)}; usual SLA targets again.`;
-    return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    return fitMessage({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
   }
   const by = period.startedBy === 'carebot' ? 'by a spike alert' : `by ${mentionUser(period.startedBy)}`;
   const text = `:rotating_light: *Crisis mode* since ${slackDate(period.startedAt)} (${by}): ${escapeText(period.reason)}. ${targetLine(targets)} Answer the oldest first; incident statements go to linked cases from the incident thread.`;

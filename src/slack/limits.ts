@@ -67,30 +67,44 @@ export function wellFormed(text: string): string {
  */
 export function shortName(name: string): string {
   const oneLine = wellFormed(name).replace(/\s+/g, ' ').trim();
-  const graphemes = Array.from(segmenter.segment(oneLine), (s) => s.segment);
-  if (graphemes.length <= NAME_GRAPHEMES && oneLine.length <= NAME_UNITS) return oneLine;
   let out = '';
-  for (const g of graphemes.slice(0, NAME_GRAPHEMES - 1)) {
-    if (out.length + g.length > NAME_UNITS - ELLIPSIS.length) break;
-    out += g;
+  let count = 0;
+  for (const { segment } of segmenter.segment(oneLine.slice(0, NAME_UNITS + 1))) {
+    if (count === NAME_GRAPHEMES || out.length + segment.length > NAME_UNITS) {
+      // Too long: take graphemes back until the ellipsis fits too.
+      const kept = Array.from(segmenter.segment(out), (g) => g.segment);
+      while (kept.length > NAME_GRAPHEMES - 1 || kept.join('').length > NAME_UNITS - ELLIPSIS.length)
+        kept.pop();
+      return `${kept.join('')}${ELLIPSIS}`;
+    }
+    out += segment;
+    count += 1;
   }
-  return `${out}${ELLIPSIS}`;
+  return out.length < oneLine.length ? `${out}${ELLIPSIS}` : out;
 }
 
 /**
  * The pieces text may be cut between: Slack's `<…>` links, mentions and dates, the entities
  * escaping makes, and graphemes of everything else.
  */
-function* atoms(text: string): Generator<string> {
-  const token = /<[^<>]*>|&(?:amp|lt|gt);/g;
-  let at = 0;
-  for (const match of text.matchAll(token)) {
-    if (match.index > at)
-      for (const { segment } of segmenter.segment(text.slice(at, match.index))) yield segment;
-    yield match[0];
-    at = match.index + match[0].length;
+function* atoms(text: string, within: number): Generator<string> {
+  // One pass of the segmenter over the part that can fit (segmenting costs time in the length of
+  // the whole string); tokens are matched on the whole text, so a cut never splits one.
+  const token = /<[^<>]*>|&(?:amp|lt|gt);/y;
+  let skipTo = 0;
+  for (const { segment, index } of segmenter.segment(text.slice(0, within + 1))) {
+    if (index < skipTo) continue;
+    if (segment === '<' || segment === '&') {
+      token.lastIndex = index;
+      const match = token.exec(text);
+      if (match) {
+        skipTo = index + match[0].length;
+        yield match[0];
+        continue;
+      }
+    }
+    yield segment;
   }
-  if (at < text.length) for (const { segment } of segmenter.segment(text.slice(at))) yield segment;
 }
 
 /**
@@ -102,7 +116,7 @@ export function fitText(text: string, max: number): string {
   const clean = wellFormed(text);
   if (clean.length <= max) return clean;
   let out = '';
-  for (const atom of atoms(clean)) {
+  for (const atom of atoms(clean, max)) {
     if (out.length + atom.length > max - ELLIPSIS.length) break;
     out += atom;
   }

@@ -26,7 +26,8 @@ export function quote(text: string): string {
  */
 export function quoteWithin(text: string, max: number): string {
   let out = '>';
-  for (const { segment: ch } of graphemes.segment(wellFormed(text))) {
+  // Escaping only lengthens, so no more than `max` characters of the text can fit.
+  for (const { segment: ch } of graphemes.segment(wellFormed(text.slice(0, max + 2)))) {
     const piece = ch === '\n' ? '\n>' : escapeText(ch);
     if (out.length + piece.length > max - 1) return `${out}…`;
     out += piece;
@@ -38,9 +39,14 @@ export function quoteWithin(text: string, max: number): string {
 export function truncate(text: string, max: number): string {
   const clean = wellFormed(text);
   if (clean.length <= max) return clean;
-  const chars = Array.from(graphemes.segment(clean), (g) => g.segment);
-  if (chars.length <= max) return clean;
-  return `${chars.slice(0, max - 1).join('')}…`;
+  // Segmenting costs time in the length of the whole string: look at a bounded prefix only.
+  const kept: string[] = [];
+  for (const { segment } of graphemes.segment(clean.slice(0, max * 16))) {
+    if (kept.length === max) return `${kept.slice(0, max - 1).join('')}…`;
+    kept.push(segment);
+  }
+  // The prefix ran out first (graphemes of many code units): its last one may be partial.
+  return kept.join('').length === clean.length ? clean : `${kept.slice(0, -1).join('')}…`;
 }
 
 /**
