@@ -17,9 +17,16 @@ import {
   slaReminders,
 } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { caseCard, customerMessage, platformLabel } from '../slack/case-card.js';
-import { classifySlackError, type SlackFailure } from '../slack/errors.js';
+import {
+  caseCard,
+  customerMessage,
+  fallbackCaseCard,
+  fallbackThreadMessage,
+  platformLabel,
+} from '../slack/case-card.js';
+import { classifySlackError, payloadRefusal, type SlackFailure } from '../slack/errors.js';
 import { escalationMessage } from '../slack/escalation.js';
+import { fitMessage } from '../slack/limits.js';
 import { failedMessage, isModalOrigin, sentMessage } from '../slack/replies.js';
 import { Job } from './job.js';
 
@@ -228,10 +235,10 @@ export class SlackSync extends Job {
           await retryNoticeAt(db, notice, new Date(clock.now().getTime() + 1000));
           continue;
         }
-        const content = {
+        const content = fitMessage({
           text: notice.text,
           blocks: notice.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: notice.text } }],
-        };
+        });
         const res =
           target.kind === 'update'
             ? await this.opts.client.chat.update({
@@ -283,13 +290,19 @@ export class SlackSync extends Job {
         const earlier = interrupted ? await this.findPostedCard(channel, caseId) : undefined;
         const res = earlier
           ? { ts: earlier, channel }
-          : await this.opts.client.chat.postMessage({
-              channel,
-              ...card,
-              unfurl_links: false,
-              unfurl_media: false,
-              metadata: { event_type: CARD_EVENT_TYPE, event_payload: { case_id: caseId } },
-            });
+          : await this.orFallback(
+              caseId,
+              card,
+              (reason) => fallbackCaseCard(view, this.opts.teams, reason),
+              (content) =>
+                this.opts.client.chat.postMessage({
+                  channel,
+                  ...content,
+                  unfurl_links: false,
+                  unfurl_media: false,
+                  metadata: { event_type: CARD_EVENT_TYPE, event_payload: { case_id: caseId } },
+                }),
+            );
         if (earlier)
           this.opts.logger.info(
             { caseId, channel, ts: earlier },
@@ -310,7 +323,13 @@ export class SlackSync extends Job {
       } else {
         threadTs = thread.threadTs;
         if (view.case.cardPostedVersion < view.case.cardVersion) {
-          await this.opts.client.chat.update({ channel: thread.channelId, ts: thread.threadTs, ...card });
+          await this.orFallback(
+            caseId,
+            card,
+            (reason) => fallbackCaseCard(view, this.opts.teams, reason),
+            (content) =>
+              this.opts.client.chat.update({ channel: thread.channelId, ts: thread.threadTs, ...content }),
+          );
           await db
             .update(cases)
             .set({ cardPostedVersion: sql`greatest(${cases.cardPostedVersion}, ${view.case.cardVersion})` })
@@ -346,7 +365,8 @@ export class SlackSync extends Job {
     let earlier: Map<number, string> | undefined;
     for (const item of pending) {
       if (item.kind === 'reply_sent' || item.kind === 'reply_failed') await this.replyFeedback(item);
-      const content = await this.render(item);
+      const rendered = await this.render(item);
+      const content = rendered && fitMessage(rendered);
       if (!content) {
         await db
           .update(slackOutbox)
@@ -359,14 +379,16 @@ export class SlackSync extends Job {
       const ts =
         adopted ??
         ((
-          await this.opts.client.chat.postMessage({
-            channel,
-            thread_ts: threadTs,
-            ...content,
-            unfurl_links: false,
-            unfurl_media: false,
-            metadata: { event_type: THREAD_EVENT_TYPE, event_payload: { outbox_id: item.id } },
-          })
+          await this.orFallback(caseId, content, fallbackThreadMessage, (message) =>
+            this.opts.client.chat.postMessage({
+              channel,
+              thread_ts: threadTs,
+              ...message,
+              unfurl_links: false,
+              unfurl_media: false,
+              metadata: { event_type: THREAD_EVENT_TYPE, event_payload: { outbox_id: item.id } },
+            }),
+          )
         ).ts as string);
       if (adopted)
         this.opts.logger.info(
@@ -377,6 +399,31 @@ export class SlackSync extends Job {
         .update(slackOutbox)
         .set({ postedTs: ts, postedAt: clock.now() })
         .where(eq(slackOutbox.id, item.id));
+    }
+  }
+
+  /**
+   * Sends `content`; when Slack refuses that payload itself (`invalid_blocks`, `msg_too_long`, …),
+   * which no retry can fix, logs Slack's explanation with the case id and sends the minimal
+   * `fallback` instead, so the case reaches the channel and its later messages are not held back.
+   * Any other failure (and a refused fallback) is thrown to the usual retry path.
+   */
+  private async orFallback<T>(
+    caseId: number,
+    content: { text: string; blocks?: unknown[] },
+    fallback: (reason: string) => { text: string; blocks: unknown[] },
+    send: (content: { text: string; blocks?: unknown[] }) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await send(content);
+    } catch (err) {
+      const refused = payloadRefusal(err);
+      if (!refused) throw err;
+      this.opts.logger.error(
+        { caseId, reason: refused.reason, slackMessages: refused.messages },
+        'Slack refused a message carebot built; sending a minimal one instead',
+      );
+      return await send(fitMessage(fallback(refused.reason)));
     }
   }
 

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MAX_MESSAGE_TEXT, messageBlockProblems, viewProblems } from './block-kit-check.js';
 
 /**
  * An emulated Slack Web API: the test suite's fake Slack and the sandbox's workspace are this one
@@ -247,6 +248,31 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
 
   const okReply = (body: JsonBody): Reply => ({ status: 200, body: { ok: true, ...body } });
   const errorReply = (error: string): Reply => ({ status: 200, body: { ok: false, error } });
+  // Slack lists what is wrong with a payload in `errors` and `response_metadata.messages`.
+  const refusal = (error: string, problems: string[]): Reply => ({
+    status: 200,
+    body: {
+      ok: false,
+      error,
+      errors: problems.map((p) => p.replace(/^\[ERROR\] /, '')),
+      response_metadata: { messages: problems },
+    },
+  });
+  /** What Slack refuses in a message, as it refuses it, or undefined when the message is fine. */
+  const messageRefusal = (params: Params): Reply | undefined => {
+    if (typeof params.text === 'string' && params.text.length > MAX_MESSAGE_TEXT)
+      return errorReply('msg_too_long');
+    if (params.blocks !== undefined) {
+      if (typeof params.blocks === 'string') return errorReply('invalid_blocks_format');
+      const problems = messageBlockProblems(params.blocks);
+      if (problems.length > 0) return refusal('invalid_blocks', problems);
+    }
+    return undefined;
+  };
+  const viewRefusal = (view: Params): Reply | undefined => {
+    const problems = viewProblems(view);
+    return problems.length > 0 ? refusal('invalid_arguments', problems) : undefined;
+  };
 
   // One handler per Web API method, answering with the shapes Slack documents for them.
   const handlers: Record<string, (params: Params) => Reply> = {
@@ -266,12 +292,16 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (!hasContent(params.text) && !hasContent(params.blocks) && !hasContent(params.attachments)) {
         return errorReply('no_text');
       }
+      const refused = messageRefusal(params);
+      if (refused) return refused;
       const ts = nextTs();
       return okReply({ channel: params.channel, ts, message: botMessage(params, ts) });
     },
     'chat.update': (params) => {
       if (!hasContent(params.channel)) return errorReply('channel_not_found');
       if (!hasContent(params.ts)) return errorReply('message_not_found');
+      const refused = messageRefusal(params);
+      if (refused) return refused;
       const ts = params.ts as string;
       return okReply({
         channel: params.channel,
@@ -285,6 +315,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (!hasContent(params.text) && !hasContent(params.blocks) && !hasContent(params.attachments)) {
         return errorReply('no_text');
       }
+      const refused = messageRefusal(params);
+      if (refused) return refused;
       return okReply({ message_ts: nextTs() });
     },
     'chat.delete': (params) => {
@@ -333,20 +365,28 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     },
     'views.open': (params) => {
       if (!isObject(params.view)) return errorReply('invalid_arguments');
+      const refused = viewRefusal(params.view);
+      if (refused) return refused;
       return okReply({ view: buildView(params.view, nextViewId()) });
     },
     'views.push': (params) => {
       if (!isObject(params.view)) return errorReply('invalid_arguments');
+      const refused = viewRefusal(params.view);
+      if (refused) return refused;
       return okReply({ view: buildView(params.view, nextViewId()) });
     },
     'views.update': (params) => {
       if (!isObject(params.view)) return errorReply('invalid_arguments');
+      const refused = viewRefusal(params.view);
+      if (refused) return refused;
       const id = typeof params.view_id === 'string' && params.view_id !== '' ? params.view_id : nextViewId();
       return okReply({ view: buildView(params.view, id) });
     },
     'views.publish': (params) => {
       if (!isObject(params.view)) return errorReply('invalid_arguments');
       if (!hasContent(params.user_id)) return errorReply('user_not_found');
+      const refused = viewRefusal({ type: 'home', ...params.view });
+      if (refused) return refused;
       return okReply({ view: buildView({ type: 'home', ...params.view }, nextViewId()) });
     },
     'reactions.add': () => okReply({}),
@@ -546,11 +586,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     if (url.pathname.startsWith('/hooks/')) {
       const params = parseJsonObject(rawBody) ?? { raw: rawBody };
       const hook = decodeURIComponent(url.pathname.slice('/hooks/'.length));
-      record(
-        { method: 'response_url', params, token: undefined, at, hook },
-        { status: 200, body: { ok: true } },
-      );
-      send(res, { status: 200, body: { ok: true } });
+      const reply = messageRefusal(params) ?? { status: 200, body: { ok: true } };
+      record({ method: 'response_url', params, token: undefined, at, hook }, reply);
+      send(res, reply);
       return;
     }
     if (!url.pathname.startsWith('/api/')) {

@@ -1,6 +1,7 @@
 import type { CaseView } from '../care/cases.js';
 import type { Team } from '../config.js';
 import { capabilities } from '../sources/capabilities.js';
+import { fitMessage, fitText, fitUrl, LIMITS, shortName } from './limits.js';
 import { escapeText, link, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
 
 // Slack allows 3,000 characters in a section's text; the quote leaves room for the `>` prefixes.
@@ -42,14 +43,31 @@ export function platformLabel(platform: string, sourceKey: string): string {
 
 /** How a platform is named to people ("X", "Facebook"); unknown ones by their key. Not escaped. */
 export function platformName(platform: string): string {
-  return PLATFORM_LABELS[platform] ?? platform;
+  // hasOwn: a key such as "toString" must not reach Object.prototype.
+  return (Object.hasOwn(PLATFORM_LABELS, platform) ? PLATFORM_LABELS[platform] : undefined) ?? platform;
+}
+
+/** Who wrote, as shown: name (or handle, or id), cut to a readable length before escaping. */
+export function authorName(m: { authorName: string | null; authorHandle: string | null; authorId: string }) {
+  return shortName(m.authorName || m.authorHandle || m.authorId) || 'someone';
 }
 
 function authorLine(view: CaseView): string {
   const m = view.firstMessage;
-  const name = m.authorName ?? m.authorHandle ?? m.authorId;
-  const handle = m.authorHandle && m.authorHandle !== name ? ` (@${escapeText(m.authorHandle)})` : '';
-  return `${link(m.authorUrl, name) ?? `*${escapeText(name)}*`}${handle}`;
+  const name = authorName(m);
+  const handle = m.authorHandle ? shortName(m.authorHandle) : '';
+  const handlePart = handle && handle !== name ? ` (@${escapeText(handle)})` : '';
+  // A profile URL too long to link is left out; the name is shown in bold instead.
+  return `${link(m.authorUrl, name) ?? `*${escapeText(name)}*`}${handlePart}`;
+}
+
+/**
+ * The first section of a card: who wrote, where, and what, within a section's 3,000 characters.
+ * The quote gets whatever room the author line leaves (at least 1,000 of it).
+ */
+function cardHead(head: string, text: string): string {
+  const line = fitText(head, LIMITS.sectionText - 1_000);
+  return `${line}\n${quoteWithin(text, Math.min(MAX_QUOTED, LIMITS.sectionText - line.length - 1))}`;
 }
 
 /** 1234 → "1,234"; 56789 → "56.8k"; 1234567 → "1.2M". */
@@ -57,17 +75,6 @@ export function formatCount(n: number): string {
   if (n >= 1_000_000) return `${(n / 1_000_000).toFixed(1).replace(/\.0$/, '')}M`;
   if (n >= 10_000) return `${(n / 1000).toFixed(1).replace(/\.0$/, '')}k`;
   return n.toLocaleString('en-US');
-}
-
-/** An http(s) URL for a link button, or undefined. */
-function safeUrl(url: string | null): string | undefined {
-  if (!url) return undefined;
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function statusLine(view: CaseView): string {
@@ -118,11 +125,10 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
       : []),
     ...(c.previousCaseId ? [`Follow-up of case #${c.previousCaseId}`] : []),
     ...(c.replyMode === 'private' || c.conversationId.startsWith('dm:') ? [':lock: Replies go by DM'] : []),
-    ...(original ? [original] : []),
   ];
   const id = String(c.id);
   const can = capabilities(c.platform);
-  const openOnSite = safeUrl(m.url);
+  const openOnSite = fitUrl(m.url);
   const replyButtons = can.reply
     ? [{ type: 'button', action_id: ACTIONS.reply, text: plain('Reply'), value: id }]
     : [
@@ -175,20 +181,64 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
   const blocks: unknown[] = [
     {
       type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `${authorLine(view)} on ${where}:\n${quoteWithin(m.text, MAX_QUOTED)}`,
-      },
+      // verbatim: Slack must not turn channel names or URLs the customer wrote into links.
+      text: { type: 'mrkdwn', text: cardHead(`${authorLine(view)} on ${where}:`, m.text), verbatim: true },
     },
     // Block Kit allows 10 context elements; the facts go into three, joined, whatever the case holds.
-    { type: 'context', elements: contextElements(context) },
+    { type: 'context', elements: [...contextElements(context), ...(original ? [mrkdwnText(original)] : [])] },
   ];
   blocks.push({ type: 'actions', block_id: `case_actions:${c.id}`, elements: buttons });
   // The notification text: escaped too, since Slack renders it in notifications and on old clients.
-  const name = m.authorName ?? m.authorHandle ?? m.authorId;
-  const text = `Case #${c.id} from ${escapeText(name)} on ${where}: ${escapeText(truncate(m.text, 200))}`;
-  return { text, blocks };
+  const text = `Case #${c.id} from ${escapeText(authorName(m))} on ${where}: ${escapeText(truncate(m.text, 200))}`;
+  return fitMessage({ text, blocks });
 }
+
+/**
+ * The card posted instead when Slack refused the full one (`invalid_blocks` and the like): no
+ * customer text, nothing that could be too long, but the case number, the platform, a link to the
+ * original when it fits, and the buttons, so the case can still be claimed and answered.
+ */
+export function fallbackCaseCard(
+  view: CaseView,
+  teams: Team[],
+  reason: string,
+): { text: string; blocks: unknown[] } {
+  const full = caseCard(view, teams);
+  const c = view.case;
+  const where = escapeText(truncate(platformLabel(c.platform, c.sourceKey), 40));
+  const original = link(view.firstMessage.url, 'View original');
+  const actions = full.blocks.find((b) => (b as { type?: string }).type === 'actions');
+  return fitMessage({
+    text: `Case #${c.id} on ${where}`,
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `*Case #${c.id}* on *${where}*: a message Slack could not show (the author name or text is too long or malformed). Open the original to read it.`,
+        },
+      },
+      {
+        type: 'context',
+        elements: [
+          mrkdwnText(
+            `${PRIORITY_LABEL[c.priority]} · ${statusLine(view)} · Slack said \`${escapeText(truncate(reason, 60))}\``,
+          ),
+          ...(original ? [mrkdwnText(original)] : []),
+        ],
+      },
+      ...(actions ? [actions] : []),
+    ],
+  });
+}
+
+/** The thread message posted instead of one Slack refused, so the thread goes on. */
+export function fallbackThreadMessage(reason: string): { text: string; blocks: unknown[] } {
+  const text = `:warning: carebot had a message for this thread that Slack refused (\`${escapeText(truncate(reason, 60))}\`); see the case history or the original on the platform.`;
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+}
+
+const mrkdwnText = (text: string) => ({ type: 'mrkdwn', text }) as const;
 
 /** A customer's follow-up, posted in the case's thread. */
 export function customerMessage(msg: {
@@ -198,19 +248,16 @@ export function customerMessage(msg: {
   text: string;
   url: string | null;
 }): { text: string; blocks: unknown[] } {
-  const name = msg.authorName ?? msg.authorHandle ?? msg.authorId;
+  const name = authorName(msg);
   const original = link(msg.url, 'View original');
   const blocks: unknown[] = [
     {
       type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `*${escapeText(name)}* wrote:\n${quoteWithin(msg.text, MAX_QUOTED)}`,
-      },
+      text: { type: 'mrkdwn', text: cardHead(`*${escapeText(name)}* wrote:`, msg.text), verbatim: true },
     },
   ];
   if (original) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: original }] });
-  return { text: `${escapeText(name)}: ${escapeText(truncate(msg.text, 200))}`, blocks };
+  return fitMessage({ text: `${escapeText(name)}: ${escapeText(truncate(msg.text, 200))}`, blocks });
 }
 
 /** The running SLA deadlines, in each reader's own time zone. */
@@ -227,7 +274,7 @@ function deadlineLines(c: CaseView['case']): string[] {
 
 function contextElements(facts: string[]): Array<{ type: 'mrkdwn'; text: string }> {
   const groups = [facts.slice(0, 4), facts.slice(4, 8), facts.slice(8)].filter((g) => g.length > 0);
-  return groups.map((g) => ({ type: 'mrkdwn', text: truncate(g.join(' · '), 2000) }));
+  return groups.map((g) => ({ type: 'mrkdwn', text: fitText(g.join(' · '), 2000) }));
 }
 
 /** A time Slack shows in each reader's own time zone, with a UTC fallback for old clients. */

@@ -5,6 +5,7 @@ import type { Team } from '../config.js';
 import type { CrisisAlertRow, CrisisPeriodRow } from '../db/schema.js';
 import { plain, platformName, slackDate } from './case-card.js';
 import { teamMention } from './escalation.js';
+import { fitMessage } from './limits.js';
 import { escapeText, mentionUser, mentionUsergroup, truncate } from './mrkdwn.js';
 
 export const CRISIS_ACTIONS = {
@@ -52,7 +53,11 @@ export function alertMessage(
     );
   const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } }];
   if (samples.length) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Sample cases*\n${samples.join('\n')}` } });
+    // verbatim: Slack must not turn channel names or URLs the customers wrote into links.
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*Sample cases*\n${samples.join('\n')}`, verbatim: true },
+    });
   }
   blocks.push({
     type: 'actions',
@@ -84,7 +89,7 @@ export function alertMessage(
     alert.kind === 'spike'
       ? `Spike on ${escapeText(where)}: ${describeRate(alert.count, alert.baseline)} new cases in the last ${window}`
       : `Cluster: ${alert.count} new cases share ${alert.terms.map(escapeText).join(', ')}`;
-  return { text: `${plainHeadline} ${mentions}`.trim(), blocks };
+  return fitMessage({ text: `${plainHeadline} ${mentions}`.trim(), blocks });
 }
 
 /** The alert once the storm has passed: the buttons go, a line says when it ended. */
@@ -98,7 +103,7 @@ export function clearedAlertMessage(
       ? `Spike on ${escapeText(where)}: ${describeRate(alert.count, alert.baseline)} new cases in ${formatDuration(input.window)}, peak ${alert.peakCount}`
       : `Cluster: ${alert.count} new cases shared ${termList(alert.terms)}`;
   const text = `:white_check_mark: ~${what}~ Over since ${slackDate(alert.clearedAt ?? alert.lastAboveAt)}.`;
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+  return fitMessage({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
 }
 
 /** The all-clear in the alert's thread. */
@@ -121,7 +126,7 @@ export function allClearMessage(
       ],
     });
   }
-  return { text, blocks };
+  return fitMessage({ text, blocks });
 }
 
 function targetLine(targets: Partial<Targets>): string {
@@ -147,11 +152,11 @@ export function crisisBanner(
   if (period.liftedAt) {
     const by = period.liftedBy && period.liftedBy !== 'carebot' ? ` by ${mentionUser(period.liftedBy)}` : '';
     const text = `:white_check_mark: ~Crisis mode~ lifted${by} ${slackDate(period.liftedAt)}; usual SLA targets again.`;
-    return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    return fitMessage({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
   }
   const by = period.startedBy === 'carebot' ? 'by a spike alert' : `by ${mentionUser(period.startedBy)}`;
   const text = `:rotating_light: *Crisis mode* since ${slackDate(period.startedAt)} (${by}): ${escapeText(period.reason)}. ${targetLine(targets)} Answer the oldest first; incident statements go to linked cases from the incident thread.`;
-  return {
+  return fitMessage({
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
@@ -167,5 +172,5 @@ export function crisisBanner(
         ],
       },
     ],
-  };
+  });
 }

@@ -67,3 +67,35 @@ export function classifySlackError(err: unknown): SlackFailure {
       return { kind: 'transient', reason: e instanceof Error ? e.message : 'unknown error' };
   }
 }
+
+/**
+ * Slack errors that refuse this payload itself: sending the same content again can never work, so
+ * the caller sends something smaller instead of retrying. Slack's own explanation (for
+ * `invalid_blocks`, e.g. `must be less than 3001 characters [json-pointer:/blocks/0/text/text]`)
+ * comes with it for the log.
+ */
+const PAYLOAD_REFUSALS = new Set([
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'msg_too_long',
+  'invalid_arguments',
+  'invalid_attachments',
+  'too_many_attachments',
+  'no_text',
+  'markdown_text_conflict',
+  'invalid_metadata_format',
+  'invalid_metadata_schema',
+  'metadata_too_large',
+]);
+
+export function payloadRefusal(err: unknown): { reason: string; messages: string[] } | undefined {
+  const e = (err ?? {}) as WebApiErrorLike;
+  if (e.code !== ErrorCode.PlatformError) return undefined;
+  const reason = e.data?.error;
+  if (!reason || !PAYLOAD_REFUSALS.has(reason)) return undefined;
+  const meta = e.data?.response_metadata as { messages?: unknown } | undefined;
+  const messages = Array.isArray(meta?.messages)
+    ? meta.messages.filter((m): m is string => typeof m === 'string').slice(0, 10)
+    : [];
+  return { reason, messages };
+}

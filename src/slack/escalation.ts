@@ -1,6 +1,7 @@
 import type { Team } from '../config.js';
 import type { EscalationRow } from '../db/schema.js';
 import { plain, slackDate } from './case-card.js';
+import { fitMessage, fitView } from './limits.js';
 import { escapeText, mentionUser, mentionUsergroup, quoteWithin } from './mrkdwn.js';
 
 export const ESCALATE_VIEW = 'case_escalate_submit';
@@ -41,7 +42,7 @@ export function escalateModal(caseId: number, teams: Team[]) {
       ],
     };
   }
-  return {
+  return fitView({
     type: 'modal',
     callback_id: ESCALATE_VIEW,
     private_metadata: String(caseId),
@@ -87,7 +88,7 @@ export function escalateModal(caseId: number, teams: Team[]) {
         },
       },
     ],
-  };
+  });
 }
 
 /** The thread message that pulls a team in, with Acknowledge and Answer for its members. */
@@ -117,19 +118,19 @@ export function escalationMessage(input: { team: Team; escalation: EscalationRow
       ? []
       : [{ type: 'button', action_id: ESCALATION_ACTIONS.answer, text: plain('Answer'), value: id }]),
   ];
-  return {
+  return fitMessage({
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: status }] },
       ...(buttons.length ? [{ type: 'actions', block_id: `escalation:${id}`, elements: buttons }] : []),
     ],
-  };
+  });
 }
 
 /** The Answer modal: what the team wants the owner (and, through them, the customer) to know. */
 export function answerModal(escalationId: number, teamName: string) {
-  return {
+  return fitView({
     type: 'modal',
     callback_id: ANSWER_VIEW,
     private_metadata: String(escalationId),
@@ -145,5 +146,5 @@ export function answerModal(escalationId: number, teamName: string) {
         element: { type: 'plain_text_input', action_id: ANSWER_ELEMENT, multiline: true, max_length: 3000 },
       },
     ],
-  };
+  });
 }

@@ -1,5 +1,6 @@
 import type { HomeCase } from '../care/overview.js';
 import { ACTIONS, plain, platformLabel, slackDate } from './case-card.js';
+import { fitView, shortName } from './limits.js';
 import { escapeText, mentionUser, truncate } from './mrkdwn.js';
 
 const STATE = { ok: '', at_risk: ':large_orange_circle: ', breached: ':red_circle: ' } as const;
@@ -7,7 +8,7 @@ const STATE = { ok: '', at_risk: ':large_orange_circle: ', breached: ':red_circl
 function caseBlocks(c: HomeCase, kind: 'mine' | 'unclaimed' | 'escalated'): unknown[] {
   const due = c.dueAt ? ` · due ${slackDate(c.dueAt)}` : '';
   const owner = c.ownerId ? ` · ${mentionUser(c.ownerId)}` : '';
-  const text = `${STATE[c.slaState]}*#${c.id} ${c.priority}* ${escapeText(c.authorName)} on ${escapeText(
+  const text = `${STATE[c.slaState]}*#${c.id} ${c.priority}* ${escapeText(shortName(c.authorName))} on ${escapeText(
     platformLabel(c.platform, c.sourceKey),
   )}${owner}${due}\n${escapeText(truncate(c.text.replace(/\s+/g, ' '), 140))}`;
   const id = String(c.id);
@@ -24,7 +25,8 @@ function caseBlocks(c: HomeCase, kind: 'mine' | 'unclaimed' | 'escalated'): unkn
           ]
         : [];
   return [
-    { type: 'section', text: { type: 'mrkdwn', text } },
+    // verbatim: Slack must not turn channel names or URLs the customer wrote into links.
+    { type: 'section', text: { type: 'mrkdwn', text, verbatim: true } },
     ...(buttons.length ? [{ type: 'actions', block_id: `home:${kind}:${id}`, elements: buttons }] : []),
   ];
 }
@@ -45,7 +47,7 @@ export function homeView(
       ? cases.flatMap((c) => caseBlocks(c, kind))
       : [{ type: 'context', elements: [{ type: 'mrkdwn', text: empty }] }]),
   ];
-  return {
+  return fitView({
     type: 'home',
     blocks: [
       ...section('My cases', lists.mine, 'mine', 'Nothing on your plate.'),
@@ -56,5 +58,5 @@ export function homeView(
       { type: 'divider' },
       { type: 'context', elements: [{ type: 'mrkdwn', text: help }] },
     ],
-  };
+  });
 }

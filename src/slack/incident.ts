@@ -1,6 +1,7 @@
 import type { IncidentStatus, IncidentSummary } from '../care/incidents.js';
 import type { IncidentRow, SavedReplyRow } from '../db/schema.js';
 import { plain, platformLabel, slackDate } from './case-card.js';
+import { fitMessage, fitText, fitView } from './limits.js';
 import { escapeText, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
 
 export const INCIDENT_ACTIONS = {
@@ -73,7 +74,7 @@ export function incidentMessage(s: IncidentSummary): { text: string; blocks: unk
     : '*Holding statement*: none yet. Choose an approved saved reply with *Edit*.';
   const blocks: unknown[] = [
     { type: 'section', text: { type: 'mrkdwn', text: title } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(facts.join(' · '), 2000) }] },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: fitText(facts.join(' · '), 2000) }] },
     { type: 'section', text: { type: 'mrkdwn', text: statement } },
   ];
   if (i.status !== 'resolved') {
@@ -93,7 +94,7 @@ export function incidentMessage(s: IncidentSummary): { text: string; blocks: unk
       ],
     });
   }
-  return { text: `Incident #${i.id}: ${escapeText(i.title)} (${i.status})`, blocks };
+  return fitMessage({ text: `Incident #${i.id}: ${escapeText(i.title)} (${i.status})`, blocks });
 }
 
 /** In the thread when the incident is resolved: the lead follows up with every linked customer. */
@@ -103,7 +104,7 @@ export function followUpPrompt(
 ): { text: string; blocks: unknown[] } {
   const open = s.openByPlatform.reduce((sum, p) => sum + p.n, 0);
   const text = `:white_check_mark: ${mentionUser(incident.leadId)} incident #${incident.id} is resolved. Follow up with every linked customer (${whereLine(s.openByPlatform)}): tell them it is fixed, then resolve their cases.`;
-  return {
+  return fitMessage({
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
@@ -124,7 +125,7 @@ export function followUpPrompt(
           ]
         : []),
     ],
-  };
+  });
 }
 
 /** The thread note when keywords linked new cases. */
@@ -147,7 +148,7 @@ export function editIncidentModal(incident: IncidentRow, saved: SavedReplyRow[])
     .slice(0, 100)
     .map((r) => ({ text: plain(truncate(r.title, 75)), value: String(r.id) }));
   const current = statementOptions.find((o) => o.value === String(incident.savedReplyId));
-  return {
+  return fitView({
     type: 'modal',
     callback_id: INCIDENT_VIEWS.edit,
     private_metadata: String(incident.id),
@@ -204,12 +205,12 @@ export function editIncidentModal(incident: IncidentRow, saved: SavedReplyRow[])
         },
       },
     ],
-  };
+  });
 }
 
 /** Pick which open incident a case belongs to (when more than one is open). */
 export function linkIncidentModal(caseId: number, open: IncidentRow[], channel: string | undefined) {
-  return {
+  return fitView({
     type: 'modal',
     callback_id: INCIDENT_VIEWS.link,
     // Where the card is, to answer there once the case is linked.
@@ -232,7 +233,7 @@ export function linkIncidentModal(caseId: number, open: IncidentRow[], channel: 
         },
       },
     ],
-  };
+  });
 }
 
 /** How the care domain renders incident messages. */
@@ -283,7 +284,7 @@ export function statementModal(incident: IncidentRow, text: string, plan: PlanCo
     ...leftOut(plan),
     'Variables such as `{first_name}` are filled in for each customer. Counts are for the text as it was when this opened.',
   ].join('\n');
-  return {
+  return fitView({
     type: 'modal',
     callback_id: INCIDENT_VIEWS.statement,
     private_metadata: String(incident.id),
@@ -291,7 +292,7 @@ export function statementModal(incident: IncidentRow, text: string, plan: PlanCo
     submit: plain(plan.send.length ? `Send to ${plan.send.length}` : 'Send'),
     close: plain('Cancel'),
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: truncate(summary, 2900) } },
+      { type: 'section', text: { type: 'mrkdwn', text: fitText(summary, 2900) } },
       {
         type: 'input',
         block_id: INCIDENT_BLOCKS.text,
@@ -304,19 +305,19 @@ export function statementModal(incident: IncidentRow, text: string, plan: PlanCo
         },
       },
     ],
-  };
+  });
 }
 
 /** The lead's private notice: sending in N s, with one Cancel for the whole batch. */
 export function batchUndoNotice(batchId: number, plan: PlanCounts, delayMs: number) {
   const text = `Sending to ${goesWhere(plan)} in ${Math.max(1, Math.round(delayMs / 1000))} s. Cancel stops all of them.`;
-  return {
+  return fitMessage({
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `:outbox_tray: ${text}` } },
       ...leftOut(plan).map((line) => ({
         type: 'section',
-        text: { type: 'mrkdwn', text: truncate(line, 2900) },
+        text: { type: 'mrkdwn', text: fitText(line, 2900) },
       })),
       {
         type: 'actions',
@@ -331,7 +332,7 @@ export function batchUndoNotice(batchId: number, plan: PlanCounts, delayMs: numb
         ],
       },
     ],
-  };
+  });
 }
 
 /** In the incident's thread: who sent what to how many. */
@@ -341,14 +342,14 @@ export function statementNote(
   plan: PlanCounts,
 ): { text: string; blocks: unknown[] } {
   const line = `:outbox_tray: ${mentionUser(authorId)} is sending this to ${goesWhere(plan)}:`;
-  return {
+  return fitMessage({
     text: line,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `${line}\n${quoteWithin(text, 2500)}` } },
       ...leftOut(plan).map((l) => ({
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: truncate(l, 2900) }],
+        elements: [{ type: 'mrkdwn', text: fitText(l, 2900) }],
       })),
     ],
-  };
+  });
 }

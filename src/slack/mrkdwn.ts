@@ -1,3 +1,7 @@
+import { MAX_LINKED_URL, wellFormed } from './limits.js';
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
 /**
  * Slack mrkdwn helpers. Everything a customer wrote passes through `escapeText` before it reaches
  * Slack: with `&`, `<` and `>` escaped, Slack cannot read `<!channel>`, `<@U123>` or `<!subteam^…>`
@@ -17,12 +21,13 @@ export function quote(text: string): string {
 
 /**
  * Quotes customer text within `max` characters of mrkdwn *after* escaping and quoting (escaping
- * can make text five times longer: `&` → `&amp;`), cutting between characters, never inside an
+ * can make text five times longer: `&` → `&amp;`), cutting between graphemes, never inside an
  * entity or a surrogate pair, and marking the cut.
  */
 export function quoteWithin(text: string, max: number): string {
   let out = '>';
-  for (const ch of text) {
+  // Escaping only lengthens, so no more than `max` characters of the text can fit.
+  for (const { segment: ch } of graphemes.segment(wellFormed(text.slice(0, max + 2)))) {
     const piece = ch === '\n' ? '\n>' : escapeText(ch);
     if (out.length + piece.length > max - 1) return `${out}…`;
     out += piece;
@@ -30,16 +35,24 @@ export function quoteWithin(text: string, max: number): string {
   return out;
 }
 
-/** Cuts text to at most `max` characters (by code point), marking the cut. */
+/** Cuts (unescaped) text to at most `max` graphemes, marking the cut. */
 export function truncate(text: string, max: number): string {
-  const chars = Array.from(text);
-  if (chars.length <= max) return text;
-  return `${chars.slice(0, max - 1).join('')}…`;
+  const clean = wellFormed(text);
+  if (clean.length <= max) return clean;
+  // Segmenting costs time in the length of the whole string: look at a bounded prefix only.
+  const kept: string[] = [];
+  for (const { segment } of graphemes.segment(clean.slice(0, max * 16))) {
+    if (kept.length === max) return `${kept.slice(0, max - 1).join('')}…`;
+    kept.push(segment);
+  }
+  // The prefix ran out first (graphemes of many code units): its last one may be partial.
+  return kept.join('').length === clean.length ? clean : `${kept.slice(0, -1).join('')}…`;
 }
 
 /**
- * A link for mrkdwn, or undefined when the URL is not plain http(s). The label is escaped; the URL
- * has the characters that would end Slack's `<url|label>` syntax percent-encoded.
+ * A link for mrkdwn, or undefined when the URL is not plain http(s) or is too long to link (over
+ * 1,000 characters; the caller shows the label instead). The label is escaped; the URL has the
+ * characters that would end Slack's `<url|label>` syntax percent-encoded.
  */
 export function link(url: string | null | undefined, label: string): string | undefined {
   if (!url) return undefined;
@@ -51,6 +64,7 @@ export function link(url: string | null | undefined, label: string): string | un
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
   const safeUrl = parsed.href.replace(/\|/g, '%7C').replace(/</g, '%3C').replace(/>/g, '%3E');
+  if (safeUrl.length > MAX_LINKED_URL) return undefined;
   return `<${safeUrl}|${escapeText(label).replace(/\|/g, '¦')}>`;
 }
 

@@ -1,6 +1,7 @@
 import type { ToneFinding } from '../care/tone.js';
 import type { ReplyRow } from '../db/schema.js';
 import { plain } from './case-card.js';
+import { fitMessage } from './limits.js';
 import { escapeText, link, mentionUser, quoteWithin } from './mrkdwn.js';
 
 export const REPLY_ACTIONS = {
@@ -17,7 +18,7 @@ const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000));
 /** The author's private "sending in 10 s" notice, with its Cancel button. */
 export function undoNotice(reply: ReplyRow, where: string, delayMs: number) {
   const text = `Sending to ${escapeText(where)} in ${seconds(delayMs)} s. Edit your message to change it, delete it or press Cancel to stop it.`;
-  return {
+  return fitMessage({
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `:outbox_tray: ${text}` } },
@@ -28,14 +29,14 @@ export function undoNotice(reply: ReplyRow, where: string, delayMs: number) {
         ],
       },
     ],
-  };
+  });
 }
 
 /** The author's private notice that the tone check held the reply. */
 export function heldNotice(reply: ReplyRow, findings: ToneFinding[]) {
   const reasons = findings.map((f) => `• ${escapeText(f.message)}`).join('\n');
   const text = `Held before sending:\n${reasons}\nEdit your message to fix it, or send it as it is.`;
-  return {
+  return fitMessage({
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `:hand: ${text}` } },
@@ -53,7 +54,7 @@ export function heldNotice(reply: ReplyRow, findings: ToneFinding[]) {
         ],
       },
     ],
-  };
+  });
 }
 
 export const NOTE_NOTICE = 'Saved as a note; claim the case to answer the customer.';
@@ -74,14 +75,14 @@ export function sentMessage(reply: ReplyRow, where: string) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: quoteWithin(reply.text, 2900) } });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: line }] });
-  return { text: `Sent to ${escapeText(where)}`, blocks };
+  return fitMessage({ text: `Sent to ${escapeText(where)}`, blocks });
 }
 
 /** The ⚠️ message in the thread when a reply could not be delivered, with a Retry button. */
 export function failedMessage(reply: ReplyRow, where: string) {
   const reason = escapeText(reply.lastError ?? 'unknown error');
   const text = `:warning: ${mentionUser(reply.authorId)} your reply did not reach the customer on ${escapeText(where)}: ${reason}.`;
-  return {
+  return fitMessage({
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
@@ -104,5 +105,5 @@ export function failedMessage(reply: ReplyRow, where: string) {
         ],
       },
     ],
-  };
+  });
 }

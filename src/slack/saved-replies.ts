@@ -1,5 +1,6 @@
 import type { SavedReplyRow } from '../db/schema.js';
 import { plain } from './case-card.js';
+import { fitView } from './limits.js';
 import { escapeText, truncate } from './mrkdwn.js';
 
 export const REPLY_VIEW = 'case_reply_submit';
@@ -70,7 +71,7 @@ export function replyModal(
     },
     hint: plain('It goes through the tone check and the undo window, like a reply typed in the thread.'),
   });
-  return {
+  return fitView({
     type: 'modal',
     callback_id: REPLY_VIEW,
     private_metadata: JSON.stringify(state),
@@ -78,7 +79,7 @@ export function replyModal(
     submit: plain('Send'),
     close: plain('Cancel'),
     blocks,
-  };
+  });
 }
 
 export function parseReplyState(metadata: string): ReplyModalState | undefined {
@@ -132,18 +133,18 @@ export function savedRepliesModal(saved: SavedReplyRow[]) {
       },
     );
   }
-  return {
+  return fitView({
     type: 'modal',
     callback_id: SAVED_REPLIES_VIEW,
     title: plain('Saved replies'),
     close: plain('Done'),
     blocks,
-  };
+  });
 }
 
 /** Adding or editing one saved reply. */
 export function savedReplyEditor(existing?: SavedReplyRow) {
-  return {
+  return fitView({
     type: 'modal',
     callback_id: SAVED_REPLY_EDITOR_VIEW,
     private_metadata: existing ? String(existing.id) : '',
@@ -176,5 +177,5 @@ export function savedReplyEditor(existing?: SavedReplyRow) {
         },
       },
     ],
-  };
+  });
 }

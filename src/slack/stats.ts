@@ -21,6 +21,7 @@ const sourceName = (key: string) => platformLabel(key.startsWith('webhook:') ? '
 
 import { statsChartPng } from './chart.js';
 import { shareFile } from './files.js';
+import { fitMessage, fitText } from './limits.js';
 import { escapeText, mentionUser } from './mrkdwn.js';
 
 type WebClient = webApi.WebClient;
@@ -218,7 +219,7 @@ export function statsMessage(s: CareStats, o: StatsMessageOptions): SlackMessage
     },
   ];
   const text = `${title}: ${s.newCases.current} new cases · Open: ${open} (${b.unclaimed} unclaimed, ${b.owned} claimed) · first answer median ${span(s.firstResponse.current.median)}, ${pct(s.firstResponse.current.withinSla)} within SLA`;
-  return { text, blocks };
+  return fitMessage({ text, blocks });
 }
 
 function responseText(name: string, basis: string, f: Versus<ResponseFigures>): string {
@@ -295,9 +296,8 @@ const section = (text: string) => ({
   text: { type: 'mrkdwn', text: truncateText(text, SECTION_MAX) },
 });
 
-function truncateText(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
+/** Cuts escaped mrkdwn between graphemes, entities and `<…>` tokens (see limits.ts). */
+const truncateText = fitText;
 
 function countList(items: CountBy[], name: (key: string) => string): string {
   return items

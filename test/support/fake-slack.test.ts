@@ -119,6 +119,57 @@ describe('fake Slack Web API with the real WebClient', () => {
     expect(fake.callsTo('chat.postMessage')).toHaveLength(2);
   });
 
+  it('refuses payloads past Block Kit limits as Slack does, naming the field', async () => {
+    const section = (text: string) => [{ type: 'section', text: { type: 'mrkdwn', text } }];
+    const long = await rejectionOf(
+      client.chat.postMessage({ channel: 'C0CARE', text: 'hi', blocks: section('x'.repeat(3001)) }),
+    );
+    expect(long.data).toMatchObject({
+      ok: false,
+      error: 'invalid_blocks',
+      response_metadata: {
+        messages: ['[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]'],
+      },
+    });
+    const tooMany = await rejectionOf(
+      client.chat.update({
+        channel: 'C0CARE',
+        ts: '1.000100',
+        text: 'hi',
+        blocks: Array(51).fill(section('x')[0]),
+      }),
+    );
+    expect(tooMany.data).toMatchObject({ ok: false, error: 'invalid_blocks' });
+    const button = [
+      {
+        type: 'actions',
+        elements: [{ type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'b'.repeat(76) } }],
+      },
+    ];
+    const label = await rejectionOf(
+      client.chat.postMessage({ channel: 'C0CARE', text: 'hi', blocks: button }),
+    );
+    expect(label.data).toMatchObject({ error: 'invalid_blocks' });
+    const text = await rejectionOf(client.chat.postMessage({ channel: 'C0CARE', text: 'x'.repeat(40_001) }));
+    expect(text.data).toMatchObject({ ok: false, error: 'msg_too_long' });
+    const home = await rejectionOf(
+      client.views.publish({
+        user_id: 'U1',
+        view: {
+          type: 'home',
+          blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }],
+        },
+      }),
+    );
+    expect(home.data).toMatchObject({ ok: false, error: 'invalid_arguments' });
+    const fine = await client.chat.postMessage({
+      channel: 'C0CARE',
+      text: 'hi',
+      blocks: section('x'.repeat(3000)),
+    });
+    expect(fine.ok).toBe(true);
+  });
+
   it('turns failNext with an error into a WebAPIPlatformError, then recovers', async () => {
     fake.failNext('chat.update', { error: 'message_not_found' });
 

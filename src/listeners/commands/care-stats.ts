@@ -8,6 +8,7 @@ import {
   statsPeriod,
 } from '../../care/stats.js';
 import { shareFile } from '../../slack/files.js';
+import { fitMessage } from '../../slack/limits.js';
 import { escapeText } from '../../slack/mrkdwn.js';
 import {
   channelProblemText,
@@ -103,10 +104,14 @@ export async function answerCareStats(ctx: ListenerContext, { command, respond, 
       // The reader still gets the figures, privately, with the reason they were not posted.
       const problem = channelProblemText(slackErrorCode(err));
       const message = statsMessage(stats, { ...options, chart: 'on_request' });
+      const withProblem = fitMessage({
+        text: message.text,
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: problem } }, ...message.blocks],
+      });
       await respond({
         response_type: 'ephemeral',
-        text: message.text,
-        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: problem } }, ...message.blocks] as never,
+        text: withProblem.text,
+        blocks: withProblem.blocks as never,
       });
       return;
     }
