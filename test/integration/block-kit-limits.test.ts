@@ -79,7 +79,13 @@ describe('every message fits Block Kit, whatever the customer wrote', () => {
     const t = carebot();
     const site = await startFakeFeed();
     try {
-      const feed = { name: 'forum', url: site.url('/feed.rss'), keywords: [], channel: 'C0FORUM001' };
+      const feed = {
+        name: 'forum',
+        url: site.url('/feed.rss'),
+        keywords: [],
+        channel: 'C0FORUM001',
+        allowPrivateNetwork: true,
+      };
       const poller = rssPoller(feed, { everyMs: minutes(5) });
       const logger = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));
       const poll = (cursor: string | undefined) =>
