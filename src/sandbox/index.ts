@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { loadConfig } from '../config.js';
 import { type DatabaseHandle, openDatabase } from '../db/client.js';
 import { BodyTooLarge, readBody, sendJson } from '../http/body.js';
-import { createHttpServer, type Handler } from '../http/server.js';
+import { createHttpServer, type Handler, type Routes } from '../http/server.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { Carebot, StartOptions } from '../main.js';
 import type { CustomerPlatform, CustomerSide } from './customers.js';
 import { PR_KEYWORDS, playDemo } from './demo.js';
 import { type FacebookBrandPage, SandboxFacebook } from './facebook-platform.js';
 import { Forum } from './forum.js';
-import { apiRequestProblem } from './same-origin.js';
+import { apiRequestProblem, hostProblem } from './same-origin.js';
 import { type FakeSlack, startFakeSlack } from './slack-emulator.js';
 import {
   type ClickedElement,
@@ -147,7 +147,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   };
 
   const server = createHttpServer(
-    {
+    loopbackNamesOnly({
       'GET /': (_req, res) => {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
         res.end(page);
@@ -289,7 +289,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         const answer = forum.receiveReply(raw, req.headers);
         sendJson(res, answer.status, answer.body);
       },
-    },
+    }),
     logger,
   );
   const port = await listenOnLoopback(server, opts.port ?? 3000);
@@ -396,4 +396,18 @@ function sandboxConfigYaml(replyDelay: string, xAccount: XBrandAccount, page: Fa
     `      - { name: ${q(page.name)}, page_id: ${q(page.pageId)}, page_token: ${q(page.pageToken)}, app_secret: ${q(page.appSecret)}, verify_token: ${q(page.verifyToken)} }`,
     '',
   ].join('\n');
+}
+
+/** Every route of the sandbox page refuses a request sent to a name that is not a loopback one. */
+function loopbackNamesOnly(routes: Routes): Routes {
+  return Object.fromEntries(
+    Object.entries(routes).map(([route, handler]) => [
+      route,
+      (req: IncomingMessage, res: ServerResponse) => {
+        const problem = hostProblem(req);
+        if (problem) return sendJson(res, problem.status, { error: problem.error });
+        return handler(req, res);
+      },
+    ]),
+  );
 }

@@ -4,6 +4,21 @@ import type { IncomingMessage } from 'node:http';
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
+ * Why a request to the sandbox page is refused for the name it was sent to, or undefined when that
+ * name is a loopback one. A page elsewhere could otherwise point a name of its own at 127.0.0.1
+ * (DNS rebinding) and read the sandbox's state and events as same-origin.
+ */
+export function hostProblem(req: IncomingMessage): { status: 421; error: string } | undefined {
+  const host = req.headers.host ?? '';
+  try {
+    if (host && LOOPBACK_NAMES.has(new URL(`http://${host}`).hostname)) return undefined;
+  } catch {
+    // not a host name at all: refused below
+  }
+  return { status: 421, error: 'the sandbox answers only on 127.0.0.1, localhost or [::1]' };
+}
+
+/**
  * Why a POST to the sandbox page's API is refused, or undefined when it may go through.
  *
  * The API acts as the care team (claims, replies that "reach" customers), so only the page itself

@@ -352,7 +352,7 @@ describe('the sandbox', () => {
       { ...json, origin: `http://evil.example:${port}`, host: `evil.example:${port}` },
       complaint('rebound'),
     );
-    expect(rebound.status).toBe(403);
+    expect(rebound.status).toBe(421);
     expect(postedOnForum('rebound')).toBe(false);
     // The page itself, by either loopback name, and tools that send no Origin (npm run demo) get in.
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) {
@@ -366,6 +366,23 @@ describe('the sandbox', () => {
     }
     const tool = await rawPost('/api/customer', json, complaint('from a script'));
     expect(tool.status).toBe(200);
+  });
+
+  it('answers only to loopback names, so a DNS-rebound page cannot read its state or events', async () => {
+    const port = Number(new URL(sandbox.url).port);
+    const get = (path: string, host: string) =>
+      new Promise<number>((done, fail) => {
+        const req = request(`${sandbox.url}${path}`, { headers: { host } }, (res) => {
+          res.destroy();
+          done(res.statusCode ?? 0);
+        });
+        req.on('error', fail);
+        req.end();
+      });
+    for (const path of ['/api/state', '/events', '/'])
+      expect({ path, status: await get(path, `evil.example:${port}`) }).toEqual({ path, status: 421 });
+    expect(await get('/api/state', `localhost:${port}`)).toBe(200);
+    expect(await get('/api/state', `127.0.0.1:${port}`)).toBe(200);
   });
 
   it('takes API posts only as application/json: a form or text/plain post gets 415', async () => {
