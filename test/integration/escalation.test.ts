@@ -70,6 +70,7 @@ function click(
   user: string,
   ts: string,
   responseUrl?: string,
+  threadTs?: string,
 ) {
   return postSlackInteraction(
     t.url,
@@ -80,6 +81,7 @@ function click(
       userId: user,
       channelId: CARE_CHANNEL,
       messageTs: ts,
+      ...(threadTs ? { threadTs } : {}),
       ...(responseUrl ? { responseUrl } : {}),
     }),
   );
@@ -148,10 +150,10 @@ describe('escalation, priority and ownership', () => {
     const mention = t.slack.callsTo('chat.postMessage').find((c) => c.params.thread_ts === threadTs);
     const ts = tsOf(mention);
     // Neither PR nor the care team (the care team may acknowledge too: DESIGN.md, Permissions).
-    await click(t, 'escalation_ack', '1', 'U0SALES001', ts);
+    await click(t, 'escalation_ack', '1', 'U0SALES001', ts, undefined, threadTs);
     const [refusal] = await t.slack.waitFor('chat.postEphemeral');
     expect(String(refusal?.params.text)).toContain('Only PR can acknowledge');
-    await click(t, 'escalation_ack', '1', PR1, ts);
+    await click(t, 'escalation_ack', '1', PR1, ts, undefined, threadTs);
     await vi.waitFor(async () =>
       expect((await t.db.db.select().from(escalations))[0]?.acknowledgedBy).toBe(PR1),
     );
@@ -161,6 +163,38 @@ describe('escalation, priority and ownership', () => {
     });
   });
 
+  it("refuses Acknowledge and Answer pressed anywhere but the escalation's own case thread", async () => {
+    const t = carebot();
+    members(t);
+    const threadTs = await openClaimed(t);
+    await escalate(t, ['pr'], 'normal', 'Statement needed');
+    await postWebhook(t, complaint({ id: 'm2', conversationId: 'c2' }));
+    await sync(t);
+    const otherCard = t.slack
+      .callsTo('chat.postMessage')
+      .find((c) => !c.params.thread_ts && c.params.ts !== threadTs && tsOf(c) !== threadTs);
+    const otherTs = tsOf(otherCard);
+    // Escalation 1 belongs to case 1; these clicks come from case 2's card and from another channel.
+    await click(t, 'escalation_ack', '1', PR1, otherTs);
+    await click(t, 'escalation_answer', '1', PR1, otherTs);
+    await postSlackInteraction(
+      t.url,
+      SIGNING_SECRET,
+      blockActionPayload({
+        actionId: 'escalation_ack',
+        value: '1',
+        userId: PR1,
+        channelId: 'C0ELSEWHERE',
+        messageTs: threadTs,
+      }),
+    );
+    await vi.waitFor(() => expect(t.slack.callsTo('chat.postEphemeral')).toHaveLength(3));
+    for (const refusal of t.slack.callsTo('chat.postEphemeral'))
+      expect(String(refusal.params.text)).toContain('does not belong to the message it was pressed on');
+    expect(t.slack.callsTo('views.open')).toHaveLength(0);
+    expect((await t.db.db.select().from(escalations))[0]?.acknowledgedBy).toBeNull();
+  });
+
   it("shows the team's answer to the owner in the thread and keeps it in the log", async () => {
     const t = carebot();
     members(t);
@@ -168,7 +202,7 @@ describe('escalation, priority and ownership', () => {
     await escalate(t, ['pr'], 'normal', 'Can we offer a refund?');
     await sync(t);
     const ts = tsOf(t.slack.callsTo('chat.postMessage').find((c) => c.params.thread_ts === threadTs));
-    await click(t, 'escalation_answer', '1', PR1, ts);
+    await click(t, 'escalation_answer', '1', PR1, ts, undefined, threadTs);
     const [open] = await t.slack.waitFor('views.open');
     expect((open?.params.view as { callback_id?: string } | undefined)?.callback_id).toBe(
       'escalation_answer_submit',

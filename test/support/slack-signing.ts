@@ -130,6 +130,8 @@ export interface BlockActionOptions {
   userId: string;
   channelId: string;
   messageTs: string;
+  /** The thread the clicked message is in, when it is a reply in a thread (Slack sends it then). */
+  threadTs?: string;
   triggerId?: string;
   blockId?: string;
   userName?: string;
@@ -153,6 +155,7 @@ export function blockActionPayload(options: BlockActionOptions): Record<string, 
     container: {
       type: 'message',
       message_ts: options.messageTs,
+      ...(options.threadTs ? { thread_ts: options.threadTs } : {}),
       channel_id: options.channelId,
       is_ephemeral: false,
     },
@@ -164,6 +167,7 @@ export function blockActionPayload(options: BlockActionOptions): Record<string, 
     message: {
       type: 'message',
       ts: options.messageTs,
+      ...(options.threadTs ? { thread_ts: options.threadTs } : {}),
       text: options.messageText ?? '',
       blocks: [],
     },

@@ -14,7 +14,8 @@ export function registerEscalationButtons(app: App, ctx: ListenerContext): void 
     const team = teamOf(ctx, escalation.teamKey);
     const channel = body.channel?.id;
     const permission = { action: 'escalation', teamKey: team.key } as const;
-    if (!(await clickAllowed(ctx, { body, client }, undefined, permission))) return;
+    // The escalation's message lives in its case's thread: the click must come from there.
+    if (!(await clickAllowed(ctx, { body, client }, { caseId: escalation.caseId }, permission))) return;
     const result = await acknowledgeEscalation(ctx.db, ctx.clock, escalation.id, body.user.id);
     if (result.kind === 'not_found') return;
     ctx.logger.info({ escalationId: escalation.id, userId: body.user.id }, 'escalation acknowledged');
@@ -36,7 +37,8 @@ export function registerEscalationButtons(app: App, ctx: ListenerContext): void 
     if (!escalation) return;
     const team = teamOf(ctx, escalation.teamKey);
     const permission = { action: 'escalation', teamKey: team.key } as const;
-    if (!(await clickAllowed(ctx, { body, client }, undefined, permission))) return;
+    // The escalation's message lives in its case's thread: the click must come from there.
+    if (!(await clickAllowed(ctx, { body, client }, { caseId: escalation.caseId }, permission))) return;
     await client.views.open({
       trigger_id: body.trigger_id,
       view: answerModal(escalation.id, team.name) as never,
