@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config.js';
 import { type DatabaseHandle, openDatabase } from '../db/client.js';
-import { BodyTooLarge, readBody, sendJson } from '../http/body.js';
+import { BodyTooLarge, readBody, refuseTooLarge, sendJson } from '../http/body.js';
 import { createHttpServer, type Handler, type Routes } from '../http/server.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { Carebot, StartOptions } from '../main.js';
@@ -138,7 +138,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       try {
         body = JSON.parse((await readBody(req, 1 << 20)) || '{}') as Record<string, unknown>;
       } catch (err) {
-        sendJson(res, err instanceof BodyTooLarge ? 413 : 400, { error: 'expected a JSON body' });
+        if (err instanceof BodyTooLarge) refuseTooLarge(req, res, 1 << 20);
+        else sendJson(res, 400, { error: 'expected a JSON body' });
         return;
       }
       await ready;

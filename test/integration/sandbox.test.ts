@@ -385,6 +385,23 @@ describe('the sandbox', () => {
     expect(await get('/api/state', `127.0.0.1:${port}`)).toBe(200);
   });
 
+  it('answers an API post over 1 MiB with 413 and hangs up', async () => {
+    const answer = await new Promise<{ status: number; connection: string | undefined }>((done, fail) => {
+      const req = request(
+        `${sandbox.url}/api/customer`,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 2 << 20 } },
+        (res) => {
+          res.resume();
+          done({ status: res.statusCode ?? 0, connection: res.headers.connection });
+        },
+      );
+      req.on('error', fail);
+      req.write(Buffer.alloc(2 << 20, 0x20));
+      req.end();
+    });
+    expect(answer).toEqual({ status: 413, connection: 'close' });
+  });
+
   it('takes API posts only as application/json: a form or text/plain post gets 415', async () => {
     for (const type of [
       'text/plain',
