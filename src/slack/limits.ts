@@ -1,3 +1,5 @@
+import { toWellFormed } from '../http/well-formed.js';
+
 /**
  * Slack's documented Block Kit limits, and the one place that fits a message or a view to them.
  *
@@ -55,18 +57,14 @@ const NAME_UNITS = 160;
 export const MAX_LINKED_URL = 1_000;
 
 const ELLIPSIS = '…';
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-
-/** Replaces lone surrogates (which no JSON consumer can trust) with U+FFFD. */
-export function wellFormed(text: string): string {
-  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
-}
+/** Splits text into graphemes (what a person sees as one character). */
+export const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /**
  * A customer's name or handle as shown: one line, at most 80 graphemes. Cut BEFORE escaping.
  */
 export function shortName(name: string): string {
-  const oneLine = wellFormed(name).replace(/\s+/g, ' ').trim();
+  const oneLine = toWellFormed(name).replace(/\s+/g, ' ').trim();
   let out = '';
   let count = 0;
   for (const { segment } of segmenter.segment(oneLine.slice(0, NAME_UNITS + 1))) {
@@ -113,7 +111,7 @@ function* atoms(text: string, within: number): Generator<string> {
  * an escape, half a surrogate pair or an unclosed link.
  */
 export function fitText(text: string, max: number): string {
-  const clean = wellFormed(text);
+  const clean = toWellFormed(text);
   if (clean.length <= max) return clean;
   let out = '';
   for (const atom of atoms(clean, max)) {

@@ -1,6 +1,5 @@
-import { MAX_LINKED_URL, wellFormed } from './limits.js';
-
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+import { toWellFormed } from '../http/well-formed.js';
+import { segmenter as graphemes, MAX_LINKED_URL } from './limits.js';
 
 /**
  * Slack mrkdwn helpers. Everything a customer wrote passes through `escapeText` before it reaches
@@ -27,7 +26,7 @@ export function quote(text: string): string {
 export function quoteWithin(text: string, max: number): string {
   let out = '>';
   // Escaping only lengthens, so no more than `max` characters of the text can fit.
-  for (const { segment: ch } of graphemes.segment(wellFormed(text.slice(0, max + 2)))) {
+  for (const { segment: ch } of graphemes.segment(toWellFormed(text.slice(0, max + 2)))) {
     const piece = ch === '\n' ? '\n>' : escapeText(ch);
     if (out.length + piece.length > max - 1) return `${out}…`;
     out += piece;
@@ -37,7 +36,7 @@ export function quoteWithin(text: string, max: number): string {
 
 /** Cuts (unescaped) text to at most `max` graphemes, marking the cut. */
 export function truncate(text: string, max: number): string {
-  const clean = wellFormed(text);
+  const clean = toWellFormed(text);
   if (clean.length <= max) return clean;
   // Segmenting costs time in the length of the whole string: look at a bounded prefix only.
   const kept: string[] = [];
