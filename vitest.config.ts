@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Source modules register their platform facts on import (src/care/platforms.ts).
+    setupFiles: ['test/support/platforms.ts'],
     include: ['test/**/*.test.ts'],
     // The reliability suite has its own config (vitest.reliability.config.ts) and script.
     exclude: ['test/reliability/**', '**/node_modules/**'],

@@ -8,6 +8,8 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    // Source modules register their platform facts on import (src/care/platforms.ts).
+    setupFiles: ['test/support/platforms.ts'],
     include: ['test/reliability/**/*.test.ts'],
     testTimeout: 90_000,
     hookTimeout: 60_000,

@@ -11,7 +11,7 @@ import { autoLink } from './care/incidents.js';
 import { Permissions } from './care/permissions.js';
 import { slaSettings } from './care/sla.js';
 import { toneRules } from './care/tone.js';
-import { type Config, ConfigError, loadConfig, setVariables } from './config.js';
+import { type Config, ConfigError, loadConfig, settingsOf, setVariables } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
 import { slackRequestHandler } from './http/slack-requests.js';
@@ -27,22 +27,8 @@ import { boltLogger, createLogger, type Logger } from './logger.js';
 import { customerChangeText } from './slack/case-card.js';
 import { autoLinkedNote, incidentTexts } from './slack/incident.js';
 import { People } from './slack/people.js';
-import { facebookConversationLookup } from './sources/facebook/conversations.js';
-import { facebookFeedPoller } from './sources/facebook/poller.js';
-import { facebookReplyAdapter } from './sources/facebook/reply.js';
-import { facebookWebhookHandler } from './sources/facebook/webhook.js';
-import { instagramReplyAdapter } from './sources/instagram/reply.js';
-import { redditPollers } from './sources/reddit/poller.js';
-import { redditReplyAdapter } from './sources/reddit/reply.js';
-import { rssPoller } from './sources/rss/poller.js';
-import { rssReplyAdapter } from './sources/rss/reply.js';
-import type { Poller, ReplyAdapter } from './sources/types.js';
-import { webhookHandler } from './sources/webhook/ingest.js';
-import { webhookReplyAdapter } from './sources/webhook/reply.js';
-import { xConversationLookup } from './sources/x/conversations.js';
-import { xPollers } from './sources/x/poller.js';
-import { xReplyAdapter } from './sources/x/reply.js';
-import { xWebhookHandler } from './sources/x/webhook.js';
+import { sources } from './sources/index.js';
+import type { SourceDeps, SourceModule, SourceParts } from './sources/types.js';
 import { decideStartMode, incompleteMessage, sandboxBanner } from './start-mode.js';
 
 export interface Carebot {
@@ -165,7 +151,37 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
           note: autoLinkedNote,
         }),
     });
-    const adapters = replyAdapters(config, clock);
+    const record = async (message: InboundMessage) => {
+      const stored = await recordInbound(db.db, clock, message, {
+        reopenWithin: config.reopenWithin,
+        sla,
+        rules: config.escalation.rules,
+      });
+      if (!stored.duplicate) kickSync();
+      return stored;
+    };
+    const deps: SourceDeps = {
+      db: db.db,
+      clock,
+      logger,
+      record,
+      recordChange: async (change) => {
+        if (await recordCustomerChange(db.db, clock, change, customerChangeText)) kickSync();
+      },
+      onStored: kickSync,
+      settingsOf: (part) => settingsOf(config, part),
+    };
+    // Each source module turns its own settings into routes, pollers and a reply adapter.
+    const modules: readonly SourceModule[] = sources;
+    const parts = new Map<string, SourceParts>(
+      modules.map((source) => [
+        source.platform,
+        source.create((config.sources as Record<string, unknown>)[source.platform], deps),
+      ]),
+    );
+    const adapters = Object.fromEntries(
+      [...parts].flatMap(([platform, part]) => (part.reply ? [[platform, part.reply]] : [])),
+    );
     const deliver = new DeliverReplies({
       db: db.db,
       clock,
@@ -186,66 +202,17 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       tone: toneRules(config.tone),
       sla,
     });
-    const record = async (message: InboundMessage) => {
-      const stored = await recordInbound(db.db, clock, message, {
-        reopenWithin: config.reopenWithin,
-        sla,
-        rules: config.escalation.rules,
-      });
-      if (!stored.duplicate) kickSync();
-      return stored;
-    };
     const pollers = new PollRunner({
       db: db.db,
       clock,
       logger: logger.child({ job: 'pollers' }),
-      pollers: configuredPollers(config),
+      pollers: [...parts.values()].flatMap((part) => part.pollers ?? []),
       record,
       noticeChannel: config.careChannelId,
       onNotice: kickSync,
     });
-    const xWebhook = xWebhookHandler({
-      accounts: config.sources.x.accounts,
-      record,
-      onStored: kickSync,
-      logger: logger.child({ source: 'x-webhook' }),
-      clock,
-      conversationOf: xConversationLookup(db.db),
-    });
-    const routes: Routes = {
-      'GET /healthz': healthHandler(db.db),
-      'POST /sources/webhook': webhookHandler({
-        db: db.db,
-        clock,
-        logger,
-        source: config.sources.webhook,
-        reopenWithin: config.reopenWithin,
-        sla,
-        rules: config.escalation.rules,
-        onStored: kickSync,
-      }),
-    };
-    if (config.sources.facebook.pages.length > 0) {
-      const facebookWebhook = facebookWebhookHandler({
-        pages: config.sources.facebook.pages,
-        record,
-        recordChange: async (change) => {
-          if (await recordCustomerChange(db.db, clock, change, customerChangeText)) kickSync();
-        },
-        onStored: kickSync,
-        logger: logger.child({ source: 'facebook-webhook' }),
-        clock,
-        conversationOf: facebookConversationLookup(db.db),
-        ...(config.sources.instagram.channel ? { instagramChannel: config.sources.instagram.channel } : {}),
-        graph: { apiUrl: config.sources.facebook.apiUrl, apiVersion: config.sources.facebook.apiVersion },
-      });
-      routes['GET /sources/facebook/webhook'] = facebookWebhook;
-      routes['POST /sources/facebook/webhook'] = facebookWebhook;
-    }
-    if (config.sources.x.accounts.length > 0) {
-      routes['GET /sources/x/webhook'] = xWebhook;
-      routes['POST /sources/x/webhook'] = xWebhook;
-    }
+    const routes: Routes = { 'GET /healthz': healthHandler(db.db) };
+    for (const part of parts.values()) Object.assign(routes, part.routes);
     const receiver = slack.httpReceiver;
     if (receiver)
       routes['POST /slack/events'] = slackRequestHandler(
@@ -270,8 +237,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         port,
         slack: slack.mode,
         pollers: pollers.size,
-        xAccounts: config.sources.x.accounts.length,
-        feeds: config.sources.rss.feeds.length,
+        ...Object.assign({}, ...[...parts.values()].map((part) => part.started)),
       },
       'carebot started',
     );
@@ -303,70 +269,6 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
     if (!opts.database) await db.close().catch(() => {});
     throw err;
   }
-}
-
-/** The reply adapter of each platform carebot can answer on, by platform. */
-function replyAdapters(config: Config, clock: Clock): Record<string, ReplyAdapter> {
-  return {
-    webhook: webhookReplyAdapter(config.sources.webhook, clock),
-    x: xReplyAdapter(config.sources.x.accounts, config.sources.x.apiUrl, clock),
-    rss: rssReplyAdapter(),
-    facebook: facebookReplyAdapter(
-      config.sources.facebook.pages,
-      config.sources.facebook.apiUrl,
-      config.sources.facebook.apiVersion,
-      clock,
-    ),
-    instagram: instagramReplyAdapter(
-      config.sources.facebook.pages,
-      config.sources.facebook.apiUrl,
-      config.sources.facebook.apiVersion,
-      clock,
-    ),
-    reddit: redditReplyAdapter(
-      config.sources.reddit.accounts,
-      {
-        apiUrl: config.sources.reddit.apiUrl,
-        authUrl: config.sources.reddit.authUrl,
-      },
-      clock,
-    ),
-  };
-}
-
-/** Every poller the configuration turns on: X accounts (mentions, keyword search) and RSS/Atom feeds. */
-function configuredPollers(config: Config): Poller[] {
-  const x = config.sources.x;
-  const rss = config.sources.rss;
-  return [
-    ...x.accounts.flatMap((account) =>
-      xPollers(account, {
-        apiUrl: x.apiUrl,
-        everyMs: x.pollEvery,
-        ...(x.backfill ? { backfillMs: x.backfill } : {}),
-      }),
-    ),
-    ...config.sources.reddit.accounts.flatMap((account) =>
-      redditPollers(account, {
-        apiUrl: config.sources.reddit.apiUrl,
-        authUrl: config.sources.reddit.authUrl,
-        everyMs: config.sources.reddit.pollEvery,
-        backfillMs: config.sources.reddit.backfill,
-      }),
-    ),
-    ...(config.sources.facebook.pollEvery !== null
-      ? config.sources.facebook.pages.map((page) =>
-          facebookFeedPoller(page, {
-            apiUrl: config.sources.facebook.apiUrl,
-            apiVersion: config.sources.facebook.apiVersion,
-            everyMs: config.sources.facebook.pollEvery as number,
-          }),
-        )
-      : []),
-    ...rss.feeds.map((feed) =>
-      rssPoller(feed, { everyMs: rss.pollEvery, ...(rss.backfill ? { backfillMs: rss.backfill } : {}) }),
-    ),
-  ];
 }
 
 async function shutdown(

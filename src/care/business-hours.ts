@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { Config } from '../config.js';
+import type { CareConfig } from '../config/care.js';
 
 /**
  * The business-hours calendar SLA deadlines are counted on: weekdays with opening and closing
@@ -28,7 +28,7 @@ const minuteOf = (hhmm: string) => {
   return Number(h) * 60 + Number(m);
 };
 
-export function calendarFrom(config: Pick<Config, 'timezone' | 'businessHours'>): Calendar {
+export function calendarFrom(config: Pick<CareConfig, 'timezone' | 'businessHours'>): Calendar {
   const bh = config.businessHours;
   if (bh === 'always') return { kind: 'always' };
   return {

@@ -1,5 +1,4 @@
 import { and, asc, desc, eq, ne, type SQL, sql, TransactionRollbackError } from 'drizzle-orm';
-import type { EscalationRule, Priority } from '../config.js';
 import { type Database, queryRows, queryRowsPrepared } from '../db/client.js';
 import {
   type CaseRow,
@@ -15,6 +14,7 @@ import type { Clock, Duration } from './clock.js';
 import { announce, waitingOn } from './escalations.js';
 import type { InboundMessage } from './inbound.js';
 import { incidentOfCase } from './incidents.js';
+import type { EscalationRule, Priority } from './priority.js';
 import { type Assessment, assess, higher } from './priority.js';
 import {
   continuedResolutionDue,

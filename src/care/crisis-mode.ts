@@ -1,5 +1,5 @@
 import { isNull } from 'drizzle-orm';
-import type { CrisisConfig } from '../config.js';
+import type { CrisisConfig } from '../config/crisis.js';
 import type { Database } from '../db/client.js';
 import { type CrisisPeriodRow, crisisPeriods } from '../db/schema.js';
 import type { Tx } from './cases.js';

@@ -1,4 +1,4 @@
-import type { Team } from '../config.js';
+import type { Team } from './teams.js';
 
 /**
  * Who may do what: the one place that decides (DESIGN.md, "Permissions"). Listeners ask it and

@@ -1,6 +1,17 @@
 import Sentiment from 'sentiment';
-import type { EscalationRule, Priority } from '../config.js';
 import { phrasesIn } from './tone.js';
+
+/** P1 is the most urgent. */
+export type Priority = 'P1' | 'P2' | 'P3';
+
+/** One rule of the escalation tree (`escalation.rules`): when it applies, and the team and/or priority it sets. */
+export type EscalationRule = { team?: string | undefined; priority?: Priority | undefined } & (
+  | { when: 'sla_breach' }
+  | { when: 'followers'; over: number }
+  | { when: 'keywords'; keywords: string[] }
+  /** Strongly negative wording: an AFINN sentiment score at or below `below`. */
+  | { when: 'negative'; below: number }
+);
 
 /**
  * A case's priority (P1 most urgent) and escalations from the escalation tree, decided from what a

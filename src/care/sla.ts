@@ -1,4 +1,4 @@
-import type { Config, Priority } from '../config.js';
+import type { CareConfig } from '../config/care.js';
 import type { CaseRow } from '../db/schema.js';
 import {
   addBusinessTime,
@@ -8,6 +8,7 @@ import {
   isOpen,
   nextOpening,
 } from './business-hours.js';
+import type { Priority } from './priority.js';
 
 /**
  * SLA clocks, as pure functions of a case's stored fields and an instant. Three clocks (first
@@ -54,7 +55,7 @@ export function targetsFor(s: SlaSettings, priority: Priority): Targets {
   };
 }
 
-export function slaSettings(config: Config): SlaSettings {
+export function slaSettings(config: Pick<CareConfig, 'sla' | 'timezone' | 'businessHours'>): SlaSettings {
   return {
     calendar: calendarFrom(config),
     firstResponseMs: config.sla.firstResponse,

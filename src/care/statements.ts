@@ -10,10 +10,10 @@ import {
   slackThreads,
   statementBatches,
 } from '../db/schema.js';
-import { capabilities } from '../sources/capabilities.js';
 import { logEvent } from './cases.js';
 import type { Clock, Duration } from './clock.js';
 import { logIncidentEvent } from './incidents.js';
+import { capabilities } from './platforms.js';
 import { queueReply } from './replies.js';
 import { customerValues, fillTemplate } from './saved-replies.js';
 import { checkTone, type ToneFinding, type ToneRules } from './tone.js';

@@ -6,6 +6,7 @@ import { slackNotices } from '../db/schema.js';
 import { ts } from './cases.js';
 import { type Duration, milliseconds } from './clock.js';
 import { type IncidentFigures, incidentFigures } from './incident-stats.js';
+import { configuredSourceKeys, platformKeys, platformsNamedBySource } from './platforms.js';
 
 /**
  * The figures a care manager is judged by, for `/care-stats` and the weekly digest. Every figure
@@ -415,13 +416,24 @@ async function cohortFigures(db: Database, req: StatsRequest) {
   };
 }
 
+/** Whether a platform's sources are named by their sender (webhook: forum, reviews). */
+function namedBySource(platform: SQL): SQL {
+  const named = platformsNamedBySource();
+  return named.length
+    ? sql`${platform} in (${sql.join(
+        named.map((p) => sql`${p}`),
+        sql`, `,
+      )})`
+    : sql`false`;
+}
+
 function newCaseMix(db: Database, req: StatsRequest): Promise<Row[]> {
   const p = req.period;
   return aggregate(
     db,
     // Generic-webhook sources are told apart by name (forum, reviews), as their cards are.
     sql`select c.opened_at >= ${ts(p.current.start)} as is_current,
-          case when c.platform = 'webhook' then c.source_key else c.platform end as platform,
+          case when ${namedBySource(sql`c.platform`)} then c.source_key else c.platform end as platform,
           c.priority, count(*)::int as n
         from cases c
         where ${inPeriods(sql`c.opened_at`, p)}${caseFilter(req.filter)}
@@ -803,19 +815,11 @@ export async function sourceKeysNamed(
   name: string,
 ): Promise<string[] | undefined> {
   const lower = name.toLowerCase();
-  const s = config.sources;
-  const configured = [
-    ...s.x.accounts.filter((a) => a.name.toLowerCase() === lower).map((a) => `x:${a.userId}`),
-    ...s.rss.feeds.filter((f) => f.name.toLowerCase() === lower).map((f) => `rss:${f.name}`),
-    ...s.facebook.pages.filter((pg) => pg.name.toLowerCase() === lower).map((pg) => `facebook:${pg.pageId}`),
-    ...s.reddit.accounts.filter((a) => a.name.toLowerCase() === lower).map((a) => `reddit:${a.username}`),
-  ];
+  const configured = configuredSourceKeys(config.sources, lower);
   const candidates = [
     ...new Set([
       ...configured,
-      ...(name.includes(':')
-        ? [name]
-        : ['webhook', 'rss', 'x', 'facebook', 'instagram', 'reddit'].map((pf) => `${pf}:${name}`)),
+      ...(name.includes(':') ? [name] : platformKeys().map((pf) => `${pf}:${name}`)),
     ]),
   ];
   // The inbound-message key index answers "does any message come from this source" at once.

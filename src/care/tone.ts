@@ -1,5 +1,4 @@
-import twitter from 'twitter-text';
-import type { Config } from '../config.js';
+import { lengthRules, platformInfo } from './platforms.js';
 
 /**
  * The tone check every reply passes before it is queued: social care's rules say don't sell, don't
@@ -66,61 +65,43 @@ const DEFAULT_ARGUING = [
   'you clearly',
 ];
 
-/**
- * Limits where a reply goes, as each platform counts them; X posts are weighted (twitter-text).
- * Direct messages have their own: Messenger (and Facebook private replies, which are Messenger
- * messages) 2,000 characters, Instagram direct messages 1,000, X direct messages 10,000.
- */
-const DEFAULT_MAX_LENGTH: Record<string, number> = {
-  x: 280,
-  x_dm: 10000,
-  instagram: 2200,
-  instagram_dm: 1000,
-  facebook: 8000,
-  messenger: 2000,
-  reddit: 10000,
-};
-
-const TARGET_NAMES: Record<string, string> = {
-  x: 'X',
-  x_dm: 'an X direct message',
-  instagram: 'Instagram',
-  instagram_dm: 'an Instagram direct message',
-  facebook: 'Facebook',
-  messenger: 'Messenger',
-  reddit: 'Reddit',
-};
+/** `tone` of carebot.config.yaml: each list replaces the built-in one; `extra_*` adds to it. */
+export interface ToneSettings {
+  selling?: string[] | undefined;
+  jargon?: string[] | undefined;
+  arguing?: string[] | undefined;
+  extra_selling: string[];
+  extra_jargon: string[];
+  extra_arguing: string[];
+  max_length: Record<string, number>;
+}
 
 /**
  * Where a case's replies go, as the tone check's limits name it: the platform for public
- * replies, or its direct-message channel (`x_dm`, `messenger`, `instagram_dm`) for DM
+ * replies, or its direct-message target (`x_dm`, `messenger`, `instagram_dm`) for DM
  * conversations and cases moved to private replies.
  */
 export function replyTarget(c: { platform: string; conversationId: string; replyMode: string }): string {
-  const direct =
-    c.replyMode === 'private' ||
-    (c.platform === 'x' && c.conversationId.startsWith('dm:')) ||
-    (c.platform === 'facebook' && c.conversationId.startsWith('messenger:'));
-  if (!direct) return c.platform;
-  if (c.platform === 'x') return 'x_dm';
-  if (c.platform === 'facebook') return 'messenger';
-  if (c.platform === 'instagram') return 'instagram_dm';
-  return c.platform;
+  const facts = platformInfo(c.platform);
+  const direct = c.replyMode === 'private' || facts.isDirect?.(c.conversationId) === true;
+  return (direct ? facts.length?.direct?.target : undefined) ?? c.platform;
 }
 
-export function toneRules(tone: Config['tone']): ToneRules {
+export function toneRules(tone: ToneSettings): ToneRules {
+  // Limits where a reply goes, as each platform counts them (see each source module's `length`).
+  const defaults = Object.fromEntries([...lengthRules()].map(([target, rule]) => [target, rule.limit]));
   return {
     selling: [...(tone.selling ?? DEFAULT_SELLING), ...tone.extra_selling],
     jargon: [...(tone.jargon ?? DEFAULT_JARGON), ...tone.extra_jargon],
     arguing: [...(tone.arguing ?? DEFAULT_ARGUING), ...tone.extra_arguing],
-    maxLength: { ...DEFAULT_MAX_LENGTH, ...tone.max_length },
+    maxLength: { ...defaults, ...tone.max_length },
   };
 }
 
-/** The reply's length as its platform counts it (X posts weighted, everything else in characters). */
-export function platformLength(text: string, platform: string): number {
-  if (platform === 'x') return twitter.parseTweet(text).weightedLength;
-  return Array.from(text).length;
+/** The reply's length as its target counts it (X posts weighted, everything else in characters). */
+export function platformLength(text: string, target: string): number {
+  const count = lengthRules().get(target)?.count;
+  return count ? count(text) : Array.from(text).length;
 }
 
 export function phrasesIn(text: string, phrases: string[]): string[] {
@@ -174,9 +155,10 @@ export function checkTone(text: string, platform: string, rules: ToneRules): Ton
   if (limit !== undefined) {
     const length = platformLength(text, platform);
     if (length > limit) {
+      const rule = lengthRules().get(platform);
       findings.push({
         rule: 'length',
-        message: `Too long for ${TARGET_NAMES[platform] ?? platform}: ${length} of ${limit} characters${platform === 'x' ? ' as X counts them' : ''}.`,
+        message: `Too long for ${rule?.name ?? platform}: ${length} of ${limit} characters${rule?.countedBy ? ` as ${rule.countedBy} counts them` : ''}.`,
       });
     }
   }

@@ -1,7 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { logEvent } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
-import type { Team } from '../config.js';
+import type { Team } from '../care/teams.js';
 import type { Database } from '../db/client.js';
 import { cases, escalations, slackOutbox, slaReminders } from '../db/schema.js';
 import type { Logger } from '../logger.js';

@@ -4,7 +4,7 @@ import { loadCaseView, ts } from '../care/cases.js';
 import { noticeTarget } from '../care/channel-messages.js';
 import type { Clock } from '../care/clock.js';
 import { leaseNotices, markNoticePosted, retryNoticeAt } from '../care/source-state.js';
-import type { Team } from '../config.js';
+import type { Team } from '../care/teams.js';
 import { type Database, queryRows } from '../db/client.js';
 import {
   caseEvents,

@@ -2,9 +2,9 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { XAccount } from '../config.js';
 import { readBody } from '../http/body.js';
 import type { Logger } from '../logger.js';
+import type { XAccount } from '../sources/x/config.js';
 import { X_MAX_WEIGHTED_LENGTH, xLength } from '../sources/x/limits.js';
 import {
   type ApiCall,

@@ -1,6 +1,6 @@
 import type { CaseView } from '../care/cases.js';
-import type { Team } from '../config.js';
-import { capabilities } from '../sources/capabilities.js';
+import { capabilities, platformInfo } from '../care/platforms.js';
+import type { Team } from '../care/teams.js';
 import { fitMessage, fitText, fitUrl, LIMITS, shortName } from './limits.js';
 import { escapeText, link, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
 
@@ -26,25 +26,17 @@ export const ACTIONS = {
 
 const PRIORITY_LABEL = { P1: ':small_red_triangle: P1', P2: ':small_orange_diamond: P2', P3: 'P3' } as const;
 
-const PLATFORM_LABELS: Record<string, string> = {
-  x: 'X',
-  facebook: 'Facebook',
-  instagram: 'Instagram',
-  reddit: 'Reddit',
-  rss: 'RSS',
-  webhook: 'Webhook',
-};
-
 /** A human name for where a case came from: `webhook:forum` reads as "forum". Not escaped. */
 export function platformLabel(platform: string, sourceKey: string): string {
-  if (platform === 'webhook' && sourceKey.startsWith('webhook:')) return sourceKey.slice(8);
+  const prefix = `${platform}:`;
+  if (platformInfo(platform).namedBySource && sourceKey.startsWith(prefix))
+    return sourceKey.slice(prefix.length);
   return platformName(platform);
 }
 
 /** How a platform is named to people ("X", "Facebook"); unknown ones by their key. Not escaped. */
 export function platformName(platform: string): string {
-  // hasOwn: a key such as "toString" must not reach Object.prototype.
-  return (Object.hasOwn(PLATFORM_LABELS, platform) ? PLATFORM_LABELS[platform] : undefined) ?? platform;
+  return platformInfo(platform).label;
 }
 
 /** Who wrote, as shown: name (or handle, or id), cut to a readable length before escaping. */

@@ -1,7 +1,7 @@
 import { type Duration, formatDuration } from '../care/clock.js';
 import { describeRate } from '../care/crisis.js';
 import type { Targets } from '../care/sla.js';
-import type { Team } from '../config.js';
+import type { Team } from '../care/teams.js';
 import type { CrisisAlertRow, CrisisPeriodRow } from '../db/schema.js';
 import { plain, platformName, slackDate } from './case-card.js';
 import { teamMention } from './escalation.js';

@@ -1,4 +1,4 @@
-import type { Team } from '../config.js';
+import type { Team } from '../care/teams.js';
 import type { EscalationRow } from '../db/schema.js';
 import { plain, slackDate } from './case-card.js';
 import { fitMessage, fitView } from './limits.js';

@@ -2,6 +2,7 @@ import type { webApi } from '@slack/bolt';
 import { DateTime } from 'luxon';
 import type { Duration } from '../care/clock.js';
 import type { IncidentFigures } from '../care/incident-stats.js';
+import { platformWords } from '../care/platforms.js';
 import {
   type CareStats,
   type CountBy,
@@ -12,12 +13,13 @@ import {
   type StatsPeriod,
   type Versus,
 } from '../care/stats.js';
-import type { Config, Team } from '../config.js';
+import type { Team } from '../care/teams.js';
+import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { plain, platformLabel, platformName } from './case-card.js';
 
-/** A platform key, or `webhook:<source>` for a generic-webhook source, as cards name it. */
-const sourceName = (key: string) => platformLabel(key.startsWith('webhook:') ? 'webhook' : key, key);
+/** A platform key, or `<platform>:<source>` for a source named by its sender (webhook), as cards name it. */
+const sourceName = (key: string) => platformLabel(key.split(':')[0] ?? key, key);
 
 import { statsChartPng } from './chart.js';
 import { shareFile } from './files.js';
@@ -39,15 +41,6 @@ export interface StatsArgs {
 export type ParsedStatsArgs = { ok: true; args: StatsArgs } | { ok: false; problem: string };
 
 const PERIODS = new Set(['today', 'yesterday', '7d', '30d', 'this-week', 'last-week']);
-const PLATFORMS: Record<string, string> = {
-  x: 'x',
-  twitter: 'x',
-  facebook: 'facebook',
-  instagram: 'instagram',
-  reddit: 'reddit',
-  rss: 'rss',
-  webhook: 'webhook',
-};
 const RANGE = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/;
 // Slack sends a picked user as <@U123|name> (or <@U123>) when the command escapes users.
 const AGENT = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/;
@@ -84,9 +77,9 @@ export function parseStatsArgs(text: string, now: Date, zone: string): ParsedSta
       args.agentId = agent[1];
     } else if (token.startsWith('@') || token.startsWith('<@')) {
       problem = `\`${escapeText(token)}\`: pick the agent from Slack's @ menu so the name becomes a mention`;
-    } else if (PLATFORMS[word]) {
+    } else if (platformWords().has(word)) {
       problem = once('platform or source', token);
-      args.platform = PLATFORMS[word];
+      args.platform = platformWords().get(word);
     } else if (SOURCE_NAME.test(token)) {
       problem = once('platform or source', token);
       args.sourceName = token;

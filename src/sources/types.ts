@@ -1,21 +1,94 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
 import type { RecordedInbound } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
 import type { InboundMessage } from '../care/inbound.js';
+import type { PlatformFacts } from '../care/platforms.js';
+import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
 
 /**
- * What every platform folder under `sources/` provides. The foundation has one source, the generic
- * webhook; later platforms add pollers and reply delivery behind the same shape.
+ * What each platform folder's index.ts exports: the facts the rest of carebot asks about the
+ * platform (label, capabilities, reply length, direct messages), its part of the configuration,
+ * and `create`, which turns its settings into routes, pollers and a reply adapter.
+ * src/sources/index.ts lists them; adding a platform is a folder and a line there.
  */
-export interface SourceAdapter {
-  /** `platform` or `platform:account`, stored with every case and message of the source. */
-  key: string;
-  platform: string;
-  /** The Slack channel its cases go to. */
-  channel: string;
-  /** HTTP routes the source answers on carebot's port, by path. */
+export interface SourceModule<Key extends string = string, Settings = unknown>
+  extends Omit<PlatformFacts, 'platform' | 'sourceNames'> {
+  platform: Key;
+  /** The configured accounts or feeds by name, with their source keys (for `/care-stats <name>`). */
+  sourceNames?(settings: Settings): Array<{ name: string; sourceKey: string }>;
+  config: SourceConfig<Settings>;
+  create(settings: Settings, deps: SourceDeps): SourceParts;
+}
+
+/**
+ * A source's part of the configuration: the schema of `sources.<platform>` in carebot.config.yaml,
+ * the environment variables it reads (fallbacks for a single account), and how both become its
+ * settings.
+ */
+export interface SourceConfig<Settings = unknown> {
+  file: z.ZodType;
+  env?: z.core.$ZodLooseShape;
+  /** Problems only seen across variables (a half-set account), each as `NAME: what to do`. */
+  check?(env: Record<string, string>): string[];
+  // biome-ignore lint/suspicious/noExplicitAny: each source types its own parts (see defineSourceConfig)
+  resolve(file: any, env: any, shared: SharedSettings): Settings;
+}
+
+/** What every source's settings may fall back on. */
+export interface SharedSettings {
+  careChannelId: string;
+}
+
+/** Types a source's config part from its schemas, so `resolve` sees what they produce. */
+export function defineSourceConfig<
+  File extends z.ZodType,
+  Env extends z.core.$ZodLooseShape,
+  Settings,
+>(part: {
+  file: File;
+  env?: Env;
+  check?(env: Record<string, string>): string[];
+  resolve(file: z.output<File>, env: z.output<z.ZodObject<Env>>, shared: SharedSettings): Settings;
+}): SourceConfig<Settings> {
+  return part;
+}
+
+/** Types a source module with its own platform key and settings. */
+export function defineSource<const Key extends string, Settings>(
+  module: SourceModule<Key, Settings>,
+): SourceModule<Key, Settings> {
+  return module;
+}
+
+/** What carebot hands every source when it starts. */
+export interface SourceDeps {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  /** Stores one message (idempotent) and gets it to Slack. */
+  record(message: InboundMessage): Promise<RecordedInbound>;
+  /** Notes an edit or removal of a message carebot holds (a no-op for one it does not). */
+  recordChange(change: {
+    kind: 'edited' | 'removed';
+    sourceKey: string;
+    externalId: string;
+    text?: string | undefined;
+  }): Promise<void>;
+  /** Called after something was stored, to get it to Slack without waiting for the next round. */
+  onStored(): void;
+  /** The resolved settings of another source's part, for platforms that share a connection (Instagram through a Facebook Page). */
+  settingsOf<Settings>(part: SourceConfig<Settings>): Settings;
+}
+
+/** What a source runs: HTTP routes by `METHOD /path`, pollers, and how replies go out. */
+export interface SourceParts {
   routes?: Record<string, RouteHandler>;
+  pollers?: Poller[];
+  reply?: ReplyAdapter;
+  /** Counts for the "carebot started" log line, e.g. `{ feeds: 2 }`. */
+  started?: Record<string, number>;
 }
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;

@@ -1,7 +1,7 @@
 import type { App, BlockButtonAction, BlockStaticSelectAction } from '@slack/bolt';
 import { claimCase, setPriority } from '../../care/cases.js';
 import { takeOver } from '../../care/escalations.js';
-import type { Priority } from '../../config.js';
+import type { Priority } from '../../care/priority.js';
 import { ACTIONS, plain } from '../../slack/case-card.js';
 import { mentionUser } from '../../slack/mrkdwn.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';

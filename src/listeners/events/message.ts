@@ -1,12 +1,12 @@
 import type { AllMiddlewareArgs, App, SlackEventMiddlewareArgs } from '@slack/bolt';
 import { claimCase } from '../../care/cases.js';
+import { capabilities } from '../../care/platforms.js';
 import { cancelBySlackMessage, caseOfThread, editReply, noteText, recordNote } from '../../care/replies.js';
 import { checkTone, replyTarget } from '../../care/tone.js';
 import type { CaseRow } from '../../db/schema.js';
 import { platformLabel } from '../../slack/case-card.js';
 import { slackToPlain } from '../../slack/plain-text.js';
 import { heldNotice, noteNotice, undoNotice } from '../../slack/replies.js';
-import { capabilities } from '../../sources/capabilities.js';
 import type { ListenerContext } from '../context.js';
 import { queueAndNotify } from '../reply-flow.js';
 

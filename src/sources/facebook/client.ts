@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { FacebookPage } from '../../config.js';
+import type { FacebookPage } from './config.js';
 
 /** How long carebot waits for the Graph API before treating a request as failed. */
 export const GRAPH_TIMEOUT_MS = 15_000;

@@ -1,6 +1,6 @@
-import type { FacebookPage } from '../../config.js';
 import { resetFromHeaders } from '../types.js';
 import { appSecretProof, type GraphResponse, isRecord } from './client.js';
+import type { FacebookPage } from './config.js';
 import { GRAPH_THROTTLE_FALLBACK } from './limits.js';
 
 /** What Graph said went wrong, from its error shape (`error.message`, `type`, `code`, `error_subcode`, `fbtrace_id`). */

@@ -1,6 +1,6 @@
-import type { FacebookPage } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import type { WebhookWork } from './changes.js';
+import type { FacebookPage } from './config.js';
 import {
   commentThread,
   facebookSourceKey,

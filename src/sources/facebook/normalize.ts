@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { InboundMessage } from '../../care/inbound.js';
-import type { FacebookPage } from '../../config.js';
+import type { FacebookPage } from './config.js';
 
 /*
  * Facebook payloads → carebot's inbound message. Ids stay strings: Page, post and comment ids are

@@ -1,7 +1,7 @@
-import type { FacebookPage } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import type { PollContext, Poller, PollOutcome } from '../types.js';
 import { type GraphQuery, type GraphResponse, GraphUnreachable, graphRequest, isSuccess } from './client.js';
+import type { FacebookPage } from './config.js';
 import {
   classifyGraphFailure,
   describeGraphError,

@@ -1,6 +1,6 @@
-import type { FacebookPage } from '../../config.js';
 import type { ReplyOutcome } from '../types.js';
 import type { GraphResponse } from './client.js';
+import type { FacebookPage } from './config.js';
 import {
   classifyGraphFailure,
   describeGraphError,

@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../../care/clock.js';
-import type { FacebookPage } from '../../config.js';
 import type { ReplyAdapter, ReplyOutcome, ReplyRequest } from '../types.js';
 import { type GraphResponse, GraphUnreachable, graphRequest, isRecord, isSuccess } from './client.js';
+import type { FacebookPage } from './config.js';
 import { earlierComment, earlierMessage, type GraphGet } from './earlier.js';
 import { classifyGraphFailure, graphError } from './errors.js';
 import { FACEBOOK_COMMENT_MAX_TEXT, MESSENGER_MAX_TEXT } from './limits.js';

@@ -1,6 +1,6 @@
-import type { FacebookPage } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import type { WebhookWork } from '../facebook/changes.js';
+import type { FacebookPage } from '../facebook/config.js';
 import { graphTimeToDate } from '../facebook/normalize.js';
 import { fetchMentionDetails, type GraphApi } from './mentions.js';
 import {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { FacebookPage } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import { GraphUnreachable, graphRequest, isSuccess } from '../facebook/client.js';
+import type { FacebookPage } from '../facebook/config.js';
 import { describeGraphError, graphError } from '../facebook/errors.js';
 import { MENTION_LOOKUP_TIMEOUT } from '../facebook/limits.js';
 import type { InstagramMentionValue, MentionDetails } from './normalize.js';

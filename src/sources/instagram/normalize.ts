@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { InboundMessage } from '../../care/inbound.js';
-import type { FacebookPage } from '../../config.js';
+import type { FacebookPage } from '../facebook/config.js';
 import { graphTimeToDate } from '../facebook/normalize.js';
 
 /*

@@ -1,5 +1,4 @@
 import { type Clock, systemClock } from '../../care/clock.js';
-import type { FacebookPage } from '../../config.js';
 import {
   type GraphResponse,
   GraphUnreachable,
@@ -7,6 +6,7 @@ import {
   isRecord,
   isSuccess,
 } from '../facebook/client.js';
+import type { FacebookPage } from '../facebook/config.js';
 import { earlierInstagramReply, type GraphGet } from '../facebook/earlier.js';
 import { INSTAGRAM_COMMENT_MAX_TEXT, MESSENGER_MAX_TEXT } from '../facebook/limits.js';
 import { type GraphSend, graphReplyFailure } from '../facebook/reply-failure.js';

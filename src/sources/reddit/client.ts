@@ -1,7 +1,7 @@
 import packageJson from '../../../package.json' with { type: 'json' };
 import type { Clock } from '../../care/clock.js';
-import type { RedditAccount } from '../../config.js';
 import { resetFromHeaders } from '../types.js';
+import type { RedditAccount } from './config.js';
 import { accountRefusedHint, clientCredentialsHint, isRecord, passwordHint } from './errors.js';
 import { RATE_LIMIT_FALLBACK, REDDIT_TIMEOUT, TOKEN_REFRESH_MARGIN } from './limits.js';
 

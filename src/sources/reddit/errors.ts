@@ -1,5 +1,5 @@
 import { type Duration, milliseconds } from '../../care/clock.js';
-import type { RedditAccount } from '../../config.js';
+import type { RedditAccount } from './config.js';
 
 const APPS_PAGE = 'https://www.reddit.com/prefs/apps';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { InboundMessage } from '../../care/inbound.js';
-import type { RedditAccount } from '../../config.js';
 import { matchesKeywords } from '../rss/normalize.js';
+import type { RedditAccount } from './config.js';
 
 /*
  * Reddit things → carebot's inbound message. A thing is known by its fullname (`t3_` a post, `t1_`

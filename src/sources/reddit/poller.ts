@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { formatDuration, milliseconds } from '../../care/clock.js';
-import type { RedditAccount } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import type { PollContext, Poller, PollOutcome } from '../types.js';
 import { RedditClient, type RedditProblem, type RedditUrls } from './client.js';
+import type { RedditAccount } from './config.js';
 import { accountRefusedHint, subredditHint } from './errors.js';
 import { REDDIT_MAX_PAGES, REDDIT_PAGE_SIZE } from './limits.js';
 import {

@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../../care/clock.js';
-import type { RedditAccount } from '../../config.js';
 import type { ReplyAdapter, ReplyOutcome, ReplyRequest } from '../types.js';
 import { RedditClient, type RedditProblem, type RedditResponse, type RedditUrls } from './client.js';
+import type { RedditAccount } from './config.js';
 import { commentRefusal, isRecord, rateLimitWait, redditApiErrors } from './errors.js';
 import { RATE_LIMIT_FALLBACK, REDDIT_COMMENT_MAX_LENGTH } from './limits.js';
 import { redditListing, redditUrl, sourceKeyOf, thingsOf } from './normalize.js';

@@ -1,6 +1,6 @@
-import type { RssFeed } from '../../config.js';
 import { OutboundError, type OutboundResponse, outboundRequest } from '../../http/outbound.js';
 import { type PollOutcome, resetFromHeaders } from '../types.js';
+import type { RssFeed } from './config.js';
 import { FETCH_TIMEOUT, MAX_FEED_BYTES, MAX_FEED_REDIRECTS } from './limits.js';
 
 export const DEFAULT_USER_AGENT = 'carebot/0.1 (+social customer care; RSS reader)';

@@ -1,6 +1,6 @@
 import type Parser from 'rss-parser';
 import type { InboundMessage } from '../../care/inbound.js';
-import type { RssFeed } from '../../config.js';
+import type { RssFeed } from './config.js';
 import { MAX_ITEM_TEXT } from './limits.js';
 import { collapseWhitespace, htmlToText } from './plain-text.js';
 

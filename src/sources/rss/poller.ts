@@ -2,9 +2,9 @@ import Parser from 'rss-parser';
 import { z } from 'zod';
 import { type Duration, hours } from '../../care/clock.js';
 import type { InboundMessage } from '../../care/inbound.js';
-import type { RssFeed } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import type { PollContext, Poller, PollOutcome } from '../types.js';
+import type { RssFeed } from './config.js';
 import { DEFAULT_USER_AGENT, fetchFeed } from './fetch-feed.js';
 import { type FeedItem, feedItemId, normalizeFeedItem, publishedAt, rssSourceKey } from './normalize.js';
 

@@ -1,27 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { recordInbound } from '../../care/cases.js';
-import type { Clock, Duration } from '../../care/clock.js';
-import type { SlaSettings } from '../../care/sla.js';
-import type { EscalationRule, WebhookSourceConfig } from '../../config.js';
-import type { Database } from '../../db/client.js';
+import type { RecordedInbound } from '../../care/cases.js';
+import type { Clock } from '../../care/clock.js';
+import type { InboundMessage } from '../../care/inbound.js';
 import { BodyTooLarge, readBody, refuseTooLarge, sendJson } from '../../http/body.js';
 import type { Logger } from '../../logger.js';
+import type { WebhookSourceConfig } from './config.js';
 import { normalizeWebhook } from './normalize.js';
 import { verifyWebhook } from './verify.js';
 
 export const MAX_WEBHOOK_BODY = 1024 * 1024;
 
 export interface WebhookIngestDeps {
-  db: Database;
   clock: Clock;
   logger: Logger;
   source: WebhookSourceConfig;
-  /** A message on a case resolved this recently reopens it. */
-  reopenWithin: Duration;
-  sla: SlaSettings;
-  rules?: EscalationRule[];
-  /** Called after a new message is stored, to get it to Slack without waiting for the next round. */
-  onStored: () => void;
+  /**
+   * Stores one message (idempotent: a resend is reported as a duplicate) and, when it is new,
+   * kicks the Slack sync, so the post is under way when the sender hears back.
+   */
+  record(message: InboundMessage): Promise<RecordedInbound>;
 }
 
 /**
@@ -71,11 +68,7 @@ export function webhookHandler(deps: WebhookIngestDeps) {
       sendJson(res, 400, { error: `invalid body: ${names}`, fields: normalized.fields });
       return;
     }
-    const stored = await recordInbound(deps.db, deps.clock, normalized.message, {
-      reopenWithin: deps.reopenWithin,
-      sla: deps.sla,
-      ...(deps.rules ? { rules: deps.rules } : {}),
-    });
+    const stored = await deps.record(normalized.message);
     if (stored.duplicate) {
       sendJson(res, 200, { caseId: stored.caseId, duplicate: true });
       return;
@@ -84,8 +77,6 @@ export function webhookHandler(deps: WebhookIngestDeps) {
       { caseId: stored.caseId, opened: stored.opened, sourceKey: normalized.message.sourceKey },
       'message stored',
     );
-    // Kick the Slack sync first (it only schedules work), so the post is under way when the sender hears back.
-    deps.onStored();
     sendJson(res, 202, { caseId: stored.caseId, duplicate: false });
   };
 }

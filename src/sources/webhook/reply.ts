@@ -1,7 +1,7 @@
 import type { Clock } from '../../care/clock.js';
-import type { WebhookSourceConfig } from '../../config.js';
 import { OutboundError, type OutboundResponse, outboundRequest } from '../../http/outbound.js';
 import type { ReplyAdapter, ReplyOutcome, ReplyRequest } from '../types.js';
+import type { WebhookSourceConfig } from './config.js';
 import { signWebhook } from './verify.js';
 
 const TIMEOUT_MS = 10_000;

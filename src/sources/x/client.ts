@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
-import type { XAccount } from '../../config.js';
+import type { XAccount } from './config.js';
 
 /** How long carebot waits for X before treating a request as failed. */
 export const X_TIMEOUT_MS = 15_000;

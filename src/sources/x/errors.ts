@@ -1,5 +1,5 @@
-import type { XAccount } from '../../config.js';
 import { isRecord } from './client.js';
+import type { XAccount } from './config.js';
 
 /** What X said went wrong, from the v2 problem shape (`title`, `detail`, `type`, `errors[]`). */
 export interface XProblem {

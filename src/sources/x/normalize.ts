@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { InboundMessage } from '../../care/inbound.js';
-import type { XAccount } from '../../config.js';
+import type { XAccount } from './config.js';
 
 /*
  * X payloads → carebot's inbound message. Ids stay strings from end to end: tweet and user ids are

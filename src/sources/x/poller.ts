@@ -1,7 +1,7 @@
-import type { XAccount } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import { type PollContext, type Poller, type PollOutcome, resetFromHeaders } from '../types.js';
 import { type XQuery, type XResponse, XUnreachable, xRequest } from './client.js';
+import type { XAccount } from './config.js';
 import { accessHint, credentialsHint, describeProblem, xProblem } from './errors.js';
 import { X_PAGE_SIZE, X_SEARCH_QUERY_MAX_LENGTH, X_SEARCH_WINDOW, X_SMALLEST_PAGE } from './limits.js';
 import { normalizeTweet, tweetSkipReason, type XTweet, type XUser, xTweetPage } from './normalize.js';

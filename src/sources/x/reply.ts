@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../../care/clock.js';
-import type { XAccount } from '../../config.js';
 import { type ReplyAdapter, type ReplyOutcome, type ReplyRequest, resetFromHeaders } from '../types.js';
 import { isRecord, type XResponse, XUnreachable, xRequest } from './client.js';
+import type { XAccount } from './config.js';
 import { accessHint, credentialsHint, describeProblem, isAccessProblem, xProblem } from './errors.js';
 import { X_DM_MAX_LENGTH, X_MAX_WEIGHTED_LENGTH, xLength } from './limits.js';
 import { sourceKeyOf, tweetUrl } from './normalize.js';

@@ -3,9 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { type Clock, systemClock } from '../../care/clock.js';
 import type { InboundMessage } from '../../care/inbound.js';
-import type { XAccount } from '../../config.js';
 import { readSignedJson, sendJson } from '../../http/body.js';
 import type { Logger } from '../../logger.js';
+import type { XAccount } from './config.js';
 import {
   activityDmEvent,
   activityTweet,

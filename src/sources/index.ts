@@ -1,0 +1,22 @@
+import { registerPlatforms } from '../care/platforms.js';
+import { facebookSource } from './facebook/index.js';
+import { instagramSource } from './instagram/index.js';
+import { redditSource } from './reddit/index.js';
+import { rssSource } from './rss/index.js';
+import { webhookSource } from './webhook/index.js';
+import { xSource } from './x/index.js';
+
+/**
+ * Every platform carebot reads, in the order their config sections are documented. Adding a
+ * platform is a folder with an index.ts exporting its module (see ./types.ts) and a line here.
+ */
+export const sources = [
+  webhookSource,
+  xSource,
+  rssSource,
+  facebookSource,
+  instagramSource,
+  redditSource,
+] as const;
+
+registerPlatforms(sources);

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { slackChannelId } from '../../config/fields.js';
+import { defineSourceConfig } from '../types.js';
+
+/**
+ * `sources.instagram`: only where Instagram cases go. The accounts are the ones linked to the
+ * Facebook Pages (`instagram_account_id`, INSTAGRAM_ACCOUNT_ID), read through the Page's webhook.
+ */
+export const instagramConfig = defineSourceConfig({
+  file: z
+    .strictObject({
+      channel: slackChannelId
+        .optional()
+        .describe("Channel for Instagram cases (default: the Page's channel)."),
+    })
+    .prefault({}),
+  resolve: (f) => ({ channel: f.channel }),
+});
+
+export type InstagramSettings = ReturnType<typeof instagramConfig.resolve>;
