@@ -207,8 +207,8 @@ export function resolveCare(e: CareEnv, f: CareFile) {
     },
     careChannelId,
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR },
-    /** HTTP_MAX_CONNECTIONS: connections the HTTP server holds open at once. */
     port: e.PORT,
+    /** HTTP_MAX_CONNECTIONS: connections the HTTP server holds open at once. */
     maxConnections: e.HTTP_MAX_CONNECTIONS,
     logLevel: e.LOG_LEVEL,
     timezone: f.timezone,
