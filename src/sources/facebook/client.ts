@@ -95,3 +95,15 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 export const isSuccess = (res: GraphResponse) => res.status >= 200 && res.status < 300;
+
+export type GraphGet = (path: string, query: GraphQuery) => Promise<GraphResponse>;
+
+/** POST and GET on Graph as one Page, with one timeout (the client's default when not given). */
+export function graphCalls(page: FacebookPage, apiUrl: string, apiVersion: string, timeoutMs?: number) {
+  const limit = timeoutMs ? { timeoutMs } : {};
+  const post = (path: string, json: unknown) =>
+    graphRequest(page, apiUrl, apiVersion, 'POST', path, { json, ...limit });
+  const get: GraphGet = (path, query) =>
+    graphRequest(page, apiUrl, apiVersion, 'GET', path, { query, ...limit });
+  return { post, get };
+}

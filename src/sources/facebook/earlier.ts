@@ -1,8 +1,7 @@
 import type { ReplyOutcome } from '../types.js';
-import { type GraphQuery, type GraphResponse, GraphUnreachable, isRecord, isSuccess } from './client.js';
+import { type GraphGet, type GraphQuery, GraphUnreachable, isRecord, isSuccess } from './client.js';
 
 /** One Graph read as the Page (path after the version). */
-export type GraphGet = (path: string, query: GraphQuery) => Promise<GraphResponse>;
 
 /**
  * Finding out whether an earlier attempt went through. Graph has no idempotency key: a request

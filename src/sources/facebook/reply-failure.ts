@@ -1,5 +1,5 @@
 import type { ReplyOutcome } from '../types.js';
-import type { GraphResponse } from './client.js';
+import { type GraphResponse, isRecord, isSuccess } from './client.js';
 import type { FacebookPage } from './config.js';
 import {
   classifyGraphFailure,
@@ -91,4 +91,22 @@ export function graphReplyFailure(
         `${send.platform} refused ${what}: ${detail}${error.fbtraceId ? ` [fbtrace_id ${error.fbtraceId}]` : ''}`,
       );
   }
+}
+
+/** Graph's answer to a send: the new comment's or message's id, or the failure in plain words. */
+export function graphSendOutcome(
+  page: FacebookPage,
+  send: GraphSend,
+  res: GraphResponse,
+  now: Date,
+): ReplyOutcome {
+  if (!isSuccess(res)) {
+    const failure = graphReplyFailure(page, send, res, now);
+    // A 5xx may come after Graph did the work.
+    return !failure.ok && res.status >= 500 ? { ...failure, outcomeUnknown: true } : failure;
+  }
+  const body = isRecord(res.body) ? res.body : {};
+  const id =
+    typeof body.id === 'string' ? body.id : typeof body.message_id === 'string' ? body.message_id : undefined;
+  return { ok: true, externalId: id };
 }

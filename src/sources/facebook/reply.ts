@@ -1,12 +1,20 @@
 import { type Clock, systemClock } from '../../care/clock.js';
+import { accountGone, refused, tooLong } from '../reply-outcomes.js';
 import type { ReplyAdapter, ReplyOutcome, ReplyRequest } from '../types.js';
-import { type GraphResponse, GraphUnreachable, graphRequest, isRecord, isSuccess } from './client.js';
+import {
+  type GraphGet,
+  type GraphResponse,
+  GraphUnreachable,
+  graphCalls,
+  isRecord,
+  isSuccess,
+} from './client.js';
 import type { FacebookPage } from './config.js';
-import { earlierComment, earlierMessage, type GraphGet } from './earlier.js';
+import { earlierComment, earlierMessage } from './earlier.js';
 import { classifyGraphFailure, graphError } from './errors.js';
 import { FACEBOOK_COMMENT_MAX_TEXT, MESSENGER_MAX_TEXT } from './limits.js';
 import { facebookSourceKey } from './normalize.js';
-import { type GraphSend, graphReplyFailure } from './reply-failure.js';
+import { type GraphSend, graphSendOutcome } from './reply-failure.js';
 
 export type FacebookSend =
   /** A public comment under the customer's comment or post. */
@@ -39,28 +47,20 @@ export function facebookReplyAdapter(
     async reply(request: ReplyRequest): Promise<ReplyOutcome> {
       const page = pages.find((p) => facebookSourceKey(p) === request.sourceKey);
       if (!page) {
-        return {
-          ok: false,
-          permanent: true,
-          reason: `no Facebook Page with the id in ${request.sourceKey} is set up any more, so carebot cannot answer as it`,
-        };
+        return accountGone(`Facebook Page with the id in ${request.sourceKey}`);
       }
       const target = facebookTarget(page, request);
-      if ('reason' in target) return { ok: false, permanent: true, reason: target.reason };
+      if ('reason' in target) return refused(target.reason);
       const max = target.kind === 'comment' ? FACEBOOK_COMMENT_MAX_TEXT : MESSENGER_MAX_TEXT;
       if (request.text.length > max) {
-        return {
-          ok: false,
-          permanent: true,
-          reason: `the ${target.kind === 'comment' ? 'comment' : 'message'} is ${request.text.length} characters and Facebook allows ${max}: shorten it`,
-        };
+        return tooLong(
+          target.kind === 'comment' ? 'comment' : 'message',
+          request.text.length,
+          `and Facebook allows ${max}`,
+        );
       }
 
-      const timeoutMs = options.timeoutMs;
-      const post = (path: string, json: unknown) =>
-        graphRequest(page, apiUrl, apiVersion, 'POST', path, { json, ...(timeoutMs ? { timeoutMs } : {}) });
-      const get: GraphGet = (path, query) =>
-        graphRequest(page, apiUrl, apiVersion, 'GET', path, { query, ...(timeoutMs ? { timeoutMs } : {}) });
+      const { post, get } = graphCalls(page, apiUrl, apiVersion, options.timeoutMs);
       if (request.outcomeUnknown && target.kind !== 'private') {
         const earlier =
           target.kind === 'comment'
@@ -84,19 +84,7 @@ export function facebookReplyAdapter(
             message: { text: request.text },
           });
         }
-        if (!isSuccess(res)) {
-          const failure = graphReplyFailure(page, sendOf(target), res, clock.now());
-          // A 5xx may come after Graph did the work.
-          return !failure.ok && res.status >= 500 ? { ...failure, outcomeUnknown: true } : failure;
-        }
-        const body = isRecord(res.body) ? res.body : {};
-        const id =
-          typeof body.id === 'string'
-            ? body.id
-            : typeof body.message_id === 'string'
-              ? body.message_id
-              : undefined;
-        return { ok: true, externalId: id };
+        return graphSendOutcome(page, sendOf(target), res, clock.now());
       } catch (err) {
         if (err instanceof GraphUnreachable)
           return { ok: false, permanent: false, reason: err.message, outcomeUnknown: true };

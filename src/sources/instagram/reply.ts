@@ -1,15 +1,10 @@
 import { type Clock, systemClock } from '../../care/clock.js';
-import {
-  type GraphResponse,
-  GraphUnreachable,
-  graphRequest,
-  isRecord,
-  isSuccess,
-} from '../facebook/client.js';
+import { type GraphResponse, GraphUnreachable, graphCalls } from '../facebook/client.js';
 import type { FacebookPage } from '../facebook/config.js';
-import { earlierInstagramReply, type GraphGet } from '../facebook/earlier.js';
+import { earlierInstagramReply } from '../facebook/earlier.js';
 import { INSTAGRAM_COMMENT_MAX_TEXT, MESSENGER_MAX_TEXT } from '../facebook/limits.js';
-import { type GraphSend, graphReplyFailure } from '../facebook/reply-failure.js';
+import { type GraphSend, graphSendOutcome } from '../facebook/reply-failure.js';
+import { accountGone, refused, tooLong } from '../reply-outcomes.js';
 import type { ReplyAdapter, ReplyOutcome, ReplyRequest } from '../types.js';
 import { instagramSourceKey } from './normalize.js';
 
@@ -47,29 +42,21 @@ export function instagramReplyAdapter(
         (p) => p.instagramAccountId && instagramSourceKey(p.instagramAccountId) === request.sourceKey,
       );
       if (!page?.instagramAccountId) {
-        return {
-          ok: false,
-          permanent: true,
-          reason: `no Instagram account with the id in ${request.sourceKey} is set up any more, so carebot cannot answer as it`,
-        };
+        return accountGone(`Instagram account with the id in ${request.sourceKey}`);
       }
       const target = instagramTarget(request);
-      if ('reason' in target) return { ok: false, permanent: true, reason: target.reason };
+      if ('reason' in target) return refused(target.reason);
       const max = target.kind === 'private' ? MESSENGER_MAX_TEXT : INSTAGRAM_COMMENT_MAX_TEXT;
       if (request.text.length > max) {
-        return {
-          ok: false,
-          permanent: true,
-          reason: `the ${target.kind === 'private' ? 'message' : 'comment'} is ${request.text.length} characters and Instagram allows ${max}: shorten it`,
-        };
+        return tooLong(
+          target.kind === 'private' ? 'message' : 'comment',
+          request.text.length,
+          `and Instagram allows ${max}`,
+        );
       }
 
-      const timeoutMs = options.timeoutMs;
-      const post = (path: string, json: unknown) =>
-        graphRequest(page, apiUrl, apiVersion, 'POST', path, { json, ...(timeoutMs ? { timeoutMs } : {}) });
+      const { post, get } = graphCalls(page, apiUrl, apiVersion, options.timeoutMs);
       if (request.outcomeUnknown && target.kind === 'reply') {
-        const get: GraphGet = (path, query) =>
-          graphRequest(page, apiUrl, apiVersion, 'GET', path, { query, ...(timeoutMs ? { timeoutMs } : {}) });
         const earlier = await earlierInstagramReply(
           get,
           page.instagramAccountId,
@@ -99,19 +86,7 @@ export function instagramReplyAdapter(
           return { ok: false, permanent: false, reason: err.message, outcomeUnknown: true };
         throw err;
       }
-      if (!isSuccess(res)) {
-        const failure = graphReplyFailure(page, sendOf(target), res, clock.now());
-        // A 5xx may come after Graph did the work.
-        return !failure.ok && res.status >= 500 ? { ...failure, outcomeUnknown: true } : failure;
-      }
-      const body = isRecord(res.body) ? res.body : {};
-      const id =
-        typeof body.id === 'string'
-          ? body.id
-          : typeof body.message_id === 'string'
-            ? body.message_id
-            : undefined;
-      return { ok: true, externalId: id };
+      return graphSendOutcome(page, sendOf(target), res, clock.now());
     },
   };
 }

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../../care/clock.js';
+import { accountGone, platformError, refused, tooLong } from '../reply-outcomes.js';
 import type { ReplyAdapter, ReplyOutcome, ReplyRequest } from '../types.js';
 import { RedditClient, type RedditProblem, type RedditResponse, type RedditUrls } from './client.js';
 import type { RedditAccount } from './config.js';
@@ -28,35 +29,21 @@ export function redditReplyAdapter(
     async reply(request: ReplyRequest): Promise<ReplyOutcome> {
       const client = clients.get(request.sourceKey.toLowerCase());
       if (!client) {
-        return {
-          ok: false,
-          permanent: true,
-          reason: `no Reddit account for ${request.sourceKey} is set up any more, so carebot cannot answer as it`,
-        };
+        return accountGone(`Reddit account for ${request.sourceKey}`);
       }
       const { account } = client;
       if (request.mode === 'private') {
-        return {
-          ok: false,
-          permanent: true,
-          reason: `carebot answers Reddit cases only in the thread, not by private message; answer in public, or write to u/${request.customerId} on Reddit yourself`,
-        };
+        return refused(
+          `carebot answers Reddit cases only in the thread, not by private message; answer in public, or write to u/${request.customerId} on Reddit yourself`,
+        );
       }
       const thingId = request.inReplyTo ?? request.conversationId;
       if (!THING.test(thingId)) {
-        return {
-          ok: false,
-          permanent: true,
-          reason: `there is no Reddit post or comment to answer in this case (${thingId} is not one)`,
-        };
+        return refused(`there is no Reddit post or comment to answer in this case (${thingId} is not one)`);
       }
       const length = [...request.text].length;
       if (length > REDDIT_COMMENT_MAX_LENGTH) {
-        return {
-          ok: false,
-          permanent: true,
-          reason: `the reply is ${length} characters and Reddit allows ${REDDIT_COMMENT_MAX_LENGTH} in a comment: shorten it`,
-        };
+        return tooLong('reply', length, `and Reddit allows ${REDDIT_COMMENT_MAX_LENGTH} in a comment`);
       }
 
       // Known here (this process saw the timeout) or from the database (another instance, a crash).
@@ -129,11 +116,7 @@ function problemOutcome(account: RedditAccount, problem: RedditProblem, now: Dat
 /** Reddit's answer to `POST /api/comment`: the new comment, or `json.errors`, or an HTTP error. */
 function commentOutcome(account: RedditAccount, res: RedditResponse): ReplyOutcome {
   if (res.status >= 500) {
-    return {
-      ok: false,
-      permanent: false,
-      reason: `Reddit had an error (HTTP ${res.status}); carebot tries again`,
-    };
+    return platformError('Reddit', res.status);
   }
   if (res.status === 403) {
     return {

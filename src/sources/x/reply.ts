@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../../care/clock.js';
+import { accountGone, platformError, refused, tooLong } from '../reply-outcomes.js';
 import { type ReplyAdapter, type ReplyOutcome, type ReplyRequest, resetFromHeaders } from '../types.js';
 import { isRecord, type XResponse, XUnreachable, xRequest } from './client.js';
 import type { XAccount } from './config.js';
@@ -27,28 +28,26 @@ export function xReplyAdapter(
     async reply(request: ReplyRequest): Promise<ReplyOutcome> {
       const account = accounts.find((a) => sourceKeyOf(a) === request.sourceKey);
       if (!account) {
-        return {
-          ok: false,
-          permanent: true,
-          reason: `no X account with the id in ${request.sourceKey} is set up any more, so carebot cannot answer as it`,
-        };
+        return accountGone(`X account with the id in ${request.sourceKey}`);
       }
       const target = targetOf(request);
-      if ('reason' in target) return { ok: false, permanent: true, reason: target.reason };
+      if ('reason' in target) return refused(target.reason);
 
       if (target.kind === 'post' && xLength(request.text) > X_MAX_WEIGHTED_LENGTH) {
-        return {
-          ok: false,
-          permanent: true,
-          reason: `the reply is ${xLength(request.text)} characters as X counts them, and X allows ${X_MAX_WEIGHTED_LENGTH}: shorten it or move the case to a direct message`,
-        };
+        return tooLong(
+          'reply',
+          xLength(request.text),
+          `as X counts them, and X allows ${X_MAX_WEIGHTED_LENGTH}`,
+          'shorten it or move the case to a direct message',
+        );
       }
       if (target.kind === 'dm' && request.text.length > X_DM_MAX_LENGTH) {
-        return {
-          ok: false,
-          permanent: true,
-          reason: `the message is ${request.text.length} characters and X allows ${X_DM_MAX_LENGTH} in a direct message`,
-        };
+        return tooLong(
+          'message',
+          request.text.length,
+          `and X allows ${X_DM_MAX_LENGTH} in a direct message`,
+          null,
+        );
       }
 
       let res: XResponse;
@@ -119,11 +118,7 @@ function replyFailure(account: XAccount, target: Send, res: XResponse, now: Date
     };
   }
   if (res.status >= 500) {
-    return {
-      ok: false,
-      permanent: false,
-      reason: `X had an error (HTTP ${res.status}); carebot tries again`,
-    };
+    return platformError('X', res.status);
   }
   if (res.status === 401) {
     return {
