@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { webApi } from '@slack/bolt';
 import { buildSlackApp, type SlackApp } from './app.js';
-import { recordCustomerChange, recordInbound } from './care/cases.js';
+import { recordCustomerChange, recordInbound } from './care/case-inbound.js';
 import { type Clock, systemClock } from './care/clock.js';
 import type { InboundMessage } from './care/inbound.js';
 import { autoLink } from './care/incidents.js';

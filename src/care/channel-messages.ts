@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { slackNotices } from '../db/schema.js';
-import type { Tx } from './cases.js';
+import type { Tx } from '../db/tx.js';
 
 /**
  * Messages for a channel rather than a case thread (crisis alerts, the crisis-mode banner, an

@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client.js';
 import { type CrisisAlertRow, crisisAlerts } from '../db/schema.js';
-import { type Tx, ts } from './cases.js';
+import { type Tx, ts } from '../db/tx.js';
 import type { VolumeReading } from './crisis.js';
 
 const WEEK_MS = 7 * 86_400_000;

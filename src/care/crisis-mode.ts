@@ -2,7 +2,7 @@ import { isNull } from 'drizzle-orm';
 import type { CrisisConfig } from '../config/crisis.js';
 import type { Database } from '../db/client.js';
 import { type CrisisPeriodRow, crisisPeriods } from '../db/schema.js';
-import type { Tx } from './cases.js';
+import type { Tx } from '../db/tx.js';
 import { queueChannelMessage } from './channel-messages.js';
 import type { Clock } from './clock.js';
 import type { SlaSettings, Targets } from './sla.js';

@@ -1,48 +1,83 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql, TransactionRollbackError } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import {
-  type CaseRow,
-  caseEvents,
-  cases,
-  type EscalationRow,
-  escalations,
-  slackOutbox,
-} from '../db/schema.js';
-import { getCase, type Tx } from './cases.js';
+import { caseEvents, cases, type EscalationRow, escalations, slackOutbox } from '../db/schema.js';
+import type { Tx } from '../db/tx.js';
+import { announce, getCase, logEvent } from './case-store.js';
 import type { Clock } from './clock.js';
 
-/**
- * Logs an event and posts its `slackText` in the case's thread (through the Slack outbox), for the
- * things people in the thread should hear about: an answer, a take-over, a case let go.
- */
-export async function announce(
-  tx: Tx,
+export type EscalateResult =
+  | { kind: 'escalated'; escalationId: number }
+  | { kind: 'duplicate' }
+  | { kind: 'not_found' };
+
+/** Records an escalation to a team and queues its mention in the case's thread. */
+export async function escalateCase(
+  db: Database,
+  clock: Clock,
   input: {
     caseId: number;
-    type: string;
-    actor: string;
-    at: Date;
-    data?: Record<string, unknown>;
-    slackText: string;
+    teamKey: string;
+    note: string;
+    userId: string;
+    requestKey?: string;
+    urgency?: 'normal' | 'urgent';
   },
-): Promise<void> {
-  const [event] = await tx
-    .insert(caseEvents)
-    .values({
+): Promise<EscalateResult> {
+  const now = clock.now();
+  try {
+    return await escalateOnce(db, now, input);
+  } catch (err) {
+    if (err instanceof TransactionRollbackError) return { kind: 'duplicate' };
+    throw err;
+  }
+}
+
+function escalateOnce(
+  db: Database,
+  now: Date,
+  input: {
+    caseId: number;
+    teamKey: string;
+    note: string;
+    userId: string;
+    requestKey?: string;
+    urgency?: 'normal' | 'urgent';
+  },
+): Promise<EscalateResult> {
+  return db.transaction(async (tx) => {
+    const [bumped] = await tx
+      .update(cases)
+      .set({ cardVersion: sql`${cases.cardVersion} + 1`, updatedAt: now })
+      .where(eq(cases.id, input.caseId))
+      .returning({ id: cases.id });
+    if (!bumped) return { kind: 'not_found' };
+    const [escalation] = await tx
+      .insert(escalations)
+      .values({
+        caseId: input.caseId,
+        teamKey: input.teamKey,
+        note: input.note,
+        requestedBy: input.userId,
+        requestKey: input.requestKey ?? null,
+        urgency: input.urgency ?? 'normal',
+        createdAt: now,
+      })
+      .onConflictDoNothing()
+      .returning({ id: escalations.id });
+    // The same request again (Slack resending a submission): keep the first, undo the card bump.
+    if (!escalation) return tx.rollback();
+    await logEvent(tx, input.caseId, 'escalated', input.userId, now, {
+      escalationId: escalation.id,
+      team: input.teamKey,
+    });
+    await tx.insert(slackOutbox).values({
       caseId: input.caseId,
-      type: input.type,
-      actor: input.actor,
-      data: { ...input.data, slackText: input.slackText },
-      at: input.at,
-    })
-    .returning({ id: caseEvents.id });
-  if (!event) return;
-  await tx.insert(slackOutbox).values({
-    caseId: input.caseId,
-    key: `event:${event.id}`,
-    kind: 'event',
-    refId: event.id,
-    createdAt: input.at,
+      key: `escalation:${escalation.id}`,
+      kind: 'escalation',
+      refId: escalation.id,
+      createdAt: now,
+    });
+    return { kind: 'escalated', escalationId: escalation.id };
   });
 }
 
@@ -131,46 +166,6 @@ export async function answerEscalation(
       .set({ cardVersion: sql`${cases.cardVersion} + 1` })
       .where(eq(cases.id, answered.caseId));
     return { kind: 'answered', escalation: answered };
-  });
-}
-
-export type TakeOverResult =
-  | { kind: 'taken_over'; previousOwner: string | null; case: CaseRow }
-  | { kind: 'already_owner' }
-  | { kind: 'resolved' }
-  | { kind: 'not_found' };
-
-/** Takes a case from its owner (after a confirmation in Slack); the previous owner is told. */
-export async function takeOver(
-  db: Database,
-  clock: Clock,
-  caseId: number,
-  userId: string,
-  mention: (id: string) => string,
-): Promise<TakeOverResult> {
-  const now = clock.now();
-  return db.transaction(async (tx) => {
-    const current = await getCase(tx, caseId);
-    if (!current) return { kind: 'not_found' };
-    if (current.status === 'resolved') return { kind: 'resolved' };
-    if (current.ownerId === userId) return { kind: 'already_owner' };
-    const [taken] = await tx
-      .update(cases)
-      .set({ ownerId: userId, cardVersion: sql`${cases.cardVersion} + 1`, updatedAt: now })
-      .where(eq(cases.id, caseId))
-      .returning();
-    if (!taken) return { kind: 'not_found' };
-    await announce(tx, {
-      caseId,
-      type: 'taken_over',
-      actor: userId,
-      at: now,
-      data: { from: current.ownerId },
-      slackText: current.ownerId
-        ? `:arrows_counterclockwise: ${mention(current.ownerId)} ${mention(userId)} took over this case.`
-        : `:raising_hand: ${mention(userId)} took this case.`,
-    });
-    return { kind: 'taken_over', previousOwner: current.ownerId, case: taken };
   });
 }
 

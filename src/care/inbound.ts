@@ -21,3 +21,12 @@ export interface InboundMessage {
   /** The Slack channel the source routes its cases to. */
   channelId: string;
 }
+
+/** What `care` tells a source about the message it handed over. */
+export interface RecordedInbound {
+  caseId: number;
+  messageId: number;
+  duplicate: boolean;
+  /** True when this message opened a new case. */
+  opened: boolean;
+}

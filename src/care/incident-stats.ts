@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client.js';
-import { ts } from './cases.js';
+import { ts } from '../db/tx.js';
 import { type Duration, milliseconds } from './clock.js';
 import type { IncidentStatus } from './incidents.js';
 import type { Range } from './stats.js';

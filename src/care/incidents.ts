@@ -9,7 +9,8 @@ import {
   incidents,
   savedReplies,
 } from '../db/schema.js';
-import { logEvent, type Tx, ts } from './cases.js';
+import { type Tx, ts } from '../db/tx.js';
+import { logEvent } from './case-store.js';
 import { queueChannelMessage } from './channel-messages.js';
 import type { Clock } from './clock.js';
 

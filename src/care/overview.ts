@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client.js';
-import { ts } from './cases.js';
+import { ts } from '../db/tx.js';
 
 /** A quick picture of the queue, counted in the database. */
 export interface QueueOverview {

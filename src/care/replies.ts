@@ -10,7 +10,9 @@ import {
   slackOutbox,
   slackThreads,
 } from '../db/schema.js';
-import { logEvent, stopResponseClocks, type Tx, ts } from './cases.js';
+import { type Tx, ts } from '../db/tx.js';
+import { stopResponseClocks } from './case-clocks.js';
+import { logEvent } from './case-store.js';
 import type { Clock, Duration } from './clock.js';
 import type { ToneFinding } from './tone.js';
 

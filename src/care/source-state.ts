@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client.js';
 import { slackNotices, sourceCursors } from '../db/schema.js';
-import { ts } from './cases.js';
+import { ts } from '../db/tx.js';
 
 export type SourceState = typeof sourceCursors.$inferSelect;
 

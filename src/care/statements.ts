@@ -10,7 +10,7 @@ import {
   slackThreads,
   statementBatches,
 } from '../db/schema.js';
-import { logEvent } from './cases.js';
+import { logEvent } from './case-store.js';
 import type { Clock, Duration } from './clock.js';
 import { logIncidentEvent } from './incidents.js';
 import { capabilities } from './platforms.js';

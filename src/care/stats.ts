@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import type { Config } from '../config.js';
 import { type Database, queryRows } from '../db/client.js';
 import { slackNotices } from '../db/schema.js';
-import { ts } from './cases.js';
+import { ts } from '../db/tx.js';
 import { type Duration, milliseconds } from './clock.js';
 import { type IncidentFigures, incidentFigures } from './incident-stats.js';
 import { configuredSourceKeys, platformKeys, platformsNamedBySource } from './platforms.js';

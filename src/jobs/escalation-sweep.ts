@@ -1,5 +1,5 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { logEvent } from '../care/cases.js';
+import { logEvent } from '../care/case-store.js';
 import type { Clock } from '../care/clock.js';
 import type { Team } from '../care/teams.js';
 import type { Database } from '../db/client.js';

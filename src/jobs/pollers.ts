@@ -1,6 +1,5 @@
-import type { RecordedInbound } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
-import type { InboundMessage } from '../care/inbound.js';
+import type { InboundMessage, RecordedInbound } from '../care/inbound.js';
 import {
   addNotice,
   finishPoll,

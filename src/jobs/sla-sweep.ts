@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { escalateCase, getCase, setPriority, ts } from '../care/cases.js';
+import { setPriority } from '../care/case-lifecycle.js';
+import { announce, getCase } from '../care/case-store.js';
 import type { Clock } from '../care/clock.js';
-import { announce } from '../care/escalations.js';
+import { escalateCase } from '../care/escalations.js';
 import type { EscalationRule } from '../care/priority.js';
 import { assess, higher } from '../care/priority.js';
 import { planSweep, type SlaSettings, type Stage, stageKey } from '../care/sla.js';
 import type { Team } from '../care/teams.js';
 import { type Database, jsonRecords, queryRows } from '../db/client.js';
 import { type CaseRow, caseEvents, cases, slackOutbox, slaReminders } from '../db/schema.js';
+import { ts } from '../db/tx.js';
 import type { Logger } from '../logger.js';
 import { slackDate } from '../slack/case-card.js';
 import { mentionUser, mentionUsergroup } from '../slack/mrkdwn.js';

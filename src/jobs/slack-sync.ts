@@ -1,6 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
-import { loadCaseView, ts } from '../care/cases.js';
+import { loadCaseView } from '../care/case-view.js';
 import { noticeTarget } from '../care/channel-messages.js';
 import type { Clock } from '../care/clock.js';
 import { leaseNotices, markNoticePosted, retryNoticeAt } from '../care/source-state.js';
@@ -16,6 +16,7 @@ import {
   slackThreads,
   slaReminders,
 } from '../db/schema.js';
+import { ts } from '../db/tx.js';
 import type { Logger } from '../logger.js';
 import {
   caseCard,

@@ -1,4 +1,4 @@
-import type { CaseView } from '../care/cases.js';
+import type { CaseView } from '../care/case-view.js';
 import { capabilities, platformInfo } from '../care/platforms.js';
 import type { Team } from '../care/teams.js';
 import { fitMessage, fitText, fitUrl, LIMITS, shortName } from './limits.js';

@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import type { RecordedInbound } from '../care/cases.js';
 import type { Clock } from '../care/clock.js';
-import type { InboundMessage } from '../care/inbound.js';
+import type { InboundMessage, RecordedInbound } from '../care/inbound.js';
 import type { PlatformFacts } from '../care/platforms.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { recordInbound } from '../../src/care/cases.js';
+import { recordInbound } from '../../src/care/case-inbound.js';
 import { minutes } from '../../src/care/clock.js';
 import { createLogger } from '../../src/logger.js';
 import { rssPoller } from '../../src/sources/rss/poller.js';

@@ -1,6 +1,6 @@
 import { asc } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recordInbound } from '../../src/care/cases.js';
+import { recordInbound } from '../../src/care/case-inbound.js';
 import { minutes, seconds } from '../../src/care/clock.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { cases, messages } from '../../src/db/schema.js';

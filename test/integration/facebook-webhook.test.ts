@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { asc, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recordInbound } from '../../src/care/cases.js';
+import { recordInbound } from '../../src/care/case-inbound.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { cases, messages } from '../../src/db/schema.js';
 import { createHttpServer, listen } from '../../src/http/server.js';

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { recordInbound } from '../../src/care/cases.js';
+import { recordInbound } from '../../src/care/case-inbound.js';
 import { minutes, seconds } from '../../src/care/clock.js';
 import { cases, sourceCursors } from '../../src/db/schema.js';
 import { PollRunner } from '../../src/jobs/pollers.js';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { asc } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recordInbound } from '../../src/care/cases.js';
+import { recordInbound } from '../../src/care/case-inbound.js';
 import { hours, minutes, seconds } from '../../src/care/clock.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { cases, messages } from '../../src/db/schema.js';

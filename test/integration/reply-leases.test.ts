@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { recordInbound } from '../../src/care/cases.js';
+import { recordInbound } from '../../src/care/case-inbound.js';
 import { type Clock, milliseconds, seconds } from '../../src/care/clock.js';
 import { leaseDueReplies, markFailed, markRetry, markSent, queueReply } from '../../src/care/replies.js';
 import type { DatabaseHandle } from '../../src/db/client.js';

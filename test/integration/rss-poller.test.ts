@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { asc } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recordInbound } from '../../src/care/cases.js';
+import { recordInbound } from '../../src/care/case-inbound.js';
 import { type Duration, hours, minutes, seconds } from '../../src/care/clock.js';
 import type { RssFeed } from '../../src/config.js';
 import type { DatabaseHandle } from '../../src/db/client.js';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { count, ne } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { recordInbound } from '../../src/care/cases.js';
+import { recordInbound } from '../../src/care/case-inbound.js';
 import { milliseconds, systemClock } from '../../src/care/clock.js';
 import { queueReply } from '../../src/care/replies.js';
 import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CaseView } from '../../src/care/cases.js';
+import type { CaseView } from '../../src/care/case-view.js';
 import { milliseconds } from '../../src/care/clock.js';
 import type { HomeCase } from '../../src/care/overview.js';
 import { type CareStats, statsPeriod } from '../../src/care/stats.js';

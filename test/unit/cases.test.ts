@@ -1,8 +1,11 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { calendarFrom } from '../../src/care/business-hours.js';
-import { claimCase, escalateCase, recordInbound, resolveCase, unclaimCase } from '../../src/care/cases.js';
+import { recordInbound } from '../../src/care/case-inbound.js';
+import { resolveCase } from '../../src/care/case-lifecycle.js';
+import { claimCase, unclaimCase } from '../../src/care/case-ownership.js';
 import { hours, minutes } from '../../src/care/clock.js';
+import { escalateCase } from '../../src/care/escalations.js';
 import type { InboundMessage } from '../../src/care/inbound.js';
 import { openingDeadlines, type SlaSettings } from '../../src/care/sla.js';
 import type { EscalationRule } from '../../src/config.js';

@@ -1,6 +1,6 @@
 import type { App, BlockButtonAction, BlockStaticSelectAction } from '@slack/bolt';
-import { claimCase, setPriority } from '../../care/cases.js';
-import { takeOver } from '../../care/escalations.js';
+import { setPriority } from '../../care/case-lifecycle.js';
+import { claimCase, takeOver } from '../../care/case-ownership.js';
 import type { Priority } from '../../care/priority.js';
 import { ACTIONS, plain } from '../../slack/case-card.js';
 import { mentionUser } from '../../slack/mrkdwn.js';

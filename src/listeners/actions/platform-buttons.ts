@@ -1,5 +1,5 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { moveToPrivate, recordRepliedOnSite } from '../../care/cases.js';
+import { moveToPrivate, recordRepliedOnSite } from '../../care/case-lifecycle.js';
 import { ACTIONS } from '../../slack/case-card.js';
 import { mentionUser } from '../../slack/mrkdwn.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';

@@ -1,5 +1,5 @@
 import type { App, BlockButtonAction, BlockStaticSelectAction } from '@slack/bolt';
-import { loadCaseView } from '../../care/cases.js';
+import { loadCaseView } from '../../care/case-view.js';
 import { customerValues, fillTemplate, getSavedReply, listSavedReplies } from '../../care/saved-replies.js';
 import { ACTIONS, platformLabel } from '../../slack/case-card.js';
 import {

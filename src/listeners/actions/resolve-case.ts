@@ -1,5 +1,5 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { reopenCase, resolveCase } from '../../care/cases.js';
+import { reopenCase, resolveCase } from '../../care/case-lifecycle.js';
 import { ACTIONS } from '../../slack/case-card.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';
 import { clickAllowed } from '../origin.js';

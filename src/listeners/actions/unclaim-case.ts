@@ -1,5 +1,5 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { unclaimCase } from '../../care/cases.js';
+import { unclaimCase } from '../../care/case-ownership.js';
 import { ACTIONS } from '../../slack/case-card.js';
 import { mentionUser } from '../../slack/mrkdwn.js';
 import { caseIdFrom, type ListenerContext } from '../context.js';

@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, App, SlackEventMiddlewareArgs } from '@slack/bolt';
-import { claimCase } from '../../care/cases.js';
+import { claimCase } from '../../care/case-ownership.js';
 import { capabilities } from '../../care/platforms.js';
 import { cancelBySlackMessage, caseOfThread, editReply, noteText, recordNote } from '../../care/replies.js';
 import { checkTone, replyTarget } from '../../care/tone.js';

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { escalateCase } from '../../care/cases.js';
+import { escalateCase } from '../../care/escalations.js';
 import { ESCALATE_BLOCKS, ESCALATE_ELEMENTS, ESCALATE_VIEW } from '../../slack/escalation.js';
 import { actorOf, caseIdFrom, type ListenerContext } from '../context.js';
 

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { eq } from 'drizzle-orm';
-import { claimCase, loadCaseView } from '../../care/cases.js';
+import { claimCase } from '../../care/case-ownership.js';
+import { loadCaseView } from '../../care/case-view.js';
 import { noteText } from '../../care/replies.js';
 import { customerValues, fillTemplate } from '../../care/saved-replies.js';
 import { slackThreads } from '../../db/schema.js';

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RecordedInbound } from '../../care/cases.js';
 import type { Clock } from '../../care/clock.js';
-import type { InboundMessage } from '../../care/inbound.js';
+import type { InboundMessage, RecordedInbound } from '../../care/inbound.js';
 import { BodyTooLarge, readBody, refuseTooLarge, sendJson } from '../../http/body.js';
 import type { Logger } from '../../logger.js';
 import type { WebhookSourceConfig } from './config.js';
