@@ -15,7 +15,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { type CareStats, careStats, caseExport, type StatsRequest, statsPeriod } from '../src/care/stats.js';
+import { type CareStats, careStats } from '../src/care/stats.js';
+import { caseExport } from '../src/care/stats-export.js';
+import { statsPeriod } from '../src/care/stats-period.js';
+import type { StatsRequest } from '../src/care/stats-query.js';
 import { openDatabase } from '../src/db/client.js';
 import { span } from '../src/slack/stats.js';
 

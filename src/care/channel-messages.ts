@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { slackNotices } from '../db/schema.js';
 import type { Tx } from '../db/tx.js';
+import type { Duration } from './clock.js';
 
 /**
  * Messages for a channel rather than a case thread (crisis alerts, the crisis-mode banner, an
@@ -57,4 +58,28 @@ export async function noticeTarget(
   if (!parent?.postedTs) return { kind: 'wait' };
   if (notice.replacesKey) return { kind: 'update', channel: parent.channelId, ts: parent.postedTs };
   return { kind: 'post', channel: parent.channelId, threadTs: parent.postedTs };
+}
+
+/**
+ * Claims one weekly digest (by channel and minute) through the channel-notice table's unique key,
+ * so several carebot instances firing the same cron post it once. The notice carries the plain
+ * text of the digest and is held for `holdMs`: if the poster dies before it marks the notice
+ * posted, the Slack sync posts that text later, so the digest is not lost.
+ */
+export async function claimDigest(
+  db: Database,
+  digest: { key: string; channelId: string; text: string; now: Date; holdMs: Duration },
+): Promise<number | undefined> {
+  const [row] = await db
+    .insert(slackNotices)
+    .values({
+      key: digest.key,
+      channelId: digest.channelId,
+      text: digest.text,
+      createdAt: digest.now,
+      nextAttemptAt: new Date(digest.now.getTime() + digest.holdMs),
+    })
+    .onConflictDoNothing()
+    .returning({ id: slackNotices.id });
+  return row ? Number(row.id) : undefined;
 }

@@ -3,7 +3,7 @@ import { type Database, queryRows } from '../db/client.js';
 import { ts } from '../db/tx.js';
 import { type Duration, milliseconds } from './clock.js';
 import type { IncidentStatus } from './incidents.js';
-import type { Range } from './stats.js';
+import type { Range } from './stats-period.js';
 
 /** One incident of a /care-stats period: how many cases it drew and how fast they were answered. */
 export interface IncidentFigures {

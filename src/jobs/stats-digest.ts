@@ -1,9 +1,11 @@
 import type { webApi } from '@slack/bolt';
 import { DateTime } from 'luxon';
 import cron, { type ScheduledTask } from 'node-cron';
+import { claimDigest } from '../care/channel-messages.js';
 import { type Clock, minutes } from '../care/clock.js';
 import { markNoticePosted } from '../care/source-state.js';
-import { careStats, claimDigest, statsPeriod } from '../care/stats.js';
+import { careStats } from '../care/stats.js';
+import { statsPeriod } from '../care/stats-period.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';

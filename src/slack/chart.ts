@@ -1,6 +1,6 @@
 import { Resvg } from '@resvg/resvg-js';
 import { DateTime } from 'luxon';
-import type { DailyFigures } from '../care/stats.js';
+import type { DailyFigures } from '../care/stats-workload.js';
 
 /**
  * The daily chart of `/care-stats`: new cases a day as bars, and the share of those cases

@@ -3,16 +3,10 @@ import { DateTime } from 'luxon';
 import type { Duration } from '../care/clock.js';
 import type { IncidentFigures } from '../care/incident-stats.js';
 import { platformWords } from '../care/platforms.js';
-import {
-  type CareStats,
-  type CountBy,
-  MAX_RANGE_DAYS,
-  type PeriodSpec,
-  type ResponseFigures,
-  type Share,
-  type StatsPeriod,
-  type Versus,
-} from '../care/stats.js';
+import type { CareStats } from '../care/stats.js';
+import { MAX_RANGE_DAYS, type PeriodSpec, type StatsPeriod } from '../care/stats-period.js';
+import type { CountBy, Share, Versus } from '../care/stats-query.js';
+import type { ResponseFigures } from '../care/stats-response.js';
 import type { Team } from '../care/teams.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';

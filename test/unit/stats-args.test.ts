@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { statsPeriod } from '../../src/care/stats.js';
+import { statsPeriod } from '../../src/care/stats-period.js';
 import { parseStatsArgs, usageText } from '../../src/slack/stats.js';
 
 const NOW = new Date('2026-11-23T10:00:00Z'); // a Monday

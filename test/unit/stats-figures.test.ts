@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type CareStats,
-  careStats,
-  caseExport,
-  casesCsv,
-  type StatsFilter,
-  sourceKeysNamed,
-  statsPeriod,
-} from '../../src/care/stats.js';
+import { type CareStats, careStats } from '../../src/care/stats.js';
+import { caseExport, casesCsv } from '../../src/care/stats-export.js';
+import { type StatsFilter, sourceKeysNamed } from '../../src/care/stats-filter.js';
+import { statsPeriod } from '../../src/care/stats-period.js';
 import type { Config } from '../../src/config.js';
 import type { Database, DatabaseHandle } from '../../src/db/client.js';
 import { caseEvents, cases, escalations, messages, replies, slackThreads } from '../../src/db/schema.js';

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { milliseconds } from '../../src/care/clock.js';
-import { type CareStats, casesCsv, type ResponseFigures, statsPeriod } from '../../src/care/stats.js';
+import type { CareStats } from '../../src/care/stats.js';
+import { casesCsv } from '../../src/care/stats-export.js';
+import { statsPeriod } from '../../src/care/stats-period.js';
+import type { ResponseFigures } from '../../src/care/stats-response.js';
 import type { Config } from '../../src/config.js';
 import { niceMax, statsChartPng, statsChartSvg } from '../../src/slack/chart.js';
 import {

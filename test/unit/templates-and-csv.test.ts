@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fillTemplate, TEMPLATE_VARIABLES } from '../../src/care/saved-replies.js';
-import { type CaseExportRow, casesCsv } from '../../src/care/stats.js';
+import { type CaseExportRow, casesCsv } from '../../src/care/stats-export.js';
 
 const values = {
   first_name: 'Jane',

@@ -1,12 +1,9 @@
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import {
-  careStats,
-  caseExport,
-  casesCsv,
-  type StatsRequest,
-  sourceKeysNamed,
-  statsPeriod,
-} from '../../care/stats.js';
+import { careStats } from '../../care/stats.js';
+import { caseExport, casesCsv } from '../../care/stats-export.js';
+import { sourceKeysNamed } from '../../care/stats-filter.js';
+import { statsPeriod } from '../../care/stats-period.js';
+import type { StatsRequest } from '../../care/stats-query.js';
 import { shareFile } from '../../slack/files.js';
 import { fitMessage } from '../../slack/limits.js';
 import { escapeText } from '../../slack/mrkdwn.js';
