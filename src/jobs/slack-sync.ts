@@ -6,30 +6,21 @@ import type { Clock } from '../care/clock.js';
 import { leaseNotices, markNoticePosted, retryNoticeAt } from '../care/source-state.js';
 import type { Team } from '../care/teams.js';
 import { type Database, queryRows } from '../db/client.js';
-import {
-  caseEvents,
-  cases,
-  escalations,
-  messages,
-  replies,
-  slackOutbox,
-  slackThreads,
-  slaReminders,
-} from '../db/schema.js';
+import { cases, slackOutbox, slackThreads } from '../db/schema.js';
 import { ts } from '../db/tx.js';
 import type { Logger } from '../logger.js';
-import {
-  caseCard,
-  customerMessage,
-  fallbackCaseCard,
-  fallbackThreadMessage,
-  platformLabel,
-} from '../slack/case-card.js';
+import { caseCard, fallbackCaseCard, fallbackThreadMessage } from '../slack/case-card.js';
 import { classifySlackError, payloadRefusal, type SlackFailure } from '../slack/errors.js';
-import { escalationMessage } from '../slack/escalation.js';
 import { fitMessage } from '../slack/limits.js';
-import { failedMessage, isModalOrigin, sentMessage } from '../slack/replies.js';
 import { Job } from './job.js';
+import {
+  CARD_EVENT_TYPE,
+  findPostedCard,
+  findPostedInThread,
+  THREAD_EVENT_TYPE,
+} from './slack-earlier-posts.js';
+import { renderOutboxItem, replyFeedback } from './slack-outbox.js';
+import { SlackProblems } from './slack-problems.js';
 
 type WebClient = webApi.WebClient;
 
@@ -38,13 +29,6 @@ interface CaseLease {
   caseId: number;
   token: string;
 }
-
-/** The message metadata type that marks a case's card (with the case id as payload). */
-const CARD_EVENT_TYPE = 'carebot_case';
-/** The message metadata type that marks a message in a case thread (with its outbox row id as payload). */
-const THREAD_EVENT_TYPE = 'carebot_thread_message';
-/** Pages of `conversations.replies` read when looking for a thread message an attempt may have posted. */
-const REPLIES_PAGES = 5;
 
 /** `slack_last_error` of a case held back for its channel's rate limit (nothing was attempted). */
 const HELD = 'held: channel rate limit';
@@ -80,14 +64,14 @@ export class SlackSync extends Job {
   private readonly maxBackoffMs: number;
   /** channel → time before which we do not talk to it (after a 429). */
   private readonly channelPause = new Map<string, number>();
-  /** Person-actionable problems already logged, so an outage of hours is one log line, not thousands. */
-  private readonly reported = new Set<string>();
+  private readonly problems: SlackProblems;
 
   constructor(private readonly opts: SlackSyncOptions) {
     super(opts.logger, 'slack sync');
     this.batchSize = opts.batchSize ?? 20;
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.maxBackoffMs = opts.maxBackoffMs ?? 5 * 60_000;
+    this.problems = new SlackProblems(opts.logger);
   }
 
   start(): void {
@@ -140,84 +124,6 @@ export class SlackSync extends Job {
       await this.syncCase(lease, row.channel_id, Boolean(row.interrupted));
     }
     return leased.length;
-  }
-
-  /**
-   * After an interrupted attempt, looks for the card it may have posted (by the case id in the
-   * message metadata) among the channel's latest messages, so a crash between Slack's answer and
-   * our write does not post it twice.
-   */
-  private async findPostedCard(channel: string, caseId: number): Promise<string | undefined> {
-    try {
-      const res = await this.opts.client.conversations.history({
-        channel,
-        include_all_metadata: true,
-        limit: 200,
-      });
-      const found = (res.messages ?? []).find((m) => {
-        const meta = (m as { metadata?: { event_type?: string; event_payload?: { case_id?: unknown } } })
-          .metadata;
-        return meta?.event_type === CARD_EVENT_TYPE && Number(meta.event_payload?.case_id) === caseId;
-      });
-      return found?.ts;
-    } catch (err) {
-      // Without history access the card may be posted twice after a crash; nothing is lost.
-      this.opts.logger.warn(
-        { caseId, reason: classifySlackError(err).reason },
-        'could not look for an earlier card',
-      );
-      return undefined;
-    }
-  }
-
-  /**
-   * After an interrupted attempt, looks for the thread messages it may have posted (by the outbox
-   * row id in their metadata), among the thread's messages newer than the last one recorded: the
-   * same protection as for the card, for follow-ups, reminders, escalation mentions and feedback.
-   * Returns outbox id → ts of what Slack has.
-   */
-  private async findPostedInThread(
-    caseId: number,
-    channel: string,
-    threadTs: string,
-  ): Promise<Map<number, string>> {
-    const found = new Map<number, string>();
-    // Posting is in order and each post is recorded before the next, so anything unrecorded is
-    // newer than the newest recorded message (ts strings of one format compare as text).
-    const [latest] = await queryRows<{ ts: string | null }>(
-      this.opts.db,
-      sql`select max(${slackOutbox.postedTs}) as ts from ${slackOutbox}
-          where ${slackOutbox.caseId} = ${caseId} and ${slackOutbox.postedTs} <> ''`,
-    );
-    const oldest = latest?.ts && latest.ts > threadTs ? latest.ts : threadTs;
-    try {
-      let cursor: string | undefined;
-      for (let page = 0; page < REPLIES_PAGES; page++) {
-        const res = await this.opts.client.conversations.replies({
-          channel,
-          ts: threadTs,
-          oldest,
-          include_all_metadata: true,
-          limit: 200,
-          ...(cursor ? { cursor } : {}),
-        });
-        for (const m of res.messages ?? []) {
-          const meta = (m as { metadata?: { event_type?: string; event_payload?: { outbox_id?: unknown } } })
-            .metadata;
-          if (meta?.event_type === THREAD_EVENT_TYPE && m.ts)
-            found.set(Number(meta.event_payload?.outbox_id), m.ts);
-        }
-        cursor = res.response_metadata?.next_cursor || undefined;
-        if (!res.has_more || !cursor) break;
-      }
-    } catch (err) {
-      // Without history access the message may be posted twice after a crash; nothing is lost.
-      this.opts.logger.warn(
-        { caseId, reason: classifySlackError(err).reason },
-        'could not look for an earlier thread message',
-      );
-    }
-    return found;
   }
 
   /** Channel notices (a source paused or working again), each once. */
@@ -288,7 +194,9 @@ export class SlackSync extends Job {
       const card = caseCard(view, this.opts.teams);
       let threadTs: string;
       if (!thread) {
-        const earlier = interrupted ? await this.findPostedCard(channel, caseId) : undefined;
+        const earlier = interrupted
+          ? await findPostedCard(this.opts.client, this.opts.logger, channel, caseId)
+          : undefined;
         const res = earlier
           ? { ts: earlier, channel }
           : await this.orFallback(
@@ -340,7 +248,7 @@ export class SlackSync extends Job {
       }
       await this.postOutbox(caseId, channel, threadTs, interrupted);
       await this.release(lease, clock.now());
-      this.recovered(channel);
+      this.problems.recovered(channel);
     } catch (err) {
       await this.failed(lease, channel, err);
     }
@@ -365,8 +273,9 @@ export class SlackSync extends Job {
     // Looked up once, before the first post, and only when an earlier attempt may have posted.
     let earlier: Map<number, string> | undefined;
     for (const item of pending) {
-      if (item.kind === 'reply_sent' || item.kind === 'reply_failed') await this.replyFeedback(item);
-      const rendered = await this.render(item);
+      if (item.kind === 'reply_sent' || item.kind === 'reply_failed')
+        await replyFeedback(db, this.opts.client, item);
+      const rendered = await renderOutboxItem(db, this.opts.teams, item);
       const content = rendered && fitMessage(rendered);
       if (!content) {
         await db
@@ -375,7 +284,8 @@ export class SlackSync extends Job {
           .where(eq(slackOutbox.id, item.id));
         continue;
       }
-      if (interrupted && !earlier) earlier = await this.findPostedInThread(caseId, channel, threadTs);
+      if (interrupted && !earlier)
+        earlier = await findPostedInThread(db, this.opts.client, this.opts.logger, caseId, channel, threadTs);
       const adopted = earlier?.get(item.id);
       const ts =
         adopted ??
@@ -426,61 +336,6 @@ export class SlackSync extends Job {
       );
       return await send(fitMessage(fallback(refused.reason)));
     }
-  }
-
-  /** ✅ or ⚠️ on the agent's own message. A reaction already there, or a deleted message, is fine. */
-  private async replyFeedback(item: typeof slackOutbox.$inferSelect): Promise<void> {
-    const [reply] = await this.opts.db.select().from(replies).where(eq(replies.id, item.refId));
-    if (!reply || isModalOrigin(reply.slackTs)) return;
-    try {
-      await this.opts.client.reactions.add({
-        channel: reply.slackChannel,
-        timestamp: reply.slackTs,
-        name: item.kind === 'reply_sent' ? 'white_check_mark' : 'warning',
-      });
-    } catch (err) {
-      const code = (err as { data?: { error?: string } }).data?.error;
-      if (code !== 'already_reacted' && code !== 'message_not_found' && code !== 'no_reaction') throw err;
-    }
-  }
-
-  private async render(item: typeof slackOutbox.$inferSelect) {
-    const { db } = this.opts;
-    if (item.kind === 'customer_message') {
-      const [msg] = await db.select().from(messages).where(eq(messages.id, item.refId));
-      return msg ? customerMessage(msg) : undefined;
-    }
-    if (item.kind === 'reply_sent' || item.kind === 'reply_failed') {
-      const [row] = await db
-        .select({ reply: replies, platform: cases.platform, sourceKey: cases.sourceKey })
-        .from(replies)
-        .innerJoin(cases, eq(cases.id, replies.caseId))
-        .where(eq(replies.id, item.refId));
-      if (!row) return undefined;
-      const where = platformLabel(row.platform, row.sourceKey);
-      return item.kind === 'reply_sent' ? sentMessage(row.reply, where) : failedMessage(row.reply, where);
-    }
-    if (item.kind === 'event') {
-      // An announcement of something in the event log (an answer, a take-over, a release).
-      const [event] = await db.select().from(caseEvents).where(eq(caseEvents.id, item.refId));
-      const text = typeof event?.data.slackText === 'string' ? event.data.slackText : undefined;
-      return text ? { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] } : undefined;
-    }
-    if (item.kind === 'sla') {
-      const [reminder] = await db.select().from(slaReminders).where(eq(slaReminders.id, item.refId));
-      if (!reminder) return undefined;
-      return {
-        text: reminder.text,
-        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: reminder.text } }],
-      };
-    }
-    const [esc] = await db.select().from(escalations).where(eq(escalations.id, item.refId));
-    if (!esc) return undefined;
-    const team = this.opts.teams.find((t) => t.key === esc.teamKey) ?? {
-      key: esc.teamKey,
-      name: esc.teamKey,
-    };
-    return escalationMessage({ team, escalation: esc });
   }
 
   /**
@@ -539,18 +394,7 @@ export class SlackSync extends Job {
       this.kickAfter(waitMs + 20);
     }
     await db.update(cases).set({ slackLeaseUntil: until }).where(this.held(lease));
-    this.report(caseId, channel, failure, attempts, waitMs);
-  }
-
-  /** After a success, a later failure on the channel is news again and gets logged. */
-  private recovered(channel: string): void {
-    if (this.reported.size === 0) return;
-    for (const key of this.reported) {
-      if (key.endsWith(`:${channel}`)) {
-        this.reported.delete(key);
-        this.opts.logger.info({ channel }, 'Slack accepts posts to this channel again');
-      }
-    }
+    this.problems.report(caseId, channel, failure, attempts, waitMs);
   }
 
   private backoff(failure: SlackFailure, attempts: number): number {
@@ -558,28 +402,5 @@ export class SlackSync extends Job {
     if (failure.kind === 'needs_person') return this.maxBackoffMs;
     // 1 s, 2 s, 4 s … up to the cap: quick recovery from a blip, no hammering during an outage.
     return Math.min(this.maxBackoffMs, 1000 * 2 ** Math.min(attempts - 1, 20));
-  }
-
-  private report(
-    caseId: number,
-    channel: string,
-    failure: SlackFailure,
-    attempts: number,
-    waitMs: number,
-  ): void {
-    const { logger } = this.opts;
-    const fields = { caseId, channel, reason: failure.reason, attempts, retryInMs: waitMs };
-    if (failure.kind === 'needs_person') {
-      const key = `${failure.reason}:${channel}`;
-      if (this.reported.has(key)) return;
-      this.reported.add(key);
-      logger.error({ ...fields, action: failure.hint }, `Slack refused to post: ${failure.hint}`);
-    } else if (failure.kind === 'rejected') {
-      logger.error(fields, 'Slack rejected a message; will retry slowly');
-    } else if (failure.kind === 'rate_limited') {
-      logger.warn(fields, 'Slack rate limit; waiting before posting to this channel again');
-    } else if (attempts === 1 || attempts % 10 === 0) {
-      logger.warn(fields, 'Slack unavailable; will retry');
-    }
   }
 }
