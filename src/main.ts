@@ -7,7 +7,7 @@ import { buildSlackApp, type SlackApp } from './app.js';
 import { recordCustomerChange, recordInbound } from './care/case-inbound.js';
 import { type Clock, systemClock } from './care/clock.js';
 import type { InboundMessage } from './care/inbound.js';
-import { autoLink } from './care/incidents.js';
+import { autoLink } from './care/incident-links.js';
 import { Permissions } from './care/permissions.js';
 import { slaSettings } from './care/sla.js';
 import { toneRules } from './care/tone.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { matchesKeywords, normalizeKeywords } from '../../src/care/incidents.js';
+import { matchesKeywords } from '../../src/care/incident-links.js';
+import { normalizeKeywords } from '../../src/care/incidents.js';
 import { paceBatch } from '../../src/care/statements.js';
 import type { CrisisAlertRow } from '../../src/db/schema.js';
 import { incidentTitle } from '../../src/listeners/commands/care-incident.js';

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
-import { getIncident, type IncidentStatus, linkCase, updateIncident } from '../../care/incidents.js';
+import { linkCase } from '../../care/incident-links.js';
+import { getIncident, type IncidentStatus, updateIncident } from '../../care/incidents.js';
 import { getSavedReply } from '../../care/saved-replies.js';
 import { INCIDENT_BLOCKS, INCIDENT_VIEWS, incidentTexts } from '../../slack/incident.js';
 import { linkAnswer } from '../actions/incident-buttons.js';
