@@ -1,3 +1,5 @@
+// About 400 lines: one round of the sync (lease, card, outbox, failure) reads best in one class; the
+// parts that stand alone are in slack-earlier-posts.ts, slack-outbox.ts and slack-problems.ts.
 import type { webApi } from '@slack/bolt';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { loadCaseView } from '../care/case-view.js';
