@@ -30,7 +30,8 @@ import {
  * The figures a care manager is judged by, for `/care-stats` and the weekly digest. Every figure
  * is an aggregate computed in the database (counts, `percentile_cont`), for the period and for the
  * period of the same length before it; nothing here loads the cases of a period into memory,
- * except the CSV export, whose job is to list them.
+ * except the CSV export (stats-export.ts), whose job is to list them. careStats runs the queries
+ * of stats-response.ts and stats-workload.ts side by side and puts their figures together.
  *
  * Durations (medians, 90th percentiles, "within 30 min") are clock time. "Within SLA" compares
  * with each case's stored deadline, which the SLA counts in business hours, so it is the
