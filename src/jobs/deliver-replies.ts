@@ -1,6 +1,15 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Clock } from '../care/clock.js';
-import { deferReply, dueReplyAuthors, extendReplyLease, holdSource, leaseDueReplies, markFailed, markRetry, markSent } from '../care/reply-delivery.js';
+import {
+  deferReply,
+  dueReplyAuthors,
+  extendReplyLease,
+  holdSource,
+  leaseDueReplies,
+  markFailed,
+  markRetry,
+  markSent,
+} from '../care/reply-delivery.js';
 import { addNotice } from '../care/source-state.js';
 import type { Database } from '../db/client.js';
 import { type CaseRow, cases, messages, type ReplyRow } from '../db/schema.js';

@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, App, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { getAlert } from '../../care/crisis-alerts.js';
-import { getIncident, openIncident, recentOpenIncidents, resolveIncident } from '../../care/incidents.js';
 import { type LinkResult, linkCase } from '../../care/incident-links.js';
+import { getIncident, openIncident, recentOpenIncidents, resolveIncident } from '../../care/incidents.js';
 import { listSavedReplies } from '../../care/saved-replies.js';
 import { platformName } from '../../slack/case-card.js';
 import { CRISIS_ACTIONS } from '../../slack/crisis.js';
