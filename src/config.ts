@@ -29,23 +29,34 @@ export type { WebhookSourceConfig } from './sources/webhook/config.js';
 export type { XAccount } from './sources/x/config.js';
 
 // A section for a platform carebot does not know yet: only what every source shares is checked.
-const unknownSource = z.looseObject({
-  channel: slackChannelId.optional(),
-  poll_every: duration.optional(),
-});
+const unknownSource = z
+  .looseObject({
+    channel: slackChannelId.optional().describe('checked to be a Slack channel id'),
+    poll_every: duration.optional().describe('checked to be a duration'),
+  })
+  .describe(
+    'Other names under `sources` (a platform carebot does not know yet) are accepted, with these two keys checked; nothing reads them.',
+  );
 
 /** carebot.config.yaml: the care sections, and `sources` with one part per source module. */
-export const fileSchema = z.strictObject({
-  ...careFileShape,
-  sources: z
-    .looseObject(Object.fromEntries(sources.map((s) => [s.platform, s.config.file])))
-    .catchall(unknownSource)
-    .prefault({}),
-});
+export const fileSchema = z
+  .strictObject({
+    ...careFileShape,
+    sources: z
+      .looseObject(Object.fromEntries(sources.map((s) => [s.platform, s.config.file])))
+      .catchall(unknownSource)
+      .prefault({})
+      .describe(
+        "Where customers' messages come from, one section per platform. A case goes to its account's, Page's or feed's own `channel`, else to its platform's, else to `CARE_CHANNEL_ID` (see [Channels](sources/README.md#channels)).",
+      ),
+  })
+  .describe('The keys of `carebot.config.yaml`. Top-level values come first, then each section.');
 
 /** The environment: deployment and Slack, then each source's variables. */
 const sourceEnvShape: z.core.$ZodLooseShape = Object.assign({}, ...sources.map((s) => s.config.env ?? {}));
-export const envSchema = z.object({ ...careEnvShape, ...sourceEnvShape });
+export const envSchema = z
+  .object({ ...careEnvShape, ...sourceEnvShape })
+  .describe("Slack, the database and the HTTP server, then each source's variables.");
 
 type SettingsOf<M> = M extends SourceModule<string, infer Settings> ? Settings : never;
 

@@ -41,29 +41,46 @@ const escalationRuleSchema = z
   ])
   .refine((r) => r.team || r.priority, 'a rule needs a team, a priority or both');
 
+/** Phrases of the tone check. */
+const phrases = z.array(z.string().min(1));
+const BUILT_IN = 'the built-in list';
+
 /** The file's sections besides `sources`, in the order they are documented. */
 export const careFileShape = {
-  timezone: timezone.default('UTC'),
+  timezone: timezone
+    .default('UTC')
+    .describe('IANA time zone of the business-hours calendar (and of the stats digest)'),
   business_hours: z
     .union([
       z.literal('always'),
       z
         .strictObject({
-          days: z.array(weekday).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
-          start: clockTime.default('09:00'),
-          end: clockTime.default('18:00'),
-          holidays: z.array(z.iso.date({ error: 'expected dates as YYYY-MM-DD' })).default([]),
+          days: z
+            .array(weekday)
+            .min(1)
+            .default(['mon', 'tue', 'wed', 'thu', 'fri'])
+            .describe('working days: `mon`, `tue`, `wed`, `thu`, `fri`, `sat`, `sun`'),
+          start: clockTime.default('09:00').describe('when the working day starts'),
+          end: clockTime.default('18:00').describe('when it ends; after `start`'),
+          holidays: z
+            .array(z.iso.date({ error: 'expected dates as YYYY-MM-DD' }))
+            .default([])
+            .describe('days off, as `YYYY-MM-DD` in `timezone`'),
         })
         .refine((bh) => bh.end > bh.start, { message: 'end must be after start', path: ['end'] }),
     ])
-    .prefault({}),
+    .prefault({})
+    .describe(
+      'The hours the SLA clocks run in (see [Business hours](features/sla.md#business-hours)). `business_hours: always` means around the clock.',
+    ),
   sla: z
     .strictObject({
-      first_response: duration.prefault('1h'),
-      next_response: duration.prefault('1h'),
-      resolution: duration.prefault('24h'),
-      check_every: duration.prefault('30s'),
-      /** Targets per priority; a priority not listed uses the targets above. */
+      first_response: duration
+        .prefault('1h')
+        .describe('business time from opening to the first reply that reached the customer'),
+      next_response: duration.prefault('1h').describe("business time to answer a customer's follow-up"),
+      resolution: duration.prefault('24h').describe('business time from opening to Resolve'),
+      check_every: duration.prefault('30s').describe('how often the SLA sweep runs'),
       priorities: z
         .partialRecord(
           priority,
@@ -73,75 +90,154 @@ export const careFileShape = {
             resolution: duration.optional(),
           }),
         )
-        .default({}),
-      /** After a first-response breach, the owner's case goes back to the team (unclaimed). */
-      release_on_breach: z.boolean().default(true),
-      /** An unclaimed case nudges the care team after this long (business time); null: never. */
-      unclaimed_after: duration.nullable().prefault('10m'),
-      /** Response clocks: a quiet note at this share of the target, a mention at the second. */
-      response_warnings: z.tuple([percent, percent]).default([50, 80]),
-      /** Resolution clock: mention the owner this long before the deadline. */
-      resolution_warnings: z.array(duration).prefault(['4h', '1h']),
-      /** On a breach, escalate to this team (a key of `teams`); null: only mention the managers. */
-      breach_escalate_to: z.string().nullable().default(null),
-      /** Remind outside business hours too. */
-      remind_outside_hours: z.boolean().default(false),
+        .default({})
+        .describe(
+          'targets per priority: `P1`, `P2`, `P3`, each with any of `first_response`, `next_response`, `resolution`; what a priority does not set comes from the three keys above (see [Priority](features/cases.md#priority))',
+        ),
+      release_on_breach: z
+        .boolean()
+        .default(true)
+        .describe(
+          'when the first-response deadline passes on a claimed case, unclaim it so the team can take it (see [Ownership](features/cases.md#ownership))',
+        ),
+      // Counted in business time.
+      unclaimed_after: duration
+        .nullable()
+        .prefault('10m')
+        .describe('nudge the care team when a case has no owner this long after opening; `null`: never'),
+      response_warnings: z
+        .tuple([percent, percent])
+        .default([50, 80])
+        .describe(
+          'response clocks: a quiet note at the first percentage of the target, a mention at the second (whole numbers, 1–99)',
+        ),
+      resolution_warnings: z
+        .array(duration)
+        .prefault(['4h', '1h'])
+        .describe('resolution clock: mention the owner this long before the deadline'),
+      breach_escalate_to: z
+        .string()
+        .nullable()
+        .default(null)
+        .describe(
+          'on a breach, escalate to this team (a key under `teams`); `null`: only mention the managers (rules with `when: sla_breach` can do more)',
+        ),
+      remind_outside_hours: z
+        .boolean()
+        .default(false)
+        .describe('send reminders while business hours are closed too'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe(
+      'Response and resolution targets, in business time, and the reminders before they pass (see [SLA](features/sla.md#sla)).',
+    ),
   stats: z
     .strictObject({
-      /** Channel for the weekly digest; null: no digest. */
-      digest_channel: slackChannelId.nullable().default(null),
-      /** node-cron expression of the digest, in `timezone`. */
+      digest_channel: slackChannelId
+        .nullable()
+        .default(null)
+        .describe('channel (`C…` or `G…`) of the weekly digest; `null`: no digest'),
       digest_cron: z
         .string()
         .refine(
           (expr) => cron.validate(expr),
           'expected a cron expression such as "0 9 * * 1" (Mondays 09:00)',
         )
-        .default('0 9 * * 1'),
+        .default('0 9 * * 1')
+        .describe('node-cron expression of the digest, in `timezone` (Mondays 09:00)'),
     })
-    .prefault({}),
-  reply_delay: duration.prefault('10s'),
-  reopen_within: duration.prefault('7d'),
+    .prefault({})
+    .describe('The weekly digest (see [/care-stats](features/stats.md#care-stats)).'),
+  reply_delay: duration.prefault('10s').describe('the undo window before a reply leaves'),
+  reopen_within: duration
+    .prefault('7d')
+    .describe(
+      'a customer message this soon after a case was resolved reopens it; later ones open a follow-up case',
+    ),
   tone: z
     .strictObject({
-      // Each list replaces the built-in one when given; `extra_*` adds to it.
-      selling: z.array(z.string().min(1)).optional(),
-      jargon: z.array(z.string().min(1)).optional(),
-      arguing: z.array(z.string().min(1)).optional(),
-      extra_selling: z.array(z.string().min(1)).default([]),
-      extra_jargon: z.array(z.string().min(1)).default([]),
-      extra_arguing: z.array(z.string().min(1)).default([]),
-      /** Maximum reply length per platform, in the platform's own counting. */
-      max_length: z.record(z.string(), z.number().int().positive()).default({}),
+      selling: phrases.optional().meta({
+        description: 'sales phrases that hold a reply; replaces the built-in list',
+        default: BUILT_IN,
+      }),
+      jargon: phrases
+        .optional()
+        .meta({ description: 'jargon that holds a reply; replaces the built-in list', default: BUILT_IN }),
+      arguing: phrases.optional().meta({
+        description: 'arguing phrases that hold a reply; replaces the built-in list',
+        default: BUILT_IN,
+      }),
+      extra_selling: phrases.default([]).describe('phrases added to the `selling` list'),
+      extra_jargon: phrases.default([]).describe('phrases added to the `jargon` list'),
+      extra_arguing: phrases.default([]).describe('phrases added to the `arguing` list'),
+      max_length: z.record(z.string(), z.number().int().positive()).default({}).meta({
+        description:
+          "longest reply per platform or direct-message channel, in the platform's own counting; entries given here are merged over the built-in ones",
+        // scripts/config-docs.ts writes out the sources' own limits.
+        default: "each source's own limits",
+      }),
     })
-    .prefault({}),
-  care_team_usergroup: usergroupId.nullable().default(null),
-  managers_usergroup: usergroupId.nullable().default(null),
+    .prefault({})
+    .describe(
+      'Phrases and lengths that hold a reply before it is queued (see [Tone check](features/replies.md#tone-check)).',
+    ),
+  care_team_usergroup: usergroupId
+    .nullable()
+    .default(null)
+    .describe(
+      'Slack user group id (`S…`) of the care team, mentioned by the unclaimed nudge and warnings on unclaimed cases; unset: everyone not in an escalation team (and no one is mentioned)',
+    ),
+  managers_usergroup: usergroupId
+    .nullable()
+    .default(null)
+    .describe(
+      'Slack user group id of the managers: mentioned on SLA breaches; only they may run `/care-stats`',
+    ),
   teams: z
     .array(
       z
         .strictObject({
-          key: z.string().regex(/^[a-z0-9_-]+$/, 'expected a short lowercase key such as pr'),
-          name: z.string().min(1),
-          usergroup: usergroupId.optional(),
-          users: z.array(userId).optional(),
-          /** Not acknowledged within this → mention the team again and tell the owner. */
-          ack_within: duration.prefault('30m'),
+          key: z
+            .string()
+            .regex(/^[a-z0-9_-]+$/, 'expected a short lowercase key such as pr')
+            .describe(
+              'short lowercase key (letters, digits, `_`, `-`), unique: how rules, `sla.breach_escalate_to` and `crisis.mention` name the team',
+            ),
+          name: z.string().min(1).describe('the name agents see'),
+          usergroup: usergroupId
+            .optional()
+            .describe('Slack user group id (`S…`) mentioned on an escalation; a team needs this or `users`'),
+          users: z
+            .array(userId)
+            .optional()
+            .describe('Slack user ids (`U…`) mentioned instead of a user group'),
+          ack_within: duration
+            .prefault('30m')
+            .describe(
+              'not acknowledged this long (wall-clock time) after an escalation: the team is mentioned again and the owner told, once',
+            ),
         })
         .refine((t) => t.usergroup || t.users?.length, 'a team needs a usergroup or users to mention'),
     )
     .default([])
-    .refine((teams) => new Set(teams.map((t) => t.key)).size === teams.length, 'team keys must be unique'),
+    .refine((teams) => new Set(teams.map((t) => t.key)).size === teams.length, 'team keys must be unique')
+    .describe(
+      'Escalation targets (see [Escalation, priority and ownership](features/escalation.md#escalation-priority-and-ownership)): each `{ key, name, usergroup }` or `{ key, name, users: [U…] }`, optionally with `ack_within`.',
+    ),
   escalation: z
     .strictObject({
-      /** While a case waits on a team, remind the owner to keep the customer informed this often. */
-      update_every: duration.prefault('4h'),
-      /** The escalation tree: each rule names a team and/or a priority. */
-      rules: z.array(escalationRuleSchema).default([]),
+      update_every: duration
+        .prefault('4h')
+        .describe('while a case waits on a team, remind its owner this often to keep the customer informed'),
+      rules: z
+        .array(escalationRuleSchema)
+        .default([])
+        .describe(
+          'the escalation tree: rules `when: followers` (`over`), `keywords` (`keywords`), `negative` (`below`, default `-5`) or `sla_breach`, each with a `team`, a `priority` or both (see [The escalation tree](features/escalation.md#the-escalation-tree))',
+        ),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Escalating cases to `teams`, by hand and by rules.'),
   crisis: crisisSchema,
 };
 
@@ -153,33 +249,58 @@ export const careEnvShape = {
   SLACK_BOT_TOKEN: slackToken(
     'xoxb-',
     "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page",
-  ),
+  ).describe('bot token (`xoxb-…`)'),
   SLACK_APP_TOKEN: slackToken(
     'xapp-',
     'an app-level token (xapp-…) with connections:write, from Basic Information',
-  ).optional(),
-  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  )
+    .optional()
+    .describe('app-level token (`xapp-…`, `connections:write`); when set, Socket Mode is used'),
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("verifies Slack's requests in HTTP mode; required when `SLACK_APP_TOKEN` is unset"),
   SLACK_API_URL: z
     .url({ error: 'expected the Slack Web API base URL, e.g. https://slack.com/api/' })
     .default('https://slack.com/api/')
-    .transform((u) => (u.endsWith('/') ? u : `${u}/`)),
-  CARE_CHANNEL_ID: slackChannelId.or(z.undefined()).refine((v) => v !== undefined, {
-    message: 'missing: set it to the id of the Slack channel where cases are posted (e.g. C0123ABCD)',
-  }),
+    .transform((u) => (u.endsWith('/') ? u : `${u}/`))
+    .describe('Slack Web API base URL (tests and sandboxes point it elsewhere)'),
+  CARE_CHANNEL_ID: slackChannelId
+    .or(z.undefined())
+    .refine((v) => v !== undefined, {
+      message: 'missing: set it to the id of the Slack channel where cases are posted (e.g. C0123ABCD)',
+    })
+    .describe('the channel where cases are posted'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'expected a PostgreSQL URL such as postgres://user@host:5432/carebot')
-    .optional(),
-  DATA_DIR: z.string().min(1).default('./data'),
-  PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
-  /** Open connections the HTTP server accepts at once; more are closed as they arrive. */
+    .optional()
+    .describe('PostgreSQL URL (`postgres://…`); unset means embedded PGlite in `DATA_DIR`'),
+  DATA_DIR: z.string().min(1).default('./data').describe('folder of the embedded database'),
+  PORT: z.coerce
+    .number({ error: 'expected a port number' })
+    .int()
+    .min(0)
+    .max(65535)
+    .default(3000)
+    .describe('HTTP port: `/healthz`, source webhooks and, in HTTP mode, `/slack/events`'),
   HTTP_MAX_CONNECTIONS: z.coerce
     .number({ error: 'expected a number of connections' })
     .int()
     .min(1, 'expected at least 1')
-    .default(1000),
-  CARE_CONFIG: z.string().optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    .default(1000)
+    .describe('connections the HTTP server holds open at once; more are closed as they arrive'),
+  CARE_CONFIG: z.string().optional().meta({
+    description: 'config file path; a missing default file is fine, a missing named file is an error',
+    default: 'carebot.config.yaml',
+  }),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe(
+      '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`; logs are JSON lines on stdout',
+    ),
 };
 
 const careFile = z.strictObject(careFileShape);
