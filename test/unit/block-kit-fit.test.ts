@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { messageBlockProblems, viewProblems } from '../../emulators/slack/block-kit-check.js';
 import type { CaseView } from '../../src/care/cases.js';
 import { milliseconds } from '../../src/care/clock.js';
 import type { HomeCase } from '../../src/care/overview.js';
 import { type CareStats, statsPeriod } from '../../src/care/stats.js';
 import type { Config, Team } from '../../src/config.js';
-import { messageBlockProblems, viewProblems } from '../../src/sandbox/block-kit-check.js';
 import {
   caseCard,
   customerChangeText,

@@ -2,20 +2,10 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readBody } from '../http/body.js';
-import type { Logger } from '../logger.js';
-import {
-  type ApiCall,
-  type CustomerItem,
-  type CustomerSide,
-  closeServer,
-  handleOf,
-  idSequence,
-  listenOnLoopback,
-  type NewPost,
-  recordCall,
-  sendBody,
-} from './customers.js';
+import { readBody } from '../../src/http/body.js';
+import type { Logger } from '../../src/logger.js';
+import { type CustomerItem, type CustomerSide, handleOf, type NewPost } from '../customer-side.js';
+import { type ApiCall, closeServer, idSequence, listenOnLoopback, recordCall, sendBody } from '../http.js';
 
 /**
  * The sandbox's Facebook: a Page whose visitors post and comment, a local Graph API that carebot's

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
-import { FAKE_APP_ID, FAKE_BOT_ID, FAKE_BOT_USER_ID, FAKE_TEAM_ID } from './fake-slack.js';
+import { FAKE_APP_ID, FAKE_BOT_ID, FAKE_BOT_USER_ID, FAKE_TEAM_ID } from './web-api.js';
 
 /** Slack still sends the deprecated verification token in payloads; Bolt ignores it when signing is on. */
 const FAKE_VERIFICATION_TOKEN = 'fakeVerificationToken0000';

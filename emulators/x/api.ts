@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { XAccount } from '../../src/config.js';
-import { compareIds, oauthParams, oauthSignatureValid } from '../../src/sandbox/oauth1.js';
+import { compareIds, oauthParams, oauthSignatureValid } from './oauth1.js';
 
 /**
  * A local X API v2 that answers like X: `data`, `includes.users`, `meta` (newest first, `since_id`,

@@ -2,22 +2,12 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readBody } from '../http/body.js';
-import type { Logger } from '../logger.js';
-import type { XAccount } from '../sources/x/config.js';
-import { X_MAX_WEIGHTED_LENGTH, xLength } from '../sources/x/limits.js';
-import {
-  type ApiCall,
-  type CustomerItem,
-  type CustomerSide,
-  closeServer,
-  handleOf,
-  idSequence,
-  listenOnLoopback,
-  type NewPost,
-  recordCall,
-  sendBody,
-} from './customers.js';
+import { readBody } from '../../src/http/body.js';
+import type { Logger } from '../../src/logger.js';
+import type { XAccount } from '../../src/sources/x/config.js';
+import { X_MAX_WEIGHTED_LENGTH, xLength } from '../../src/sources/x/limits.js';
+import { type CustomerItem, type CustomerSide, handleOf, type NewPost } from '../customer-side.js';
+import { type ApiCall, closeServer, idSequence, listenOnLoopback, recordCall, sendBody } from '../http.js';
 import { compareIds, oauthParams, oauthSignatureValid } from './oauth1.js';
 
 /**

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
-import { FAKE_APP_ID, FAKE_BOT_USER_ID, FAKE_TEAM_ID } from './slack-emulator.js';
+import { FAKE_APP_ID, FAKE_BOT_USER_ID, FAKE_TEAM_ID } from './web-api.js';
 
 /**
  * What the sandbox's Slack sends to carebot: signed block_actions, view submissions, message events
