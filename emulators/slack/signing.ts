@@ -309,12 +309,12 @@ function parseJson(body: string): { json?: unknown } {
 }
 
 /** "<unix seconds>.<6 digits>", the format of message ts, action_ts and event_ts. */
-function slackTimestamp(): string {
+export function slackTimestamp(): string {
   return `${Math.floor(Date.now() / 1000)}.${digits(6)}`;
 }
 
 /** Slack trigger ids look like "1388105719492.1379717998065.9bc163894734c1f415a2c504e81dec91". */
-function triggerId(): string {
+export function triggerId(): string {
   return `${digits(13)}.${digits(13)}.${randomBytes(16).toString('hex')}`;
 }
 
