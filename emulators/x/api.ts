@@ -2,12 +2,14 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { XAccount } from '../../src/config.js';
+import { X_MAX_WEIGHTED_LENGTH, xLength } from '../../src/sources/x/limits.js';
 import { compareIds, oauthParams, oauthSignatureValid } from './oauth1.js';
 
 /**
  * A local X API v2 that answers like X: `data`, `includes.users`, `meta` (newest first, `since_id`,
  * `start_time`, `max_results`, `pagination_token`), errors in X's problem shape, 429 with
  * `x-rate-limit-*` headers, and OAuth 1.0a signatures checked when it knows the credentials.
+ * Tests seed it and inject failures; the sandbox's customer side (customers.ts) runs on it too.
  */
 
 export interface FakeXUser {
@@ -107,6 +109,10 @@ export interface FakeXOptions {
   credentials?: FakeXCredentials[];
   /** Default creation time of seeded posts (the test's clock). */
   now?: () => Date;
+  /** Keep only the newest this many calls (a long-running sandbox); default all. */
+  keepCalls?: number;
+  /** Told of each post or direct message sent through the API, once it is stored. */
+  onSent?: (sent: SentOnX) => void;
 }
 
 /** An X account for tests; its secrets are made up and must never show up in logs or errors. */
@@ -177,6 +183,11 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
     return String(ID_BASE + counter * 1_000_003n);
   };
 
+  const record = (item: SentOnX) => {
+    sent.push(item);
+    options.onSent?.(item);
+  };
+
   const addUser = (user: FakeXUser) => {
     users.set(user.id, user);
     return user;
@@ -233,6 +244,9 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
       injected(url.pathname) ?? (auth.ok ? route(call, auth.userId) : { status: 401, body: problem(401) });
     call.status = answer.status;
     calls.push(call);
+    if (options.keepCalls !== undefined && calls.length > options.keepCalls) {
+      calls.splice(0, calls.length - options.keepCalls);
+    }
     send(res, answer);
   };
 
@@ -332,6 +346,9 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
     const b = isRecord(body) ? body : {};
     const text = typeof b.text === 'string' ? b.text : '';
     if (!text) return { status: 400, body: problem(400, 'Post text must not be empty.') };
+    if (xLength(text) > X_MAX_WEIGHTED_LENGTH) {
+      return { status: 403, body: problem(403, 'Your Tweet text is too long.') };
+    }
     const replyTo = isRecord(b.reply) ? b.reply.in_reply_to_tweet_id : undefined;
     if (replyTo !== undefined && typeof replyTo !== 'string') {
       return invalid('reply.in_reply_to_tweet_id', String(replyTo), 'in_reply_to_tweet_id must be a string');
@@ -359,7 +376,7 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
       inReplyToUserId: parent?.authorId,
       referencedTweets: parent ? [{ type: 'replied_to', id: parent.id }] : undefined,
     });
-    sent.push({ kind: 'post', id: tweet.id, text, inReplyTo: replyTo, token });
+    record({ kind: 'post', id: tweet.id, text, inReplyTo: replyTo, token });
     return { status: 201, body: { data: { id: tweet.id, text, edit_history_tweet_ids: [tweet.id] } } };
   };
 
@@ -373,7 +390,7 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
     if (!text) return { status: 400, body: problem(400, 'Message text must not be empty.') };
     const id = nextId();
     const pair = [userId ?? '0', participantId].sort(compareIds);
-    sent.push({ kind: 'dm', id, text, participantId, token });
+    record({ kind: 'dm', id, text, participantId, token });
     return { status: 201, body: { data: { dm_conversation_id: pair.join('-'), dm_event_id: id } } };
   };
 
