@@ -13,6 +13,8 @@ import type { FacebookPage } from '../../src/config.js';
  * as a client does to find out whether a request whose answer it lost went through:
  * `GET /{post-or-comment-id}/comments`, `GET /{page-id}/conversations?platform=messenger&user_id=…`
  * with `messages` expanded, and `GET /{ig-comment-id}/replies`.
+ * Tests seed it and inject failures and delays; the sandbox's Facebook customers (customers.ts) run on
+ * it too.
  */
 
 export interface FakeGraphPerson {
@@ -238,10 +240,16 @@ const doesNotExist = (method: string, id: string) =>
     message: `Unsupported ${method.toLowerCase()} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`,
   });
 
-export async function startFakeGraph(options: {
+export interface FakeGraphOptions {
   pages: FacebookPage[];
   now?: () => Date;
-}): Promise<FakeGraph> {
+  /** Keep only the newest this many calls (a long-running sandbox); default all. */
+  keepCalls?: number;
+  /** Told of each comment, message or reply sent through the API, once it is stored. */
+  onSent?: (sent: SentOnGraph) => void;
+}
+
+export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGraph> {
   const now = options.now ?? (() => new Date());
   const calls: FakeGraphCall[] = [];
   const posts: FakePost[] = [];
@@ -261,6 +269,11 @@ export async function startFakeGraph(options: {
   const nextNumber = () => {
     counter += 1n;
     return String(9_007_199_254_740_993n + counter * 7n);
+  };
+
+  const record = (item: SentOnGraph) => {
+    sent.push(item);
+    options.onSent?.(item);
   };
 
   const addPost: FakeGraph['addPost'] = (input) => {
@@ -347,6 +360,9 @@ export async function startFakeGraph(options: {
     }
     call.status = answer.status;
     calls.push(call);
+    if (options.keepCalls !== undefined && calls.length > options.keepCalls) {
+      calls.splice(0, calls.length - options.keepCalls);
+    }
     const delay = delays.find((d) => call.path.startsWith(d.prefix) && (!d.method || d.method === method));
     if (delay) {
       delay.remaining -= 1;
@@ -420,7 +436,7 @@ export async function startFakeGraph(options: {
         from: { id: page.pageId, name: page.name },
         message: text,
       });
-      sent.push({ kind: 'comment', id: created.id, text, target: id, token: call.token });
+      record({ kind: 'comment', id: created.id, text, target: id, token: call.token });
       return { status: 200, body: { id: created.id } };
     }
     if (call.method === 'POST' && edge === 'replies') {
@@ -436,7 +452,7 @@ export async function startFakeGraph(options: {
         fromId: page.instagramAccountId,
       };
       instagramComments.push(reply);
-      sent.push({ kind: 'instagram_reply', id: reply.id, text, target: id, token: call.token });
+      record({ kind: 'instagram_reply', id: reply.id, text, target: id, token: call.token });
       return { status: 200, body: { id: reply.id } };
     }
     if (call.method === 'POST' && edge === 'mentions' && id === page.instagramAccountId) {
@@ -445,7 +461,7 @@ export async function startFakeGraph(options: {
         return errorAnswer(400, { code: 100, message: '(#100) media_id and message are required' });
       const commentId = typeof b.comment_id === 'string' ? b.comment_id : undefined;
       const replyId = nextNumber();
-      sent.push({ kind: 'mention_reply', id: replyId, text, target: mediaId, commentId, token: call.token });
+      record({ kind: 'mention_reply', id: replyId, text, target: mediaId, commentId, token: call.token });
       return { status: 200, body: { id: replyId } };
     }
     if (call.method === 'POST' && edge === 'messages' && id === page.pageId) return message(call, b);
@@ -604,7 +620,7 @@ export async function startFakeGraph(options: {
       if (b.messaging_type === undefined) {
         return errorAnswer(400, { code: 100, message: '(#100) Param messaging_type is required' });
       }
-      sent.push({ kind: 'message', id: mid, text, target: recipient.id, token: call.token });
+      record({ kind: 'message', id: mid, text, target: recipient.id, token: call.token });
       return { status: 200, body: { recipient_id: recipient.id, message_id: mid } };
     }
     const objectId =
@@ -624,7 +640,7 @@ export async function startFakeGraph(options: {
       return errorAnswer(400, { code: 10900, message: '(#10900) Activity already replied to' });
     }
     privatelyAnswered.add(objectId);
-    sent.push({ kind: 'private_reply', id: mid, text, target: objectId, token: call.token });
+    record({ kind: 'private_reply', id: mid, text, target: objectId, token: call.token });
     return { status: 200, body: { recipient_id: author, message_id: mid } };
   };
 

@@ -1,17 +1,24 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readBody } from '../../src/http/body.js';
 import type { Logger } from '../../src/logger.js';
 import { type CustomerItem, type CustomerSide, handleOf, type NewPost } from '../customer-side.js';
-import { type ApiCall, closeServer, idSequence, listenOnLoopback, recordCall, sendBody } from '../http.js';
+import { type ApiCall, idSequence } from '../http.js';
+import {
+  type FakeComment,
+  type FakeGraph,
+  type FakeGraphPerson,
+  type FakePost,
+  type SentOnGraph,
+  signFacebookBody,
+  startFakeGraph,
+} from './api.js';
 
 /**
- * The sandbox's Facebook: a Page whose visitors post and comment, a local Graph API that carebot's
- * real Facebook source answers through (GRAPH_API_URL), and the Page webhook Meta would send. A
- * customer's post or comment is delivered to carebot's `/sources/facebook/webhook` signed with the
- * app secret (`X-Hub-Signature-256`), as Meta signs it. carebot's answers arrive as
+ * The sandbox's Facebook: a Page whose visitors post and comment, on the Graph API emulator (api.ts)
+ * that carebot's real Facebook source answers through (GRAPH_API_URL), and the Page webhook Meta
+ * would send. A customer's post or comment is delivered to carebot's `/sources/facebook/webhook`
+ * signed with the app secret (`X-Hub-Signature-256`), as Meta signs it. carebot's answers arrive as
  * `POST /{id}/comments` with the Page token and its `appsecret_proof`; as on Facebook, threads are
  * two levels deep, so a comment under a reply is refused (code 100) and goes under its parent.
  */
@@ -24,68 +31,69 @@ export interface FacebookBrandPage {
   verifyToken: string;
 }
 
-interface FeedObject {
-  id: string;
-  kind: 'post' | 'comment';
-  /** The visitor post a comment is under (itself for a post). */
-  postId: string;
-  /** For a reply: the top-level comment it is under. */
-  parentCommentId: string | undefined;
-  from: { id: string; name: string };
-  message: string;
-  createdAt: Date;
-  /** A private reply (Messenger) to this object's author, not a comment. */
-  privateTo?: string | undefined;
-  status?: string;
-}
+/** What the page shows, in the order it happened: a post, a comment, or a private reply. */
+type Shown =
+  | { kind: 'post'; post: FakePost }
+  | { kind: 'comment'; comment: FakeComment }
+  | { kind: 'private'; id: string; text: string; postId: string; under: string | undefined; at: string };
 
 export class SandboxFacebook extends EventEmitter implements CustomerSide {
   readonly platform = 'facebook' as const;
-  readonly page: FacebookBrandPage;
   /** Whether carebot passed Meta's subscription check (verify token and challenge) at start. */
   webhookVerified = false;
-  readonly objects: FeedObject[] = [];
-  /** The Graph requests carebot made, newest last (the last 200), for tests and troubleshooting. */
-  readonly calls: ApiCall[] = [];
-  private readonly people = new Map<string, { id: string; name: string }>();
-  private readonly nextNumber = idSequence(9_100_000_000_000_000n);
+  private readonly shown: Shown[] = [];
+  /** How each customer post or comment got to carebot (or did not), by id. */
+  private readonly statuses = new Map<string, string>();
+  private readonly people = new Map<string, FakeGraphPerson & { name: string }>();
   private readonly nextPersonId = idSequence(7_000_000_000_000_000n);
+  private api!: FakeGraph;
 
   private constructor(
-    readonly url: string,
-    private readonly server: Server,
+    readonly page: FacebookBrandPage,
     private readonly webhookUrl: () => string,
     private readonly logger: Logger,
   ) {
     super();
-    this.page = {
+  }
+
+  static async start(webhookUrl: () => string, logger: Logger): Promise<SandboxFacebook> {
+    const page: FacebookBrandPage = {
       name: 'acme',
       pageId: '104000000000000777',
       pageToken: `EAA${randomBytes(24).toString('hex')}`,
       appSecret: randomBytes(16).toString('hex'),
       verifyToken: randomBytes(12).toString('hex'),
     };
-  }
-
-  static async start(webhookUrl: () => string, logger: Logger): Promise<SandboxFacebook> {
-    let fb: SandboxFacebook | undefined;
-    const { server, url } = await listenOnLoopback(
-      (req, res) => (fb as SandboxFacebook).handle(req, res),
-      (err, res) => {
-        if (!res.headersSent) sendBody(res, 500, graphError(1, `sandbox Graph failed: ${String(err)}`));
-      },
-    );
-    fb = new SandboxFacebook(url, server, webhookUrl, logger.child({ sandbox: 'facebook' }));
+    const fb = new SandboxFacebook(page, webhookUrl, logger.child({ sandbox: 'facebook' }));
+    fb.api = await startFakeGraph({
+      pages: [{ ...page, instagramAccountId: undefined, channel: '' }],
+      keepCalls: 200,
+      onSent: (sent) => fb.sent(sent),
+    });
     return fb;
   }
 
-  /** Where the fake API listens (127.0.0.1). */
+  /** Where the fake API listens (127.0.0.1), as GRAPH_API_URL. */
+  get url(): string {
+    return this.api.url;
+  }
+
   get address(): AddressInfo {
-    return this.server.address() as AddressInfo;
+    const { hostname, port } = new URL(this.api.url);
+    return { address: hostname, family: 'IPv4', port: Number(port) };
+  }
+
+  /** The Graph requests carebot made, newest last (the last 200), for tests and troubleshooting. */
+  get calls(): ApiCall[] {
+    return this.api.calls.map(({ method, version, path, status }) => ({
+      method,
+      path: version ? `/${version}${path}` : path,
+      status,
+    }));
   }
 
   close(): Promise<void> {
-    return closeServer(this.server);
+    return this.api.close();
   }
 
   /** Meta's subscription check: carebot must echo the challenge when the verify token matches. */
@@ -112,63 +120,97 @@ export class SandboxFacebook extends EventEmitter implements CustomerSide {
    */
   async post(input: NewPost): Promise<CustomerItem> {
     const from = this.person(input);
-    const root = input.conversationId
-      ? this.objects.find((o) => o.kind === 'post' && o.id === input.conversationId)
-      : undefined;
-    let object: FeedObject;
+    const root = input.conversationId ? this.api.posts.find((p) => p.id === input.conversationId) : undefined;
+    let shown: Shown;
     if (!root) {
-      object = {
-        id: `${this.page.pageId}_${this.nextNumber()}`,
+      shown = {
         kind: 'post',
-        postId: '',
-        parentCommentId: undefined,
+        post: this.api.addPost({ pageId: this.page.pageId, from, message: input.text }),
+      };
+    } else {
+      const answer = this.api.comments
+        .filter((c) => c.postId === root.id && c.from.id === this.page.pageId)
+        .at(-1);
+      const parentId = answer ? (answer.parentId ?? answer.id) : undefined;
+      const comment = this.api.addComment({
+        postId: root.id,
+        ...(parentId ? { parentId } : {}),
         from,
         message: input.text,
-        createdAt: new Date(),
-      };
-      object.postId = object.id;
-    } else {
-      const answer = this.objects
-        .filter(
-          (o) =>
-            o.postId === root.id && o.kind === 'comment' && !o.privateTo && o.from.id === this.page.pageId,
-        )
-        .at(-1);
-      object = this.comment(
-        root.id,
-        answer ? (answer.parentCommentId ?? answer.id) : undefined,
-        from,
-        input.text,
-      );
+      });
+      shown = { kind: 'comment', comment };
     }
-    this.objects.push(object);
+    this.shown.push(shown);
     this.emit('change');
-    object.status = await this.deliver(object);
+    this.statuses.set(idOf(shown), await this.deliver(shown));
     this.emit('change');
-    return this.itemOf(object);
+    return this.itemOf(shown);
   }
 
   items(): CustomerItem[] {
-    return this.objects.map((o) => this.itemOf(o));
+    return this.shown.map((o) => this.itemOf(o));
   }
 
-  private itemOf(o: FeedObject): CustomerItem {
-    const own = o.from.id === this.page.pageId;
+  /** carebot answered through the API: a comment, or a private reply (Messenger). */
+  private sent(sent: SentOnGraph): void {
+    if (sent.kind === 'comment') {
+      const comment = this.api.comments.find((c) => c.id === sent.id);
+      if (!comment) return;
+      const shown: Shown = { kind: 'comment', comment };
+      this.shown.push(shown);
+      // Meta sends the Page's own comments to the webhook too; carebot must skip its own words.
+      setImmediate(() => {
+        void this.deliver(shown);
+      });
+    } else if (sent.kind === 'private_reply') {
+      const comment = this.api.comments.find((c) => c.id === sent.target);
+      this.shown.push({
+        kind: 'private',
+        id: sent.id,
+        text: sent.text,
+        postId: comment?.postId ?? sent.target,
+        under: comment?.id,
+        at: new Date().toISOString(),
+      });
+    } else {
+      return;
+    }
+    this.emit('change');
+  }
+
+  private itemOf(o: Shown): CustomerItem {
+    if (o.kind === 'private') {
+      return {
+        platform: 'facebook',
+        id: o.id,
+        conversationId: o.postId,
+        parentId: o.under ?? o.postId,
+        kind: 'private',
+        author: { name: 'Acme' },
+        text: o.text,
+        at: o.at,
+        url: `${permalink(o.postId)}?comment_id=${o.id}`,
+      };
+    }
+    const { from, message, createdTime } = o.kind === 'post' ? o.post : o.comment;
+    const own = from.id === this.page.pageId;
+    const postId = o.kind === 'post' ? o.post.id : o.comment.postId;
+    const id = idOf(o);
     return {
       platform: 'facebook',
-      id: o.id,
-      conversationId: o.postId,
-      parentId: o.kind === 'post' ? undefined : (o.parentCommentId ?? o.postId),
-      kind: o.privateTo ? 'private' : own ? 'brand' : 'customer',
-      author: { name: o.from.name },
-      text: o.message,
-      at: o.createdAt.toISOString(),
-      url: o.kind === 'post' ? permalink(o.id) : `${permalink(o.postId)}?comment_id=${o.id}`,
-      status: o.status,
+      id,
+      conversationId: postId,
+      parentId: o.kind === 'post' ? undefined : (o.comment.parentId ?? postId),
+      kind: own ? 'brand' : 'customer',
+      author: { name: own ? 'Acme' : (from.name ?? from.id) },
+      text: message,
+      at: new Date(createdTime).toISOString(),
+      url: o.kind === 'post' ? permalink(id) : `${permalink(postId)}?comment_id=${id}`,
+      status: this.statuses.get(id),
     };
   }
 
-  private person(input: NewPost): { id: string; name: string } {
+  private person(input: NewPost): FakeGraphPerson & { name: string } {
     const key = handleOf(input);
     let person = this.people.get(key);
     if (!person) {
@@ -179,35 +221,29 @@ export class SandboxFacebook extends EventEmitter implements CustomerSide {
     return person;
   }
 
-  private comment(
-    postId: string,
-    parentCommentId: string | undefined,
-    from: { id: string; name: string },
-    message: string,
-  ): FeedObject {
-    return {
-      id: `${postId.split('_')[1]}_${this.nextNumber()}`,
-      kind: 'comment',
-      postId,
-      parentCommentId,
-      from,
-      message,
-      createdAt: new Date(),
-    };
-  }
-
   /** A Page `feed` change, signed with the app secret as Meta signs it. */
-  private async deliver(o: FeedObject): Promise<string> {
+  private async deliver(o: Exclude<Shown, { kind: 'private' }>): Promise<string> {
+    const object = o.kind === 'post' ? o.post : o.comment;
     const value =
       o.kind === 'post'
-        ? { item: 'status', verb: 'add', post_id: o.id, published: 1, permalink_url: permalink(o.id) }
+        ? {
+            item: 'status',
+            verb: 'add',
+            post_id: o.post.id,
+            published: 1,
+            permalink_url: permalink(o.post.id),
+          }
         : {
             item: 'comment',
             verb: 'add',
-            comment_id: o.id,
-            post_id: o.postId,
-            parent_id: o.parentCommentId ?? o.postId,
-            post: { id: o.postId, permalink_url: permalink(o.postId), status_type: 'mobile_status_update' },
+            comment_id: o.comment.id,
+            post_id: o.comment.postId,
+            parent_id: o.comment.parentId ?? o.comment.postId,
+            post: {
+              id: o.comment.postId,
+              permalink_url: permalink(o.comment.postId),
+              status_type: 'mobile_status_update',
+            },
           };
     const body = JSON.stringify({
       object: 'page',
@@ -220,9 +256,9 @@ export class SandboxFacebook extends EventEmitter implements CustomerSide {
               field: 'feed',
               value: {
                 ...value,
-                from: o.from,
-                message: o.message,
-                created_time: Math.floor(o.createdAt.getTime() / 1000),
+                from: object.from,
+                message: object.message,
+                created_time: Math.floor(Date.parse(object.createdTime) / 1000),
               },
             },
           ],
@@ -234,7 +270,7 @@ export class SandboxFacebook extends EventEmitter implements CustomerSide {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'x-hub-signature-256': `sha256=${createHmac('sha256', this.page.appSecret).update(body).digest('hex')}`,
+          'x-hub-signature-256': signFacebookBody(this.page.appSecret, body),
         },
         body,
         signal: AbortSignal.timeout(15_000),
@@ -245,158 +281,10 @@ export class SandboxFacebook extends EventEmitter implements CustomerSide {
       return `not delivered: ${(err as Error).message}`;
     }
   }
+}
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.url);
-    const send = (status: number, body: unknown) => {
-      recordCall(this.calls, { method: req.method ?? 'GET', path: url.pathname, status });
-      sendBody(res, status, body);
-    };
-    const raw = await readBody(req, 1 << 20);
-    const versioned = /^\/v\d+\.\d+(\/.*)$/.exec(url.pathname);
-    if (!versioned?.[1]) {
-      send(400, graphError(2500, 'Unknown path components: the Graph API path needs a version'));
-      return;
-    }
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const token = bearer ?? url.searchParams.get('access_token') ?? undefined;
-    if (token !== this.page.pageToken) {
-      send(400, graphError(190, 'Invalid OAuth access token - Cannot parse access token', 'OAuthException'));
-      return;
-    }
-    const proof = Buffer.from(url.searchParams.get('appsecret_proof') ?? '');
-    const expected = Buffer.from(createHmac('sha256', this.page.appSecret).update(token).digest('hex'));
-    if (proof.length !== expected.length || !timingSafeEqual(proof, expected)) {
-      send(
-        400,
-        graphError(100, 'Invalid appsecret_proof provided in the API argument', 'GraphMethodException'),
-      );
-      return;
-    }
-    let body: Record<string, unknown> = {};
-    try {
-      body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
-    } catch {
-      body = Object.fromEntries(new URLSearchParams(raw));
-    }
-    const answer = this.route(req.method ?? 'GET', versioned[1], url.searchParams, body);
-    send(answer.status, answer.body);
-  }
-
-  private route(
-    method: string,
-    path: string,
-    query: URLSearchParams,
-    body: Record<string, unknown>,
-  ): { status: number; body: unknown } {
-    const comments = /^\/([\d_]+)\/comments$/.exec(path);
-    if (method === 'POST' && comments?.[1]) return this.answerWithComment(comments[1], body);
-    if (method === 'POST' && path === `/${this.page.pageId}/messages`) return this.privateReply(body);
-    const object = /^\/([\d_]+)$/.exec(path);
-    if (method === 'GET' && object?.[1]) {
-      const found = this.objects.find((o) => o.id === object[1] && !o.privateTo);
-      if (!found) return doesNotExist(method, object[1]);
-      const fields = (query.get('fields') ?? '').split(',');
-      const parent = found.parentCommentId
-        ? this.objects.find((o) => o.id === found.parentCommentId)
-        : undefined;
-      return {
-        status: 200,
-        body: {
-          id: found.id,
-          ...(fields.includes('message') ? { message: found.message } : {}),
-          ...(fields.includes('parent') && parent
-            ? { parent: { id: parent.id, message: parent.message, from: parent.from } }
-            : {}),
-        },
-      };
-    }
-    return { status: 400, body: graphError(100, `Unsupported ${method.toLowerCase()} request: ${path}`) };
-  }
-
-  /** `POST /{post-or-comment-id}/comments` as the Page. */
-  private answerWithComment(targetId: string, body: Record<string, unknown>) {
-    const target = this.objects.find((o) => o.id === targetId && !o.privateTo);
-    if (!target) return doesNotExist('POST', targetId);
-    const message = typeof body.message === 'string' ? body.message : '';
-    if (!message.trim())
-      return { status: 400, body: graphError(100, '(#100) Missing message or attachment') };
-    if (target.kind === 'comment' && target.parentCommentId) {
-      return { status: 400, body: graphError(100, '(#100) A reply to a reply comment cannot have replies') };
-    }
-    const comment = this.comment(
-      target.postId,
-      target.kind === 'comment' ? target.id : undefined,
-      { id: this.page.pageId, name: 'Acme' },
-      message,
-    );
-    this.objects.push(comment);
-    this.emit('change');
-    // Meta sends the Page's own comments to the webhook too; carebot must skip its own words.
-    setImmediate(() => {
-      void this.deliver(comment);
-    });
-    return { status: 200, body: { id: comment.id } };
-  }
-
-  /** `POST /{page-id}/messages` with `recipient.comment_id` or `post_id`: one private reply. */
-  private privateReply(body: Record<string, unknown>) {
-    const recipient = (body.recipient ?? {}) as Record<string, unknown>;
-    const text = ((body.message ?? {}) as { text?: unknown }).text;
-    if (typeof text !== 'string' || !text.trim()) {
-      return { status: 400, body: graphError(100, '(#100) The parameter message is required') };
-    }
-    const targetId = String(recipient.comment_id ?? recipient.post_id ?? '');
-    const target = this.objects.find((o) => o.id === targetId && !o.privateTo);
-    if (!target) {
-      return {
-        status: 400,
-        body: graphError(100, '(#100) No matching user found', 'OAuthException', 2018001),
-      };
-    }
-    const message: FeedObject = {
-      ...this.comment(
-        target.postId,
-        target.kind === 'comment' ? target.id : undefined,
-        {
-          id: this.page.pageId,
-          name: 'Acme',
-        },
-        text,
-      ),
-      privateTo: target.from.id,
-    };
-    this.objects.push(message);
-    this.emit('change');
-    return {
-      status: 200,
-      body: { recipient_id: target.from.id, message_id: `m_${randomBytes(12).toString('hex')}` },
-    };
-  }
+function idOf(o: Shown): string {
+  return o.kind === 'post' ? o.post.id : o.kind === 'comment' ? o.comment.id : o.id;
 }
 
 const permalink = (postId: string) => `https://www.facebook.com/${postId.replace('_', '/posts/')}`;
-
-function graphError(code: number, message: string, type = 'OAuthException', subcode?: number) {
-  return {
-    error: {
-      message,
-      type,
-      code,
-      ...(subcode !== undefined ? { error_subcode: subcode } : {}),
-      fbtrace_id: `Asandbox${randomBytes(6).toString('hex')}`,
-    },
-  };
-}
-
-function doesNotExist(method: string, id: string) {
-  return {
-    status: 400,
-    body: graphError(
-      100,
-      `Unsupported ${method.toLowerCase()} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
-      'GraphMethodException',
-      33,
-    ),
-  };
-}
