@@ -57,3 +57,71 @@ export function idSequence(base: bigint): () => string {
     return String(base + counter * 1_000_003n);
   };
 }
+
+/** Where a server started by `listenOnLoopback` listens, from its URL. */
+export function addressOf(url: string): AddressInfo {
+  const { hostname, port } = new URL(url);
+  return { address: hostname, family: 'IPv4', port: Number(port) };
+}
+
+/** An emulator's answer: sent as JSON (an undefined body as an empty one). */
+export interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+export function sendAnswer(res: ServerResponse, answer: Answer): void {
+  const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
+  res.writeHead(answer.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...answer.headers,
+  });
+  res.end(text);
+}
+
+/** The whole request body as text (emulators take what they are given: no size limit). */
+export async function readText(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What a test injects: how many matching requests fail, after how many pass, for which method. */
+export interface FailureRule {
+  /** How many matching requests fail (default 1). */
+  times?: number;
+  /** How many matching requests go through first (default 0). */
+  after?: number;
+  /** Only requests with this method (default any). */
+  method?: string;
+}
+
+/** Failures injected by path prefix, used up in order: `failNext` of every platform emulator. */
+export class FailureQueue<F extends FailureRule> {
+  private readonly queue: Array<{ failure: F; prefix: string; remaining: number; passes: number }> = [];
+
+  add(prefix: string, failure: F): void {
+    this.queue.push({ failure, prefix, remaining: failure.times ?? 1, passes: failure.after ?? 0 });
+  }
+
+  /** The failure this request gets, if any (and one use of it spent). */
+  take(method: string, path: string): F | undefined {
+    const entry = this.queue.find(
+      (e) => path.startsWith(e.prefix) && (!e.failure.method || e.failure.method === method),
+    );
+    if (!entry) return undefined;
+    if (entry.passes > 0) {
+      entry.passes -= 1;
+      return undefined;
+    }
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) this.queue.splice(this.queue.indexOf(entry), 1);
+    return entry.failure;
+  }
+}

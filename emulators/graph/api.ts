@@ -1,8 +1,15 @@
 import { createHmac } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FacebookPage } from '../../src/config.js';
+import {
+  type Answer,
+  closeServer,
+  FailureQueue,
+  isRecord,
+  listenOnLoopback,
+  readText,
+  sendAnswer,
+} from '../http.js';
 
 /**
  * A local Graph API that answers like Meta's: versioned paths (`/v21.0/…`), the Page token as a
@@ -209,14 +216,7 @@ export function instagramDelivery(
   return { object: 'instagram', entry: [{ id: igAccountId, time, changes }] };
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 const graphTime = (at: Date | string) => new Date(at).toISOString().replace(/\.\d{3}Z$/, '+0000');
-
-interface Answer {
-  status: number;
-  headers?: Record<string, string>;
-  body: unknown;
-}
 
 const errorAnswer = (status: number, error: FakeGraphError): Answer => ({
   status,
@@ -261,7 +261,7 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
   >();
   const sent: SentOnGraph[] = [];
   const privatelyAnswered = new Set<string>();
-  const failures: Array<FakeGraphFailure & { prefix: string; remaining: number }> = [];
+  const failures = new FailureQueue<FakeGraphFailure>();
   const delays: Array<FakeGraphDelay & { prefix: string; remaining: number }> = [];
   const timers = new Set<NodeJS.Timeout>();
   let counter = 0n;
@@ -303,16 +303,9 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
     return comment;
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent)
-        send(res, errorAnswer(500, { code: 1, message: `fake Graph crashed: ${String(error)}` }));
-    });
-  });
-
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-    const raw = await readBody(req);
+    const raw = await readText(req);
     let body: unknown;
     try {
       body = raw ? JSON.parse(raw) : undefined;
@@ -370,19 +363,17 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
       const timer = setTimeout(() => {
         timers.delete(timer);
         // The client may have given up and closed the connection: the work is done all the same.
-        if (!res.destroyed) send(res, answer);
+        if (!res.destroyed) sendAnswer(res, answer);
       }, delay.ms);
       timers.add(timer);
       return;
     }
-    send(res, answer);
+    sendAnswer(res, answer);
   };
 
   const injected = (method: string, path: string): Answer | undefined => {
-    const failure = failures.find((f) => path.startsWith(f.prefix) && (!f.method || f.method === method));
+    const failure = failures.take(method, path);
     if (!failure) return undefined;
-    failure.remaining -= 1;
-    if (failure.remaining <= 0) failures.splice(failures.indexOf(failure), 1);
     const answer = errorAnswer(failure.status ?? 400, failure.error);
     return failure.headers ? { ...answer, headers: failure.headers } : answer;
   };
@@ -644,10 +635,13 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
     return { status: 200, body: { recipient_id: author, message_id: mid } };
   };
 
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const serverUrl = `http://127.0.0.1:${port}`;
+  const { server, url: serverUrl } = await listenOnLoopback(
+    (req, res) => handle(req, res),
+    (error, res) => {
+      if (!res.headersSent)
+        sendAnswer(res, errorAnswer(500, { code: 1, message: `fake Graph crashed: ${String(error)}` }));
+    },
+  );
 
   return {
     url: serverUrl,
@@ -673,7 +667,7 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
       });
     },
     failNext: (prefix, failure) => {
-      failures.push({ ...failure, prefix, remaining: failure.times ?? 1 });
+      failures.add(prefix, failure);
     },
     slowDown: (prefix, delay) => {
       delays.push({ ...delay, prefix, remaining: delay.times ?? Number.POSITIVE_INFINITY });
@@ -681,28 +675,7 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+      await closeServer(server);
     },
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, answer: Answer): void {
-  const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
-  res.writeHead(answer.status, {
-    'content-type': JSON_TYPE,
-    'content-length': Buffer.byteLength(text),
-    ...answer.headers,
-  });
-  res.end(text);
 }

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../src/logger.js';
 import { type CustomerItem, type CustomerSide, handleOf, type NewPost } from '../customer-side.js';
-import { type ApiCall, idSequence } from '../http.js';
+import { type ApiCall, addressOf, idSequence } from '../http.js';
 import {
   type FakeComment,
   type FakeGraph,
@@ -79,8 +79,7 @@ export class SandboxFacebook extends EventEmitter implements CustomerSide {
   }
 
   get address(): AddressInfo {
-    const { hostname, port } = new URL(this.api.url);
-    return { address: hostname, family: 'IPv4', port: Number(port) };
+    return addressOf(this.api.url);
   }
 
   /** The Graph requests carebot made, newest last (the last 200), for tests and troubleshooting. */

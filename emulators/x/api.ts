@@ -1,8 +1,15 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { XAccount } from '../../src/config.js';
 import { X_MAX_WEIGHTED_LENGTH, xLength } from '../../src/sources/x/limits.js';
+import {
+  type Answer,
+  closeServer,
+  FailureQueue,
+  isRecord,
+  listenOnLoopback,
+  readText,
+  sendAnswer,
+} from '../http.js';
 import { compareIds, oauthParams, oauthSignatureValid } from './oauth1.js';
 
 /**
@@ -141,7 +148,6 @@ export function credentialsOf(account: XAccount): FakeXCredentials {
   };
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 const ID_BASE = 1_862_000_000_000_000_000n;
 
 const PROBLEMS: Record<number, { title: string; detail: string; type: string }> = {
@@ -163,19 +169,13 @@ const problem = (status: number, detail?: string) => {
   return { title: p.title, detail: detail ?? p.detail, type: p.type, status };
 };
 
-interface Answer {
-  status: number;
-  headers?: Record<string, string>;
-  body: unknown;
-}
-
 export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
   const now = options.now ?? (() => new Date());
   const calls: FakeXCall[] = [];
   const users = new Map<string, FakeXUser>();
   const tweets: FakeXTweet[] = [];
   const sent: SentOnX[] = [];
-  const failures: Array<FakeXFailure & { prefix: string; remaining: number; passes: number }> = [];
+  const failures = new FailureQueue<FakeXFailure>();
   let counter = 0n;
   const nextId = () => {
     counter += 1n;
@@ -212,16 +212,9 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
     return tweet;
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent)
-        send(res, { status: 500, body: problem(500, `fake X crashed: ${String(error)}`) });
-    });
-  });
-
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-    const raw = await readBody(req);
+    const raw = await readText(req);
     let body: unknown;
     try {
       body = raw ? JSON.parse(raw) : undefined;
@@ -241,24 +234,19 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
       status: 0,
     };
     const answer =
-      injected(url.pathname) ?? (auth.ok ? route(call, auth.userId) : { status: 401, body: problem(401) });
+      injected(call.method, call.path) ??
+      (auth.ok ? route(call, auth.userId) : { status: 401, body: problem(401) });
     call.status = answer.status;
     calls.push(call);
     if (options.keepCalls !== undefined && calls.length > options.keepCalls) {
       calls.splice(0, calls.length - options.keepCalls);
     }
-    send(res, answer);
+    sendAnswer(res, answer);
   };
 
-  const injected = (path: string): Answer | undefined => {
-    const failure = failures.find((f) => path.startsWith(f.prefix));
+  const injected = (method: string, path: string): Answer | undefined => {
+    const failure = failures.take(method, path);
     if (!failure) return undefined;
-    if (failure.passes > 0) {
-      failure.passes -= 1;
-      return undefined;
-    }
-    failure.remaining -= 1;
-    if (failure.remaining <= 0) failures.splice(failures.indexOf(failure), 1);
     const headers =
       failure.status === 429
         ? {
@@ -394,12 +382,16 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
     return { status: 201, body: { data: { dm_conversation_id: pair.join('-'), dm_event_id: id } } };
   };
 
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { server, url } = await listenOnLoopback(
+    (req, res) => handle(req, res),
+    (error, res) => {
+      if (!res.headersSent)
+        sendAnswer(res, { status: 500, body: problem(500, `fake X crashed: ${String(error)}`) });
+    },
+  );
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     calls,
     callsTo: (method, pathPrefix) =>
       calls.filter((c) => c.method === method && c.path.startsWith(pathPrefix)),
@@ -409,12 +401,9 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
     addUser,
     addTweet,
     failNext: (prefix, failure) => {
-      failures.push({ ...failure, prefix, remaining: failure.times ?? 1, passes: failure.after ?? 0 });
+      failures.add(prefix, failure);
     },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-    },
+    close: () => closeServer(server),
   };
 }
 
@@ -508,24 +497,4 @@ function checkAuth(req: IncomingMessage, url: URL, credentials: FakeXCredentials
   if (!match) return { ...base, ok: false, valid: false, userId: undefined };
   const valid = oauthSignatureValid(req.method ?? 'GET', url, params, match);
   return { ...base, ok: valid, valid, userId: valid ? match.userId : undefined };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, answer: Answer): void {
-  const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
-  res.writeHead(answer.status, {
-    'content-type': JSON_TYPE,
-    'content-length': Buffer.byteLength(text),
-    ...answer.headers,
-  });
-  res.end(text);
 }

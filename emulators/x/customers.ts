@@ -5,7 +5,7 @@ import type { Logger } from '../../src/logger.js';
 import type { XAccount } from '../../src/sources/x/config.js';
 import { X_MAX_WEIGHTED_LENGTH, xLength } from '../../src/sources/x/limits.js';
 import { type CustomerItem, type CustomerSide, handleOf, type NewPost } from '../customer-side.js';
-import { type ApiCall, idSequence } from '../http.js';
+import { type ApiCall, addressOf, idSequence } from '../http.js';
 import {
   credentialsOf,
   type FakeX,
@@ -83,8 +83,7 @@ export class SandboxX extends EventEmitter implements CustomerSide {
   }
 
   get address(): AddressInfo {
-    const { hostname, port } = new URL(this.api.url);
-    return { address: hostname, family: 'IPv4', port: Number(port) };
+    return addressOf(this.api.url);
   }
 
   /** Every post on the fake X, customers' and the brand's, oldest first. */
