@@ -1,3 +1,8 @@
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../src/logger.js';
+import { addressOf } from './http.js';
+
 /**
  * What the sandbox page shows on its customer side, whatever the platform: each customer post and
  * each answer from the brand is an item; an item's `parentId` is the post it sits under, so the
@@ -49,4 +54,67 @@ export interface CustomerSide {
 export function handleOf(input: Pick<NewPost, 'name' | 'handle'>): string {
   const handle = (input.handle ?? input.name).toLowerCase().replace(/[^a-z0-9_]+/g, '');
   return handle || 'guest';
+}
+
+/** A customer side that runs on a platform's API emulator: where it listens, and closing it. */
+export abstract class CustomersOnApi<
+  Api extends { url: string; close(): Promise<void> },
+> extends EventEmitter {
+  protected api!: Api;
+  /** How each customer post got to carebot (or did not), by id. */
+  protected readonly statuses = new Map<string, string>();
+  /** Whether carebot passed the platform's webhook check at start (X's CRC, Meta's verify token). */
+  webhookVerified = false;
+
+  /** @param webhookUrl carebot's webhook for this platform, known once carebot listens. */
+  protected constructor(
+    protected readonly webhookUrl: () => string,
+    protected readonly logger: Logger,
+  ) {
+    super();
+  }
+
+  /** Runs the platform's webhook check; a failure (or an error) is logged once, with `what`. */
+  protected async verifyWebhook(what: string, check: () => Promise<boolean>): Promise<boolean> {
+    try {
+      this.webhookVerified = await check();
+    } catch {
+      this.webhookVerified = false;
+    }
+    if (!this.webhookVerified) this.logger.warn(`carebot did not pass the ${what}`);
+    return this.webhookVerified;
+  }
+
+  /** Where the fake API listens (127.0.0.1), as the source's API URL. */
+  get url(): string {
+    return this.api.url;
+  }
+
+  get address(): AddressInfo {
+    return addressOf(this.api.url);
+  }
+
+  close(): Promise<void> {
+    return this.api.close();
+  }
+}
+
+/** Posts one signed webhook delivery to carebot, as the platform would; what happened, for the page. */
+export async function deliverToCarebot(
+  url: string,
+  body: string,
+  signature: Record<string, string>,
+): Promise<string> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signature },
+      body,
+      signal: AbortSignal.timeout(15_000),
+    });
+    await res.arrayBuffer();
+    return res.ok ? 'delivered to carebot' : `carebot answered HTTP ${res.status}`;
+  } catch (err) {
+    return `not delivered: ${(err as Error).message}`;
+  }
 }

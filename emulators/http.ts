@@ -88,6 +88,23 @@ export async function readText(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * A request as the platform emulators read it: its URL, and its body parsed as JSON; a body that is
+ * not JSON is kept as `raw` text, or read as a form when `notJson` is 'form'.
+ */
+export async function readRequest(
+  req: IncomingMessage,
+  notJson: 'raw' | 'form',
+): Promise<{ url: URL; body: unknown }> {
+  const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+  const raw = await readText(req);
+  try {
+    return { url, body: raw ? JSON.parse(raw) : undefined };
+  } catch {
+    return { url, body: notJson === 'form' ? Object.fromEntries(new URLSearchParams(raw)) : raw };
+  }
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

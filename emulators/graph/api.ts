@@ -7,7 +7,7 @@ import {
   FailureQueue,
   isRecord,
   listenOnLoopback,
-  readText,
+  readRequest,
   sendAnswer,
 } from '../http.js';
 
@@ -304,14 +304,7 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-    const raw = await readText(req);
-    let body: unknown;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      body = Object.fromEntries(new URLSearchParams(raw));
-    }
+    const { url, body } = await readRequest(req, 'form');
     const versioned = /^\/(v\d+\.\d+)(\/.*)$/.exec(url.pathname);
     const method = req.method ?? 'GET';
     const call: FakeGraphCall = {

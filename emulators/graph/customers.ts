@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../src/logger.js';
-import { type CustomerItem, type CustomerSide, handleOf, type NewPost } from '../customer-side.js';
-import { type ApiCall, addressOf, idSequence } from '../http.js';
+import {
+  type CustomerItem,
+  type CustomerSide,
+  CustomersOnApi,
+  deliverToCarebot,
+  handleOf,
+  type NewPost,
+} from '../customer-side.js';
+import { type ApiCall, idSequence } from '../http.js';
 import {
   type FakeComment,
   type FakeGraph,
@@ -37,23 +42,18 @@ type Shown =
   | { kind: 'comment'; comment: FakeComment }
   | { kind: 'private'; id: string; text: string; postId: string; under: string | undefined; at: string };
 
-export class SandboxFacebook extends EventEmitter implements CustomerSide {
+export class SandboxFacebook extends CustomersOnApi<FakeGraph> implements CustomerSide {
   readonly platform = 'facebook' as const;
-  /** Whether carebot passed Meta's subscription check (verify token and challenge) at start. */
-  webhookVerified = false;
   private readonly shown: Shown[] = [];
-  /** How each customer post or comment got to carebot (or did not), by id. */
-  private readonly statuses = new Map<string, string>();
   private readonly people = new Map<string, FakeGraphPerson & { name: string }>();
   private readonly nextPersonId = idSequence(7_000_000_000_000_000n);
-  private api!: FakeGraph;
 
   private constructor(
     readonly page: FacebookBrandPage,
-    private readonly webhookUrl: () => string,
-    private readonly logger: Logger,
+    webhookUrl: () => string,
+    logger: Logger,
   ) {
-    super();
+    super(webhookUrl, logger);
   }
 
   static async start(webhookUrl: () => string, logger: Logger): Promise<SandboxFacebook> {
@@ -73,15 +73,6 @@ export class SandboxFacebook extends EventEmitter implements CustomerSide {
     return fb;
   }
 
-  /** Where the fake API listens (127.0.0.1), as GRAPH_API_URL. */
-  get url(): string {
-    return this.api.url;
-  }
-
-  get address(): AddressInfo {
-    return addressOf(this.api.url);
-  }
-
   /** The Graph requests carebot made, newest last (the last 200), for tests and troubleshooting. */
   get calls(): ApiCall[] {
     return this.api.calls.map(({ method, version, path, status }) => ({
@@ -89,10 +80,6 @@ export class SandboxFacebook extends EventEmitter implements CustomerSide {
       path: version ? `/${version}${path}` : path,
       status,
     }));
-  }
-
-  close(): Promise<void> {
-    return this.api.close();
   }
 
   /** Meta's subscription check: carebot must echo the challenge when the verify token matches. */
@@ -103,14 +90,10 @@ export class SandboxFacebook extends EventEmitter implements CustomerSide {
       'hub.verify_token': this.page.verifyToken,
       'hub.challenge': challenge,
     });
-    try {
+    return this.verifyWebhook('Facebook webhook verification', async () => {
       const res = await fetch(`${this.webhookUrl()}?${query}`, { signal: AbortSignal.timeout(10_000) });
-      this.webhookVerified = res.ok && (await res.text()) === challenge;
-    } catch {
-      this.webhookVerified = false;
-    }
-    if (!this.webhookVerified) this.logger.warn('carebot did not pass the Facebook webhook verification');
-    return this.webhookVerified;
+      return res.ok && (await res.text()) === challenge;
+    });
   }
 
   /**
@@ -264,21 +247,9 @@ export class SandboxFacebook extends EventEmitter implements CustomerSide {
         },
       ],
     });
-    try {
-      const res = await fetch(this.webhookUrl(), {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-hub-signature-256': signFacebookBody(this.page.appSecret, body),
-        },
-        body,
-        signal: AbortSignal.timeout(15_000),
-      });
-      await res.arrayBuffer();
-      return res.ok ? 'delivered to carebot' : `carebot answered HTTP ${res.status}`;
-    } catch (err) {
-      return `not delivered: ${(err as Error).message}`;
-    }
+    return deliverToCarebot(this.webhookUrl(), body, {
+      'x-hub-signature-256': signFacebookBody(this.page.appSecret, body),
+    });
   }
 }
 

@@ -7,7 +7,7 @@ import {
   FailureQueue,
   isRecord,
   listenOnLoopback,
-  readText,
+  readRequest,
   sendAnswer,
 } from '../http.js';
 import { compareIds, oauthParams, oauthSignatureValid } from './oauth1.js';
@@ -213,14 +213,7 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-    const raw = await readText(req);
-    let body: unknown;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      body = raw;
-    }
+    const { url, body } = await readRequest(req, 'raw');
     const auth = checkAuth(req, url, options.credentials);
     const call: FakeXCall = {
       method: req.method ?? 'GET',

@@ -1,11 +1,16 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../src/logger.js';
 import type { XAccount } from '../../src/sources/x/config.js';
 import { X_MAX_WEIGHTED_LENGTH, xLength } from '../../src/sources/x/limits.js';
-import { type CustomerItem, type CustomerSide, handleOf, type NewPost } from '../customer-side.js';
-import { type ApiCall, addressOf, idSequence } from '../http.js';
+import {
+  type CustomerItem,
+  type CustomerSide,
+  CustomersOnApi,
+  deliverToCarebot,
+  handleOf,
+  type NewPost,
+} from '../customer-side.js';
+import { type ApiCall, idSequence } from '../http.js';
 import {
   credentialsOf,
   type FakeX,
@@ -39,22 +44,17 @@ export const X_BRAND_HANDLE = 'acmecare';
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-export class SandboxX extends EventEmitter implements CustomerSide {
+export class SandboxX extends CustomersOnApi<FakeX> implements CustomerSide {
   readonly platform = 'x' as const;
-  /** Whether carebot answered X's challenge-response check (CRC) correctly at start. */
-  webhookVerified = false;
   private readonly directMessages: DirectMessage[] = [];
-  /** How each customer post got to carebot (or did not), by post id. */
-  private readonly statuses = new Map<string, string>();
   private readonly nextUserId = idSequence(1_600_000_000_000_000_000n);
-  private api!: FakeX;
 
   private constructor(
     readonly account: XBrandAccount,
-    private readonly webhookUrl: () => string,
-    private readonly logger: Logger,
+    webhookUrl: () => string,
+    logger: Logger,
   ) {
-    super();
+    super(webhookUrl, logger);
   }
 
   static async start(webhookUrl: () => string, logger: Logger): Promise<SandboxX> {
@@ -77,15 +77,6 @@ export class SandboxX extends EventEmitter implements CustomerSide {
     return x;
   }
 
-  /** Where the fake API listens (127.0.0.1), as X_API_URL. */
-  get url(): string {
-    return this.api.url;
-  }
-
-  get address(): AddressInfo {
-    return addressOf(this.api.url);
-  }
-
   /** Every post on the fake X, customers' and the brand's, oldest first. */
   get tweets(): FakeXTweet[] {
     return this.api.tweets;
@@ -96,24 +87,16 @@ export class SandboxX extends EventEmitter implements CustomerSide {
     return this.api.calls.map(({ method, path, status }) => ({ method, path, status }));
   }
 
-  close(): Promise<void> {
-    return this.api.close();
-  }
-
   /** X's CRC check of the registered webhook: carebot must answer with the HMAC of the token. */
   async checkWebhook(): Promise<boolean> {
     const token = randomBytes(16).toString('base64url');
-    try {
+    return this.verifyWebhook('X webhook CRC check', async () => {
       const res = await fetch(`${this.webhookUrl()}?crc_token=${token}`, {
         signal: AbortSignal.timeout(10_000),
       });
       const body = (await res.json()) as { response_token?: string };
-      this.webhookVerified = res.ok && body.response_token === xSignature(token, this.account.consumerSecret);
-    } catch {
-      this.webhookVerified = false;
-    }
-    if (!this.webhookVerified) this.logger.warn('carebot did not pass the X webhook CRC check');
-    return this.webhookVerified;
+      return res.ok && body.response_token === xSignature(token, this.account.consumerSecret);
+    });
   }
 
   /** A customer posts (mentioning the brand); a follow-up answers the conversation's latest post. */
@@ -236,21 +219,9 @@ export class SandboxX extends EventEmitter implements CustomerSide {
       for_user_id: this.account.userId,
       tweet_create_events: [this.activityTweet(tweet)],
     });
-    try {
-      const res = await fetch(this.webhookUrl(), {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-twitter-webhooks-signature': xSignature(body, this.account.consumerSecret),
-        },
-        body,
-        signal: AbortSignal.timeout(15_000),
-      });
-      await res.arrayBuffer();
-      return res.ok ? 'delivered to carebot' : `carebot answered HTTP ${res.status}`;
-    } catch (err) {
-      return `not delivered: ${(err as Error).message}`;
-    }
+    return deliverToCarebot(this.webhookUrl(), body, {
+      'x-twitter-webhooks-signature': xSignature(body, this.account.consumerSecret),
+    });
   }
 
   /** The v1.1 shape the Account Activity API delivers: users embedded, long text in extended_tweet. */
