@@ -4,7 +4,6 @@ import {
   type Answer,
   closeServer,
   FailureQueue,
-  isRecord,
   listenOnLoopback,
   readText,
   sendAnswer,
