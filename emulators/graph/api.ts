@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FacebookPage } from '../../src/config.js';
+import type { FacebookPage } from '../../src/sources/facebook/config.js';
 import {
   type Answer,
   closeServer,

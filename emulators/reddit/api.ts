@@ -1,13 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RedditAccount } from '../../src/config.js';
-import {
-  type Answer,
-  closeServer,
-  FailureQueue,
-  listenOnLoopback,
-  readText,
-  sendAnswer,
-} from '../http.js';
+import type { RedditAccount } from '../../src/sources/reddit/config.js';
+import { type Answer, closeServer, FailureQueue, listenOnLoopback, readText, sendAnswer } from '../http.js';
 
 /**
  * A local Reddit that answers like Reddit: the script-app token endpoint

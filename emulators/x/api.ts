@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { XAccount } from '../../src/config.js';
+import type { XAccount } from '../../src/sources/x/config.js';
 import { X_MAX_WEIGHTED_LENGTH, xLength } from '../../src/sources/x/limits.js';
 import {
   type Answer,
