@@ -16,6 +16,8 @@
  */
 import http from 'node:http';
 import { join } from 'node:path';
+import { blockActionPayload, signSlackRequest } from '../emulators/slack/signing.js';
+import { startFakeSlack } from '../emulators/slack/web-api.js';
 import { postComplaint } from '../test/reliability/support/complaints.js';
 import { createDatabase } from '../test/reliability/support/database.js';
 import {
@@ -27,8 +29,6 @@ import {
 } from '../test/reliability/support/env.js';
 import { type CarebotProcess, startCarebotProcess } from '../test/reliability/support/process.js';
 import { cardPostsByCase } from '../test/reliability/support/slack-posts.js';
-import { startFakeSlack } from '../test/support/fake-slack.js';
-import { blockActionPayload, signSlackRequest } from '../test/support/slack-signing.js';
 import { envNumber, machine, met, ms, num, ratio, table, writeSection } from './support/report.js';
 import { percentile, sleep } from './support/stats.js';
 

@@ -8,13 +8,14 @@
  *
  *   npx tsx bench/burst.ts        BENCH_BURST=400 BENCH_BURST_WINDOW=30
  */
+
+import { startFakeSlack } from '../emulators/slack/web-api.js';
 import { postComplaint } from '../test/reliability/support/complaints.js';
 import { createDatabase } from '../test/reliability/support/database.js';
 import { carebotEnv } from '../test/reliability/support/env.js';
 import { startFaultProxy } from '../test/reliability/support/fault-proxy.js';
 import { startCarebotProcess } from '../test/reliability/support/process.js';
 import { cardPostsByCase, postsMentioning } from '../test/reliability/support/slack-posts.js';
-import { startFakeSlack } from '../test/support/fake-slack.js';
 import { envNumber, machine, met, num, ratio, table, writeSection } from './support/report.js';
 import { paced, sleep } from './support/stats.js';
 

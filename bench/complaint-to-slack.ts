@@ -7,12 +7,12 @@
  *   npx tsx bench/complaint-to-slack.ts        BENCH_SECONDS=10 BENCH_RATE=20
  */
 import { webApi } from '@slack/bolt';
+import { startFakeSlack } from '../emulators/slack/web-api.js';
 import { postComplaint } from '../test/reliability/support/complaints.js';
 import { createDatabase } from '../test/reliability/support/database.js';
 import { BOT_TOKEN, CARE_CHANNEL, carebotEnv } from '../test/reliability/support/env.js';
 import { startCarebotProcess } from '../test/reliability/support/process.js';
 import { cardPostsByCase } from '../test/reliability/support/slack-posts.js';
-import { startFakeSlack } from '../test/support/fake-slack.js';
 import { envNumber, machine, met, ms, num, ratio, table, writeSection } from './support/report.js';
 import { paced, percentile, sleep } from './support/stats.js';
 

@@ -10,11 +10,11 @@ import { rmSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
+import { startFakeSlack } from '../emulators/slack/web-api.js';
 import { openDatabase } from '../src/db/client.js';
 import { createDatabase } from '../test/reliability/support/database.js';
 import { carebotEnv, tempDir } from '../test/reliability/support/env.js';
 import { startCarebotProcess } from '../test/reliability/support/process.js';
-import { startFakeSlack } from '../test/support/fake-slack.js';
 import { envNumber, machine, met, ms, num, ratio, table, writeSection } from './support/report.js';
 import { type SignedRequest, signedPool } from './support/signed-pool.js';
 

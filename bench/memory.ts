@@ -8,12 +8,12 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { startFakeSlack } from '../emulators/slack/web-api.js';
 import { postComplaint } from '../test/reliability/support/complaints.js';
 import { createDatabase } from '../test/reliability/support/database.js';
 import { carebotEnv, REPO_ROOT, tempDir } from '../test/reliability/support/env.js';
 import { startCarebotProcess } from '../test/reliability/support/process.js';
 import { postsMentioning } from '../test/reliability/support/slack-posts.js';
-import { startFakeSlack } from '../test/support/fake-slack.js';
 import { envNumber, machine, mib, num, ratio, table, writeSection } from './support/report.js';
 import { paced, sleep } from './support/stats.js';
 

@@ -29,7 +29,7 @@ import { autoLinkedNote, incidentTexts } from './slack/incident.js';
 import { People } from './slack/people.js';
 import { sources } from './sources/index.js';
 import type { SourceDeps, SourceModule, SourceParts } from './sources/types.js';
-import { decideStartMode, incompleteMessage, sandboxBanner } from './start-mode.js';
+import { decideStartMode, incompleteMessage, noSandboxHereMessage } from './start-mode.js';
 
 export interface Carebot {
   /** The port the HTTP server listens on (useful with PORT=0). */
@@ -304,26 +304,22 @@ async function shutdown(
   logger.info('carebot stopped');
 }
 
-async function main(): Promise<void> {
-  // An empty variable counts as unset, here too: `SLACK_SIGNING_SECRET=` passed through by a compose
-  // file must not hide the value in .env (loadEnvFile keeps variables that exist, empty or not).
+/**
+ * The environment as carebot reads it: `.env` loaded where present, and an empty variable counts as
+ * unset, here too: `SLACK_SIGNING_SECRET=` passed through by a compose file must not hide the value
+ * in .env (loadEnvFile keeps variables that exist, empty or not).
+ */
+export function readEnvironment(): Record<string, string> {
   for (const [name, value] of Object.entries(process.env)) {
     if (value?.trim() === '') delete process.env[name];
   }
   if (existsSync('.env')) process.loadEnvFile('.env');
   // Read once, empty values dropped: `NAME=` left over from .env.example means unset.
-  const env = setVariables(process.env);
-  const start = decideStartMode(env, { sandboxAsked: process.argv.includes('--sandbox') });
-  if (start.mode === 'sandbox') {
-    // The first line printed, before any log line: nobody should mistake this for the real thing.
-    process.stdout.write(`${sandboxBanner(start)}\n`);
-    await runSandbox(env);
-    return;
-  }
-  if (start.mode === 'incomplete') {
-    process.stderr.write(`${incompleteMessage(start)}\n`);
-    process.exit(1);
-  }
+  return setVariables(process.env);
+}
+
+/** Real mode: the configuration from `env`, carebot started, and stopped cleanly on SIGTERM or SIGINT. */
+export async function runCarebot(env: Record<string, string>): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(env);
@@ -357,6 +353,25 @@ async function main(): Promise<void> {
 }
 
 /**
+ * The production entry (`node dist/main.js`): real mode only. The sandbox is a development tool
+ * (`npm start`, `npm run sandbox`, see sandbox/start.ts) and is not part of dist/, so with nothing
+ * configured this says how to configure carebot or where to find the sandbox, and exits.
+ */
+async function main(): Promise<void> {
+  const env = readEnvironment();
+  const start = decideStartMode(env, { sandboxAsked: process.argv.includes('--sandbox') });
+  if (start.mode === 'incomplete') {
+    process.stderr.write(`${incompleteMessage(start)}\n`);
+    process.exit(1);
+  }
+  if (start.mode === 'sandbox') {
+    process.stderr.write(`${noSandboxHereMessage(start)}\n`);
+    process.exit(1);
+  }
+  await runCarebot(env);
+}
+
+/**
  * A promise rejected where nobody awaits it must not take every customer down with it: log it and
  * keep serving (work lives in the database). Seen before: a signed Slack request with a `null` body
  * inside Bolt (now refused earlier), and postgres.js's array-type lookup at a connection cut (now
@@ -366,34 +381,6 @@ export function keepRunningOnStrayRejections(logger: Logger): void {
   process.on('unhandledRejection', (err) => {
     logger.error({ err }, 'unhandled rejection; carebot keeps running');
   });
-}
-
-async function runSandbox(env: Record<string, string>): Promise<void> {
-  // Imported lazily: the sandbox imports startCarebot from this module.
-  const { startSandbox } = await import('./sandbox/index.js');
-  // Only the sandbox's own settings: DATA_DIR and DATABASE_URL may point at real data, and are not
-  // passed on; the sandbox keeps a fresh database in memory.
-  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
-  try {
-    sandbox = await startSandbox({
-      startCarebot,
-      port: env.PORT ? Number(env.PORT) : 3000,
-      ...(env.SANDBOX_REPLY_DELAY ? { replyDelay: env.SANDBOX_REPLY_DELAY } : {}),
-      logLevel: env.LOG_LEVEL ?? 'info',
-    });
-  } catch (err) {
-    process.stderr.write(`the sandbox could not start: ${(err as Error).message}\n`);
-    process.exit(1);
-  }
-  process.stdout.write(`\ncarebot sandbox ready: open ${sandbox.url}/\n\n`);
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      sandbox.stop().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    });
-  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

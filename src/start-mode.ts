@@ -79,3 +79,17 @@ export function sandboxBanner(mode: Extract<StartMode, { mode: 'sandbox' }>): st
     mode.ignored.length > 0 ? `; ${mode.ignored.join(' and ')} ignored, the sandbox keeps its own data` : '';
   return `carebot SANDBOX (${why}): fake Slack, fake X, Facebook and forum, fresh in-memory data, loopback only${ignored}. No real workspace or customer is reached.`;
 }
+
+/**
+ * The production entry's answer where `npm start` would run the sandbox: the sandbox is a
+ * development tool, not part of dist/, so say how to configure carebot and where the sandbox is.
+ */
+export function noSandboxHereMessage(mode: Extract<StartMode, { mode: 'sandbox' }>): string {
+  return [
+    mode.asked
+      ? 'carebot cannot start the sandbox here: this is the production build (dist/), which does not include it.'
+      : 'carebot cannot start: nothing is configured (no SLACK_BOT_TOKEN).',
+    'To run carebot, set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), and CARE_CHANNEL_ID (in the environment or in .env).',
+    'To try carebot with a fake Slack and fake platforms, run `npm start` or `npm run sandbox` in a checkout with its development dependencies (`npm ci`).',
+  ].join('\n');
+}

@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { startFakeFeed } from '../../emulators/feed/server.js';
+import { eventCallbackEnvelope, postSlackEvent } from '../../emulators/slack/signing.js';
 import { recordInbound } from '../../src/care/case-inbound.js';
 import { minutes } from '../../src/care/clock.js';
 import { createLogger } from '../../src/logger.js';
@@ -13,8 +15,6 @@ import {
   type TestCarebot,
   useCarebot,
 } from '../support/carebot.js';
-import { startFakeFeed } from '../support/fake-feed.js';
-import { eventCallbackEnvelope, postSlackEvent } from '../support/slack-signing.js';
 
 // The fake Slack refuses what Slack refuses (invalid_blocks, msg_too_long, invalid_arguments for
 // views), so every `ok` below is a message Slack would have shown.

@@ -3,6 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import {
+  blockActionPayload,
+  postSlackInteraction,
+  postSlashCommand,
+  viewSubmissionPayload,
+} from '../../emulators/slack/signing.js';
 import { caseEvents, cases, escalations } from '../../src/db/schema.js';
 import {
   blocksOf,
@@ -15,12 +21,6 @@ import {
   tsOf,
   useCarebot,
 } from '../support/carebot.js';
-import {
-  blockActionPayload,
-  postSlackInteraction,
-  postSlashCommand,
-  viewSubmissionPayload,
-} from '../support/slack-signing.js';
 
 const configDir = mkdtempSync(join(tmpdir(), 'carebot-test-'));
 const configPath = join(configDir, 'carebot.config.yaml');

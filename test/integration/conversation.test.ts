@@ -3,6 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  ephemeralsFor,
+  postMessageDelete,
+  postMessageEdit,
+  postThreadMessage,
+} from '../../emulators/slack/events.js';
+import { blockActionPayload, postSlackInteraction } from '../../emulators/slack/signing.js';
 import { seconds } from '../../src/care/clock.js';
 import { caseEvents, cases, messages, replies } from '../../src/db/schema.js';
 import {
@@ -17,13 +24,6 @@ import {
   tsOf,
   useCarebot,
 } from '../support/carebot.js';
-import {
-  ephemeralsFor,
-  postMessageDelete,
-  postMessageEdit,
-  postThreadMessage,
-} from '../support/slack-events.js';
-import { blockActionPayload, postSlackInteraction } from '../support/slack-signing.js';
 
 const configDir = mkdtempSync(join(tmpdir(), 'carebot-conv-'));
 const configPath = join(configDir, 'carebot.config.yaml');

@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { blockActionPayload, postSlackInteraction, postSlashCommand } from '../../emulators/slack/signing.js';
 import { hours, minutes } from '../../src/care/clock.js';
 import { cases, crisisAlerts, crisisPeriods } from '../../src/db/schema.js';
 import { CARE_CHANNEL, SIGNING_SECRET, sync, type TestCarebot, useCarebot } from '../support/carebot.js';
 import { CRISIS_CHANNEL, complaints, crisisConfig, postedTo } from '../support/crisis.js';
-import { blockActionPayload, postSlackInteraction, postSlashCommand } from '../support/slack-signing.js';
 
 const config = crisisConfig(
   [

@@ -3,6 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
+import {
+  blockActionPayload,
+  eventCallbackEnvelope,
+  postSlackEvent,
+  postSlackInteraction,
+  viewSubmissionPayload,
+} from '../../emulators/slack/signing.js';
 import { hours, minutes } from '../../src/care/clock.js';
 import { caseEvents, cases, escalations } from '../../src/db/schema.js';
 import {
@@ -16,13 +23,6 @@ import {
   tsOf,
   useCarebot,
 } from '../support/carebot.js';
-import {
-  blockActionPayload,
-  eventCallbackEnvelope,
-  postSlackEvent,
-  postSlackInteraction,
-  viewSubmissionPayload,
-} from '../support/slack-signing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carebot-esc-'));
 const configPath = join(dir, 'carebot.config.yaml');

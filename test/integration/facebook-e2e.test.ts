@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { fakeFacebookPage, pageDelivery, signedDelivery, startFakeGraph } from '../../emulators/graph/api.js';
+import { ephemeralsFor, postThreadMessage } from '../../emulators/slack/events.js';
+import { blockActionPayload, postSlackInteraction } from '../../emulators/slack/signing.js';
 import { seconds } from '../../src/care/clock.js';
 import { cases, messages, replies } from '../../src/db/schema.js';
 import { deliver, SIGNING_SECRET, sync, type TestCarebot, tsOf, useCarebot } from '../support/carebot.js';
-import { fakeFacebookPage, pageDelivery, signedDelivery, startFakeGraph } from '../support/fake-graph.js';
-import { ephemeralsFor, postThreadMessage } from '../support/slack-events.js';
-import { blockActionPayload, postSlackInteraction } from '../support/slack-signing.js';
 
 const page = fakeFacebookPage({ channel: 'C0FBCARE01', instagramAccountId: undefined });
 const graph = await startFakeGraph({ pages: [page] });

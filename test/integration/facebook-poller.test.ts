@@ -1,5 +1,6 @@
 import { asc } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeGraph, fakeFacebookPage, startFakeGraph } from '../../emulators/graph/api.js';
 import { recordInbound } from '../../src/care/case-inbound.js';
 import { minutes, seconds } from '../../src/care/clock.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
@@ -9,7 +10,6 @@ import { FEED_FIELDS, facebookFeedPoller } from '../../src/sources/facebook/poll
 import type { PollContext, PollOutcome } from '../../src/sources/types.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase, truncateAll } from '../support/database.js';
-import { type FakeGraph, fakeFacebookPage, startFakeGraph } from '../support/fake-graph.js';
 
 const page = fakeFacebookPage();
 const brandAuthor = { id: page.pageId, name: 'Brand' };

@@ -1,6 +1,12 @@
 import type { Server } from 'node:http';
 import { asc, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  fakeFacebookPage,
+  pageDelivery,
+  signedDelivery,
+  signFacebookBody,
+} from '../../emulators/graph/api.js';
 import { recordInbound } from '../../src/care/case-inbound.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { cases, messages } from '../../src/db/schema.js';
@@ -11,7 +17,6 @@ import { facebookConversationLookup } from '../../src/sources/facebook/conversat
 import { FACEBOOK_WEBHOOK_PATH, facebookWebhookHandler } from '../../src/sources/facebook/webhook.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase, truncateAll } from '../support/database.js';
-import { fakeFacebookPage, pageDelivery, signedDelivery, signFacebookBody } from '../support/fake-graph.js';
 
 const brand = fakeFacebookPage();
 // A second Page of another Meta app, routed to its own channel.

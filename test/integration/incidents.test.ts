@@ -1,5 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
+import { ephemeralsFor } from '../../emulators/slack/events.js';
+import { postSlashCommand } from '../../emulators/slack/signing.js';
 import { crisisAlerts, incidentCases, incidents, replies, savedReplies } from '../../src/db/schema.js';
 import { SIGNING_SECRET, sync, useCarebot } from '../support/carebot.js';
 import {
@@ -11,8 +13,6 @@ import {
   press,
   submit,
 } from '../support/crisis.js';
-import { ephemeralsFor } from '../support/slack-events.js';
-import { postSlashCommand } from '../support/slack-signing.js';
 
 const LEAD = 'U0LEAD0001';
 const AGENT = 'U0AGENT001';

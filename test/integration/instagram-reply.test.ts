@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeGraph, fakeFacebookPage, startFakeGraph } from '../../emulators/graph/api.js';
 import { instagramReplyAdapter } from '../../src/sources/instagram/reply.js';
 import type { ReplyOutcome, ReplyRequest } from '../../src/sources/types.js';
 import { ManualClock } from '../support/clock.js';
-import { type FakeGraph, fakeFacebookPage, startFakeGraph } from '../support/fake-graph.js';
 
 const brand = fakeFacebookPage();
 const IG = brand.instagramAccountId as string;

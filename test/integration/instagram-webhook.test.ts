@@ -1,6 +1,13 @@
 import type { Server } from 'node:http';
 import { asc } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type FakeGraph,
+  fakeFacebookPage,
+  instagramDelivery,
+  signedDelivery,
+  startFakeGraph,
+} from '../../emulators/graph/api.js';
 import { recordInbound } from '../../src/care/case-inbound.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { cases, messages } from '../../src/db/schema.js';
@@ -9,13 +16,6 @@ import { createLogger } from '../../src/logger.js';
 import { FACEBOOK_WEBHOOK_PATH, facebookWebhookHandler } from '../../src/sources/facebook/webhook.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase, truncateAll } from '../support/database.js';
-import {
-  type FakeGraph,
-  fakeFacebookPage,
-  instagramDelivery,
-  signedDelivery,
-  startFakeGraph,
-} from '../support/fake-graph.js';
 
 const brand = fakeFacebookPage();
 const IG = brand.instagramAccountId as string;

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeFeed, startFakeFeed } from '../../emulators/feed/server.js';
 import { systemClock } from '../../src/care/clock.js';
 import type { RssFeed, WebhookSourceConfig } from '../../src/config.js';
 import { isPrivateAddress } from '../../src/http/outbound.js';
@@ -9,7 +10,6 @@ import { MAX_FEED_REDIRECTS } from '../../src/sources/rss/limits.js';
 import type { ReplyRequest } from '../../src/sources/types.js';
 import { MAX_RESPONSE_BYTES, webhookReplyAdapter } from '../../src/sources/webhook/reply.js';
 import { WEBHOOK_SECRET } from '../support/carebot.js';
-import { type FakeFeed, startFakeFeed } from '../support/fake-feed.js';
 
 /** A tiny server whose answer the test sets, counting what reaches it. */
 async function startPeer() {

@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
+import { ephemeralsFor, postThreadMessage } from '../../emulators/slack/events.js';
+import { blockActionPayload, postSlackInteraction, postSlashCommand } from '../../emulators/slack/signing.js';
 import {
   cases,
   incidentCases,
@@ -23,8 +25,6 @@ import {
   useCarebot,
 } from '../support/carebot.js';
 import { CRISIS_CHANNEL, cardTs, crisisConfig, postedTo, press, submit } from '../support/crisis.js';
-import { ephemeralsFor, postThreadMessage } from '../support/slack-events.js';
-import { blockActionPayload, postSlackInteraction, postSlashCommand } from '../support/slack-signing.js';
 
 // Each test uses its own people: carebot caches what Slack says of a person for a few minutes.
 const CARE = 'S0CARE0001';

@@ -1,6 +1,12 @@
 import { Writable } from 'node:stream';
 import { asc } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  credentialsOf,
+  type FakeReddit,
+  fakeRedditAccount,
+  startFakeReddit,
+} from '../../emulators/reddit/api.js';
 import { recordInbound } from '../../src/care/case-inbound.js';
 import { hours, minutes, seconds } from '../../src/care/clock.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
@@ -15,12 +21,6 @@ import {
 import type { PollContext, Poller, PollOutcome } from '../../src/sources/types.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase, truncateAll } from '../support/database.js';
-import {
-  credentialsOf,
-  type FakeReddit,
-  fakeRedditAccount,
-  startFakeReddit,
-} from '../support/fake-reddit.js';
 
 const account = fakeRedditAccount();
 const SUB_NEW = '/r/acme/new';

@@ -1,15 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { seconds } from '../../src/care/clock.js';
-import { redditReplyAdapter } from '../../src/sources/reddit/reply.js';
-import type { ReplyRequest } from '../../src/sources/types.js';
-import { ManualClock } from '../support/clock.js';
 import {
   credentialsOf,
   type FakeReddit,
   fakeRedditAccount,
   redditErrors,
   startFakeReddit,
-} from '../support/fake-reddit.js';
+} from '../../emulators/reddit/api.js';
+import { seconds } from '../../src/care/clock.js';
+import { redditReplyAdapter } from '../../src/sources/reddit/reply.js';
+import type { ReplyRequest } from '../../src/sources/types.js';
+import { ManualClock } from '../support/clock.js';
 
 const brand = fakeRedditAccount();
 const other = fakeRedditAccount({

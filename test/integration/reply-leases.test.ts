@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type FakeGraph, fakeFacebookPage, startFakeGraph } from '../../emulators/graph/api.js';
 import { recordInbound } from '../../src/care/case-inbound.js';
 import { type Clock, milliseconds, seconds } from '../../src/care/clock.js';
 import { queueReply } from '../../src/care/replies.js';
@@ -13,7 +14,6 @@ import { facebookReplyAdapter } from '../../src/sources/facebook/reply.js';
 import type { ReplyAdapter } from '../../src/sources/types.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase, truncateAll } from '../support/database.js';
-import { type FakeGraph, fakeFacebookPage, startFakeGraph } from '../support/fake-graph.js';
 
 const page = fakeFacebookPage();
 const jane = { id: '6100000000000042', name: 'Jane Doe' };

@@ -1,6 +1,9 @@
 import { Writable } from 'node:stream';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { postThreadMessage } from '../../emulators/slack/events.js';
+import { blockActionPayload, postSlackInteraction } from '../../emulators/slack/signing.js';
+import { type FakeSlack, startFakeSlack } from '../../emulators/slack/web-api.js';
 import { seconds } from '../../src/care/clock.js';
 import { loadConfig } from '../../src/config.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
@@ -21,10 +24,7 @@ import {
 } from '../support/carebot.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase } from '../support/database.js';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { type ReplyReceiver, startReplyReceiver } from '../support/reply-receiver.js';
-import { postThreadMessage } from '../support/slack-events.js';
-import { blockActionPayload, postSlackInteraction } from '../support/slack-signing.js';
 
 /** Two carebot processes in turn on one database: the first stops (or dies) mid-way, the second goes on. */
 describe('restarts', () => {

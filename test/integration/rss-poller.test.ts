@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { asc } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeFeed, type FakeFeedItem, startFakeFeed } from '../../emulators/feed/server.js';
 import { recordInbound } from '../../src/care/case-inbound.js';
 import { type Duration, hours, minutes, seconds } from '../../src/care/clock.js';
 import type { RssFeed } from '../../src/config.js';
@@ -11,7 +12,6 @@ import { rssPoller } from '../../src/sources/rss/poller.js';
 import type { Poller, PollOutcome } from '../../src/sources/types.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase, truncateAll } from '../support/database.js';
-import { type FakeFeed, type FakeFeedItem, startFakeFeed } from '../support/fake-feed.js';
 
 const START = '2026-11-23T10:00:00Z';
 const PATH = '/forum/latest.rss';

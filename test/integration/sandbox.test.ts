@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Sandbox, startSandbox } from '../../sandbox/index.js';
 import { createLogger } from '../../src/logger.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 
 const AGENT = 'U0AGENT01';
 /** Waits for what carebot does in the background; generous, as CI shares two cores. */

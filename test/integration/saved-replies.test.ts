@@ -1,5 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
+import {
+  blockActionPayload,
+  postSlackInteraction,
+  postSlashCommand,
+  viewSubmissionPayload,
+} from '../../emulators/slack/signing.js';
+import { FAKE_APP_ID, FAKE_TEAM_ID } from '../../emulators/slack/web-api.js';
 import { seconds } from '../../src/care/clock.js';
 import { replies, savedReplies } from '../../src/db/schema.js';
 import {
@@ -13,13 +20,6 @@ import {
   tsOf,
   useCarebot,
 } from '../support/carebot.js';
-import { FAKE_APP_ID, FAKE_TEAM_ID } from '../support/fake-slack.js';
-import {
-  blockActionPayload,
-  postSlackInteraction,
-  postSlashCommand,
-  viewSubmissionPayload,
-} from '../support/slack-signing.js';
 
 const AGENT = 'U0AGENT001';
 

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
+import { postThreadMessage } from '../../emulators/slack/events.js';
+import { blockActionPayload, postSlackInteraction } from '../../emulators/slack/signing.js';
 import { seconds } from '../../src/care/clock.js';
 import { caseEvents, cases, escalations, slaReminders } from '../../src/db/schema.js';
 import {
@@ -16,8 +18,6 @@ import {
   tsOf,
   useCarebot,
 } from '../support/carebot.js';
-import { postThreadMessage } from '../support/slack-events.js';
-import { blockActionPayload, postSlackInteraction } from '../support/slack-signing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carebot-sla-'));
 const configPath = join(dir, 'carebot.config.yaml');

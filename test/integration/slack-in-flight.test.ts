@@ -4,6 +4,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { asc, eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { nextTs, postThreadMessage } from '../../emulators/slack/events.js';
+import {
+  blockActionPayload,
+  eventCallbackEnvelope,
+  postSlackInteraction,
+} from '../../emulators/slack/signing.js';
+import { type FakeSocketMode, startFakeSocketMode } from '../../emulators/slack/socket-mode.js';
+import { type FakeSlack, startFakeSlack } from '../../emulators/slack/web-api.js';
 import { DID_NOT_HAPPEN, MESSAGE_NOT_SAVED } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
@@ -22,10 +30,6 @@ import {
 } from '../support/carebot.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase } from '../support/database.js';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
-import { type FakeSocketMode, startFakeSocketMode } from '../support/fake-socket-mode.js';
-import { nextTs, postThreadMessage } from '../support/slack-events.js';
-import { blockActionPayload, eventCallbackEnvelope, postSlackInteraction } from '../support/slack-signing.js';
 
 const configDir = mkdtempSync(join(tmpdir(), 'carebot-inflight-'));
 const configPath = join(configDir, 'carebot.config.yaml');

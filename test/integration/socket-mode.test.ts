@@ -1,5 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blockActionPayload } from '../../emulators/slack/signing.js';
+import { type FakeSocketMode, startFakeSocketMode } from '../../emulators/slack/socket-mode.js';
+import { type FakeSlack, startFakeSlack } from '../../emulators/slack/web-api.js';
 import { loadConfig } from '../../src/config.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { cases } from '../../src/db/schema.js';
@@ -17,9 +20,6 @@ import {
 } from '../support/carebot.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase } from '../support/database.js';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
-import { type FakeSocketMode, startFakeSocketMode } from '../support/fake-socket-mode.js';
-import { blockActionPayload } from '../support/slack-signing.js';
 
 describe('Socket Mode', () => {
   let slack: FakeSlack;

@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { startFakeFeed } from '../../emulators/feed/server.js';
+import { ephemeralsFor, postThreadMessage } from '../../emulators/slack/events.js';
+import { blockActionPayload, postSlackInteraction } from '../../emulators/slack/signing.js';
+import { credentialsOf, fakeXAccount, startFakeX } from '../../emulators/x/api.js';
 import { minutes, seconds } from '../../src/care/clock.js';
 import { cases, messages, sourceCursors } from '../../src/db/schema.js';
 import {
@@ -15,10 +19,6 @@ import {
   tsOf,
   useCarebot,
 } from '../support/carebot.js';
-import { startFakeFeed } from '../support/fake-feed.js';
-import { credentialsOf, fakeXAccount, startFakeX } from '../support/fake-x.js';
-import { ephemeralsFor, postThreadMessage } from '../support/slack-events.js';
-import { blockActionPayload, postSlackInteraction } from '../support/slack-signing.js';
 
 const brand = fakeXAccount({ name: 'brand', channel: 'C0XBRAND01' });
 const help = fakeXAccount({

@@ -5,12 +5,12 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /**
- * `npm start` as a person runs it: tsx on src/main.ts in a fresh process, in a folder of its own (so
+ * `npm start` as a person runs it: tsx on sandbox/start.ts in a fresh process, in a folder of its own (so
  * no developer's .env or carebot.config.yaml is read), with only the environment given here.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const MAIN = join(ROOT, 'src', 'main.ts');
+const MAIN = join(ROOT, 'sandbox', 'start.ts');
 // Generous: tsx compiles on start, and CI shares two cores.
 const TIMEOUT_MS = 60_000;
 // The sandbox also migrates a database and starts four servers before it is ready.
@@ -18,7 +18,7 @@ const SANDBOX_TIMEOUT_MS = 120_000;
 
 const dirs: string[] = [];
 const children = new Set<ChildProcess>();
-/** tsx runs main.ts in a child process of its own: end the whole group, or a sandbox would stay behind. */
+/** tsx runs start.ts in a child process of its own: end the whole group, or a sandbox would stay behind. */
 function killAll(child: ChildProcess): void {
   try {
     if (child.pid) process.kill(-child.pid, 'SIGKILL');

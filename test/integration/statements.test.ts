@@ -1,5 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { ephemeralsFor } from '../../emulators/slack/events.js';
+import { blockActionPayload, postSlackInteraction, postSlashCommand } from '../../emulators/slack/signing.js';
 import { seconds } from '../../src/care/clock.js';
 import { caseEvents, incidentCases, replies, savedReplies } from '../../src/db/schema.js';
 import {
@@ -12,8 +14,6 @@ import {
   useCarebot,
 } from '../support/carebot.js';
 import { CRISIS_CHANNEL, complaints, crisisConfig, postedTo, press, submit } from '../support/crisis.js';
-import { ephemeralsFor } from '../support/slack-events.js';
-import { blockActionPayload, postSlackInteraction, postSlashCommand } from '../support/slack-signing.js';
 
 const LEAD = 'U0LEAD0001';
 const STATEMENT =

@@ -2,6 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { postSlashCommand } from '../../emulators/slack/signing.js';
+import type { SlackCall } from '../../emulators/slack/web-api.js';
 import { REFUSAL_TEXT } from '../../src/slack/stats.js';
 import {
   type Block,
@@ -14,8 +16,6 @@ import {
   type TestCarebot,
   useCarebot,
 } from '../support/carebot.js';
-import type { SlackCall } from '../support/fake-slack.js';
-import { postSlashCommand } from '../support/slack-signing.js';
 
 const configPath = join(mkdtempSync(join(tmpdir(), 'carebot-stats-')), 'carebot.config.yaml');
 writeFileSync(

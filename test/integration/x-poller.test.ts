@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { credentialsOf, type FakeX, fakeXAccount, startFakeX } from '../../emulators/x/api.js';
 import { recordInbound } from '../../src/care/case-inbound.js';
 import { hours, minutes } from '../../src/care/clock.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
@@ -10,7 +11,6 @@ import type { PollContext, PollOutcome } from '../../src/sources/types.js';
 import { xMentionsPoller, xPollers, xSearchPoller } from '../../src/sources/x/poller.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase, truncateAll } from '../support/database.js';
-import { credentialsOf, type FakeX, fakeXAccount, startFakeX } from '../support/fake-x.js';
 
 const account = fakeXAccount();
 const jane = { id: '42', username: 'jane', name: 'Jane Doe', followers: 12_345 };

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { credentialsOf, type FakeX, fakeXAccount, startFakeX } from '../../emulators/x/api.js';
 import { seconds } from '../../src/care/clock.js';
 import type { ReplyRequest } from '../../src/sources/types.js';
 import { xReplyAdapter } from '../../src/sources/x/reply.js';
 import { ManualClock } from '../support/clock.js';
-import { credentialsOf, type FakeX, fakeXAccount, startFakeX } from '../support/fake-x.js';
 
 const brand = fakeXAccount();
 const other = fakeXAccount({

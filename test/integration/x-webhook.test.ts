@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { asc, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fakeXAccount } from '../../emulators/x/api.js';
 import { recordInbound } from '../../src/care/case-inbound.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { cases, messages } from '../../src/db/schema.js';
@@ -12,7 +13,6 @@ import { xConversationLookup } from '../../src/sources/x/conversations.js';
 import { isCrcToken, X_WEBHOOK_PATH, xWebhookHandler } from '../../src/sources/x/webhook.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase, truncateAll } from '../support/database.js';
-import { fakeXAccount } from '../support/fake-x.js';
 
 const brand = fakeXAccount();
 // A second account of the same X app (same consumer secret), routed to its own channel.

@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
+import { type FakeSlack, startFakeSlack } from '../../emulators/slack/web-api.js';
 import {
   complaint,
   deliverComplaint,

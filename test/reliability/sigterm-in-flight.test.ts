@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
-import { nextTs, postThreadMessage } from '../support/slack-events.js';
-import { blockActionPayload, postSlackInteraction } from '../support/slack-signing.js';
+import { nextTs, postThreadMessage } from '../../emulators/slack/events.js';
+import { blockActionPayload, postSlackInteraction } from '../../emulators/slack/signing.js';
+import { type FakeSlack, startFakeSlack } from '../../emulators/slack/web-api.js';
 import { complaint, postComplaint, sleep } from './support/complaints.js';
 import { createDatabase, type ScratchDatabase } from './support/database.js';
 import { CARE_CHANNEL, carebotEnv, SIGNING_SECRET } from './support/env.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
+import { type FakeSlack, startFakeSlack } from '../../emulators/slack/web-api.js';
 import { complaint, eventually, postComplaint, sleep } from './support/complaints.js';
 import { createDatabase, type ScratchDatabase } from './support/database.js';
 import { carebotEnv } from './support/env.js';

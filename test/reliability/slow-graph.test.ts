@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { count, ne } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type FakeGraph, fakeFacebookPage, startFakeGraph } from '../../emulators/graph/api.js';
 import { recordInbound } from '../../src/care/case-inbound.js';
 import { milliseconds, systemClock } from '../../src/care/clock.js';
 import { queueReply } from '../../src/care/replies.js';
@@ -10,7 +11,6 @@ import { DeliverReplies } from '../../src/jobs/deliver-replies.js';
 import { createLogger } from '../../src/logger.js';
 import { GRAPH_TIMEOUT_MS } from '../../src/sources/facebook/client.js';
 import { facebookReplyAdapter } from '../../src/sources/facebook/reply.js';
-import { type FakeGraph, fakeFacebookPage, startFakeGraph } from '../support/fake-graph.js';
 import { eventually } from './support/complaints.js';
 import { createDatabase, type ScratchDatabase } from './support/database.js';
 import { figure, reliability } from './support/gate.js';

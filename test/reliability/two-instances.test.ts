@@ -1,8 +1,8 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
+import { nextTs, postThreadMessage } from '../../emulators/slack/events.js';
+import { type FakeSlack, startFakeSlack } from '../../emulators/slack/web-api.js';
 import { type ReplyReceiver, startReplyReceiver } from '../support/reply-receiver.js';
-import { nextTs, postThreadMessage } from '../support/slack-events.js';
 import { claim } from './support/agent.js';
 import { complaint, eventually, postComplaint, sleep } from './support/complaints.js';
 import { createDatabase, type ScratchDatabase } from './support/database.js';

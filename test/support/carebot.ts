@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { type FakeSlack, startFakeSlack } from '../../emulators/slack/web-api.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { createLogger } from '../../src/logger.js';
@@ -11,7 +12,6 @@ import { type Carebot, startCarebot } from '../../src/main.js';
 import { signWebhook } from '../../src/sources/webhook/verify.js';
 import { ManualClock } from './clock.js';
 import { createTestDatabase, truncateAll } from './database.js';
-import { type FakeSlack, startFakeSlack } from './fake-slack.js';
 import { type ReplyReceiver, startReplyReceiver } from './reply-receiver.js';
 
 export const CARE_CHANNEL = 'C0CARE0001';

@@ -2,8 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import {
+  blockActionPayload,
+  postSlackInteraction,
+  viewSubmissionPayload,
+} from '../../emulators/slack/signing.js';
 import { CARE_CHANNEL, complaint, postWebhook, SIGNING_SECRET, type TestCarebot, tsOf } from './carebot.js';
-import { blockActionPayload, postSlackInteraction, viewSubmissionPayload } from './slack-signing.js';
 
 export const CRISIS_CHANNEL = 'C0CRISIS01';
 

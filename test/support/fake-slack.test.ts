@@ -2,7 +2,6 @@ import type { AddressInfo } from 'node:net';
 import { App, LogLevel, verifySlackRequest } from '@slack/bolt';
 import { ErrorCode, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeSlack, startFakeSlack } from './fake-slack.js';
 import {
   blockActionPayload,
   eventCallbackEnvelope,
@@ -11,7 +10,8 @@ import {
   postSlashCommand,
   signSlackRequest,
   viewSubmissionPayload,
-} from './slack-signing.js';
+} from '../../emulators/slack/signing.js';
+import { type FakeSlack, startFakeSlack } from '../../emulators/slack/web-api.js';
 
 const BOT_TOKEN = 'xoxb-fake-token';
 

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { messageBlockProblems, viewProblems } from '../../emulators/slack/block-kit-check.js';
 import type { CaseView } from '../../src/care/case-view.js';
 import { milliseconds } from '../../src/care/clock.js';
 import type { HomeCase } from '../../src/care/overview.js';
 import type { CareStats } from '../../src/care/stats.js';
 import { statsPeriod } from '../../src/care/stats-period.js';
 import type { Config, Team } from '../../src/config.js';
-import { messageBlockProblems, viewProblems } from '../../src/sandbox/block-kit-check.js';
 import {
   caseCard,
   customerChangeText,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fakeFacebookPage, signFacebookBody } from '../../emulators/graph/api.js';
 import { appSecretProof } from '../../src/sources/facebook/client.js';
 import {
   classifyGraphFailure,
@@ -24,7 +25,6 @@ import {
   verifyFacebookSignature,
 } from '../../src/sources/facebook/verify.js';
 import type { ReplyRequest } from '../../src/sources/types.js';
-import { fakeFacebookPage, signFacebookBody } from '../support/fake-graph.js';
 
 const page = fakeFacebookPage();
 const received = new Date('2026-11-23T10:00:00Z');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fakeFacebookPage } from '../../emulators/graph/api.js';
 import {
   instagramChannel,
   instagramCommentValue,
@@ -9,7 +10,6 @@ import {
 } from '../../src/sources/instagram/normalize.js';
 import { instagramTarget } from '../../src/sources/instagram/reply.js';
 import type { ReplyRequest } from '../../src/sources/types.js';
-import { fakeFacebookPage } from '../support/fake-graph.js';
 
 const page = { ...fakeFacebookPage(), instagramAccountId: '17841400000000001' };
 const received = new Date('2026-11-23T10:00:00Z');

@@ -1,5 +1,6 @@
 import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeSlack, startFakeSlack } from '../../emulators/slack/web-api.js';
 import {
   type Actor,
   LOOKUP_FAILED_TEXT,
@@ -9,7 +10,6 @@ import {
 } from '../../src/care/permissions.js';
 import { createLogger } from '../../src/logger.js';
 import { People } from '../../src/slack/people.js';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 
 /** The DESIGN.md table, asked through the policy with Slack's answers coming from the fake Web API. */
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fakeRedditAccount } from '../../emulators/reddit/api.js';
 import { redditResetAt } from '../../src/sources/reddit/client.js';
 import { commentRefusal, rateLimitWait, redditApiErrors } from '../../src/sources/reddit/errors.js';
 import {
@@ -9,7 +10,6 @@ import {
   skipReason,
   thingsOf,
 } from '../../src/sources/reddit/normalize.js';
-import { fakeRedditAccount } from '../support/fake-reddit.js';
 
 const account = fakeRedditAccount({ keywords: ['refund'] });
 const created = Date.parse('2026-11-23T10:00:00Z') / 1000;

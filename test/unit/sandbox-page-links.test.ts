@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { esc, linkHtml, safeHref, slackLinkHtml } from '../../src/sandbox/page-links.js';
+import { esc, linkHtml, safeHref, slackLinkHtml } from '../../sandbox/page-links.js';
 
 /** The hrefs of the links in some HTML, as the browser would read them back. */
 const hrefs = (html: string) =>

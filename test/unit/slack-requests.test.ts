@@ -2,16 +2,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_SLACK_BODY, slackRequestHandler } from '../../src/http/slack-requests.js';
-import { createLogger } from '../../src/logger.js';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
-import { rawConnect, trickle, within } from '../support/raw-http.js';
 import {
   blockActionPayload,
   postSignedSlackRequest,
   postSlackInteraction,
   viewSubmissionPayload,
-} from '../support/slack-signing.js';
+} from '../../emulators/slack/signing.js';
+import { type FakeSlack, startFakeSlack } from '../../emulators/slack/web-api.js';
+import { MAX_SLACK_BODY, slackRequestHandler } from '../../src/http/slack-requests.js';
+import { createLogger } from '../../src/logger.js';
+import { rawConnect, trickle, within } from '../support/raw-http.js';
 
 const SECRET = 'test-signing-secret-for-acks';
 

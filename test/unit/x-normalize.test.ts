@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fakeXAccount } from '../../emulators/x/api.js';
 import { describeProblem, isAccessProblem, xProblem } from '../../src/sources/x/errors.js';
 import { X_MAX_WEIGHTED_LENGTH, xLength } from '../../src/sources/x/limits.js';
 import {
@@ -14,7 +15,6 @@ import {
 } from '../../src/sources/x/normalize.js';
 import { compareIds, xSearchQuery } from '../../src/sources/x/poller.js';
 import { verifyXSignature, xCrcResponse } from '../../src/sources/x/webhook.js';
-import { fakeXAccount } from '../support/fake-x.js';
 
 const account = fakeXAccount({ channel: 'CXCARE' });
 const received = new Date('2026-11-23T10:00:00Z');

@@ -1,6 +1,6 @@
-import type { FakeSlack } from '../../support/fake-slack.js';
-import { postThreadMessage } from '../../support/slack-events.js';
-import { blockActionPayload, postSlackInteraction } from '../../support/slack-signing.js';
+import { postThreadMessage } from '../../../emulators/slack/events.js';
+import { blockActionPayload, postSlackInteraction } from '../../../emulators/slack/signing.js';
+import type { FakeSlack } from '../../../emulators/slack/web-api.js';
 import { eventually } from './complaints.js';
 import { AGENT, CARE_CHANNEL, SIGNING_SECRET } from './env.js';
 import { cardPostsByCase } from './slack-posts.js';

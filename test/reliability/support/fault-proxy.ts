@@ -30,7 +30,7 @@ export interface FaultProxy {
 }
 
 /**
- * A proxy in front of the fake Slack (test/support/fake-slack.ts) that injects what the fake cannot
+ * A proxy in front of the fake Slack (emulators/slack/web-api.ts) that injects what the fake cannot
  * do by itself: a time-boxed outage of every method, and Slack's per-channel posting limit.
  */
 export async function startFaultProxy(upstreamBase: string): Promise<FaultProxy> {

@@ -128,12 +128,13 @@ export interface MainProcess {
 }
 
 /**
- * carebot exactly as `npm start` runs it (`src/main.ts`, with its own signal and error handlers),
+ * carebot exactly as `npm start` runs it (`sandbox/start.ts` in real mode: src/main.ts's runCarebot,
+ * with its own signal and error handlers),
  * on a free port, from an empty working folder so no `.env` is read. Resolves once /healthz answers.
  */
 export async function startMainProcess(env: Record<string, string>): Promise<MainProcess> {
   const port = await freePort();
-  const child = fork(join(REPO_ROOT, 'src/main.ts'), [], {
+  const child = fork(join(REPO_ROOT, 'sandbox/start.ts'), [], {
     execArgv: ['--import', TSX_LOADER],
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -1,4 +1,4 @@
-import type { SlackCall } from '../../support/fake-slack.js';
+import type { SlackCall } from '../../../emulators/slack/web-api.js';
 
 /** Successful `chat.postMessage` calls that opened a case thread (the card), by case id. */
 export function cardPostsByCase(calls: SlackCall[]): Map<number, SlackCall[]> {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { FakeSlack, SlackCall } from './slack-emulator.js';
+import type { FakeSlack, SlackCall } from '../emulators/slack/web-api.js';
 
 /**
  * What a person would see in the sandbox's Slack: the channel's messages and threads, ephemeral

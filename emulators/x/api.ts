@@ -1,13 +1,22 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { XAccount } from '../../src/config.js';
-import { compareIds, oauthParams, oauthSignatureValid } from '../../src/sandbox/oauth1.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { XAccount } from '../../src/sources/x/config.js';
+import { X_MAX_WEIGHTED_LENGTH, xLength } from '../../src/sources/x/limits.js';
+import {
+  type Answer,
+  closeServer,
+  FailureQueue,
+  isRecord,
+  listenOnLoopback,
+  readRequest,
+  sendAnswer,
+} from '../http.js';
+import { compareIds, oauthParams, oauthSignatureValid } from './oauth1.js';
 
 /**
  * A local X API v2 that answers like X: `data`, `includes.users`, `meta` (newest first, `since_id`,
  * `start_time`, `max_results`, `pagination_token`), errors in X's problem shape, 429 with
  * `x-rate-limit-*` headers, and OAuth 1.0a signatures checked when it knows the credentials.
+ * Tests seed it and inject failures; the sandbox's customer side (customers.ts) runs on it too.
  */
 
 export interface FakeXUser {
@@ -107,6 +116,10 @@ export interface FakeXOptions {
   credentials?: FakeXCredentials[];
   /** Default creation time of seeded posts (the test's clock). */
   now?: () => Date;
+  /** Keep only the newest this many calls (a long-running sandbox); default all. */
+  keepCalls?: number;
+  /** Told of each post or direct message sent through the API, once it is stored. */
+  onSent?: (sent: SentOnX) => void;
 }
 
 /** An X account for tests; its secrets are made up and must never show up in logs or errors. */
@@ -135,7 +148,6 @@ export function credentialsOf(account: XAccount): FakeXCredentials {
   };
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 const ID_BASE = 1_862_000_000_000_000_000n;
 
 const PROBLEMS: Record<number, { title: string; detail: string; type: string }> = {
@@ -157,24 +169,23 @@ const problem = (status: number, detail?: string) => {
   return { title: p.title, detail: detail ?? p.detail, type: p.type, status };
 };
 
-interface Answer {
-  status: number;
-  headers?: Record<string, string>;
-  body: unknown;
-}
-
 export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
   const now = options.now ?? (() => new Date());
   const calls: FakeXCall[] = [];
   const users = new Map<string, FakeXUser>();
   const tweets: FakeXTweet[] = [];
   const sent: SentOnX[] = [];
-  const failures: Array<FakeXFailure & { prefix: string; remaining: number; passes: number }> = [];
+  const failures = new FailureQueue<FakeXFailure>();
   let counter = 0n;
   const nextId = () => {
     counter += 1n;
     // An odd step keeps ids off the doubles near 1.8e18 (256 apart), so a rounded id never matches.
     return String(ID_BASE + counter * 1_000_003n);
+  };
+
+  const record = (item: SentOnX) => {
+    sent.push(item);
+    options.onSent?.(item);
   };
 
   const addUser = (user: FakeXUser) => {
@@ -201,22 +212,8 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
     return tweet;
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent)
-        send(res, { status: 500, body: problem(500, `fake X crashed: ${String(error)}`) });
-    });
-  });
-
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-    const raw = await readBody(req);
-    let body: unknown;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      body = raw;
-    }
+    const { url, body } = await readRequest(req, 'raw');
     const auth = checkAuth(req, url, options.credentials);
     const call: FakeXCall = {
       method: req.method ?? 'GET',
@@ -230,21 +227,19 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
       status: 0,
     };
     const answer =
-      injected(url.pathname) ?? (auth.ok ? route(call, auth.userId) : { status: 401, body: problem(401) });
+      injected(call.method, call.path) ??
+      (auth.ok ? route(call, auth.userId) : { status: 401, body: problem(401) });
     call.status = answer.status;
     calls.push(call);
-    send(res, answer);
+    if (options.keepCalls !== undefined && calls.length > options.keepCalls) {
+      calls.splice(0, calls.length - options.keepCalls);
+    }
+    sendAnswer(res, answer);
   };
 
-  const injected = (path: string): Answer | undefined => {
-    const failure = failures.find((f) => path.startsWith(f.prefix));
+  const injected = (method: string, path: string): Answer | undefined => {
+    const failure = failures.take(method, path);
     if (!failure) return undefined;
-    if (failure.passes > 0) {
-      failure.passes -= 1;
-      return undefined;
-    }
-    failure.remaining -= 1;
-    if (failure.remaining <= 0) failures.splice(failures.indexOf(failure), 1);
     const headers =
       failure.status === 429
         ? {
@@ -332,6 +327,9 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
     const b = isRecord(body) ? body : {};
     const text = typeof b.text === 'string' ? b.text : '';
     if (!text) return { status: 400, body: problem(400, 'Post text must not be empty.') };
+    if (xLength(text) > X_MAX_WEIGHTED_LENGTH) {
+      return { status: 403, body: problem(403, 'Your Tweet text is too long.') };
+    }
     const replyTo = isRecord(b.reply) ? b.reply.in_reply_to_tweet_id : undefined;
     if (replyTo !== undefined && typeof replyTo !== 'string') {
       return invalid('reply.in_reply_to_tweet_id', String(replyTo), 'in_reply_to_tweet_id must be a string');
@@ -359,7 +357,7 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
       inReplyToUserId: parent?.authorId,
       referencedTweets: parent ? [{ type: 'replied_to', id: parent.id }] : undefined,
     });
-    sent.push({ kind: 'post', id: tweet.id, text, inReplyTo: replyTo, token });
+    record({ kind: 'post', id: tweet.id, text, inReplyTo: replyTo, token });
     return { status: 201, body: { data: { id: tweet.id, text, edit_history_tweet_ids: [tweet.id] } } };
   };
 
@@ -373,16 +371,20 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
     if (!text) return { status: 400, body: problem(400, 'Message text must not be empty.') };
     const id = nextId();
     const pair = [userId ?? '0', participantId].sort(compareIds);
-    sent.push({ kind: 'dm', id, text, participantId, token });
+    record({ kind: 'dm', id, text, participantId, token });
     return { status: 201, body: { data: { dm_conversation_id: pair.join('-'), dm_event_id: id } } };
   };
 
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { server, url } = await listenOnLoopback(
+    (req, res) => handle(req, res),
+    (error, res) => {
+      if (!res.headersSent)
+        sendAnswer(res, { status: 500, body: problem(500, `fake X crashed: ${String(error)}`) });
+    },
+  );
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     calls,
     callsTo: (method, pathPrefix) =>
       calls.filter((c) => c.method === method && c.path.startsWith(pathPrefix)),
@@ -392,12 +394,9 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
     addUser,
     addTweet,
     failNext: (prefix, failure) => {
-      failures.push({ ...failure, prefix, remaining: failure.times ?? 1, passes: failure.after ?? 0 });
+      failures.add(prefix, failure);
     },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-    },
+    close: () => closeServer(server),
   };
 }
 
@@ -491,24 +490,4 @@ function checkAuth(req: IncomingMessage, url: URL, credentials: FakeXCredentials
   if (!match) return { ...base, ok: false, valid: false, userId: undefined };
   const valid = oauthSignatureValid(req.method ?? 'GET', url, params, match);
   return { ...base, ok: valid, valid, userId: valid ? match.userId : undefined };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, answer: Answer): void {
-  const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
-  res.writeHead(answer.status, {
-    'content-type': JSON_TYPE,
-    'content-length': Buffer.byteLength(text),
-    ...answer.headers,
-  });
-  res.end(text);
 }

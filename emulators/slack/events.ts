@@ -1,5 +1,5 @@
-import type { FakeSlack } from './fake-slack.js';
-import { eventCallbackEnvelope, postSlackEvent, type SlackHttpResult } from './slack-signing.js';
+import { eventCallbackEnvelope, postSlackEvent, type SlackHttpResult } from './signing.js';
+import type { FakeSlack } from './web-api.js';
 
 let counter = 0;
 /** A fresh Slack message ts, increasing within the run. */

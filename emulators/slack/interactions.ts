@@ -1,9 +1,18 @@
-import { createHmac, randomBytes, randomInt } from 'node:crypto';
-import { FAKE_APP_ID, FAKE_BOT_USER_ID, FAKE_TEAM_ID } from './slack-emulator.js';
+import {
+  eventCallbackEnvelope,
+  postSignedSlackRequest,
+  type SlackHttpResult,
+  slackTimestamp,
+  triggerId,
+} from './signing.js';
+import { FAKE_APP_ID, FAKE_TEAM_ID } from './web-api.js';
+
+export { slackTimestamp, triggerId };
 
 /**
- * What the sandbox's Slack sends to carebot: signed block_actions, view submissions, message events
- * and slash commands, shaped and signed (v0 HMAC) as Slack sends them to an HTTP-mode app.
+ * What the sandbox's Slack sends to carebot when a person clicks, submits, writes or types a command
+ * on the sandbox page: block_actions, view submissions, message events and slash commands, shaped as
+ * Slack sends them to an HTTP-mode app and signed by signing.ts, as the tests' requests are.
  */
 
 const TEAM_DOMAIN = 'carebot-sandbox';
@@ -21,24 +30,11 @@ export interface SandboxUser {
   realName: string;
 }
 
-export interface SlackAnswer {
-  status: number;
-  body: string;
-}
+/** carebot's answer: the HTTP status and body. */
+export type SlackAnswer = SlackHttpResult;
 
-async function postSigned(target: SlackTarget, body: string, contentType: string): Promise<SlackAnswer> {
-  const timestamp = Math.floor(Date.now() / 1000);
-  const digest = createHmac('sha256', target.signingSecret).update(`v0:${timestamp}:${body}`).digest('hex');
-  const res = await fetch(target.eventsUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': contentType,
-      'x-slack-signature': `v0=${digest}`,
-      'x-slack-request-timestamp': String(timestamp),
-    },
-    body,
-  });
-  return { status: res.status, body: await res.text() };
+function postSigned(target: SlackTarget, body: string, contentType: string): Promise<SlackAnswer> {
+  return postSignedSlackRequest(target.eventsUrl, { secret: target.signingSecret, body, contentType });
 }
 
 const userRef = (user: SandboxUser) => ({
@@ -47,14 +43,6 @@ const userRef = (user: SandboxUser) => ({
   name: user.name,
   team_id: FAKE_TEAM_ID,
 });
-
-export function triggerId(): string {
-  return `${digits(13)}.${digits(13)}.${randomBytes(16).toString('hex')}`;
-}
-
-export function slackTimestamp(): string {
-  return `${Math.floor(Date.now() / 1000)}.${digits(6)}`;
-}
 
 export interface ClickedElement {
   type: string;
@@ -158,37 +146,13 @@ export function sendMessageEvent(
     event_ts: o.ts,
   };
   if (o.threadTs) event.thread_ts = o.threadTs;
-  return postSigned(target, JSON.stringify(eventEnvelope(event)), 'application/json');
+  return postSigned(target, JSON.stringify(eventCallbackEnvelope(event)), 'application/json');
 }
 
 /** The user opened carebot's App Home tab. */
 export function sendAppHomeOpened(target: SlackTarget, user: SandboxUser): Promise<SlackAnswer> {
   const event = { type: 'app_home_opened', user: user.id, channel: 'D0SANDBOX', tab: 'home' };
-  return postSigned(target, JSON.stringify(eventEnvelope(event)), 'application/json');
-}
-
-function eventEnvelope(event: Record<string, unknown>): Record<string, unknown> {
-  return {
-    token: VERIFICATION_TOKEN,
-    team_id: FAKE_TEAM_ID,
-    context_team_id: FAKE_TEAM_ID,
-    context_enterprise_id: null,
-    api_app_id: FAKE_APP_ID,
-    event: { event_ts: slackTimestamp(), ...event },
-    type: 'event_callback',
-    event_id: `Ev${randomBytes(6).toString('hex').toUpperCase()}`,
-    event_time: Math.floor(Date.now() / 1000),
-    authorizations: [
-      {
-        enterprise_id: null,
-        team_id: FAKE_TEAM_ID,
-        user_id: FAKE_BOT_USER_ID,
-        is_bot: true,
-        is_enterprise_install: false,
-      },
-    ],
-    is_ext_shared_channel: false,
-  };
+  return postSigned(target, JSON.stringify(eventCallbackEnvelope(event)), 'application/json');
 }
 
 export function sendSlashCommand(
@@ -218,10 +182,4 @@ export function sendSlashCommand(
     trigger_id: o.triggerId,
   });
   return postSigned(target, form.toString(), 'application/x-www-form-urlencoded');
-}
-
-function digits(count: number): string {
-  let out = '';
-  for (let i = 0; i < count; i += 1) out += String(randomInt(10));
-  return out;
 }

@@ -1,8 +1,15 @@
 import { createHmac } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { FacebookPage } from '../../src/config.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FacebookPage } from '../../src/sources/facebook/config.js';
+import {
+  type Answer,
+  closeServer,
+  FailureQueue,
+  isRecord,
+  listenOnLoopback,
+  readRequest,
+  sendAnswer,
+} from '../http.js';
 
 /**
  * A local Graph API that answers like Meta's: versioned paths (`/v21.0/…`), the Page token as a
@@ -13,6 +20,8 @@ import type { FacebookPage } from '../../src/config.js';
  * as a client does to find out whether a request whose answer it lost went through:
  * `GET /{post-or-comment-id}/comments`, `GET /{page-id}/conversations?platform=messenger&user_id=…`
  * with `messages` expanded, and `GET /{ig-comment-id}/replies`.
+ * Tests seed it and inject failures and delays; the sandbox's Facebook customers (customers.ts) run on
+ * it too.
  */
 
 export interface FakeGraphPerson {
@@ -207,14 +216,7 @@ export function instagramDelivery(
   return { object: 'instagram', entry: [{ id: igAccountId, time, changes }] };
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 const graphTime = (at: Date | string) => new Date(at).toISOString().replace(/\.\d{3}Z$/, '+0000');
-
-interface Answer {
-  status: number;
-  headers?: Record<string, string>;
-  body: unknown;
-}
 
 const errorAnswer = (status: number, error: FakeGraphError): Answer => ({
   status,
@@ -238,10 +240,16 @@ const doesNotExist = (method: string, id: string) =>
     message: `Unsupported ${method.toLowerCase()} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`,
   });
 
-export async function startFakeGraph(options: {
+export interface FakeGraphOptions {
   pages: FacebookPage[];
   now?: () => Date;
-}): Promise<FakeGraph> {
+  /** Keep only the newest this many calls (a long-running sandbox); default all. */
+  keepCalls?: number;
+  /** Told of each comment, message or reply sent through the API, once it is stored. */
+  onSent?: (sent: SentOnGraph) => void;
+}
+
+export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGraph> {
   const now = options.now ?? (() => new Date());
   const calls: FakeGraphCall[] = [];
   const posts: FakePost[] = [];
@@ -253,7 +261,7 @@ export async function startFakeGraph(options: {
   >();
   const sent: SentOnGraph[] = [];
   const privatelyAnswered = new Set<string>();
-  const failures: Array<FakeGraphFailure & { prefix: string; remaining: number }> = [];
+  const failures = new FailureQueue<FakeGraphFailure>();
   const delays: Array<FakeGraphDelay & { prefix: string; remaining: number }> = [];
   const timers = new Set<NodeJS.Timeout>();
   let counter = 0n;
@@ -261,6 +269,11 @@ export async function startFakeGraph(options: {
   const nextNumber = () => {
     counter += 1n;
     return String(9_007_199_254_740_993n + counter * 7n);
+  };
+
+  const record = (item: SentOnGraph) => {
+    sent.push(item);
+    options.onSent?.(item);
   };
 
   const addPost: FakeGraph['addPost'] = (input) => {
@@ -290,22 +303,8 @@ export async function startFakeGraph(options: {
     return comment;
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent)
-        send(res, errorAnswer(500, { code: 1, message: `fake Graph crashed: ${String(error)}` }));
-    });
-  });
-
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-    const raw = await readBody(req);
-    let body: unknown;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      body = Object.fromEntries(new URLSearchParams(raw));
-    }
+    const { url, body } = await readRequest(req, 'form');
     const versioned = /^\/(v\d+\.\d+)(\/.*)$/.exec(url.pathname);
     const method = req.method ?? 'GET';
     const call: FakeGraphCall = {
@@ -347,6 +346,9 @@ export async function startFakeGraph(options: {
     }
     call.status = answer.status;
     calls.push(call);
+    if (options.keepCalls !== undefined && calls.length > options.keepCalls) {
+      calls.splice(0, calls.length - options.keepCalls);
+    }
     const delay = delays.find((d) => call.path.startsWith(d.prefix) && (!d.method || d.method === method));
     if (delay) {
       delay.remaining -= 1;
@@ -354,19 +356,17 @@ export async function startFakeGraph(options: {
       const timer = setTimeout(() => {
         timers.delete(timer);
         // The client may have given up and closed the connection: the work is done all the same.
-        if (!res.destroyed) send(res, answer);
+        if (!res.destroyed) sendAnswer(res, answer);
       }, delay.ms);
       timers.add(timer);
       return;
     }
-    send(res, answer);
+    sendAnswer(res, answer);
   };
 
   const injected = (method: string, path: string): Answer | undefined => {
-    const failure = failures.find((f) => path.startsWith(f.prefix) && (!f.method || f.method === method));
+    const failure = failures.take(method, path);
     if (!failure) return undefined;
-    failure.remaining -= 1;
-    if (failure.remaining <= 0) failures.splice(failures.indexOf(failure), 1);
     const answer = errorAnswer(failure.status ?? 400, failure.error);
     return failure.headers ? { ...answer, headers: failure.headers } : answer;
   };
@@ -420,7 +420,7 @@ export async function startFakeGraph(options: {
         from: { id: page.pageId, name: page.name },
         message: text,
       });
-      sent.push({ kind: 'comment', id: created.id, text, target: id, token: call.token });
+      record({ kind: 'comment', id: created.id, text, target: id, token: call.token });
       return { status: 200, body: { id: created.id } };
     }
     if (call.method === 'POST' && edge === 'replies') {
@@ -436,7 +436,7 @@ export async function startFakeGraph(options: {
         fromId: page.instagramAccountId,
       };
       instagramComments.push(reply);
-      sent.push({ kind: 'instagram_reply', id: reply.id, text, target: id, token: call.token });
+      record({ kind: 'instagram_reply', id: reply.id, text, target: id, token: call.token });
       return { status: 200, body: { id: reply.id } };
     }
     if (call.method === 'POST' && edge === 'mentions' && id === page.instagramAccountId) {
@@ -445,7 +445,7 @@ export async function startFakeGraph(options: {
         return errorAnswer(400, { code: 100, message: '(#100) media_id and message are required' });
       const commentId = typeof b.comment_id === 'string' ? b.comment_id : undefined;
       const replyId = nextNumber();
-      sent.push({ kind: 'mention_reply', id: replyId, text, target: mediaId, commentId, token: call.token });
+      record({ kind: 'mention_reply', id: replyId, text, target: mediaId, commentId, token: call.token });
       return { status: 200, body: { id: replyId } };
     }
     if (call.method === 'POST' && edge === 'messages' && id === page.pageId) return message(call, b);
@@ -604,7 +604,7 @@ export async function startFakeGraph(options: {
       if (b.messaging_type === undefined) {
         return errorAnswer(400, { code: 100, message: '(#100) Param messaging_type is required' });
       }
-      sent.push({ kind: 'message', id: mid, text, target: recipient.id, token: call.token });
+      record({ kind: 'message', id: mid, text, target: recipient.id, token: call.token });
       return { status: 200, body: { recipient_id: recipient.id, message_id: mid } };
     }
     const objectId =
@@ -624,14 +624,17 @@ export async function startFakeGraph(options: {
       return errorAnswer(400, { code: 10900, message: '(#10900) Activity already replied to' });
     }
     privatelyAnswered.add(objectId);
-    sent.push({ kind: 'private_reply', id: mid, text, target: objectId, token: call.token });
+    record({ kind: 'private_reply', id: mid, text, target: objectId, token: call.token });
     return { status: 200, body: { recipient_id: author, message_id: mid } };
   };
 
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const serverUrl = `http://127.0.0.1:${port}`;
+  const { server, url: serverUrl } = await listenOnLoopback(
+    (req, res) => handle(req, res),
+    (error, res) => {
+      if (!res.headersSent)
+        sendAnswer(res, errorAnswer(500, { code: 1, message: `fake Graph crashed: ${String(error)}` }));
+    },
+  );
 
   return {
     url: serverUrl,
@@ -657,7 +660,7 @@ export async function startFakeGraph(options: {
       });
     },
     failNext: (prefix, failure) => {
-      failures.push({ ...failure, prefix, remaining: failure.times ?? 1 });
+      failures.add(prefix, failure);
     },
     slowDown: (prefix, delay) => {
       delays.push({ ...delay, prefix, remaining: delay.times ?? Number.POSITIVE_INFINITY });
@@ -665,28 +668,7 @@ export async function startFakeGraph(options: {
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+      await closeServer(server);
     },
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, answer: Answer): void {
-  const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
-  res.writeHead(answer.status, {
-    'content-type': JSON_TYPE,
-    'content-length': Buffer.byteLength(text),
-    ...answer.headers,
-  });
-  res.end(text);
 }

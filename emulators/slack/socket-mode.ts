@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { FAKE_APP_ID } from './fake-slack.js';
+import { FAKE_APP_ID } from './web-api.js';
 
 export interface FakeSocketMode {
   /** The wss-style URL `apps.connections.open` hands out (plain ws on loopback). */

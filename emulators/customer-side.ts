@@ -1,6 +1,7 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from '../src/logger.js';
+import { addressOf } from './http.js';
 
 /**
  * What the sandbox page shows on its customer side, whatever the platform: each customer post and
@@ -49,62 +50,71 @@ export interface CustomerSide {
   on(event: 'change', listener: () => void): unknown;
 }
 
-/** One request carebot made to a fake platform API, and the status it got. */
-export interface ApiCall {
-  method: string;
-  path: string;
-  status: number;
-}
-
-export function recordCall(calls: ApiCall[], call: ApiCall): void {
-  calls.push(call);
-  if (calls.length > 200) calls.splice(0, calls.length - 200);
-}
-
 /** A username from a display name: lower case letters, digits and underscores. */
 export function handleOf(input: Pick<NewPost, 'name' | 'handle'>): string {
   const handle = (input.handle ?? input.name).toLowerCase().replace(/[^a-z0-9_]+/g, '');
   return handle || 'guest';
 }
 
-/** An HTTP server on 127.0.0.1 and a free port, for a fake platform API. */
-export async function listenOnLoopback(
-  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
-  onError: (err: unknown, res: ServerResponse) => void,
-): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    handler(req, res).catch((err: unknown) => onError(err, res));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+/** A customer side that runs on a platform's API emulator: where it listens, and closing it. */
+export abstract class CustomersOnApi<
+  Api extends { url: string; close(): Promise<void> },
+> extends EventEmitter {
+  protected api!: Api;
+  /** How each customer post got to carebot (or did not), by id. */
+  protected readonly statuses = new Map<string, string>();
+  /** Whether carebot passed the platform's webhook check at start (X's CRC, Meta's verify token). */
+  webhookVerified = false;
+
+  /** @param webhookUrl carebot's webhook for this platform, known once carebot listens. */
+  protected constructor(
+    protected readonly webhookUrl: () => string,
+    protected readonly logger: Logger,
+  ) {
+    super();
+  }
+
+  /** Runs the platform's webhook check; a failure (or an error) is logged once, with `what`. */
+  protected async verifyWebhook(what: string, check: () => Promise<boolean>): Promise<boolean> {
+    try {
+      this.webhookVerified = await check();
+    } catch {
+      this.webhookVerified = false;
+    }
+    if (!this.webhookVerified) this.logger.warn(`carebot did not pass the ${what}`);
+    return this.webhookVerified;
+  }
+
+  /** Where the fake API listens (127.0.0.1), as the source's API URL. */
+  get url(): string {
+    return this.api.url;
+  }
+
+  get address(): AddressInfo {
+    return addressOf(this.api.url);
+  }
+
+  close(): Promise<void> {
+    return this.api.close();
+  }
 }
 
-export async function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
-export function sendBody(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
-
-/** Snowflake-like ids past 2^53, as X and Meta give them: a Number() anywhere would round them. */
-export function idSequence(base: bigint): () => string {
-  let counter = 0n;
-  return () => {
-    counter += 1n;
-    return String(base + counter * 1_000_003n);
-  };
+/** Posts one signed webhook delivery to carebot, as the platform would; what happened, for the page. */
+export async function deliverToCarebot(
+  url: string,
+  body: string,
+  signature: Record<string, string>,
+): Promise<string> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signature },
+      body,
+      signal: AbortSignal.timeout(15_000),
+    });
+    await res.arrayBuffer();
+    return res.ok ? 'delivered to carebot' : `carebot answered HTTP ${res.status}`;
+  } catch (err) {
+    return `not delivered: ${(err as Error).message}`;
+  }
 }

@@ -4,18 +4,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../config.js';
-import { type DatabaseHandle, openDatabase } from '../db/client.js';
-import { BodyTooLarge, readBody, refuseTooLarge, sendJson } from '../http/body.js';
-import { createHttpServer, type Handler, type Routes } from '../http/server.js';
-import { createLogger, type Logger } from '../logger.js';
-import type { Carebot, StartOptions } from '../main.js';
-import type { CustomerPlatform, CustomerSide } from './customers.js';
-import { PR_KEYWORDS, playDemo } from './demo.js';
-import { type FacebookBrandPage, SandboxFacebook } from './facebook-platform.js';
-import { Forum } from './forum.js';
-import { apiRequestProblem, hostProblem } from './same-origin.js';
-import { type FakeSlack, startFakeSlack } from './slack-emulator.js';
+import type { CustomerPlatform, CustomerSide } from '../emulators/customer-side.js';
+import { type FacebookBrandPage, SandboxFacebook } from '../emulators/graph/customers.js';
 import {
   type ClickedElement,
   type SandboxUser,
@@ -26,9 +16,19 @@ import {
   sendSlashCommand,
   sendViewSubmission,
   triggerId,
-} from './slack-requests.js';
+} from '../emulators/slack/interactions.js';
+import { type FakeSlack, startFakeSlack } from '../emulators/slack/web-api.js';
+import { Forum } from '../emulators/webhook/forum.js';
+import { SandboxX, type XBrandAccount } from '../emulators/x/customers.js';
+import { loadConfig } from '../src/config.js';
+import { type DatabaseHandle, openDatabase } from '../src/db/client.js';
+import { BodyTooLarge, readBody, refuseTooLarge, sendJson } from '../src/http/body.js';
+import { createHttpServer, type Handler, type Routes } from '../src/http/server.js';
+import { createLogger, type Logger } from '../src/logger.js';
+import { type Carebot, type StartOptions, startCarebot } from '../src/main.js';
+import { PR_KEYWORDS, playDemo } from './demo.js';
+import { apiRequestProblem, hostProblem } from './same-origin.js';
 import { Workspace } from './workspace.js';
-import { SandboxX, type XBrandAccount } from './x-platform.js';
 
 /**
  * Sandbox mode: carebot against an in-process Slack emulator and three simulated platforms (X,
@@ -54,10 +54,7 @@ export interface SandboxOptions {
   replyDelay?: string;
   logLevel?: string;
   logger?: Logger;
-  /**
-   * carebot's startCarebot. main() passes its own: main.ts is still evaluating then, so importing it
-   * from here would wait for itself. Others (tests) can leave it out.
-   */
+  /** carebot's startCarebot; src/main.ts's own unless a test passes another. */
   startCarebot?: (opts: StartOptions) => Promise<Carebot>;
 }
 
@@ -318,7 +315,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   try {
     // Always fresh and in memory: the sandbox's fake Slack and forum must never see real cases.
     database = await openDatabase({ memory: true });
-    const start = opts.startCarebot ?? (await import('../main.js')).startCarebot;
+    const start = opts.startCarebot ?? startCarebot;
     carebot = await start({ config, logger, database, host: '127.0.0.1' });
   } catch (err) {
     await database?.close().catch(() => {});

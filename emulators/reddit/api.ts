@@ -1,7 +1,6 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { RedditAccount } from '../../src/config.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RedditAccount } from '../../src/sources/reddit/config.js';
+import { type Answer, closeServer, FailureQueue, listenOnLoopback, readText, sendAnswer } from '../http.js';
 
 /**
  * A local Reddit that answers like Reddit: the script-app token endpoint
@@ -164,12 +163,6 @@ const JSON_TYPE = 'application/json; charset=UTF-8';
 const WINDOW_SECONDS = 600;
 const WINDOW_REQUESTS = 1000;
 
-interface Answer {
-  status: number;
-  headers?: Record<string, string>;
-  body: unknown;
-}
-
 const statusBody = (status: number) => ({
   message:
     { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' }[status] ?? 'Error',
@@ -185,7 +178,7 @@ export async function startFakeReddit(options: FakeRedditOptions): Promise<FakeR
   const messages: FakeRedditMessage[] = [];
   const sent: FakeRedditComment[] = [];
   const tokens = new Map<string, { username: string; expiresAt: number; revoked: boolean }>();
-  const failures: Array<FakeRedditFailure & { prefix: string; remaining: number; passes: number }> = [];
+  const failures = new FailureQueue<FakeRedditFailure>();
   let limit = { remaining: WINDOW_REQUESTS, used: 0, resetAt: 0 };
   let counter = 0;
   // Base-36 ids that grow with time, as Reddit's do (and cross a length boundary now and then).
@@ -253,16 +246,9 @@ export async function startFakeReddit(options: FakeRedditOptions): Promise<FakeR
     return message;
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent)
-        send(res, { status: 500, body: { message: `fake reddit crashed: ${String(error)}` } });
-    });
-  });
-
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-    const raw = await readBody(req);
+    const raw = await readText(req);
     const form = /x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')
       ? Object.fromEntries(new URLSearchParams(raw))
       : {};
@@ -285,7 +271,7 @@ export async function startFakeReddit(options: FakeRedditOptions): Promise<FakeR
         : undefined,
       status: 0,
     };
-    const failure = injected(url.pathname);
+    const failure = failures.take(call.method, call.path);
     let answer: Answer;
     if (failure && !failure.apply) answer = failureAnswer(failure);
     else {
@@ -295,18 +281,6 @@ export async function startFakeReddit(options: FakeRedditOptions): Promise<FakeR
     call.status = answer.status;
     calls.push(call);
     send(res, answer);
-  };
-
-  const injected = (path: string) => {
-    const failure = failures.find((f) => path.startsWith(f.prefix));
-    if (!failure) return undefined;
-    if (failure.passes > 0) {
-      failure.passes -= 1;
-      return undefined;
-    }
-    failure.remaining -= 1;
-    if (failure.remaining <= 0) failures.splice(failures.indexOf(failure), 1);
-    return failure;
   };
 
   const failureAnswer = (failure: FakeRedditFailure): Answer => {
@@ -588,12 +562,16 @@ export async function startFakeReddit(options: FakeRedditOptions): Promise<FakeR
     },
   });
 
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { server, url } = await listenOnLoopback(
+    (req, res) => handle(req, res),
+    (error, res) => {
+      if (!res.headersSent)
+        send(res, { status: 500, body: { message: `fake reddit crashed: ${String(error)}` } });
+    },
+  );
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     calls,
     callsTo: (method, prefix) => calls.filter((c) => c.method === method && c.path.startsWith(prefix)),
     tokenCalls: () => calls.filter((c) => c.path === '/api/v1/access_token'),
@@ -605,7 +583,7 @@ export async function startFakeReddit(options: FakeRedditOptions): Promise<FakeR
     addComment,
     addMessage,
     failNext: (prefix, failure) => {
-      failures.push({ ...failure, prefix, remaining: failure.times ?? 1, passes: failure.after ?? 0 });
+      failures.add(prefix, failure);
     },
     setRateLimit: ({ remaining, resetIn }) => {
       limit = { remaining, used: WINDOW_REQUESTS - remaining, resetAt: nowUtc() + resetIn };
@@ -613,10 +591,7 @@ export async function startFakeReddit(options: FakeRedditOptions): Promise<FakeR
     revokeTokens: () => {
       for (const token of tokens.values()) token.revoked = true;
     },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-    },
+    close: () => closeServer(server),
   };
 }
 
@@ -629,13 +604,7 @@ function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
+/** Reddit's own spelling of the JSON content type. */
 function send(res: ServerResponse, answer: Answer): void {
-  res.writeHead(answer.status, { 'content-type': JSON_TYPE, ...answer.headers });
-  res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+  sendAnswer(res, { ...answer, headers: { 'content-type': JSON_TYPE, ...answer.headers } });
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { signWebhook, verifyWebhook } from '../sources/webhook/verify.js';
-import { type CustomerItem, type CustomerSide, handleOf, type NewPost } from './customers.js';
+import { signWebhook, verifyWebhook } from '../../src/sources/webhook/verify.js';
+import { type CustomerItem, type CustomerSide, handleOf, type NewPost } from '../customer-side.js';
 
 /**
  * The sandbox's customer side: a forum whose posts reach carebot through the generic webhook

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
-import { FAKE_APP_ID, FAKE_BOT_ID, FAKE_BOT_USER_ID, FAKE_TEAM_ID } from './fake-slack.js';
+import { FAKE_APP_ID, FAKE_BOT_ID, FAKE_BOT_USER_ID, FAKE_TEAM_ID } from './web-api.js';
 
 /** Slack still sends the deprecated verification token in payloads; Bolt ignores it when signing is on. */
 const FAKE_VERIFICATION_TOKEN = 'fakeVerificationToken0000';
@@ -309,12 +309,12 @@ function parseJson(body: string): { json?: unknown } {
 }
 
 /** "<unix seconds>.<6 digits>", the format of message ts, action_ts and event_ts. */
-function slackTimestamp(): string {
+export function slackTimestamp(): string {
   return `${Math.floor(Date.now() / 1000)}.${digits(6)}`;
 }
 
 /** Slack trigger ids look like "1388105719492.1379717998065.9bc163894734c1f415a2c504e81dec91". */
-function triggerId(): string {
+export function triggerId(): string {
   return `${digits(13)}.${digits(13)}.${randomBytes(16).toString('hex')}`;
 }
 

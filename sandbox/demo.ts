@@ -1,4 +1,4 @@
-import type { CustomerPlatform, CustomerSide, NewPost } from './customers.js';
+import type { CustomerPlatform, CustomerSide, NewPost } from '../emulators/customer-side.js';
 
 /** One post of the demo; a follow-up names the step whose conversation it continues. */
 export interface DemoStep {

@@ -1,0 +1,47 @@
+/**
+ * `npm start` and `npm run sandbox` (run with tsx): the development entry. It decides the start mode
+ * (DESIGN.md, "Start modes"; src/start-mode.ts) and runs the sandbox or the real carebot. Production
+ * runs `node dist/main.js`, which has no sandbox in it.
+ */
+import { readEnvironment, runCarebot } from '../src/main.js';
+import { decideStartMode, incompleteMessage, sandboxBanner } from '../src/start-mode.js';
+
+const env = readEnvironment();
+const start = decideStartMode(env, { sandboxAsked: process.argv.includes('--sandbox') });
+if (start.mode === 'sandbox') {
+  // The first line printed, before any log line: nobody should mistake this for the real thing.
+  process.stdout.write(`${sandboxBanner(start)}\n`);
+  await runSandbox(env);
+} else if (start.mode === 'incomplete') {
+  process.stderr.write(`${incompleteMessage(start)}\n`);
+  process.exit(1);
+} else {
+  await runCarebot(env);
+}
+
+async function runSandbox(env: Record<string, string>): Promise<void> {
+  // Loaded only in sandbox mode: the real carebot does not need the emulators.
+  const { startSandbox } = await import('./index.js');
+  // Only the sandbox's own settings: DATA_DIR and DATABASE_URL may point at real data, and are not
+  // passed on; the sandbox keeps a fresh database in memory.
+  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  try {
+    sandbox = await startSandbox({
+      port: env.PORT ? Number(env.PORT) : 3000,
+      ...(env.SANDBOX_REPLY_DELAY ? { replyDelay: env.SANDBOX_REPLY_DELAY } : {}),
+      logLevel: env.LOG_LEVEL ?? 'info',
+    });
+  } catch (err) {
+    process.stderr.write(`the sandbox could not start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`\ncarebot sandbox ready: open ${sandbox.url}/\n\n`);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      sandbox.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}
