@@ -1,7 +1,8 @@
+import type { types } from '@slack/bolt';
 import type { CaseView } from '../care/cases.js';
 import { capabilities, platformInfo } from '../care/platforms.js';
 import type { Team } from '../care/teams.js';
-import { fitMessage, fitText, fitUrl, LIMITS, shortName } from './limits.js';
+import { fitMessage, fitText, fitUrl, LIMITS, type SlackMessage, shortName } from './limits.js';
 import { escapeText, link, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
 
 // Slack allows 3,000 characters in a section's text; the quote leaves room for the `>` prefixes.
@@ -87,7 +88,7 @@ function ownerLine(c: CaseView['case']): string {
 }
 
 /** The case card: the parent message of the case's thread, kept up to date by `chat.update`. */
-export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks: unknown[] } {
+export function caseCard(view: CaseView, teams: Team[]): SlackMessage {
   const c = view.case;
   const m = view.firstMessage;
   const where = escapeText(platformLabel(c.platform, c.sourceKey));
@@ -121,7 +122,7 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
   const id = String(c.id);
   const can = capabilities(c.platform);
   const openOnSite = fitUrl(m.url);
-  const replyButtons = can.reply
+  const replyButtons: types.Button[] = can.reply
     ? [{ type: 'button', action_id: ACTIONS.reply, text: plain('Reply'), value: id }]
     : [
         ...(openOnSite
@@ -131,16 +132,16 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
                 action_id: 'case_open_original',
                 text: plain('Open to reply'),
                 url: openOnSite,
-              },
+              } satisfies types.Button,
             ]
           : []),
         { type: 'button', action_id: ACTIONS.repliedOnSite, text: plain('I replied on the site'), value: id },
       ];
-  const privateButton =
+  const privateButton: types.Button[] =
     can.privateReply && c.replyMode === 'public' && !/^(dm|messenger|mention):/.test(c.conversationId)
       ? [{ type: 'button', action_id: ACTIONS.moveToPrivate, text: plain('Move to DM'), value: id }]
       : [];
-  const buttons =
+  const buttons: types.ActionsBlockElement[] =
     c.status === 'resolved'
       ? [{ type: 'button', action_id: ACTIONS.reopen, text: plain('Reopen'), value: id }]
       : [
@@ -159,7 +160,7 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
                   action_id: 'case_link_incident',
                   text: plain('Link to incident'),
                   value: id,
-                },
+                } satisfies types.Button,
               ]
             : []),
           {
@@ -170,7 +171,7 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
             options: (['P1', 'P2', 'P3'] as const).map((p) => ({ text: plain(p), value: p })),
           },
         ];
-  const blocks: unknown[] = [
+  const blocks: types.KnownBlock[] = [
     {
       type: 'section',
       // verbatim: Slack must not turn channel names or URLs the customer wrote into links.
@@ -190,16 +191,12 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
  * customer text, nothing that could be too long, but the case number, the platform, a link to the
  * original when it fits, and the buttons, so the case can still be claimed and answered.
  */
-export function fallbackCaseCard(
-  view: CaseView,
-  teams: Team[],
-  reason: string,
-): { text: string; blocks: unknown[] } {
+export function fallbackCaseCard(view: CaseView, teams: Team[], reason: string): SlackMessage {
   const full = caseCard(view, teams);
   const c = view.case;
   const where = escapeText(truncate(platformLabel(c.platform, c.sourceKey), 40));
   const original = link(view.firstMessage.url, 'View original');
-  const actions = full.blocks.find((b) => (b as { type?: string }).type === 'actions');
+  const actions = full.blocks.find((b) => b.type === 'actions');
   return fitMessage({
     text: `Case #${c.id} on ${where}`,
     blocks: [
@@ -225,12 +222,12 @@ export function fallbackCaseCard(
 }
 
 /** The thread message posted instead of one Slack refused, so the thread goes on. */
-export function fallbackThreadMessage(reason: string): { text: string; blocks: unknown[] } {
+export function fallbackThreadMessage(reason: string): SlackMessage {
   const text = `:warning: carebot had a message for this thread that Slack refused (\`${escapeText(truncate(reason, 60))}\`); see the case history or the original on the platform.`;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
 
-const mrkdwnText = (text: string) => ({ type: 'mrkdwn', text }) as const;
+const mrkdwnText = (text: string): types.MrkdwnElement => ({ type: 'mrkdwn', text });
 
 /** A customer's follow-up, posted in the case's thread. */
 export function customerMessage(msg: {
@@ -239,10 +236,10 @@ export function customerMessage(msg: {
   authorId: string;
   text: string;
   url: string | null;
-}): { text: string; blocks: unknown[] } {
+}): SlackMessage {
   const name = authorName(msg);
   const original = link(msg.url, 'View original');
-  const blocks: unknown[] = [
+  const blocks: types.KnownBlock[] = [
     {
       type: 'section',
       text: { type: 'mrkdwn', text: cardHead(`*${escapeText(name)}* wrote:`, msg.text), verbatim: true },
@@ -264,7 +261,7 @@ function deadlineLines(c: CaseView['case']): string[] {
   ];
 }
 
-function contextElements(facts: string[]): Array<{ type: 'mrkdwn'; text: string }> {
+function contextElements(facts: string[]): types.MrkdwnElement[] {
   const groups = [facts.slice(0, 4), facts.slice(4, 8), facts.slice(8)].filter((g) => g.length > 0);
   return groups.map((g) => ({ type: 'mrkdwn', text: fitText(g.join(' · '), 2000) }));
 }
@@ -276,8 +273,8 @@ export function slackDate(at: Date): string {
   return `<!date^${unix}^{date_short_pretty} {time}|${fallback}>`;
 }
 
-export function plain(text: string) {
-  return { type: 'plain_text', text, emoji: true } as const;
+export function plain(text: string): types.PlainTextElement {
+  return { type: 'plain_text', text, emoji: true };
 }
 
 /** The thread note when a customer edits or removes a message on the platform. */

@@ -1,3 +1,4 @@
+import type { types } from '@slack/bolt';
 import type { SavedReplyRow } from '../db/schema.js';
 import { plain } from './case-card.js';
 import { fitView } from './limits.js';
@@ -33,8 +34,8 @@ export function replyModal(
   saved: SavedReplyRow[],
   text = '',
   where = 'the customer',
-) {
-  const blocks: unknown[] = [];
+): types.ModalView {
+  const blocks: types.KnownBlock[] = [];
   if (saved.length > 0) {
     blocks.push({
       type: 'section',
@@ -92,8 +93,8 @@ export function parseReplyState(metadata: string): ReplyModalState | undefined {
 }
 
 /** `/care replies`: the list, with Add, Edit and Delete. */
-export function savedRepliesModal(saved: SavedReplyRow[]) {
-  const blocks: unknown[] = [
+export function savedRepliesModal(saved: SavedReplyRow[]): types.ModalView {
+  const blocks: types.KnownBlock[] = [
     {
       type: 'section',
       text: { type: 'mrkdwn', text: `Approved answers for common problems. ${VARIABLES_HELP}` },
@@ -143,7 +144,7 @@ export function savedRepliesModal(saved: SavedReplyRow[]) {
 }
 
 /** Adding or editing one saved reply. */
-export function savedReplyEditor(existing?: SavedReplyRow) {
+export function savedReplyEditor(existing?: SavedReplyRow): types.ModalView {
   return fitView({
     type: 'modal',
     callback_id: SAVED_REPLY_EDITOR_VIEW,

@@ -1,4 +1,4 @@
-import type { webApi } from '@slack/bolt';
+import type { types, webApi } from '@slack/bolt';
 import { DateTime } from 'luxon';
 import type { Duration } from '../care/clock.js';
 import type { IncidentFigures } from '../care/incident-stats.js';
@@ -23,7 +23,7 @@ const sourceName = (key: string) => platformLabel(key.split(':')[0] ?? key, key)
 
 import { statsChartPng } from './chart.js';
 import { shareFile } from './files.js';
-import { fitMessage, fitText } from './limits.js';
+import { fitMessage, fitText, type SlackMessage } from './limits.js';
 import { escapeText, mentionUser } from './mrkdwn.js';
 
 type WebClient = webApi.WebClient;
@@ -126,11 +126,6 @@ export interface StatsMessageOptions {
   chart: 'attached' | 'on_request';
 }
 
-export interface SlackMessage {
-  text: string;
-  blocks: Array<Record<string, unknown>>;
-}
-
 const SECTION_MAX = 3000;
 const MAX_AGENTS = 15;
 
@@ -147,7 +142,7 @@ export function statsMessage(s: CareStats, o: StatsMessageOptions): SlackMessage
   const oldest = b.oldestWaiting
     ? `\nOldest waiting: ${o.oldestWaitingLink ?? `case #${b.oldestWaiting.caseId}`}, for ${span(since(b.oldestWaiting.since, s.generatedAt))}`
     : '';
-  const blocks: Array<Record<string, unknown>> = [
+  const blocks: types.KnownBlock[] = [
     { type: 'header', text: plain(truncateText(title, 150)) },
     { type: 'context', elements: [{ type: 'mrkdwn', text: scope }] },
     {
@@ -283,8 +278,8 @@ function hoursText(s: CareStats): string {
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-const mrkdwn = (text: string) => ({ type: 'mrkdwn', text: truncateText(text, 2000) });
-const section = (text: string) => ({
+const mrkdwn = (text: string): types.MrkdwnElement => ({ type: 'mrkdwn', text: truncateText(text, 2000) });
+const section = (text: string): types.SectionBlock => ({
   type: 'section',
   text: { type: 'mrkdwn', text: truncateText(text, SECTION_MAX) },
 });
@@ -435,7 +430,7 @@ export async function postStats(
   const res = await client.chat.postMessage({
     channel: channelId,
     text: message.text,
-    blocks: message.blocks as never,
+    blocks: message.blocks,
     unfurl_links: false,
     unfurl_media: false,
   });

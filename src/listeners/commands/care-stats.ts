@@ -111,11 +111,11 @@ export async function answerCareStats(ctx: ListenerContext, { command, respond, 
       await respond({
         response_type: 'ephemeral',
         text: withProblem.text,
-        blocks: withProblem.blocks as never,
+        blocks: withProblem.blocks,
       });
       return;
     }
   }
   const message = statsMessage(stats, { ...options, chart: 'on_request' });
-  await respond({ response_type: 'ephemeral', text: message.text, blocks: message.blocks as never });
+  await respond({ response_type: 'ephemeral', text: message.text, blocks: message.blocks });
 }
