@@ -1,5 +1,6 @@
 import { App, HTTPReceiver, type ReceiverEvent, SocketModeReceiver } from '@slack/bolt';
 import type { Config } from './config.js';
+import { isObject } from './http/json.js';
 import { type ListenerContext, registerListeners } from './listeners/index.js';
 import { boltLogger, type Logger } from './logger.js';
 import { InFlight } from './slack/in-flight.js';
@@ -118,9 +119,6 @@ function handled(app: App, inFlight: InFlight, acked: WeakMap<object, boolean>, 
   };
   return facade;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Message events (thread replies, their edits and deletions) are acknowledged after they are handled. */
 function storedBeforeAck(body: unknown): boolean {

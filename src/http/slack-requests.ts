@@ -3,6 +3,7 @@ import { parse as parseQuery } from 'node:querystring';
 import { type HTTPReceiver, verifySlackRequest } from '@slack/bolt';
 import type { Logger } from '../logger.js';
 import { BodyTooLarge, readRawBody, refuseTooLarge, sendJson } from './body.js';
+import { isObject } from './json.js';
 import { NOT_WELL_FORMED, wellFormedBody } from './well-formed.js';
 
 /**
@@ -113,9 +114,6 @@ function checkSignedRequest(req: IncomingMessage, raw: string, signingSecret: st
   const problem = shapeProblem(body);
   return problem ? { kind: 'malformed', problem } : { kind: 'signed', body };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The parts of a body Bolt reads without checking them (helpers.getTypeAndConversation, App). */
 function shapeProblem(body: unknown): Problem | undefined {

@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
 import type { CaseView } from '../care/cases.js';
 import { capabilities, platformInfo } from '../care/platforms.js';
-import type { Team } from '../care/teams.js';
+import { type Team, teamByKey } from '../care/teams.js';
 import { fitMessage, fitText, fitUrl, LIMITS, type SlackMessage, shortName } from './limits.js';
 import { escapeText, link, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
 
@@ -23,6 +23,8 @@ export const ACTIONS = {
   priority: 'case_priority',
   /** Confirmed from the ephemeral offered to a second claimer. */
   takeOver: 'case_take_over',
+  /** The link button to the original post (where carebot cannot reply); only acknowledged. */
+  openOriginal: 'case_open_original',
 } as const;
 
 const PRIORITY_LABEL = { P1: ':small_red_triangle: P1', P2: ':small_orange_diamond: P2', P3: 'P3' } as const;
@@ -93,7 +95,7 @@ export function caseCard(view: CaseView, teams: Team[]): SlackMessage {
   const m = view.firstMessage;
   const where = escapeText(platformLabel(c.platform, c.sourceKey));
   const original = link(m.url, 'View original');
-  const teamNames = view.escalatedTo.map((key) => escapeText(teams.find((t) => t.key === key)?.name ?? key));
+  const teamNames = view.escalatedTo.map((key) => escapeText(teamByKey(teams, key).name));
   const context = [
     `*${where}*`,
     `Case #${c.id}`,
@@ -109,7 +111,7 @@ export function caseCard(view: CaseView, teams: Team[]): SlackMessage {
     ...(teamNames.length ? [`:rotating_light: Escalated to ${teamNames.join(', ')}`] : []),
     ...view.waiting.map(
       (w) =>
-        `:hourglass: Waiting on ${escapeText(teams.find((t) => t.key === w.teamKey)?.name ?? w.teamKey)} since ${slackDate(w.since)}`,
+        `:hourglass: Waiting on ${escapeText(teamByKey(teams, w.teamKey).name)} since ${slackDate(w.since)}`,
     ),
     ...(view.incident?.linked
       ? [
@@ -129,7 +131,7 @@ export function caseCard(view: CaseView, teams: Team[]): SlackMessage {
           ? [
               {
                 type: 'button',
-                action_id: 'case_open_original',
+                action_id: ACTIONS.openOriginal,
                 text: plain('Open to reply'),
                 url: openOnSite,
               } satisfies types.Button,

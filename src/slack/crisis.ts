@@ -1,9 +1,9 @@
 import type { types } from '@slack/bolt';
-import { type Duration, formatDuration } from '../care/clock.js';
+import { type Duration, formatDuration, milliseconds } from '../care/clock.js';
 import { describeRate } from '../care/crisis.js';
+import type { CrisisAlertRow, CrisisPeriodRow } from '../care/records.js';
 import type { Targets } from '../care/sla.js';
 import type { Team } from '../care/teams.js';
-import type { CrisisAlertRow, CrisisPeriodRow } from '../db/schema.js';
 import { plain, platformName, slackDate } from './case-card.js';
 import { teamMention } from './escalation.js';
 import { fitMessage, type SlackMessage } from './limits.js';
@@ -130,13 +130,13 @@ export function allClearMessage(
 function targetLine(targets: Partial<Targets>): string {
   const parts = [
     targets.firstResponseMs !== undefined
-      ? `first answers within ${formatDuration(targets.firstResponseMs as Duration)}`
+      ? `first answers within ${formatDuration(milliseconds(targets.firstResponseMs))}`
       : '',
     targets.nextResponseMs !== undefined
-      ? `next answers within ${formatDuration(targets.nextResponseMs as Duration)}`
+      ? `next answers within ${formatDuration(milliseconds(targets.nextResponseMs))}`
       : '',
     targets.resolutionMs !== undefined
-      ? `resolved within ${formatDuration(targets.resolutionMs as Duration)}`
+      ? `resolved within ${formatDuration(milliseconds(targets.resolutionMs))}`
       : '',
   ].filter(Boolean);
   return parts.length ? `New cases: ${parts.join(', ')}.` : 'SLA targets are unchanged.';

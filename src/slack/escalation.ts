@@ -1,6 +1,6 @@
 import type { types } from '@slack/bolt';
+import type { EscalationRow } from '../care/records.js';
 import type { Team } from '../care/teams.js';
-import type { EscalationRow } from '../db/schema.js';
 import { plain, slackDate } from './case-card.js';
 import { fitMessage, fitView, type SlackMessage } from './limits.js';
 import { escapeText, mentionUser, mentionUsergroup, quoteWithin } from './mrkdwn.js';

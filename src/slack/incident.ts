@@ -1,6 +1,6 @@
 import type { types } from '@slack/bolt';
-import type { IncidentStatus, IncidentSummary } from '../care/incidents.js';
-import type { IncidentRow, SavedReplyRow } from '../db/schema.js';
+import type { IncidentStatus, IncidentSummary, LinkResult } from '../care/incidents.js';
+import type { IncidentRow, SavedReplyRow } from '../care/records.js';
 import { plain, platformLabel, slackDate } from './case-card.js';
 import { fitMessage, fitText, fitView, type SlackMessage } from './limits.js';
 import { escapeText, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
@@ -236,6 +236,22 @@ export function linkIncidentModal(
       },
     ],
   });
+}
+
+/** What the person who linked a case to an incident is told. */
+export function linkAnswer(result: LinkResult, caseId: number): string {
+  switch (result.kind) {
+    case 'linked':
+      return `Case #${caseId} is now part of incident #${result.incident.id} “${escapeText(result.incident.title)}”.`;
+    case 'already':
+      return `Case #${caseId} is already part of incident #${result.incident.id}.`;
+    case 'other_incident':
+      return `Case #${caseId} is already part of incident #${result.incident.id} “${escapeText(result.incident.title)}”.`;
+    case 'incident_resolved':
+      return 'That incident is resolved; cases can no longer join it.';
+    case 'not_found':
+      return 'That case or incident no longer exists.';
+  }
 }
 
 /** How the care domain renders incident messages. */

@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import { isObject } from '../http/json.js';
 import { toWellFormed } from '../http/well-formed.js';
 
 /**
@@ -135,7 +136,6 @@ export function fitUrl(url: string | null | undefined, max: number = LIMITS.url)
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function fitTextObject(obj: unknown, max: number): unknown {
   if (!isObject(obj) || typeof obj.text !== 'string') return obj;

@@ -1,6 +1,7 @@
 import type { types } from '@slack/bolt';
+import type { ReplyRow } from '../care/records.js';
+import type { ReplyChange } from '../care/replies.js';
 import type { ToneFinding } from '../care/tone.js';
-import type { ReplyRow } from '../db/schema.js';
 import { plain } from './case-card.js';
 import { fitMessage, type SlackMessage } from './limits.js';
 import { escapeText, link, mentionUser, quoteWithin } from './mrkdwn.js';
@@ -112,4 +113,20 @@ export function failedMessage(reply: ReplyRow, where: string): SlackMessage {
       },
     ],
   });
+}
+
+/** Why a Cancel, Send anyway or Retry on a reply did nothing; `what` is the verb ("cancel"). */
+export function replyRefusal(result: Exclude<ReplyChange, { kind: 'ok' }>, what: string): string {
+  switch (result.kind) {
+    case 'not_author':
+      return `Only the person who wrote the reply can ${what} it.`;
+    case 'too_late':
+      return result.status === 'sent'
+        ? 'Too late: the reply was already sent.'
+        : result.status === 'sending'
+          ? 'Too late: the reply is being sent right now.'
+          : `The reply is ${result.status}; nothing to ${what}.`;
+    case 'not_found':
+      return 'That reply no longer exists.';
+  }
 }

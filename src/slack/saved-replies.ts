@@ -1,5 +1,5 @@
 import type { types } from '@slack/bolt';
-import type { SavedReplyRow } from '../db/schema.js';
+import type { SavedReplyRow } from '../care/records.js';
 import { plain } from './case-card.js';
 import { fitView } from './limits.js';
 import { escapeText, truncate } from './mrkdwn.js';
@@ -81,6 +81,14 @@ export function replyModal(
     close: plain('Cancel'),
     blocks,
   });
+}
+
+/** The text typed in the Reply modal, wherever its (changing) block id is. */
+export function replyTextFrom(values: Record<string, Record<string, { value?: string | null }>>): string {
+  for (const [blockId, block] of Object.entries(values)) {
+    if (blockId.startsWith(REPLY_BLOCKS.textPrefix)) return block[REPLY_TEXT_ELEMENT]?.value ?? '';
+  }
+  return '';
 }
 
 export function parseReplyState(metadata: string): ReplyModalState | undefined {

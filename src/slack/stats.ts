@@ -1,6 +1,6 @@
 import type { types, webApi } from '@slack/bolt';
 import { DateTime } from 'luxon';
-import type { Duration } from '../care/clock.js';
+import { type Duration, milliseconds } from '../care/clock.js';
 import type { IncidentFigures } from '../care/incident-stats.js';
 import { platformWords } from '../care/platforms.js';
 import {
@@ -14,6 +14,7 @@ import {
   type Versus,
 } from '../care/stats.js';
 import type { Team } from '../care/teams.js';
+import { teamByKey } from '../care/teams.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { plain, platformLabel, platformName } from './case-card.js';
@@ -40,7 +41,16 @@ export interface StatsArgs {
 
 export type ParsedStatsArgs = { ok: true; args: StatsArgs } | { ok: false; problem: string };
 
-const PERIODS = new Set(['today', 'yesterday', '7d', '30d', 'this-week', 'last-week']);
+type PeriodWord = Exclude<PeriodSpec['kind'], 'range'>;
+const PERIODS: ReadonlySet<string> = new Set<PeriodWord>([
+  'today',
+  'yesterday',
+  '7d',
+  '30d',
+  'this-week',
+  'last-week',
+]);
+const isPeriodWord = (word: string): word is PeriodWord => PERIODS.has(word);
 const RANGE = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/;
 // Slack sends a picked user as <@U123|name> (or <@U123>) when the command escapes users.
 const AGENT = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/;
@@ -63,9 +73,9 @@ export function parseStatsArgs(text: string, now: Date, zone: string): ParsedSta
     const range = RANGE.exec(token);
     const agent = AGENT.exec(token);
     let problem: string | undefined;
-    if (PERIODS.has(word)) {
+    if (isPeriodWord(word)) {
       problem = once('period', token);
-      args.period = { kind: word as Exclude<PeriodSpec['kind'], 'range'> };
+      args.period = { kind: word };
     } else if (range?.[1] && range[2]) {
       problem = once('period', token) ?? rangeProblem(range[1], range[2], now, zone);
       args.period = { kind: 'range', from: range[1], to: range[2] };
@@ -185,7 +195,7 @@ export function statsMessage(s: CareStats, o: StatsMessageOptions): SlackMessage
         `*Breaches* ${countList(s.breaches, clockName) || 'none'}`,
         `*Escalations* ${s.escalations.length ? '' : 'none'}`,
         ...s.escalations.map((e) => {
-          const team = o.teams.find((t) => t.key === e.key)?.name ?? e.key;
+          const team = teamByKey(o.teams, e.key).name;
           return `• ${escapeText(team)}: ${e.current}${countChange(e, ' ')} · acknowledged in ${span(e.ackMedian)} · answered in ${span(e.answerMedian)} (medians) · ${e.current - e.answered} unanswered`;
         }),
       ].join('\n'),
@@ -324,7 +334,7 @@ export function pct(s: Share): string {
   return s.of ? `${Math.round((100 * s.hits) / s.of)}%` : '–';
 }
 
-const since = (from: Date, now: Date) => Math.max(0, now.getTime() - from.getTime()) as Duration;
+const since = (from: Date, now: Date) => milliseconds(Math.max(0, now.getTime() - from.getTime()));
 
 /** A duration the way people say it: 45s, 42m, 3h 10m, 2d 3h. */
 export function span(d: Duration | null): string {
