@@ -25,7 +25,7 @@ interface Where {
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function whereOf(body: BlockAction): Where {
-  // Slack types neither: read as what they are, strings where strings are expected.
+  // Bolt types the container as any and the message's thread_ts not at all: read as strings.
   const container: Record<string, unknown> = body.container ?? {};
   const message: Record<string, unknown> = body.message ?? {};
   return {
