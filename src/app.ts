@@ -1,13 +1,15 @@
-import { App, HTTPReceiver, type ReceiverEvent, SocketModeReceiver } from '@slack/bolt';
+import { App, type AppOptions, type ReceiverEvent, SocketModeReceiver } from '@slack/bolt';
 import type { Config } from './config.js';
-import { type ListenerContext, registerListeners } from './listeners/index.js';
+import { isObject } from './http/json.js';
+import { SlackHttpReceiver } from './http/slack-receiver.js';
+import { type CarebotContext, type ListenerContext, registerListeners } from './listeners/index.js';
 import { boltLogger, type Logger } from './logger.js';
 import { InFlight } from './slack/in-flight.js';
 
 export interface SlackApp {
-  app: App;
-  /** Set in HTTP mode: the request listener that serves `POST /slack/events` on carebot's server. */
-  httpReceiver: HTTPReceiver | undefined;
+  app: CarebotApp;
+  /** Set in HTTP mode: the receiver whose request listener serves `POST /slack/events` on carebot's server. */
+  httpReceiver: SlackHttpReceiver | undefined;
   mode: 'socket' | 'http';
   /** The Slack requests being handled; shutdown waits for them. */
   inFlight: InFlight;
@@ -25,47 +27,85 @@ export const MESSAGE_NOT_SAVED =
 const SLACK_LAST_RETRY = 3;
 
 /**
+ * The Bolt app, with carebot's rules for every request either receiver hands it (HTTP and Socket
+ * Mode alike): each is counted in `inFlight` until its listeners, notices included, are done; a
+ * thread message is acknowledged only once it is stored (Bolt would acknowledge every event
+ * before its listener runs); while shutting down, new requests are refused unacknowledged, so
+ * Slack delivers events again later (to this instance after a restart, or to another).
+ */
+export class CarebotApp extends App<CarebotContext> {
+  readonly inFlight = new InFlight();
+  /** The requests whose listener called ack(): a failure after it can only be told by us. */
+  readonly acked = new WeakSet<object>();
+
+  constructor(
+    options: AppOptions,
+    private readonly log: Logger,
+  ) {
+    super(options);
+  }
+
+  override async processEvent(event: ReceiverEvent): Promise<void> {
+    if (this.inFlight.closing) throw new Error('carebot is shutting down; Slack will deliver this again');
+    const end = this.inFlight.begin();
+    try {
+      if (!storedBeforeAck(event.body)) {
+        await super.processEvent({
+          ...event,
+          ack: async (response?: unknown) => {
+            this.acked.add(event.body);
+            await event.ack(response);
+          },
+        });
+        return;
+      }
+      // Bolt calls ack() at once for events; that one does nothing, the real one follows the work.
+      // A failed listener rethrows (app.error below), so this one is never acknowledged.
+      await super.processEvent({ ...event, ack: async () => {} });
+      await event.ack().catch((err: unknown) => {
+        // Past Slack's 3 s the receiver has answered already; the redelivery finds the message stored.
+        this.log.warn({ err }, 'thread message stored, but its acknowledgement could not be sent');
+      });
+    } finally {
+      end();
+    }
+  }
+}
+
+/**
  * Builds the Bolt app: Socket Mode when an app-level token is configured, else HTTP with signature
  * verification. Every Slack call, the Socket Mode connection included, goes to SLACK_API_URL.
  */
 export async function buildSlackApp(config: Config, ctx: ListenerContext): Promise<SlackApp> {
   const logger = boltLogger(ctx.logger);
   const clientOptions = { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 2 } };
-  let receiver: HTTPReceiver | SocketModeReceiver;
-  let httpReceiver: HTTPReceiver | undefined;
-  if (config.slack.appToken) {
-    receiver = new SocketModeReceiver({
-      appToken: config.slack.appToken,
+  const httpReceiver = config.slack.appToken
+    ? undefined
+    : new SlackHttpReceiver({ signingSecret: config.slack.signingSecret as string, logger: ctx.logger });
+  const receiver =
+    httpReceiver ??
+    new SocketModeReceiver({
+      appToken: config.slack.appToken as string,
       logger,
       installerOptions: { clientOptions },
     });
-  } else {
-    httpReceiver = new HTTPReceiver({
-      signingSecret: config.slack.signingSecret as string,
-      endpoints: '/slack/events',
+  const app = new CarebotApp(
+    {
+      token: config.slack.botToken,
+      receiver,
       logger,
-      // Acknowledge first, work after: listeners call ack() before they touch the database. Thread
-      // messages are the exception, acknowledged once stored (see `handled` below).
-      processBeforeResponse: false,
-    });
-    receiver = httpReceiver;
-  }
-  const app = new App({
-    token: config.slack.botToken,
-    receiver,
-    logger,
-    clientOptions,
-    // Initialise explicitly below, so a bad token is a clear start-up error rather than an unhandled rejection.
-    deferInitialization: true,
-    extendedErrorHandler: true,
-  });
+      clientOptions,
+      // Initialise explicitly below, so a bad token is a clear start-up error rather than an unhandled rejection.
+      deferInitialization: true,
+      extendedErrorHandler: true,
+    },
+    ctx.logger,
+  );
   await app.init();
   registerListeners(app, ctx);
-  const inFlight = new InFlight();
-  const acked = new WeakMap<object, boolean>();
   app.error(
     async ({ error, body, context }: { error: Error; body: object; context: { retryNum?: number } }) => {
-      const err = (error as { original?: unknown }).original ?? error;
+      const err = ('original' in error ? error.original : undefined) ?? error;
       ctx.logger.error({ err, type: describe(body) }, 'Slack listener failed');
       if (storedBeforeAck(body)) {
         // Not acknowledged: Slack delivers it again (a redelivery is recognised by its ts). After
@@ -74,53 +114,11 @@ export async function buildSlackApp(config: Config, ctx: ListenerContext): Promi
         throw error;
       }
       // Before its ack, Slack shows the person the failure itself; after it, only we can.
-      if (acked.get(body)) await tellFailed(app, ctx.logger, body);
+      if (app.acked.has(body)) await tellFailed(app, ctx.logger, body);
     },
   );
-  // The receivers hand every request to this wrapper instead of to the app itself.
-  receiver.init(handled(app, inFlight, acked, ctx.logger));
-  return { app, httpReceiver, mode: config.slack.appToken ? 'socket' : 'http', inFlight };
+  return { app, httpReceiver, mode: config.slack.appToken ? 'socket' : 'http', inFlight: app.inFlight };
 }
-
-/**
- * The app as its receiver sees it: every request is counted in `inFlight` until its listeners,
- * notices included, are done; a thread message is acknowledged only once it is stored (Bolt would
- * acknowledge every event before its listener runs); while shutting down, new requests are refused
- * unacknowledged, so Slack delivers events again later (to this instance after a restart, or to
- * another).
- */
-function handled(app: App, inFlight: InFlight, acked: WeakMap<object, boolean>, logger: Logger): App {
-  const facade = Object.create(app) as App;
-  facade.processEvent = async (event: ReceiverEvent) => {
-    if (inFlight.closing) throw new Error('carebot is shutting down; Slack will deliver this again');
-    const end = inFlight.begin();
-    try {
-      if (!storedBeforeAck(event.body)) {
-        await app.processEvent({
-          ...event,
-          ack: async (response?: unknown) => {
-            acked.set(event.body, true);
-            await event.ack(response);
-          },
-        });
-        return;
-      }
-      // Bolt calls ack() at once for events; that one does nothing, the real one follows the work.
-      // A failed listener rethrows (app.error above), so this one is never acknowledged.
-      await app.processEvent({ ...event, ack: async () => {} });
-      await event.ack().catch((err: unknown) => {
-        // Past Slack's 3 s the receiver has answered already; the redelivery finds the message stored.
-        logger.warn({ err }, 'thread message stored, but its acknowledgement could not be sent');
-      });
-    } finally {
-      end();
-    }
-  };
-  return facade;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Message events (thread replies, their edits and deletions) are acknowledged after they are handled. */
 function storedBeforeAck(body: unknown): boolean {

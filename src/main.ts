@@ -14,7 +14,6 @@ import { toneRules } from './care/tone.js';
 import { type Config, ConfigError, loadConfig, settingsOf, setVariables } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
-import { slackRequestHandler } from './http/slack-requests.js';
 import { CrisisWatch } from './jobs/crisis-watch.js';
 import { cronEvery } from './jobs/cron.js';
 import { DeliverReplies } from './jobs/deliver-replies.js';
@@ -213,13 +212,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
     });
     const routes: Routes = { 'GET /healthz': healthHandler(db.db) };
     for (const part of parts.values()) Object.assign(routes, part.routes);
-    const receiver = slack.httpReceiver;
-    if (receiver)
-      routes['POST /slack/events'] = slackRequestHandler(
-        receiver,
-        config.slack.signingSecret as string,
-        logger,
-      );
+    if (slack.httpReceiver) routes['POST /slack/events'] = slack.httpReceiver.requestListener;
     const server = createHttpServer(routes, logger, { maxConnections: config.maxConnections });
     const port = await listen(server, config.port, opts.host);
     if (slack.mode === 'socket') await slack.app.start();

@@ -1,4 +1,4 @@
-import type { Team } from './teams.js';
+import { type Team, teamByKey } from './teams.js';
 
 /**
  * Who may do what: the one place that decides (DESIGN.md, "Permissions"). Listeners ask it and
@@ -221,7 +221,7 @@ export class Permissions {
   }
 
   private team(key: string): Team {
-    return this.settings.teams.find((t) => t.key === key) ?? { key, name: key };
+    return teamByKey(this.settings.teams, key);
   }
 
   private async lookup<T>(fn: () => Promise<T>, what: string): Promise<T> {

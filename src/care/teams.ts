@@ -9,3 +9,8 @@ export interface Team {
   /** Not acknowledged within this: mention the team again and tell the owner. */
   ackWithin?: Duration | undefined;
 }
+
+/** The configured team of a key, or a stand-in named after the key (a team removed from the config). */
+export function teamByKey(teams: readonly Team[], key: string): Team {
+  return teams.find((t) => t.key === key) ?? { key, name: key };
+}

@@ -1,7 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { logEvent } from '../care/case-store.js';
 import type { Clock } from '../care/clock.js';
-import type { Team } from '../care/teams.js';
+import { type Team, teamByKey } from '../care/teams.js';
 import type { Database } from '../db/client.js';
 import { cases, escalations, slackOutbox, slaReminders } from '../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -57,7 +57,7 @@ export class EscalationSweep extends Job {
     open.sort((a, b) => a.e.createdAt.getTime() - b.e.createdAt.getTime());
     const remindedCases = new Set<number>();
     for (const { e, ownerId } of open) {
-      const team = this.opts.teams.find((t) => t.key === e.teamKey) ?? { key: e.teamKey, name: e.teamKey };
+      const team = teamByKey(this.opts.teams, e.teamKey);
       const ackDue = e.createdAt.getTime() + (team.ackWithin ?? DEFAULT_ACK_WITHIN);
       if (!e.acknowledgedAt && !e.ackRemindedAt && now.getTime() >= ackDue) {
         const text = `:bell: ${teamMention(team)} please acknowledge the escalation from ${slackDate(e.createdAt)}${

@@ -1,9 +1,19 @@
+import type {
+  AllMiddlewareArgs,
+  BlockButtonAction,
+  BlockStaticSelectAction,
+  SlackActionMiddlewareArgs,
+  SlackCommandMiddlewareArgs,
+  SlackEventMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+  ViewSubmitAction,
+} from '@slack/bolt';
 import type { Clock } from '../care/clock.js';
 import type { Actor, Permission, Permissions } from '../care/permissions.js';
+import type { Database } from '../care/records.js';
 import type { SlaSettings } from '../care/sla.js';
 import type { ToneRules } from '../care/tone.js';
-import type { Config, Team } from '../config.js';
-import type { Database } from '../db/client.js';
+import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { People } from '../slack/people.js';
 
@@ -23,15 +33,25 @@ export interface ListenerContext {
   sla: SlaSettings;
 }
 
+/**
+ * What carebot adds to Bolt's context: its listener context, set for every request by one global
+ * middleware (listeners/index.ts), so a handler is a plain function of Bolt's arguments.
+ */
+export type CarebotContext = { carebot: ListenerContext };
+
+/** The arguments Bolt gives carebot's listeners, by kind. */
+export type ButtonArgs = AllMiddlewareArgs<CarebotContext> & SlackActionMiddlewareArgs<BlockButtonAction>;
+export type StaticSelectArgs = AllMiddlewareArgs<CarebotContext> &
+  SlackActionMiddlewareArgs<BlockStaticSelectAction>;
+export type ViewSubmitArgs = AllMiddlewareArgs<CarebotContext> & SlackViewMiddlewareArgs<ViewSubmitAction>;
+export type CommandArgs = AllMiddlewareArgs<CarebotContext> & SlackCommandMiddlewareArgs;
+export type EventArgs<Event extends string> = AllMiddlewareArgs<CarebotContext> &
+  SlackEventMiddlewareArgs<Event>;
+
 /** The case id a button carries as its value, or undefined if it is not one. */
 export function caseIdFrom(value: unknown): number | undefined {
   const n = typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
-}
-
-/** The configured team of a key, or a stand-in named after the key (a team removed from the config). */
-export function teamOf(ctx: Pick<ListenerContext, 'config'>, key: string): Team {
-  return ctx.config.teams.find((t) => t.key === key) ?? { key, name: key };
 }
 
 /** Who clicked or submitted: the user, and their team as the payload gives it. */

@@ -1,9 +1,7 @@
 import type { BlockAction, webApi } from '@slack/bolt';
-import { eq } from 'drizzle-orm';
-import { incidentKey } from '../care/incidents.js';
 import type { Permission } from '../care/permissions.js';
-import { slackNotices, slackThreads } from '../db/schema.js';
-import { actorOf, type ListenerContext, permitted } from './context.js';
+import { caseThread, incidentMessageAt } from '../care/threads.js';
+import { actorOf, type ButtonArgs, type ListenerContext, permitted } from './context.js';
 
 /**
  * Whether a click that names a case or an incident came from where that case or incident lives.
@@ -24,20 +22,17 @@ interface Where {
   ephemeral: boolean;
 }
 
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
 function whereOf(body: BlockAction): Where {
-  const container = (body.container ?? {}) as {
-    type?: string;
-    channel_id?: string;
-    message_ts?: string;
-    thread_ts?: string;
-    is_ephemeral?: boolean;
-  };
-  const message = body.message as { ts?: string; thread_ts?: string } | undefined;
+  // Bolt types the container as any and the message's thread_ts not at all: read as strings.
+  const container: Record<string, unknown> = body.container ?? {};
+  const message: Record<string, unknown> = body.message ?? {};
   return {
     home: container.type === 'view' && body.view?.type === 'home',
-    channel: body.channel?.id ?? container.channel_id,
-    ts: message?.ts ?? container.message_ts,
-    threadTs: message?.thread_ts ?? container.thread_ts,
+    channel: body.channel?.id ?? str(container.channel_id),
+    ts: str(message.ts) ?? str(container.message_ts),
+    threadTs: str(message.thread_ts) ?? str(container.thread_ts),
     ephemeral: container.is_ephemeral === true,
   };
 }
@@ -58,7 +53,7 @@ export async function caseClickInPlace(
 ): Promise<boolean> {
   const where = whereOf(body);
   if (where.home) return true;
-  const [thread] = await ctx.db.select().from(slackThreads).where(eq(slackThreads.caseId, caseId));
+  const thread = await caseThread(ctx.db, caseId);
   return thread ? matches(where, thread.channelId, thread.threadTs) : false;
 }
 
@@ -68,10 +63,7 @@ export async function incidentClickInPlace(
   incidentId: number,
 ): Promise<boolean> {
   const where = whereOf(body);
-  const [notice] = await ctx.db
-    .select({ channelId: slackNotices.channelId, ts: slackNotices.postedTs })
-    .from(slackNotices)
-    .where(eq(slackNotices.key, incidentKey(incidentId)));
+  const notice = await incidentMessageAt(ctx.db, incidentId);
   return notice ? matches(where, notice.channelId, notice.ts) : false;
 }
 
@@ -89,6 +81,18 @@ export async function tellClicker(client: webApi.WebClient, body: BlockAction, t
     return;
   }
   await client.chat.postMessage({ channel: body.user.id, text });
+}
+
+/** A private answer to whoever pressed the button, where they pressed it (nothing outside a channel). */
+export async function tellPresser({ body, client }: Pick<ButtonArgs, 'body' | 'client'>, text: string) {
+  const channel = body.channel?.id;
+  if (!channel) return;
+  await client.chat.postEphemeral({
+    channel,
+    user: body.user.id,
+    text,
+    ...(body.message?.thread_ts ? { thread_ts: body.message.thread_ts } : {}),
+  });
 }
 
 /**

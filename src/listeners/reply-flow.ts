@@ -1,6 +1,7 @@
+import type { types } from '@slack/bolt';
+import type { CaseRow } from '../care/records.js';
 import { queueReply } from '../care/replies.js';
 import { checkTone, replyTarget } from '../care/tone.js';
-import type { CaseRow } from '../db/schema.js';
 import { platformLabel } from '../slack/case-card.js';
 import { heldNotice, undoNotice } from '../slack/replies.js';
 import type { ListenerContext } from './context.js';
@@ -17,7 +18,7 @@ export async function queueAndNotify(
     text: string;
     origin: { channel: string; ts: string };
     savedReplyId?: number;
-    notify: (content: { text: string; blocks?: unknown[] }) => Promise<unknown>;
+    notify: (content: { text: string; blocks?: types.KnownBlock[] }) => Promise<unknown>;
   },
 ): Promise<void> {
   const findings = checkTone(input.text, replyTarget(input.caseRow), ctx.tone);

@@ -1,7 +1,7 @@
-import { eq } from 'drizzle-orm';
-import { getIncident, incidentKey, postInThread, summarize } from '../care/incidents.js';
+import type { types } from '@slack/bolt';
+import { getIncident, postInThread, summarize } from '../care/incidents.js';
 import { planStatement, type StatementPlan, sendStatement } from '../care/statements.js';
-import { slackNotices } from '../db/schema.js';
+import { incidentMessageAt } from '../care/threads.js';
 import { batchUndoNotice, statementNote } from '../slack/incident.js';
 import type { ListenerContext } from './context.js';
 
@@ -40,11 +40,7 @@ export async function incidentThreadTs(
   ctx: ListenerContext,
   incidentId: number,
 ): Promise<string | undefined> {
-  const [row] = await ctx.db
-    .select({ ts: slackNotices.postedTs })
-    .from(slackNotices)
-    .where(eq(slackNotices.key, incidentKey(incidentId)));
-  return row?.ts ?? undefined;
+  return (await incidentMessageAt(ctx.db, incidentId))?.ts ?? undefined;
 }
 
 /**
@@ -62,7 +58,7 @@ export async function sendIncidentStatement(
       channel: string;
       thread_ts?: string;
       text: string;
-      blocks: unknown[];
+      blocks: types.KnownBlock[];
     }) => Promise<unknown>;
   },
 ): Promise<void> {

@@ -1,7 +1,8 @@
+import type { types } from '@slack/bolt';
 import type { CaseView } from '../care/case-view.js';
 import { capabilities, platformInfo } from '../care/platforms.js';
-import type { Team } from '../care/teams.js';
-import { fitMessage, fitText, fitUrl, LIMITS, shortName } from './limits.js';
+import { type Team, teamByKey } from '../care/teams.js';
+import { fitMessage, fitText, fitUrl, LIMITS, type SlackMessage, shortName } from './limits.js';
 import { escapeText, link, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
 
 // Slack allows 3,000 characters in a section's text; the quote leaves room for the `>` prefixes.
@@ -22,6 +23,8 @@ export const ACTIONS = {
   priority: 'case_priority',
   /** Confirmed from the ephemeral offered to a second claimer. */
   takeOver: 'case_take_over',
+  /** The link button to the original post (where carebot cannot reply); only acknowledged. */
+  openOriginal: 'case_open_original',
 } as const;
 
 const PRIORITY_LABEL = { P1: ':small_red_triangle: P1', P2: ':small_orange_diamond: P2', P3: 'P3' } as const;
@@ -87,12 +90,12 @@ function ownerLine(c: CaseView['case']): string {
 }
 
 /** The case card: the parent message of the case's thread, kept up to date by `chat.update`. */
-export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks: unknown[] } {
+export function caseCard(view: CaseView, teams: Team[]): SlackMessage {
   const c = view.case;
   const m = view.firstMessage;
   const where = escapeText(platformLabel(c.platform, c.sourceKey));
   const original = link(m.url, 'View original');
-  const teamNames = view.escalatedTo.map((key) => escapeText(teams.find((t) => t.key === key)?.name ?? key));
+  const teamNames = view.escalatedTo.map((key) => escapeText(teamByKey(teams, key).name));
   const context = [
     `*${where}*`,
     `Case #${c.id}`,
@@ -108,7 +111,7 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
     ...(teamNames.length ? [`:rotating_light: Escalated to ${teamNames.join(', ')}`] : []),
     ...view.waiting.map(
       (w) =>
-        `:hourglass: Waiting on ${escapeText(teams.find((t) => t.key === w.teamKey)?.name ?? w.teamKey)} since ${slackDate(w.since)}`,
+        `:hourglass: Waiting on ${escapeText(teamByKey(teams, w.teamKey).name)} since ${slackDate(w.since)}`,
     ),
     ...(view.incident?.linked
       ? [
@@ -121,26 +124,26 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
   const id = String(c.id);
   const can = capabilities(c.platform);
   const openOnSite = fitUrl(m.url);
-  const replyButtons = can.reply
+  const replyButtons: types.Button[] = can.reply
     ? [{ type: 'button', action_id: ACTIONS.reply, text: plain('Reply'), value: id }]
     : [
         ...(openOnSite
           ? [
               {
                 type: 'button',
-                action_id: 'case_open_original',
+                action_id: ACTIONS.openOriginal,
                 text: plain('Open to reply'),
                 url: openOnSite,
-              },
+              } satisfies types.Button,
             ]
           : []),
         { type: 'button', action_id: ACTIONS.repliedOnSite, text: plain('I replied on the site'), value: id },
       ];
-  const privateButton =
+  const privateButton: types.Button[] =
     can.privateReply && c.replyMode === 'public' && !/^(dm|messenger|mention):/.test(c.conversationId)
       ? [{ type: 'button', action_id: ACTIONS.moveToPrivate, text: plain('Move to DM'), value: id }]
       : [];
-  const buttons =
+  const buttons: types.ActionsBlockElement[] =
     c.status === 'resolved'
       ? [{ type: 'button', action_id: ACTIONS.reopen, text: plain('Reopen'), value: id }]
       : [
@@ -159,7 +162,7 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
                   action_id: 'case_link_incident',
                   text: plain('Link to incident'),
                   value: id,
-                },
+                } satisfies types.Button,
               ]
             : []),
           {
@@ -170,7 +173,7 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
             options: (['P1', 'P2', 'P3'] as const).map((p) => ({ text: plain(p), value: p })),
           },
         ];
-  const blocks: unknown[] = [
+  const blocks: types.KnownBlock[] = [
     {
       type: 'section',
       // verbatim: Slack must not turn channel names or URLs the customer wrote into links.
@@ -190,16 +193,12 @@ export function caseCard(view: CaseView, teams: Team[]): { text: string; blocks:
  * customer text, nothing that could be too long, but the case number, the platform, a link to the
  * original when it fits, and the buttons, so the case can still be claimed and answered.
  */
-export function fallbackCaseCard(
-  view: CaseView,
-  teams: Team[],
-  reason: string,
-): { text: string; blocks: unknown[] } {
+export function fallbackCaseCard(view: CaseView, teams: Team[], reason: string): SlackMessage {
   const full = caseCard(view, teams);
   const c = view.case;
   const where = escapeText(truncate(platformLabel(c.platform, c.sourceKey), 40));
   const original = link(view.firstMessage.url, 'View original');
-  const actions = full.blocks.find((b) => (b as { type?: string }).type === 'actions');
+  const actions = full.blocks.find((b) => b.type === 'actions');
   return fitMessage({
     text: `Case #${c.id} on ${where}`,
     blocks: [
@@ -225,12 +224,12 @@ export function fallbackCaseCard(
 }
 
 /** The thread message posted instead of one Slack refused, so the thread goes on. */
-export function fallbackThreadMessage(reason: string): { text: string; blocks: unknown[] } {
+export function fallbackThreadMessage(reason: string): SlackMessage {
   const text = `:warning: carebot had a message for this thread that Slack refused (\`${escapeText(truncate(reason, 60))}\`); see the case history or the original on the platform.`;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
 
-const mrkdwnText = (text: string) => ({ type: 'mrkdwn', text }) as const;
+const mrkdwnText = (text: string): types.MrkdwnElement => ({ type: 'mrkdwn', text });
 
 /** A customer's follow-up, posted in the case's thread. */
 export function customerMessage(msg: {
@@ -239,10 +238,10 @@ export function customerMessage(msg: {
   authorId: string;
   text: string;
   url: string | null;
-}): { text: string; blocks: unknown[] } {
+}): SlackMessage {
   const name = authorName(msg);
   const original = link(msg.url, 'View original');
-  const blocks: unknown[] = [
+  const blocks: types.KnownBlock[] = [
     {
       type: 'section',
       text: { type: 'mrkdwn', text: cardHead(`*${escapeText(name)}* wrote:`, msg.text), verbatim: true },
@@ -264,7 +263,7 @@ function deadlineLines(c: CaseView['case']): string[] {
   ];
 }
 
-function contextElements(facts: string[]): Array<{ type: 'mrkdwn'; text: string }> {
+function contextElements(facts: string[]): types.MrkdwnElement[] {
   const groups = [facts.slice(0, 4), facts.slice(4, 8), facts.slice(8)].filter((g) => g.length > 0);
   return groups.map((g) => ({ type: 'mrkdwn', text: fitText(g.join(' · '), 2000) }));
 }
@@ -276,8 +275,8 @@ export function slackDate(at: Date): string {
   return `<!date^${unix}^{date_short_pretty} {time}|${fallback}>`;
 }
 
-export function plain(text: string) {
-  return { type: 'plain_text', text, emoji: true } as const;
+export function plain(text: string): types.PlainTextElement {
+  return { type: 'plain_text', text, emoji: true };
 }
 
 /** The thread note when a customer edits or removes a message on the platform. */

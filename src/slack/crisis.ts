@@ -1,11 +1,12 @@
-import { type Duration, formatDuration } from '../care/clock.js';
+import type { types } from '@slack/bolt';
+import { type Duration, formatDuration, milliseconds } from '../care/clock.js';
 import { describeRate } from '../care/crisis.js';
+import type { CrisisAlertRow, CrisisPeriodRow } from '../care/records.js';
 import type { Targets } from '../care/sla.js';
 import type { Team } from '../care/teams.js';
-import type { CrisisAlertRow, CrisisPeriodRow } from '../db/schema.js';
 import { plain, platformName, slackDate } from './case-card.js';
 import { teamMention } from './escalation.js';
-import { fitMessage } from './limits.js';
+import { fitMessage, type SlackMessage } from './limits.js';
 import { escapeText, mentionUser, mentionUsergroup, truncate } from './mrkdwn.js';
 
 export const CRISIS_ACTIONS = {
@@ -34,7 +35,7 @@ const termList = (terms: string[]) => terms.map((t) => `\`${escapeText(t).replac
 export function alertMessage(
   alert: CrisisAlertRow,
   input: { samples: AlertSample[]; mention: string[]; teams?: Team[]; window: Duration; crisisOn: boolean },
-): { text: string; blocks: unknown[] } {
+): SlackMessage {
   const where = alert.platform ? platformName(alert.platform) : 'all platforms';
   const window = formatDuration(input.window);
   const headline =
@@ -51,7 +52,7 @@ export function alertMessage(
       (s) =>
         `• Case #${s.caseId} (${escapeText(platformName(s.platform))}): ${escapeText(truncate(s.text.replace(/\s+/g, ' '), 160))}`,
     );
-  const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } }];
+  const blocks: types.KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } }];
   if (samples.length) {
     // verbatim: Slack must not turn channel names or URLs the customers wrote into links.
     blocks.push({
@@ -93,10 +94,7 @@ export function alertMessage(
 }
 
 /** The alert once the storm has passed: the buttons go, a line says when it ended. */
-export function clearedAlertMessage(
-  alert: CrisisAlertRow,
-  input: { window: Duration },
-): { text: string; blocks: unknown[] } {
+export function clearedAlertMessage(alert: CrisisAlertRow, input: { window: Duration }): SlackMessage {
   const where = alert.platform ? platformName(alert.platform) : 'all platforms';
   const what =
     alert.kind === 'spike'
@@ -110,9 +108,9 @@ export function clearedAlertMessage(
 export function allClearMessage(
   alert: CrisisAlertRow,
   input: { calmAfter: Duration; crisisOn: boolean },
-): { text: string; blocks: unknown[] } {
+): SlackMessage {
   const text = `:large_green_circle: All clear: volume has been back to normal for ${formatDuration(input.calmAfter)} (peak: ${alert.peakCount} new cases in one window).${input.crisisOn ? ' Crisis mode is still on; lift it when the team has caught up.' : ''}`;
-  const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
+  const blocks: types.KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
   if (input.crisisOn) {
     blocks.push({
       type: 'actions',
@@ -132,23 +130,20 @@ export function allClearMessage(
 function targetLine(targets: Partial<Targets>): string {
   const parts = [
     targets.firstResponseMs !== undefined
-      ? `first answers within ${formatDuration(targets.firstResponseMs as Duration)}`
+      ? `first answers within ${formatDuration(milliseconds(targets.firstResponseMs))}`
       : '',
     targets.nextResponseMs !== undefined
-      ? `next answers within ${formatDuration(targets.nextResponseMs as Duration)}`
+      ? `next answers within ${formatDuration(milliseconds(targets.nextResponseMs))}`
       : '',
     targets.resolutionMs !== undefined
-      ? `resolved within ${formatDuration(targets.resolutionMs as Duration)}`
+      ? `resolved within ${formatDuration(milliseconds(targets.resolutionMs))}`
       : '',
   ].filter(Boolean);
   return parts.length ? `New cases: ${parts.join(', ')}.` : 'SLA targets are unchanged.';
 }
 
 /** The banner in the care channel while crisis mode is on, and what it becomes when lifted. */
-export function crisisBanner(
-  period: CrisisPeriodRow,
-  targets: Partial<Targets>,
-): { text: string; blocks: unknown[] } {
+export function crisisBanner(period: CrisisPeriodRow, targets: Partial<Targets>): SlackMessage {
   if (period.liftedAt) {
     const by = period.liftedBy && period.liftedBy !== 'carebot' ? ` by ${mentionUser(period.liftedBy)}` : '';
     const text = `:white_check_mark: ~Crisis mode~ lifted${by} ${slackDate(period.liftedAt)}; usual SLA targets again.`;

@@ -1,7 +1,8 @@
+import type { types } from '@slack/bolt';
+import type { EscalationRow } from '../care/records.js';
 import type { Team } from '../care/teams.js';
-import type { EscalationRow } from '../db/schema.js';
 import { plain, slackDate } from './case-card.js';
-import { fitMessage, fitView } from './limits.js';
+import { fitMessage, fitView, type SlackMessage } from './limits.js';
 import { escapeText, mentionUser, mentionUsergroup, quoteWithin } from './mrkdwn.js';
 
 export const ESCALATE_VIEW = 'case_escalate_submit';
@@ -25,7 +26,7 @@ export function teamMention(team: Team): string {
 }
 
 /** The modal that asks which teams to pull in, how urgently, and why. */
-export function escalateModal(caseId: number, teams: Team[]) {
+export function escalateModal(caseId: number, teams: Team[]): types.ModalView {
   if (teams.length === 0) {
     return {
       type: 'modal',
@@ -92,7 +93,7 @@ export function escalateModal(caseId: number, teams: Team[]) {
 }
 
 /** The thread message that pulls a team in, with Acknowledge and Answer for its members. */
-export function escalationMessage(input: { team: Team; escalation: EscalationRow }) {
+export function escalationMessage(input: { team: Team; escalation: EscalationRow }): SlackMessage {
   const e = input.escalation;
   const urgent = e.urgency === 'urgent' ? ':rotating_light: *Urgent* ' : '';
   const by = e.requestedBy === 'carebot' ? 'carebot' : mentionUser(e.requestedBy);
@@ -103,7 +104,7 @@ export function escalationMessage(input: { team: Team; escalation: EscalationRow
       ? `:eyes: Acknowledged by ${mentionUser(e.acknowledgedBy ?? '')} ${slackDate(e.acknowledgedAt)}`
       : `Waiting for ${escapeText(input.team.name)} since ${slackDate(e.createdAt)}`;
   const id = String(e.id);
-  const buttons = [
+  const buttons: types.Button[] = [
     ...(e.acknowledgedAt
       ? []
       : [
@@ -112,24 +113,33 @@ export function escalationMessage(input: { team: Team; escalation: EscalationRow
             action_id: ESCALATION_ACTIONS.acknowledge,
             text: plain('Acknowledge'),
             value: id,
-          },
+          } satisfies types.Button,
         ]),
     ...(e.answeredAt
       ? []
-      : [{ type: 'button', action_id: ESCALATION_ACTIONS.answer, text: plain('Answer'), value: id }]),
+      : [
+          {
+            type: 'button',
+            action_id: ESCALATION_ACTIONS.answer,
+            text: plain('Answer'),
+            value: id,
+          } satisfies types.Button,
+        ]),
   ];
   return fitMessage({
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: status }] },
-      ...(buttons.length ? [{ type: 'actions', block_id: `escalation:${id}`, elements: buttons }] : []),
+      ...(buttons.length
+        ? [{ type: 'actions', block_id: `escalation:${id}`, elements: buttons } satisfies types.ActionsBlock]
+        : []),
     ],
   });
 }
 
 /** The Answer modal: what the team wants the owner (and, through them, the customer) to know. */
-export function answerModal(escalationId: number, teamName: string) {
+export function answerModal(escalationId: number, teamName: string): types.ModalView {
   return fitView({
     type: 'modal',
     callback_id: ANSWER_VIEW,

@@ -1,3 +1,4 @@
+import type { types } from '@slack/bolt';
 import type { HomeCase } from '../care/overview.js';
 import { ACTIONS, plain, platformLabel, slackDate } from './case-card.js';
 import { fitView, shortName } from './limits.js';
@@ -5,14 +6,14 @@ import { escapeText, mentionUser, truncate } from './mrkdwn.js';
 
 const STATE = { ok: '', at_risk: ':large_orange_circle: ', breached: ':red_circle: ' } as const;
 
-function caseBlocks(c: HomeCase, kind: 'mine' | 'unclaimed' | 'escalated'): unknown[] {
+function caseBlocks(c: HomeCase, kind: 'mine' | 'unclaimed' | 'escalated'): types.KnownBlock[] {
   const due = c.dueAt ? ` · due ${slackDate(c.dueAt)}` : '';
   const owner = c.ownerId ? ` · ${mentionUser(c.ownerId)}` : '';
   const text = `${STATE[c.slaState]}*#${c.id} ${c.priority}* ${escapeText(shortName(c.authorName))} on ${escapeText(
     platformLabel(c.platform, c.sourceKey),
   )}${owner}${due}\n${escapeText(truncate(c.text.replace(/\s+/g, ' '), 140))}`;
   const id = String(c.id);
-  const buttons =
+  const buttons: types.Button[] =
     kind === 'unclaimed'
       ? [
           { type: 'button', action_id: ACTIONS.claim, text: plain('Claim'), value: id, style: 'primary' },
@@ -27,7 +28,9 @@ function caseBlocks(c: HomeCase, kind: 'mine' | 'unclaimed' | 'escalated'): unkn
   return [
     // verbatim: Slack must not turn channel names or URLs the customer wrote into links.
     { type: 'section', text: { type: 'mrkdwn', text, verbatim: true } },
-    ...(buttons.length ? [{ type: 'actions', block_id: `home:${kind}:${id}`, elements: buttons }] : []),
+    ...(buttons.length
+      ? [{ type: 'actions', block_id: `home:${kind}:${id}`, elements: buttons } satisfies types.ActionsBlock]
+      : []),
   ];
 }
 
@@ -35,17 +38,17 @@ function caseBlocks(c: HomeCase, kind: 'mine' | 'unclaimed' | 'escalated'): unkn
 export function homeView(
   lists: { mine: HomeCase[]; unclaimed: HomeCase[]; escalated: HomeCase[] },
   help: string,
-) {
+): types.HomeView {
   const section = (
     title: string,
     cases: HomeCase[],
     kind: 'mine' | 'unclaimed' | 'escalated',
     empty: string,
-  ) => [
+  ): types.KnownBlock[] => [
     { type: 'header', text: plain(title) },
     ...(cases.length
       ? cases.flatMap((c) => caseBlocks(c, kind))
-      : [{ type: 'context', elements: [{ type: 'mrkdwn', text: empty }] }]),
+      : [{ type: 'context', elements: [{ type: 'mrkdwn', text: empty }] } satisfies types.ContextBlock]),
   ];
   return fitView({
     type: 'home',

@@ -1,7 +1,9 @@
+import type { types } from '@slack/bolt';
+import type { LinkResult } from '../care/incident-links.js';
 import type { IncidentStatus, IncidentSummary } from '../care/incidents.js';
-import type { IncidentRow, SavedReplyRow } from '../db/schema.js';
+import type { IncidentRow, SavedReplyRow } from '../care/records.js';
 import { plain, platformLabel, slackDate } from './case-card.js';
-import { fitMessage, fitText, fitView } from './limits.js';
+import { fitMessage, fitText, fitView, type SlackMessage } from './limits.js';
 import { escapeText, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
 
 export const INCIDENT_ACTIONS = {
@@ -56,7 +58,7 @@ export function whereLine(openByPlatform: Array<{ platform: string; sourceKey: s
 }
 
 /** The incident's message: the parent of its thread, updated as it changes. */
-export function incidentMessage(s: IncidentSummary): { text: string; blocks: unknown[] } {
+export function incidentMessage(s: IncidentSummary): SlackMessage {
   const i = s.incident;
   const title = `:fire: *Incident #${i.id}: ${escapeText(i.title)}*`;
   const facts = [
@@ -72,7 +74,7 @@ export function incidentMessage(s: IncidentSummary): { text: string; blocks: unk
   const statement = s.statement
     ? `*Holding statement* (${escapeText(s.statement.title)}):\n${quoteWithin(s.statement.text, 2500)}`
     : '*Holding statement*: none yet. Choose an approved saved reply with *Edit*.';
-  const blocks: unknown[] = [
+  const blocks: types.KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: title } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: fitText(facts.join(' · '), 2000) }] },
     { type: 'section', text: { type: 'mrkdwn', text: statement } },
@@ -98,10 +100,7 @@ export function incidentMessage(s: IncidentSummary): { text: string; blocks: unk
 }
 
 /** In the thread when the incident is resolved: the lead follows up with every linked customer. */
-export function followUpPrompt(
-  incident: IncidentRow,
-  s: IncidentSummary,
-): { text: string; blocks: unknown[] } {
+export function followUpPrompt(incident: IncidentRow, s: IncidentSummary): SlackMessage {
   const open = s.openByPlatform.reduce((sum, p) => sum + p.n, 0);
   const text = `:white_check_mark: ${mentionUser(incident.leadId)} incident #${incident.id} is resolved. Follow up with every linked customer (${whereLine(s.openByPlatform)}): tell them it is fixed, then resolve their cases.`;
   return fitMessage({
@@ -121,7 +120,7 @@ export function followUpPrompt(
                   style: 'primary',
                 },
               ],
-            },
+            } satisfies types.ActionsBlock,
           ]
         : []),
     ],
@@ -137,14 +136,14 @@ export function autoLinkedNote(caseIds: number[]): { text: string } {
   };
 }
 
-const statusOption = (s: IncidentStatus) => ({
+const statusOption = (s: IncidentStatus): types.PlainTextOption => ({
   text: plain(STATUS_LABEL[s].replace(/^:[a-z_]+: /, '')),
   value: s,
 });
 
 /** Edit an incident: lead, status, the approved statement and the keywords that link cases. */
-export function editIncidentModal(incident: IncidentRow, saved: SavedReplyRow[]) {
-  const statementOptions = saved
+export function editIncidentModal(incident: IncidentRow, saved: SavedReplyRow[]): types.ModalView {
+  const statementOptions: types.PlainTextOption[] = saved
     .slice(0, 100)
     .map((r) => ({ text: plain(truncate(r.title, 75)), value: String(r.id) }));
   const current = statementOptions.find((o) => o.value === String(incident.savedReplyId));
@@ -209,7 +208,11 @@ export function editIncidentModal(incident: IncidentRow, saved: SavedReplyRow[])
 }
 
 /** Pick which open incident a case belongs to (when more than one is open). */
-export function linkIncidentModal(caseId: number, open: IncidentRow[], channel: string | undefined) {
+export function linkIncidentModal(
+  caseId: number,
+  open: IncidentRow[],
+  channel: string | undefined,
+): types.ModalView {
   return fitView({
     type: 'modal',
     callback_id: INCIDENT_VIEWS.link,
@@ -234,6 +237,22 @@ export function linkIncidentModal(caseId: number, open: IncidentRow[], channel: 
       },
     ],
   });
+}
+
+/** What the person who linked a case to an incident is told. */
+export function linkAnswer(result: LinkResult, caseId: number): string {
+  switch (result.kind) {
+    case 'linked':
+      return `Case #${caseId} is now part of incident #${result.incident.id} “${escapeText(result.incident.title)}”.`;
+    case 'already':
+      return `Case #${caseId} is already part of incident #${result.incident.id}.`;
+    case 'other_incident':
+      return `Case #${caseId} is already part of incident #${result.incident.id} “${escapeText(result.incident.title)}”.`;
+    case 'incident_resolved':
+      return 'That incident is resolved; cases can no longer join it.';
+    case 'not_found':
+      return 'That case or incident no longer exists.';
+  }
 }
 
 /** How the care domain renders incident messages. */
@@ -278,7 +297,12 @@ function leftOut(plan: PlanCounts): string[] {
 }
 
 /** The lead's review before sending: the text (editable) and how many go where. */
-export function statementModal(incident: IncidentRow, text: string, plan: PlanCounts, delayMs: number) {
+export function statementModal(
+  incident: IncidentRow,
+  text: string,
+  plan: PlanCounts,
+  delayMs: number,
+): types.ModalView {
   const summary = [
     `*Goes to ${goesWhere(plan)}*, each as a normal reply in its case (tone check, rate limits), after one undo window of ${Math.round(delayMs / 1000)} s with one Cancel for all.`,
     ...leftOut(plan),
@@ -309,16 +333,18 @@ export function statementModal(incident: IncidentRow, text: string, plan: PlanCo
 }
 
 /** The lead's private notice: sending in N s, with one Cancel for the whole batch. */
-export function batchUndoNotice(batchId: number, plan: PlanCounts, delayMs: number) {
+export function batchUndoNotice(batchId: number, plan: PlanCounts, delayMs: number): SlackMessage {
   const text = `Sending to ${goesWhere(plan)} in ${Math.max(1, Math.round(delayMs / 1000))} s. Cancel stops all of them.`;
   return fitMessage({
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `:outbox_tray: ${text}` } },
-      ...leftOut(plan).map((line) => ({
-        type: 'section',
-        text: { type: 'mrkdwn', text: fitText(line, 2900) },
-      })),
+      ...leftOut(plan).map(
+        (line): types.SectionBlock => ({
+          type: 'section',
+          text: { type: 'mrkdwn', text: fitText(line, 2900) },
+        }),
+      ),
       {
         type: 'actions',
         elements: [
@@ -336,20 +362,18 @@ export function batchUndoNotice(batchId: number, plan: PlanCounts, delayMs: numb
 }
 
 /** In the incident's thread: who sent what to how many. */
-export function statementNote(
-  authorId: string,
-  text: string,
-  plan: PlanCounts,
-): { text: string; blocks: unknown[] } {
+export function statementNote(authorId: string, text: string, plan: PlanCounts): SlackMessage {
   const line = `:outbox_tray: ${mentionUser(authorId)} is sending this to ${goesWhere(plan)}:`;
   return fitMessage({
     text: line,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `${line}\n${quoteWithin(text, 2500)}` } },
-      ...leftOut(plan).map((l) => ({
-        type: 'context',
-        elements: [{ type: 'mrkdwn', text: fitText(l, 2900) }],
-      })),
+      ...leftOut(plan).map(
+        (l): types.ContextBlock => ({
+          type: 'context',
+          elements: [{ type: 'mrkdwn', text: fitText(l, 2900) }],
+        }),
+      ),
     ],
   });
 }

@@ -1,3 +1,5 @@
+import type { types } from '@slack/bolt';
+import { isObject } from '../http/json.js';
 import { toWellFormed } from '../http/well-formed.js';
 
 /**
@@ -134,7 +136,6 @@ export function fitUrl(url: string | null | undefined, max: number = LIMITS.url)
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function fitTextObject(obj: unknown, max: number): unknown {
   if (!isObject(obj) || typeof obj.text !== 'string') return obj;
@@ -280,8 +281,28 @@ function fitBlocks(blocks: unknown[], max: number): unknown[] {
   ];
 }
 
-/** A message (`chat.postMessage`, `chat.update`, an ephemeral or a `respond()`) within Slack's limits. */
-export function fitMessage<T extends { text: string; blocks?: unknown[] | undefined }>(message: T): T {
+/** What carebot posts: the notification text and the Block Kit blocks Slack shows. */
+export interface SlackMessage {
+  text: string;
+  blocks: types.KnownBlock[];
+}
+
+/**
+ * Message content built outside `slack/` or read back from the database (`slack_notices.blocks`,
+ * stored as a builder here made it): fitted the same way, its blocks not typed.
+ */
+export interface StoredMessage {
+  text: string;
+  blocks?: unknown[] | undefined;
+}
+
+/**
+ * A message (`chat.postMessage`, `chat.update`, an ephemeral or a `respond()`) within Slack's limits.
+ * Fitting walks the JSON and only shortens what it finds, so the result has the type it was given.
+ */
+export function fitMessage(message: SlackMessage): SlackMessage;
+export function fitMessage<T extends StoredMessage>(message: T): T;
+export function fitMessage(message: StoredMessage): StoredMessage {
   return {
     ...message,
     text: fitText(message.text, LIMITS.messageText),
@@ -289,11 +310,12 @@ export function fitMessage<T extends { text: string; blocks?: unknown[] | undefi
   };
 }
 
-/** A modal or App Home view within Slack's limits. */
-export function fitView<T extends { type: string; blocks: unknown[] }>(view: T): T {
+/** A modal or App Home view within Slack's limits (the same walk as `fitMessage`). */
+export function fitView<V extends types.ModalView | types.HomeView>(view: V): V;
+export function fitView(view: { blocks: unknown[] }): Json {
   const out: Json = { ...view, blocks: fitBlocks(view.blocks, LIMITS.viewBlocks) };
   for (const key of ['title', 'submit', 'close'] as const)
     if (out[key] !== undefined)
       out[key] = fitTextObject(out[key], key === 'title' ? LIMITS.modalTitle : LIMITS.modalButton);
-  return out as T;
+  return out;
 }

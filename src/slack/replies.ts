@@ -1,7 +1,9 @@
+import type { types } from '@slack/bolt';
+import type { ReplyRow } from '../care/records.js';
+import type { ReplyChange } from '../care/replies.js';
 import type { ToneFinding } from '../care/tone.js';
-import type { ReplyRow } from '../db/schema.js';
 import { plain } from './case-card.js';
-import { fitMessage } from './limits.js';
+import { fitMessage, type SlackMessage } from './limits.js';
 import { escapeText, link, mentionUser, quoteWithin } from './mrkdwn.js';
 
 export const REPLY_ACTIONS = {
@@ -16,7 +18,7 @@ export const isModalOrigin = (slackTs: string) => slackTs.startsWith('modal:');
 const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000));
 
 /** The author's private "sending in 10 s" notice, with its Cancel button. */
-export function undoNotice(reply: ReplyRow, where: string, delayMs: number) {
+export function undoNotice(reply: ReplyRow, where: string, delayMs: number): SlackMessage {
   const text = `Sending to ${escapeText(where)} in ${seconds(delayMs)} s. Edit your message to change it, delete it or press Cancel to stop it.`;
   return fitMessage({
     text,
@@ -33,7 +35,7 @@ export function undoNotice(reply: ReplyRow, where: string, delayMs: number) {
 }
 
 /** The author's private notice that the tone check held the reply. */
-export function heldNotice(reply: ReplyRow, findings: ToneFinding[]) {
+export function heldNotice(reply: ReplyRow, findings: ToneFinding[]): SlackMessage {
   const reasons = findings.map((f) => `• ${escapeText(f.message)}`).join('\n');
   const text = `Held before sending:\n${reasons}\nEdit your message to fix it, or send it as it is.`;
   return fitMessage({
@@ -67,10 +69,10 @@ export function noteNotice(ownerId: string | null): string {
 }
 
 /** The ✅ line in the thread once a reply reached the customer. */
-export function sentMessage(reply: ReplyRow, where: string) {
+export function sentMessage(reply: ReplyRow, where: string): SlackMessage {
   const view = link(reply.externalUrl, `View on ${where}`);
   const line = `:white_check_mark: Sent to ${escapeText(where)} by ${mentionUser(reply.authorId)}${view ? ` · ${view}` : ''}`;
-  const blocks: unknown[] = [];
+  const blocks: types.KnownBlock[] = [];
   if (isModalOrigin(reply.slackTs)) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: quoteWithin(reply.text, 2900) } });
   }
@@ -79,7 +81,7 @@ export function sentMessage(reply: ReplyRow, where: string) {
 }
 
 /** The ⚠️ message in the thread when a reply could not be delivered, with a Retry button. */
-export function failedMessage(reply: ReplyRow, where: string) {
+export function failedMessage(reply: ReplyRow, where: string): SlackMessage {
   const reason = escapeText(reply.lastError ?? 'unknown error');
   const text = `:warning: ${mentionUser(reply.authorId)} your reply did not reach the customer on ${escapeText(where)}: ${reason}.`;
   return fitMessage({
@@ -87,7 +89,12 @@ export function failedMessage(reply: ReplyRow, where: string) {
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
       ...(isModalOrigin(reply.slackTs)
-        ? [{ type: 'section', text: { type: 'mrkdwn', text: quoteWithin(reply.text, 2900) } }]
+        ? [
+            {
+              type: 'section',
+              text: { type: 'mrkdwn', text: quoteWithin(reply.text, 2900) },
+            } satisfies types.SectionBlock,
+          ]
         : []),
       {
         type: 'context',
@@ -106,4 +113,20 @@ export function failedMessage(reply: ReplyRow, where: string) {
       },
     ],
   });
+}
+
+/** Why a Cancel, Send anyway or Retry on a reply did nothing; `what` is the verb ("cancel"). */
+export function replyRefusal(result: Exclude<ReplyChange, { kind: 'ok' }>, what: string): string {
+  switch (result.kind) {
+    case 'not_author':
+      return `Only the person who wrote the reply can ${what} it.`;
+    case 'too_late':
+      return result.status === 'sent'
+        ? 'Too late: the reply was already sent.'
+        : result.status === 'sending'
+          ? 'Too late: the reply is being sent right now.'
+          : `The reply is ${result.status}; nothing to ${what}.`;
+    case 'not_found':
+      return 'That reply no longer exists.';
+  }
 }

@@ -1,4 +1,5 @@
-import type { SavedReplyRow } from '../db/schema.js';
+import type { types } from '@slack/bolt';
+import type { SavedReplyRow } from '../care/records.js';
 import { plain } from './case-card.js';
 import { fitView } from './limits.js';
 import { escapeText, truncate } from './mrkdwn.js';
@@ -33,8 +34,8 @@ export function replyModal(
   saved: SavedReplyRow[],
   text = '',
   where = 'the customer',
-) {
-  const blocks: unknown[] = [];
+): types.ModalView {
+  const blocks: types.KnownBlock[] = [];
   if (saved.length > 0) {
     blocks.push({
       type: 'section',
@@ -82,6 +83,14 @@ export function replyModal(
   });
 }
 
+/** The text typed in the Reply modal, wherever its (changing) block id is. */
+export function replyTextFrom(values: Record<string, Record<string, { value?: string | null }>>): string {
+  for (const [blockId, block] of Object.entries(values)) {
+    if (blockId.startsWith(REPLY_BLOCKS.textPrefix)) return block[REPLY_TEXT_ELEMENT]?.value ?? '';
+  }
+  return '';
+}
+
 export function parseReplyState(metadata: string): ReplyModalState | undefined {
   try {
     const value = JSON.parse(metadata) as ReplyModalState;
@@ -92,8 +101,8 @@ export function parseReplyState(metadata: string): ReplyModalState | undefined {
 }
 
 /** `/care replies`: the list, with Add, Edit and Delete. */
-export function savedRepliesModal(saved: SavedReplyRow[]) {
-  const blocks: unknown[] = [
+export function savedRepliesModal(saved: SavedReplyRow[]): types.ModalView {
+  const blocks: types.KnownBlock[] = [
     {
       type: 'section',
       text: { type: 'mrkdwn', text: `Approved answers for common problems. ${VARIABLES_HELP}` },
@@ -143,7 +152,7 @@ export function savedRepliesModal(saved: SavedReplyRow[]) {
 }
 
 /** Adding or editing one saved reply. */
-export function savedReplyEditor(existing?: SavedReplyRow) {
+export function savedReplyEditor(existing?: SavedReplyRow): types.ModalView {
   return fitView({
     type: 'modal',
     callback_id: SAVED_REPLY_EDITOR_VIEW,

@@ -1,6 +1,6 @@
-import type { webApi } from '@slack/bolt';
+import type { types, webApi } from '@slack/bolt';
 import { DateTime } from 'luxon';
-import type { Duration } from '../care/clock.js';
+import { type Duration, milliseconds } from '../care/clock.js';
 import type { IncidentFigures } from '../care/incident-stats.js';
 import { platformWords } from '../care/platforms.js';
 import type { CareStats } from '../care/stats.js';
@@ -8,6 +8,7 @@ import { MAX_RANGE_DAYS, type PeriodSpec, type StatsPeriod } from '../care/stats
 import type { CountBy, Share, Versus } from '../care/stats-query.js';
 import type { ResponseFigures } from '../care/stats-response.js';
 import type { Team } from '../care/teams.js';
+import { teamByKey } from '../care/teams.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { plain, platformLabel, platformName } from './case-card.js';
@@ -17,7 +18,7 @@ const sourceName = (key: string) => platformLabel(key.split(':')[0] ?? key, key)
 
 import { statsChartPng } from './chart.js';
 import { shareFile } from './files.js';
-import { fitMessage, fitText } from './limits.js';
+import { fitMessage, fitText, type SlackMessage } from './limits.js';
 import { escapeText, mentionUser } from './mrkdwn.js';
 
 type WebClient = webApi.WebClient;
@@ -34,7 +35,16 @@ export interface StatsArgs {
 
 export type ParsedStatsArgs = { ok: true; args: StatsArgs } | { ok: false; problem: string };
 
-const PERIODS = new Set(['today', 'yesterday', '7d', '30d', 'this-week', 'last-week']);
+type PeriodWord = Exclude<PeriodSpec['kind'], 'range'>;
+const PERIODS: ReadonlySet<string> = new Set<PeriodWord>([
+  'today',
+  'yesterday',
+  '7d',
+  '30d',
+  'this-week',
+  'last-week',
+]);
+const isPeriodWord = (word: string): word is PeriodWord => PERIODS.has(word);
 const RANGE = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/;
 // Slack sends a picked user as <@U123|name> (or <@U123>) when the command escapes users.
 const AGENT = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/;
@@ -57,9 +67,9 @@ export function parseStatsArgs(text: string, now: Date, zone: string): ParsedSta
     const range = RANGE.exec(token);
     const agent = AGENT.exec(token);
     let problem: string | undefined;
-    if (PERIODS.has(word)) {
+    if (isPeriodWord(word)) {
       problem = once('period', token);
-      args.period = { kind: word as Exclude<PeriodSpec['kind'], 'range'> };
+      args.period = { kind: word };
     } else if (range?.[1] && range[2]) {
       problem = once('period', token) ?? rangeProblem(range[1], range[2], now, zone);
       args.period = { kind: 'range', from: range[1], to: range[2] };
@@ -120,11 +130,6 @@ export interface StatsMessageOptions {
   chart: 'attached' | 'on_request';
 }
 
-export interface SlackMessage {
-  text: string;
-  blocks: Array<Record<string, unknown>>;
-}
-
 const SECTION_MAX = 3000;
 const MAX_AGENTS = 15;
 
@@ -141,7 +146,7 @@ export function statsMessage(s: CareStats, o: StatsMessageOptions): SlackMessage
   const oldest = b.oldestWaiting
     ? `\nOldest waiting: ${o.oldestWaitingLink ?? `case #${b.oldestWaiting.caseId}`}, for ${span(since(b.oldestWaiting.since, s.generatedAt))}`
     : '';
-  const blocks: Array<Record<string, unknown>> = [
+  const blocks: types.KnownBlock[] = [
     { type: 'header', text: plain(truncateText(title, 150)) },
     { type: 'context', elements: [{ type: 'mrkdwn', text: scope }] },
     {
@@ -184,7 +189,7 @@ export function statsMessage(s: CareStats, o: StatsMessageOptions): SlackMessage
         `*Breaches* ${countList(s.breaches, clockName) || 'none'}`,
         `*Escalations* ${s.escalations.length ? '' : 'none'}`,
         ...s.escalations.map((e) => {
-          const team = o.teams.find((t) => t.key === e.key)?.name ?? e.key;
+          const team = teamByKey(o.teams, e.key).name;
           return `• ${escapeText(team)}: ${e.current}${countChange(e, ' ')} · acknowledged in ${span(e.ackMedian)} · answered in ${span(e.answerMedian)} (medians) · ${e.current - e.answered} unanswered`;
         }),
       ].join('\n'),
@@ -277,8 +282,8 @@ function hoursText(s: CareStats): string {
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-const mrkdwn = (text: string) => ({ type: 'mrkdwn', text: truncateText(text, 2000) });
-const section = (text: string) => ({
+const mrkdwn = (text: string): types.MrkdwnElement => ({ type: 'mrkdwn', text: truncateText(text, 2000) });
+const section = (text: string): types.SectionBlock => ({
   type: 'section',
   text: { type: 'mrkdwn', text: truncateText(text, SECTION_MAX) },
 });
@@ -323,7 +328,7 @@ export function pct(s: Share): string {
   return s.of ? `${Math.round((100 * s.hits) / s.of)}%` : '–';
 }
 
-const since = (from: Date, now: Date) => Math.max(0, now.getTime() - from.getTime()) as Duration;
+const since = (from: Date, now: Date) => milliseconds(Math.max(0, now.getTime() - from.getTime()));
 
 /** A duration the way people say it: 45s, 42m, 3h 10m, 2d 3h. */
 export function span(d: Duration | null): string {
@@ -429,7 +434,7 @@ export async function postStats(
   const res = await client.chat.postMessage({
     channel: channelId,
     text: message.text,
-    blocks: message.blocks as never,
+    blocks: message.blocks,
     unfurl_links: false,
     unfurl_media: false,
   });

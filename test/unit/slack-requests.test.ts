@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { App, LogLevel } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   blockActionPayload,
@@ -9,7 +9,7 @@ import {
   viewSubmissionPayload,
 } from '../../emulators/slack/signing.js';
 import { type FakeSlack, startFakeSlack } from '../../emulators/slack/web-api.js';
-import { MAX_SLACK_BODY, slackRequestHandler } from '../../src/http/slack-requests.js';
+import { MAX_SLACK_BODY, SlackHttpReceiver } from '../../src/http/slack-receiver.js';
 import { createLogger } from '../../src/logger.js';
 import { rawConnect, trickle, within } from '../support/raw-http.js';
 
@@ -32,7 +32,7 @@ describe('Slack requests in front of Bolt', () => {
   const handled: string[] = [];
   beforeAll(async () => {
     slack = await startFakeSlack();
-    const receiver = new HTTPReceiver({ signingSecret: SECRET, logLevel: LogLevel.ERROR });
+    const receiver = new SlackHttpReceiver({ signingSecret: SECRET, logger: createLogger('silent') });
     const app = new App({
       token: 'xoxb-0000-test-bot-token',
       receiver,
@@ -51,7 +51,7 @@ describe('Slack requests in front of Bolt', () => {
       handled.push('view');
       await ack({ response_action: 'errors', errors: { note: 'Say what you need' } });
     });
-    server = createServer(slackRequestHandler(receiver, SECRET, createLogger('silent')));
+    server = createServer(receiver.requestListener);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

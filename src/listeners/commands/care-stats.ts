@@ -1,4 +1,3 @@
-import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { careStats } from '../../care/stats.js';
 import { caseExport, casesCsv } from '../../care/stats-export.js';
 import { sourceKeysNamed } from '../../care/stats-filter.js';
@@ -19,24 +18,22 @@ import {
   threadLink,
   usageText,
 } from '../../slack/stats.js';
-import type { ListenerContext } from '../context.js';
+import type { CommandArgs, ListenerContext } from '../context.js';
 
-type CommandArgs = AllMiddlewareArgs & SlackCommandMiddlewareArgs;
-
-export function registerCareStatsCommand(app: App, ctx: ListenerContext): void {
-  app.command('/care-stats', async (args) => {
-    // Acknowledge within Slack's 3 s first; the figures follow through the response URL.
-    await args.ack();
-    try {
-      await answerCareStats(ctx, args);
-    } catch (err) {
-      ctx.logger.error({ err }, '/care-stats failed');
-      await args.respond({
-        response_type: 'ephemeral',
-        text: ':warning: The figures could not be worked out just now. Try again in a minute.',
-      });
-    }
-  });
+/** `/care-stats …`: the figures follow the acknowledgement through the response URL. */
+export async function careStatsCommand(args: CommandArgs): Promise<void> {
+  const ctx = args.context.carebot;
+  // Acknowledge within Slack's 3 s first; the figures follow through the response URL.
+  await args.ack();
+  try {
+    await answerCareStats(ctx, args);
+  } catch (err) {
+    ctx.logger.error({ err }, '/care-stats failed');
+    await args.respond({
+      response_type: 'ephemeral',
+      text: ':warning: The figures could not be worked out just now. Try again in a minute.',
+    });
+  }
 }
 
 /** `/care-stats [period] [platform|source] [@agent] [public|csv]` for the care managers. */
@@ -108,11 +105,11 @@ export async function answerCareStats(ctx: ListenerContext, { command, respond, 
       await respond({
         response_type: 'ephemeral',
         text: withProblem.text,
-        blocks: withProblem.blocks as never,
+        blocks: withProblem.blocks,
       });
       return;
     }
   }
   const message = statsMessage(stats, { ...options, chart: 'on_request' });
-  await respond({ response_type: 'ephemeral', text: message.text, blocks: message.blocks as never });
+  await respond({ response_type: 'ephemeral', text: message.text, blocks: message.blocks });
 }

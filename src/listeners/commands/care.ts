@@ -1,8 +1,7 @@
-import type { App } from '@slack/bolt';
 import { type Duration, formatDuration } from '../../care/clock.js';
 import { listSavedReplies } from '../../care/saved-replies.js';
 import { savedRepliesModal } from '../../slack/saved-replies.js';
-import type { ListenerContext } from '../context.js';
+import type { CommandArgs } from '../context.js';
 import { careCrisis } from './care-crisis.js';
 import { careIncident } from './care-incident.js';
 
@@ -22,24 +21,24 @@ export const careHelp = (config: { reopenWithin: Duration; careTeamUsergroup?: s
     '• `/care crisis on` / `off` switches crisis mode (tighter SLA targets); `/care incident open "title"` opens an incident.',
   ].join('\n');
 
-export function registerCareCommand(app: App, ctx: ListenerContext): void {
-  app.command('/care', async ({ ack, command, client, respond }) => {
-    const [sub] = command.text.trim().toLowerCase().split(/\s+/);
-    if (sub === 'crisis' || sub === 'incident') {
-      await ack();
-      const args = command.text.trim().slice(sub.length);
-      const handle = sub === 'crisis' ? careCrisis : careIncident;
-      await respond({ response_type: 'ephemeral', text: await handle(ctx, command, args) });
-      return;
-    }
-    if (sub === 'replies') {
-      await ack();
-      await client.views.open({
-        trigger_id: command.trigger_id,
-        view: savedRepliesModal(await listSavedReplies(ctx.db)) as never,
-      });
-      return;
-    }
-    await ack({ response_type: 'ephemeral', text: careHelp(ctx.config) });
-  });
+/** `/care`: `crisis …` and `incident …` answer privately, `replies` opens the saved replies, else the help. */
+export async function careCommand({ ack, command, client, respond, context }: CommandArgs): Promise<void> {
+  const ctx = context.carebot;
+  const [sub] = command.text.trim().toLowerCase().split(/\s+/);
+  if (sub === 'crisis' || sub === 'incident') {
+    await ack();
+    const args = command.text.trim().slice(sub.length);
+    const handle = sub === 'crisis' ? careCrisis : careIncident;
+    await respond({ response_type: 'ephemeral', text: await handle(ctx, command, args) });
+    return;
+  }
+  if (sub === 'replies') {
+    await ack();
+    await client.views.open({
+      trigger_id: command.trigger_id,
+      view: savedRepliesModal(await listSavedReplies(ctx.db)),
+    });
+    return;
+  }
+  await ack({ response_type: 'ephemeral', text: careHelp(ctx.config) });
 }

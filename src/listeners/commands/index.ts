@@ -1,9 +1,10 @@
 import type { App } from '@slack/bolt';
-import type { ListenerContext } from '../context.js';
-import { registerCareCommand } from './care.js';
-import { registerCareStatsCommand } from './care-stats.js';
+import type { CarebotContext } from '../context.js';
+import { careCommand } from './care.js';
+import { careStatsCommand } from './care-stats.js';
 
-export function registerCommands(app: App, ctx: ListenerContext): void {
-  registerCareCommand(app, ctx);
-  registerCareStatsCommand(app, ctx);
+/** Slash commands (manifest.yml declares them). */
+export function registerCommands(app: App<CarebotContext>): void {
+  app.command('/care', careCommand);
+  app.command('/care-stats', careStatsCommand);
 }

@@ -1,9 +1,10 @@
 import type { App } from '@slack/bolt';
-import type { ListenerContext } from '../context.js';
-import { registerAppHomeOpened } from './app-home-opened.js';
-import { registerMessage } from './message.js';
+import type { CarebotContext } from '../context.js';
+import { appHomeOpened } from './app-home-opened.js';
+import { threadMessage } from './message.js';
 
-export function registerEvents(app: App, ctx: ListenerContext): void {
-  registerAppHomeOpened(app, ctx);
-  registerMessage(app, ctx);
+/** Events the app subscribes to (manifest.yml). */
+export function registerEvents(app: App<CarebotContext>): void {
+  app.event('app_home_opened', appHomeOpened);
+  app.event('message', threadMessage);
 }

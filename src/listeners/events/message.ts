@@ -1,30 +1,47 @@
-import type { AllMiddlewareArgs, App, SlackEventMiddlewareArgs } from '@slack/bolt';
+import type { types } from '@slack/bolt';
 import { claimCase } from '../../care/case-ownership.js';
 import { capabilities } from '../../care/platforms.js';
+import type { CaseRow } from '../../care/records.js';
 import { cancelBySlackMessage, caseOfThread, editReply, noteText, recordNote } from '../../care/replies.js';
 import { checkTone, replyTarget } from '../../care/tone.js';
-import type { CaseRow } from '../../db/schema.js';
 import { platformLabel } from '../../slack/case-card.js';
 import { slackToPlain } from '../../slack/plain-text.js';
 import { heldNotice, noteNotice, undoNotice } from '../../slack/replies.js';
-import type { ListenerContext } from '../context.js';
+import type { EventArgs, ListenerContext } from '../context.js';
 import { queueAndNotify } from '../reply-flow.js';
-
-type MessageArgs = SlackEventMiddlewareArgs<'message'> & AllMiddlewareArgs;
 
 /** The fields of message events carebot reads; Slack sends many more. */
 interface ThreadMessage {
-  subtype?: string;
-  user?: string;
-  bot_id?: string;
-  text?: string;
+  subtype?: string | undefined;
+  user?: string | undefined;
+  bot_id?: string | undefined;
+  text?: string | undefined;
   ts: string;
-  thread_ts?: string;
+  thread_ts?: string | undefined;
   /** The poster's own workspace (Slack Connect: another organisation's). */
-  user_team?: string;
+  user_team?: string | undefined;
 }
 
-type Notify = (content: { text: string; blocks?: unknown[] }) => Promise<unknown>;
+type Notify = (content: { text: string; blocks?: types.KnownBlock[] }) => Promise<unknown>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * The fields carebot reads of a message (or of the message inside a `message_changed`), read as
+ * what they are: Bolt types each subtype differently, and `user_team` not at all.
+ */
+function readMessage(m: types.MessageEvent | undefined): ThreadMessage {
+  const fields: Record<string, unknown> = { ...m };
+  return {
+    subtype: str(fields.subtype),
+    user: str(fields.user),
+    bot_id: str(fields.bot_id),
+    text: str(fields.text),
+    ts: str(fields.ts) ?? '',
+    thread_ts: str(fields.thread_ts),
+    user_team: str(fields.user_team),
+  };
+}
 
 /**
  * Messages in case threads. Who may answer the customer is decided here: the owner's replies go
@@ -33,44 +50,36 @@ type Notify = (content: { text: string; blocks?: unknown[] }) => Promise<unknown
  * change what is sent; deleting the message cancels it. Bots, carebot itself and other subtypes
  * are ignored.
  */
-export function registerMessage(app: App, ctx: ListenerContext): void {
-  app.event('message', async (args: MessageArgs) => {
-    const event = args.event as unknown as ThreadMessage & {
-      channel: string;
-      message?: ThreadMessage;
-      previous_message?: ThreadMessage;
-      deleted_ts?: string;
-    };
-    const botUserId = args.context.botUserId;
-    const notifier =
-      (m: ThreadMessage & { user: string }): Notify =>
-      (content) =>
-        args.client.chat.postEphemeral({
-          channel: event.channel,
-          user: m.user,
-          thread_ts: m.thread_ts,
-          ...content,
-        } as never);
-    switch (event.subtype) {
-      case undefined:
-      case 'file_share':
-      case 'thread_broadcast':
-        if (fromPerson(event, botUserId)) await onMessage(ctx, event.channel, event, notifier(event));
-        return;
-      case 'message_changed':
-        if (event.message && fromPerson(event.message, botUserId)) {
-          await onEdit(ctx, event.channel, event.message, notifier(event.message));
-        }
-        return;
-      case 'message_deleted': {
-        const ts = event.deleted_ts ?? event.previous_message?.ts;
-        if (ts) await onDelete(ctx, event.channel, ts);
-        return;
-      }
-      default:
-        return;
+export async function threadMessage({ event, client, context }: EventArgs<'message'>): Promise<void> {
+  const ctx = context.carebot;
+  const botUserId = context.botUserId;
+  const channel = event.channel;
+  const notifier =
+    (m: ThreadMessage & { user: string }): Notify =>
+    (content) =>
+      client.chat.postEphemeral({ channel, user: m.user, thread_ts: m.thread_ts, ...content });
+  switch (event.subtype) {
+    case undefined:
+    case 'file_share':
+    case 'thread_broadcast': {
+      const m = readMessage(event);
+      if (fromPerson(m, botUserId)) await onMessage(ctx, channel, m, notifier(m));
+      return;
     }
-  });
+    case 'message_changed': {
+      // Slack always sends the edited message; a payload without one reads as no person's.
+      const m = readMessage(event.message);
+      if (fromPerson(m, botUserId)) await onEdit(ctx, channel, m, notifier(m));
+      return;
+    }
+    case 'message_deleted': {
+      const ts = str(event.deleted_ts) ?? readMessage(event.previous_message).ts;
+      if (ts) await onDelete(ctx, channel, ts);
+      return;
+    }
+    default:
+      return;
+  }
 }
 
 const fromPerson = (m: ThreadMessage, botUserId: string | undefined): m is ThreadMessage & { user: string } =>

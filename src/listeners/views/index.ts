@@ -1,17 +1,23 @@
 import type { App } from '@slack/bolt';
-import type { ListenerContext } from '../context.js';
-import { registerEscalateSubmit } from './escalate-submit.js';
-import { registerEscalationAnswer } from './escalation-answer.js';
-import { registerIncidentSubmit } from './incident-submit.js';
-import { registerReplySubmit } from './reply-submit.js';
-import { registerSavedReplySave } from './saved-reply-save.js';
-import { registerStatementSubmit } from './statement-submit.js';
+import { ANSWER_VIEW, ESCALATE_VIEW } from '../../slack/escalation.js';
+import { INCIDENT_VIEWS } from '../../slack/incident.js';
+import { REPLY_VIEW, SAVED_REPLY_EDITOR_VIEW } from '../../slack/saved-replies.js';
+import type { CarebotContext } from '../context.js';
+import { escalateSubmit } from './escalate-submit.js';
+import { escalationAnswerSubmit } from './escalation-answer.js';
+import { incidentEditSubmit } from './incident-edit-submit.js';
+import { incidentLinkSubmit } from './incident-link-submit.js';
+import { replySubmit } from './reply-submit.js';
+import { savedReplySave } from './saved-reply-save.js';
+import { statementSubmit } from './statement-submit.js';
 
-export function registerViews(app: App, ctx: ListenerContext): void {
-  registerEscalateSubmit(app, ctx);
-  registerReplySubmit(app, ctx);
-  registerSavedReplySave(app, ctx);
-  registerEscalationAnswer(app, ctx);
-  registerIncidentSubmit(app, ctx);
-  registerStatementSubmit(app, ctx);
+/** Modal submissions, by callback id. */
+export function registerViews(app: App<CarebotContext>): void {
+  app.view(ESCALATE_VIEW, escalateSubmit);
+  app.view(REPLY_VIEW, replySubmit);
+  app.view(SAVED_REPLY_EDITOR_VIEW, savedReplySave);
+  app.view(ANSWER_VIEW, escalationAnswerSubmit);
+  app.view(INCIDENT_VIEWS.edit, incidentEditSubmit);
+  app.view(INCIDENT_VIEWS.link, incidentLinkSubmit);
+  app.view(INCIDENT_VIEWS.statement, statementSubmit);
 }
