@@ -1,6 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import { eq } from 'drizzle-orm';
-import type { Team } from '../config.js';
+import { type Team, teamByKey } from '../care/teams.js';
 import type { Database } from '../db/client.js';
 import {
   caseEvents,
@@ -51,11 +51,7 @@ export async function renderOutboxItem(db: Database, teams: Team[], item: typeof
   }
   const [esc] = await db.select().from(escalations).where(eq(escalations.id, item.refId));
   if (!esc) return undefined;
-  const team = teams.find((t) => t.key === esc.teamKey) ?? {
-    key: esc.teamKey,
-    name: esc.teamKey,
-  };
-  return escalationMessage({ team, escalation: esc });
+  return escalationMessage({ team: teamByKey(teams, esc.teamKey), escalation: esc });
 }
 
 /** ✅ or ⚠️ on the agent's own message. A reaction already there, or a deleted message, is fine. */

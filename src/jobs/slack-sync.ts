@@ -1,6 +1,6 @@
 // About 400 lines: one round of the sync (lease, card, outbox, failure) reads best in one class; the
 // parts that stand alone are in slack-earlier-posts.ts, slack-outbox.ts and slack-problems.ts.
-import type { webApi } from '@slack/bolt';
+import type { types, webApi } from '@slack/bolt';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { loadCaseView } from '../care/case-view.js';
 import { noticeTarget } from '../care/channel-messages.js';
@@ -144,9 +144,13 @@ export class SlackSync extends Job {
           await retryNoticeAt(db, notice, new Date(clock.now().getTime() + 1000));
           continue;
         }
+        // The blocks were rendered by slack/ when the notice was queued; care/ stores them without
+        // knowing Slack's types, so they are read back as what they were written as.
         const content = fitMessage({
           text: notice.text,
-          blocks: notice.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: notice.text } }],
+          blocks: (notice.blocks as types.KnownBlock[] | null) ?? [
+            { type: 'section', text: { type: 'mrkdwn', text: notice.text } },
+          ],
         });
         const res =
           target.kind === 'update'
@@ -154,13 +158,13 @@ export class SlackSync extends Job {
                 channel: target.channel,
                 ts: target.ts,
                 ...content,
-              } as never)
+              })
             : await this.opts.client.chat.postMessage({
                 channel: target.channel,
                 ...(target.threadTs ? { thread_ts: target.threadTs } : {}),
                 ...content,
                 unfurl_links: false,
-              } as never);
+              });
         if (!(await markNoticePosted(db, notice, res.ts as string, clock.now())))
           this.opts.logger.warn({ noticeId: notice.id }, 'notice posted after its lease was lost');
       } catch (err) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { postSlashCommand } from '../../emulators/slack/signing.js';
 import type { SlackCall } from '../../emulators/slack/web-api.js';
-import { REFUSAL_TEXT } from '../../src/slack/stats.js';
+import { REFUSAL_TEXT } from '../../src/slack/stats-args.js';
 import {
   type Block,
   blocksOf,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { statsPeriod } from '../../src/care/stats-period.js';
-import { parseStatsArgs, usageText } from '../../src/slack/stats.js';
+import { parseStatsArgs, usageText } from '../../src/slack/stats-args.js';
 
 const NOW = new Date('2026-11-23T10:00:00Z'); // a Monday
 const parse = (text: string, zone = 'UTC') => parseStatsArgs(text, NOW, zone);

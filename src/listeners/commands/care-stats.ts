@@ -9,15 +9,13 @@ import { escapeText } from '../../slack/mrkdwn.js';
 import {
   channelProblemText,
   filterLabel,
-  parseStatsArgs,
   periodDates,
   postStats,
-  REFUSAL_TEXT,
   slackErrorCode,
   statsMessage,
   threadLink,
-  usageText,
 } from '../../slack/stats.js';
+import { parseStatsArgs, REFUSAL_TEXT, usageText } from '../../slack/stats-args.js';
 import type { CommandArgs, ListenerContext } from '../context.js';
 
 /** `/care-stats …`: the figures follow the acknowledgement through the response URL. */
