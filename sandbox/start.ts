@@ -4,7 +4,8 @@
  * runs `node dist/main.js`, which has no sandbox in it.
  */
 import { readEnvironment, runCarebot } from '../src/main.js';
-import { decideStartMode, incompleteMessage, sandboxBanner } from '../src/start-mode.js';
+import { decideStartMode, incompleteMessage } from '../src/start-mode.js';
+import { sandboxBanner } from './banner.js';
 
 const env = readEnvironment();
 const start = decideStartMode(env, { sandboxAsked: process.argv.includes('--sandbox') });

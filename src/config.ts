@@ -19,15 +19,6 @@ import type { SourceConfig, SourceModule } from './sources/types.js';
  * config/care.ts; each source brings its own part (src/sources/<platform>/config.ts).
  */
 
-export type { EscalationRule, Priority } from './care/priority.js';
-export type { Team } from './care/teams.js';
-export type { CrisisConfig } from './config/crisis.js';
-export type { FacebookPage } from './sources/facebook/config.js';
-export type { RedditAccount } from './sources/reddit/config.js';
-export type { RssFeed } from './sources/rss/config.js';
-export type { WebhookSourceConfig } from './sources/webhook/config.js';
-export type { XAccount } from './sources/x/config.js';
-
 // A section for a platform carebot does not know yet: only what every source shares is checked.
 const unknownSource = z
   .looseObject({

@@ -45,6 +45,11 @@ export interface PlatformFacts {
   /** Whether a conversation id is a direct-message conversation (e.g. `dm:` on X). */
   isDirect?(conversationId: string): boolean;
   /**
+   * Whether an agent may move this public conversation to a private message, on a platform with
+   * `privateReply` (default: yes). An Instagram @mention on someone else's media, for one, cannot.
+   */
+  canMoveToPrivate?(conversationId: string): boolean;
+  /**
    * Its sources are named by whoever sends (`webhook:forum`): cards and stats call them by that
    * name instead of the platform's label.
    */
@@ -75,6 +80,16 @@ export function platformInfo(platform: string): PlatformFacts {
 
 export function capabilities(platform: string): PlatformCapabilities {
   return platformInfo(platform).capabilities;
+}
+
+/** Whether a public conversation on `platform` may be moved to a private message ("Move to DM"). */
+export function canMoveToPrivate(platform: string, conversationId: string): boolean {
+  const facts = platformInfo(platform);
+  return (
+    facts.capabilities.privateReply &&
+    !facts.isDirect?.(conversationId) &&
+    (facts.canMoveToPrivate?.(conversationId) ?? true)
+  );
 }
 
 /** Every registered platform key, in the order of src/sources/index.ts. */

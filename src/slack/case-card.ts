@@ -1,6 +1,6 @@
 import type { types } from '@slack/bolt';
 import type { CaseView } from '../care/case-view.js';
-import { capabilities, platformInfo } from '../care/platforms.js';
+import { canMoveToPrivate, capabilities, platformInfo } from '../care/platforms.js';
 import { type Team, teamByKey } from '../care/teams.js';
 import { fitMessage, fitText, fitUrl, LIMITS, type SlackMessage, shortName } from './limits.js';
 import { escapeText, link, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
@@ -140,7 +140,7 @@ export function caseCard(view: CaseView, teams: Team[]): SlackMessage {
         { type: 'button', action_id: ACTIONS.repliedOnSite, text: plain('I replied on the site'), value: id },
       ];
   const privateButton: types.Button[] =
-    can.privateReply && c.replyMode === 'public' && !/^(dm|messenger|mention):/.test(c.conversationId)
+    c.replyMode === 'public' && canMoveToPrivate(c.platform, c.conversationId)
       ? [{ type: 'button', action_id: ACTIONS.moveToPrivate, text: plain('Move to DM'), value: id }]
       : [];
   const buttons: types.ActionsBlockElement[] =

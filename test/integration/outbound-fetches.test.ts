@@ -3,11 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeFeed, startFakeFeed } from '../../emulators/feed/server.js';
 import { systemClock } from '../../src/care/clock.js';
-import type { RssFeed, WebhookSourceConfig } from '../../src/config.js';
 import { isPrivateAddress } from '../../src/http/outbound.js';
+import type { RssFeed } from '../../src/sources/rss/config.js';
 import { DEFAULT_USER_AGENT, fetchFeed } from '../../src/sources/rss/fetch-feed.js';
 import { MAX_FEED_REDIRECTS } from '../../src/sources/rss/limits.js';
 import type { ReplyRequest } from '../../src/sources/types.js';
+import type { WebhookSourceConfig } from '../../src/sources/webhook/config.js';
 import { MAX_RESPONSE_BYTES, webhookReplyAdapter } from '../../src/sources/webhook/reply.js';
 import { WEBHOOK_SECRET } from '../support/carebot.js';
 

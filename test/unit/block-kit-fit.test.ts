@@ -7,7 +7,8 @@ import { milliseconds } from '../../src/care/clock.js';
 import type { HomeCase } from '../../src/care/overview.js';
 import type { CareStats } from '../../src/care/stats.js';
 import { statsPeriod } from '../../src/care/stats-period.js';
-import type { Config, Team } from '../../src/config.js';
+import type { Team } from '../../src/care/teams.js';
+import type { Config } from '../../src/config.js';
 import {
   caseCard,
   customerChangeText,

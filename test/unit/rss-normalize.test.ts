@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RssFeed } from '../../src/config.js';
+import type { RssFeed } from '../../src/sources/rss/config.js';
 import { MAX_ITEM_TEXT } from '../../src/sources/rss/limits.js';
 import { type FeedItem, matchesKeywords, normalizeFeedItem } from '../../src/sources/rss/normalize.js';
 import { htmlToText } from '../../src/sources/rss/plain-text.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideStartMode, incompleteMessage, realSettings, sandboxBanner } from '../../src/start-mode.js';
+import { sandboxBanner } from '../../sandbox/banner.js';
+import { decideStartMode, incompleteMessage, realSettings } from '../../src/start-mode.js';
 
 const sandbox = { sandboxAsked: false };
 const asked = { sandboxAsked: true };

@@ -16,6 +16,8 @@ export const instagramSource = defineSource({
     public: { target: 'instagram', limit: 2200, name: 'Instagram' },
     direct: { target: 'instagram_dm', limit: 1000, name: 'an Instagram direct message' },
   },
+  // A private reply answers a comment on the account's own media; an @mention elsewhere has none.
+  canMoveToPrivate: (conversationId) => !conversationId.startsWith('mention:'),
   config: instagramConfig,
   create: (_settings, deps) => {
     const facebook = deps.settingsOf(facebookConfig);
