@@ -63,7 +63,9 @@ export type Permission =
   /** Send an incident's statement: the incident permission, and being its lead. */
   | { action: 'send_statement'; leadId: string }
   | { action: 'crisis_mode' }
-  | { action: 'stats' };
+  | { action: 'stats' }
+  /** Erase a customer's words from every case of theirs (`/care forget`). */
+  | { action: 'forget' };
 
 export type Decision =
   | { allowed: true }
@@ -89,6 +91,7 @@ const REFUSALS: Record<Exclude<Permission['action'], 'note' | 'escalation' | 'se
   crisis_mode:
     'Only the care team, the managers and the escalation teams can turn crisis mode on or off: it changes every new deadline and the care channel.',
   stats: 'Only the care managers can see these figures.',
+  forget: 'Only the care managers can erase what a customer wrote (`/care forget`).',
 };
 
 class LookupFailed extends Error {}
@@ -157,6 +160,7 @@ export class Permissions {
         return this.isCareTeam(actor);
       case 'saved_replies':
       case 'stats':
+      case 'forget':
         return this.isManager(actor, { careTeamWhenUnset: true });
       case 'incident':
         return (await this.isCareTeam(actor)) || (await this.isManager(actor, { careTeamWhenUnset: false }));

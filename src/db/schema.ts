@@ -163,8 +163,18 @@ export const slackOutbox = pgTable(
       .references(() => cases.id),
     key: text('key').notNull(),
     kind: text('kind', {
-      enum: ['customer_message', 'escalation', 'reply_sent', 'reply_failed', 'notice', 'sla', 'event'],
+      enum: [
+        'customer_message',
+        'escalation',
+        'reply_sent',
+        'reply_failed',
+        'notice',
+        'sla',
+        'event',
+        'redact',
+      ],
     }).notNull(),
+    /** The row it is about: a message, reply, escalation, reminder, event, or (`redact`) outbox row. */
     refId: bigint('ref_id', { mode: 'number' }).notNull(),
     createdAt: tz('created_at').notNull(),
     postedTs: text('posted_ts'),

@@ -21,6 +21,8 @@ type WebClient = webApi.WebClient;
 
 /** The thread message an outbox row stands for; undefined when there is nothing (left) to post. */
 export async function renderOutboxItem(db: Database, teams: Team[], item: typeof slackOutbox.$inferSelect) {
+  // A redaction updates another row's message (jobs/slack-sync.ts); it posts nothing of its own.
+  if (item.kind === 'redact') return undefined;
   if (item.kind === 'customer_message') {
     const [msg] = await db.select().from(messages).where(eq(messages.id, item.refId));
     return msg ? customerMessage(msg) : undefined;

@@ -279,6 +279,10 @@ export class SlackSync extends Job {
     // Looked up once, before the first post, and only when an earlier attempt may have posted.
     let earlier: Map<number, string> | undefined;
     for (const item of pending) {
+      if (item.kind === 'redact') {
+        await this.redact(caseId, channel, item);
+        continue;
+      }
       if (item.kind === 'reply_sent' || item.kind === 'reply_failed')
         await replyFeedback(db, this.opts.client, item);
       const rendered = await renderOutboxItem(db, this.opts.teams, item);
@@ -317,6 +321,35 @@ export class SlackSync extends Job {
         .set({ postedTs: ts, postedAt: clock.now() })
         .where(eq(slackOutbox.id, item.id));
     }
+  }
+
+  /**
+   * A thread message whose words were erased (care/forget.ts): rendered again from the erased rows
+   * and updated in place. A message someone deleted in Slack meanwhile needs nothing more.
+   */
+  private async redact(
+    caseId: number,
+    channel: string,
+    item: typeof slackOutbox.$inferSelect,
+  ): Promise<void> {
+    const { db, clock } = this.opts;
+    const [target] = await db.select().from(slackOutbox).where(eq(slackOutbox.id, item.refId));
+    const rendered = target?.postedTs ? await renderOutboxItem(db, this.opts.teams, target) : undefined;
+    if (target?.postedTs && rendered) {
+      const ts = target.postedTs;
+      try {
+        await this.orFallback(caseId, fitMessage(rendered), fallbackThreadMessage, (content) =>
+          this.opts.client.chat.update({ channel, ts, ...content }),
+        );
+      } catch (err) {
+        const code = (err as { data?: { error?: string } }).data?.error;
+        if (code !== 'message_not_found' && code !== 'cant_update_message') throw err;
+      }
+    }
+    await db
+      .update(slackOutbox)
+      .set({ postedTs: target?.postedTs ?? '', postedAt: clock.now() })
+      .where(eq(slackOutbox.id, item.id));
   }
 
   /**

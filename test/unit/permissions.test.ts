@@ -99,6 +99,14 @@ describe('the permission table', () => {
     expect(await who(noManagers, { action: 'stats' }, EVERYONE)).toEqual([AGENT]);
   });
 
+  it('/care forget: the managers; the care team when no managers group is set; guests never', async () => {
+    expect(await who(policy(), { action: 'forget' }, EVERYONE)).toEqual([MANAGER]);
+    expect(await who(policy({ managersUsergroup: null }), { action: 'forget' }, EVERYONE)).toEqual([AGENT]);
+    // A guest or a Slack Connect user put in the managers group still may not.
+    const guestsInManagers = policy({ managersUsergroup: CARE });
+    expect(await who(guestsInManagers, { action: 'forget' }, EVERYONE)).toEqual([AGENT]);
+  });
+
   it('incidents: the care team and the managers; the statement: its lead, if they may', async () => {
     const p = policy();
     expect(await who(p, { action: 'incident' }, EVERYONE)).toEqual([AGENT, MANAGER]);
