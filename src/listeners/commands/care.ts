@@ -3,6 +3,7 @@ import { listSavedReplies } from '../../care/saved-replies.js';
 import { savedRepliesModal } from '../../slack/saved-replies.js';
 import type { CommandArgs } from '../context.js';
 import { careCrisis } from './care-crisis.js';
+import { careForget } from './care-forget.js';
 import { careIncident } from './care-incident.js';
 
 export const careHelp = (config: { reopenWithin: Duration; careTeamUsergroup?: string | null }) =>
@@ -19,9 +20,10 @@ export const careHelp = (config: { reopenWithin: Duration; careTeamUsergroup?: s
     `• *Resolve* when done; a customer who writes again within ${formatDuration(config.reopenWithin)} reopens the case.`,
     '• `/care-stats` shows how the queue is doing.',
     '• `/care crisis on` / `off` switches crisis mode (tighter SLA targets); `/care incident open "title"` opens an incident.',
+    "• `/care forget <case number>` erases what a customer wrote, in every case of theirs (managers), at the customer's request.",
   ].join('\n');
 
-/** `/care`: `crisis …` and `incident …` answer privately, `replies` opens the saved replies, else the help. */
+/** `/care`: `crisis …`, `incident …` and `forget …` answer privately, `replies` opens the saved replies, else the help. */
 export async function careCommand({ ack, command, client, respond, context }: CommandArgs): Promise<void> {
   const ctx = context.carebot;
   const [sub] = command.text.trim().toLowerCase().split(/\s+/);
@@ -30,6 +32,12 @@ export async function careCommand({ ack, command, client, respond, context }: Co
     const args = command.text.trim().slice(sub.length);
     const handle = sub === 'crisis' ? careCrisis : careIncident;
     await respond({ response_type: 'ephemeral', text: await handle(ctx, command, args) });
+    return;
+  }
+  if (sub === 'forget') {
+    await ack();
+    const args = command.text.trim().slice(sub.length);
+    await careForget(ctx, client, command, args, (text) => respond({ response_type: 'ephemeral', text }));
     return;
   }
   if (sub === 'replies') {

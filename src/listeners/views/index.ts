@@ -1,10 +1,12 @@
 import type { App } from '@slack/bolt';
 import { ANSWER_VIEW, ESCALATE_VIEW } from '../../slack/escalation.js';
+import { FORGET_VIEW } from '../../slack/forget.js';
 import { INCIDENT_VIEWS } from '../../slack/incident.js';
 import { REPLY_VIEW, SAVED_REPLY_EDITOR_VIEW } from '../../slack/saved-replies.js';
 import type { CarebotContext } from '../context.js';
 import { escalateSubmit } from './escalate-submit.js';
 import { escalationAnswerSubmit } from './escalation-answer.js';
+import { forgetSubmit } from './forget-submit.js';
 import { incidentEditSubmit } from './incident-edit-submit.js';
 import { incidentLinkSubmit } from './incident-link-submit.js';
 import { replySubmit } from './reply-submit.js';
@@ -20,4 +22,5 @@ export function registerViews(app: App<CarebotContext>): void {
   app.view(INCIDENT_VIEWS.edit, incidentEditSubmit);
   app.view(INCIDENT_VIEWS.link, incidentLinkSubmit);
   app.view(INCIDENT_VIEWS.statement, statementSubmit);
+  app.view(FORGET_VIEW, forgetSubmit);
 }
