@@ -19,6 +19,7 @@ import { cronEvery } from './jobs/cron.js';
 import { DeliverReplies } from './jobs/deliver-replies.js';
 import { EscalationSweep } from './jobs/escalation-sweep.js';
 import { PollRunner } from './jobs/pollers.js';
+import { Retention } from './jobs/retention.js';
 import { SlaSweep } from './jobs/sla-sweep.js';
 import { SlackSync } from './jobs/slack-sync.js';
 import { StatsDigest } from './jobs/stats-digest.js';
@@ -42,6 +43,7 @@ export interface Carebot {
   pollers: PollRunner;
   escalationSweep: EscalationSweep;
   crisisWatch: CrisisWatch;
+  retention: Retention;
   slack: SlackApp;
   /** Stops taking work, finishes what is in flight, closes the database. */
   stop(): Promise<void>;
@@ -135,6 +137,14 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       client: peopleClient,
       config,
     });
+    const retention = new Retention({
+      db: db.db,
+      clock,
+      logger: logger.child({ job: 'retention' }),
+      customerText: config.retention.customerText,
+      timezone: config.timezone,
+      onChange: kickSync,
+    });
     const crisisWatch = new CrisisWatch({
       db: db.db,
       clock,
@@ -224,6 +234,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       escalationSweep.start();
       statsDigest.start();
       crisisWatch.start();
+      retention.start();
     }
     logger.info(
       {
@@ -245,12 +256,13 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       pollers,
       escalationSweep,
       crisisWatch,
+      retention,
       slack,
       stop: () => {
         stopping ??= shutdown(
           server,
           slack,
-          [statsDigest, crisisWatch, pollers, escalationSweep, slaSweep, deliver, sync],
+          [statsDigest, retention, crisisWatch, pollers, escalationSweep, slaSweep, deliver, sync],
           opts.database ? undefined : db,
           logger,
           opts.shutdownGraceMs ?? SHUTDOWN_GRACE_MS,

@@ -148,6 +148,19 @@ export const careFileShape = {
     })
     .prefault({})
     .describe('The weekly digest (see [/care-stats](features/stats.md#care-stats)).'),
+  retention: z
+    .strictObject({
+      customer_text: duration
+        .nullable()
+        .default(null)
+        .describe(
+          'erase what customers wrote in cases resolved longer ago than this (e.g. `400d`), every night at 03:30 in `timezone`; `null`: keep it',
+        ),
+    })
+    .prefault({})
+    .describe(
+      "How long carebot keeps customers' words (see [Forget a customer](features/forget.md#retention)).",
+    ),
   reply_delay: duration.prefault('10s').describe('the undo window before a reply leaves'),
   reopen_within: duration
     .prefault('7d')
@@ -355,6 +368,7 @@ export function resolveCare(e: CareEnv, f: CareFile) {
     replyDelay: f.reply_delay,
     stats: { digestChannel: f.stats.digest_channel, digestCron: f.stats.digest_cron },
     reopenWithin: f.reopen_within,
+    retention: { customerText: f.retention.customer_text },
     tone: f.tone,
     careTeamUsergroup: f.care_team_usergroup,
     managersUsergroup: f.managers_usergroup,
