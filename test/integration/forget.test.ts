@@ -300,7 +300,9 @@ describe('/care forget', () => {
     const viewId = await openModal(t, MANAGER, a);
     const tampered = await submit(t, MANAGER, viewId, String(b));
     expect(tampered.body).toContain('does not match the case');
-    const unknownView = await submit(t, MANAGER, 'V0000000001', String(a));
+    const huge = await submit(t, MANAGER, viewId, '9'.repeat(3000));
+    expect(huge.body).toContain('does not match the case');
+    const unknownView = await submit(t, MANAGER, 'VUNKNOWN0000', String(a));
     expect(unknownView.body).toContain('does not match the case');
     // An agent replaying the manager's view id is refused by the policy first.
     const agent = await submit(t, AGENT, viewId, String(a));
