@@ -296,7 +296,7 @@ export const careEnvShape = {
     .min(16, 'expected at least 16 characters: a random token, e.g. from `openssl rand -hex 32`')
     .optional()
     .describe(
-      '`GET /metrics` then needs `Authorization: Bearer <token>`; unset means `/metrics` is open to whoever reaches the port',
+      'when set, `GET /metrics` needs `Authorization: Bearer <token>` (16 characters or more); unset, `/metrics` is open to whoever reaches the port',
     ),
   CARE_CONFIG: z.string().optional().meta({
     description: 'config file path; a missing default file is fine, a missing named file is an error',

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asc, eq, sql } from 'drizzle-orm';
@@ -312,5 +312,23 @@ describe('/metrics with the database down', () => {
     expect(performance.now() - started).toBeLessThan(2000);
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).not.toContain('carebot_slack_pending ');
+  });
+});
+
+describe('the metrics docs', () => {
+  it('name only metrics carebot serves, and every one of them', async () => {
+    const handle = await createTestDatabase();
+    try {
+      const text = await new Metrics(handle.db, createLogger('silent')).scrape();
+      const served = new Set([...text.matchAll(/^# TYPE (carebot_\w+)/gm)].map((m) => m[1]));
+      const read = (file: string) => readFileSync(new URL(`../../docs/${file}`, import.meta.url), 'utf8');
+      const named = (doc: string) =>
+        new Set([...doc.matchAll(/carebot_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')));
+      const documented = named(read('operations.md'));
+      for (const name of served) expect(documented).toContain(name);
+      for (const name of named(read('grafana-dashboard.json'))) expect(served).toContain(name);
+    } finally {
+      await handle.close();
+    }
   });
 });
