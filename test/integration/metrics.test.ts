@@ -6,8 +6,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { postThreadMessage } from '../../emulators/slack/events.js';
 import { blockActionPayload, postSlackInteraction } from '../../emulators/slack/signing.js';
 import { minutes, seconds } from '../../src/care/clock.js';
+import { slaSettings } from '../../src/care/sla.js';
 import { cases, replies } from '../../src/db/schema.js';
 import { PollRunner } from '../../src/jobs/pollers.js';
+import { SlaSweep } from '../../src/jobs/sla-sweep.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics.js';
 import type { Poller } from '../../src/sources/types.js';
@@ -263,6 +265,39 @@ describe('GET /metrics', () => {
     expect(logs).not.toContain(huge.slice(0, 100));
     // Nothing went wrong on the server side, either.
     expect(logs).not.toMatch(/"level":(50|60)/);
+  });
+
+  it('counts a breach once when two instances sweep at the same moment', async () => {
+    const t = carebot();
+    await openCase(t, 'twice');
+    t.clock.set('2026-11-23T11:01:00Z');
+    const counted = [
+      new Metrics(t.db.db, createLogger('silent')),
+      new Metrics(t.db.db, createLogger('silent')),
+    ];
+    const sweeps = counted.map(
+      (metrics) =>
+        new SlaSweep({
+          db: t.db.db,
+          clock: t.clock,
+          logger: createLogger('silent'),
+          settings: slaSettings(t.config),
+          careTeamUsergroup: null,
+          managersUsergroup: null,
+          teams: [],
+          breachEscalateTo: null,
+          metrics,
+          onChange: () => {},
+          schedule: '* * * * *',
+        }),
+    );
+    for (let i = 0; i < 3; i++) await Promise.all(sweeps.map((s) => s.runOnce()));
+    const breaches = await Promise.all(
+      counted.map(async (m) =>
+        value(parse(await m.scrape()), 'carebot_sla_breaches_total', { clock: 'first_response' }),
+      ),
+    );
+    expect(breaches.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(1);
   });
 
   it('times one scrape over 10,000 cases', async () => {
