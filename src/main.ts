@@ -13,6 +13,7 @@ import { slaSettings } from './care/sla.js';
 import { toneRules } from './care/tone.js';
 import { type Config, ConfigError, loadConfig, settingsOf, setVariables } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
+import { metricsHandler } from './http/metrics.js';
 import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
 import { CrisisWatch } from './jobs/crisis-watch.js';
 import { cronEvery } from './jobs/cron.js';
@@ -24,6 +25,7 @@ import { SlaSweep } from './jobs/sla-sweep.js';
 import { SlackSync } from './jobs/slack-sync.js';
 import { StatsDigest } from './jobs/stats-digest.js';
 import { boltLogger, createLogger, type Logger } from './logger.js';
+import { Metrics } from './metrics.js';
 import { customerChangeText } from './slack/case-card.js';
 import { autoLinkedNote, incidentTexts } from './slack/incident.js';
 import { People } from './slack/people.js';
@@ -45,6 +47,8 @@ export interface Carebot {
   crisisWatch: CrisisWatch;
   retention: Retention;
   slack: SlackApp;
+  /** This instance's Prometheus metrics (its own registry), served on `GET /metrics`. */
+  metrics: Metrics;
   /** Stops taking work, finishes what is in flight, closes the database. */
   stop(): Promise<void>;
 }
@@ -77,6 +81,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
   try {
     await db.migrate();
     logger.info({ database: db.kind }, 'database ready');
+    const metrics = new Metrics(db.db, logger);
     const client = new webApi.WebClient(config.slack.botToken, {
       slackApiUrl: config.slack.apiUrl,
       logger: boltLogger(logger),
@@ -106,6 +111,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       breachEscalateTo: config.sla.breachEscalateTo,
       rules: config.escalation.rules,
       releaseOnBreach: config.sla.releaseOnBreach,
+      metrics,
       onChange: kickSync,
       schedule: cronEvery(config.sla.checkEvery),
     });
@@ -166,7 +172,10 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         sla,
         rules: config.escalation.rules,
       });
-      if (!stored.duplicate) kickSync();
+      if (!stored.duplicate) {
+        metrics.inboundStored(message.platform);
+        kickSync();
+      }
       return stored;
     };
     const deps: SourceDeps = {
@@ -182,6 +191,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
     };
     // Each source module turns its own settings into routes, pollers and a reply adapter.
     const modules: readonly SourceModule[] = sources;
+    metrics.expectPlatforms(modules.map((source) => source.platform));
     const parts = new Map<string, SourceParts>(
       modules.map((source) => [
         source.platform,
@@ -197,6 +207,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       logger: logger.child({ job: 'deliver-replies' }),
       adapterFor: (platform) => adapters[platform],
       agentName: (userId) => people.name(userId),
+      metrics,
       onFeedback: kickSync,
     });
     const slack = await buildSlackApp(config, {
@@ -220,10 +231,18 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       noticeChannel: config.careChannelId,
       onNotice: kickSync,
     });
-    const routes: Routes = { 'GET /healthz': healthHandler(db.db) };
+    const routes: Routes = {
+      'GET /healthz': healthHandler(db.db),
+      'GET /metrics': metricsHandler(metrics, config.metricsToken),
+    };
     for (const part of parts.values()) Object.assign(routes, part.routes);
     if (slack.httpReceiver) routes['POST /slack/events'] = slack.httpReceiver.requestListener;
-    const server = createHttpServer(routes, logger, { maxConnections: config.maxConnections });
+    const server = createHttpServer(
+      routes,
+      logger,
+      { maxConnections: config.maxConnections },
+      (route, status, seconds) => metrics.requestServed(route, status, seconds),
+    );
     const port = await listen(server, config.port, opts.host);
     if (slack.mode === 'socket') await slack.app.start();
     if (opts.schedule !== false) {
@@ -258,6 +277,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       crisisWatch,
       retention,
       slack,
+      metrics,
       stop: () => {
         stopping ??= shutdown(
           server,

@@ -304,6 +304,13 @@ export const careEnvShape = {
     .min(1, 'expected at least 1')
     .default(1000)
     .describe('connections the HTTP server holds open at once; more are closed as they arrive'),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'expected at least 16 characters: a random token, e.g. from `openssl rand -hex 32`')
+    .optional()
+    .describe(
+      'when set, `GET /metrics` needs `Authorization: Bearer <token>` (16 characters or more); unset, `/metrics` is open to whoever reaches the port',
+    ),
   CARE_CONFIG: z.string().optional().meta({
     description: 'config file path; a missing default file is fine, a missing named file is an error',
     default: 'carebot.config.yaml',
@@ -344,6 +351,8 @@ export function resolveCare(e: CareEnv, f: CareFile) {
     port: e.PORT,
     /** HTTP_MAX_CONNECTIONS: connections the HTTP server holds open at once. */
     maxConnections: e.HTTP_MAX_CONNECTIONS,
+    /** METRICS_TOKEN: the bearer token `GET /metrics` asks for; undefined means it is open. */
+    metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
     timezone: f.timezone,
     businessHours: f.business_hours,

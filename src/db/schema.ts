@@ -94,6 +94,8 @@ export const cases = pgTable(
     index('cases_opened_at_idx').on(t.openedAt),
     index('cases_resolved_at_idx').on(t.resolvedAt).where(sql`${t.status} = 'resolved'`),
     index('cases_sla_check_idx').on(t.slaNextCheckAt).where(sql`${t.slaNextCheckAt} is not null`),
+    // /metrics counts open cases by priority and the unclaimed ones from this index alone (see care/gauges.ts).
+    index('cases_open_idx').on(t.priority, t.ownerId).where(sql`${t.status} = 'open'`),
   ],
 );
 

@@ -29,6 +29,12 @@ export interface ServerLimits {
   checkIntervalMs?: number;
 }
 
+/** Told of every answered request: the route pattern it matched (`unmatched` when none), its status, its duration. */
+export type RequestObserver = (route: string, status: number, seconds: number) => void;
+
+/** The route label of requests that matched no route: one label, whatever the path. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
 export const SERVER_LIMITS = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 20_000,
@@ -41,12 +47,26 @@ export const SERVER_LIMITS = {
  * It runs in Socket Mode too, since platforms still need to reach the webhooks. A request that
  * trickles in (a body at a byte a second) is cut off by the timeouts in `limits`.
  */
-export function createHttpServer(routes: Routes, logger: Logger, limits: ServerLimits = {}): Server {
+export function createHttpServer(
+  routes: Routes,
+  logger: Logger,
+  limits: ServerLimits = {},
+  observe?: RequestObserver,
+): Server {
   const { maxConnections, ...timeouts } = { ...SERVER_LIMITS, ...limits };
   const server = createServer(nodeServerOptions(timeouts), (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-    const handler = routes[`${method} ${path}`];
+    const route = `${method} ${path}`;
+    const handler = routes[route];
+    if (observe) {
+      // The pattern, never the raw URL: a label per route, one for everything unknown.
+      const label = handler ? route : UNMATCHED_ROUTE;
+      const started = process.hrtime.bigint();
+      res.once('close', () => {
+        observe(label, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+    }
     if (!handler) {
       const allowed = Object.keys(routes).some((r) => r.endsWith(` ${path}`));
       sendJson(res, allowed ? 405 : 404, { error: allowed ? 'method not allowed' : 'not found' });

@@ -14,6 +14,7 @@ import { addNotice } from '../care/source-state.js';
 import type { Database } from '../db/client.js';
 import { type CaseRow, cases, messages, type ReplyRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { escapeText } from '../slack/mrkdwn.js';
 import type { ReplyAdapter } from '../sources/types.js';
 import { Job } from './job.js';
@@ -31,6 +32,8 @@ export interface DeliverRepliesOptions {
   agentName: (userId: string) => Promise<string>;
   /** Called when Slack has something new to show (✅, ⚠️, the card's last reply). */
   onFeedback: () => void;
+  /** Counts each reply this instance ended as sent or failed (only the lease holder ends one). */
+  metrics?: Pick<Metrics, 'replyEnded'>;
   /** Replies sent per round, one after another, each under its own lease. */
   batchSize?: number;
   /**
@@ -191,6 +194,7 @@ export class DeliverReplies extends Job {
         reply,
         `carebot cannot answer on ${caseRow?.platform ?? 'this platform'} yet`,
       );
+      if (ended && caseRow) this.opts.metrics?.replyEnded(caseRow.platform, 'failed');
       this.lost(log, ended, 'marked failed');
       return ended;
     }
@@ -232,6 +236,7 @@ export class DeliverReplies extends Job {
     }
     if (outcome.ok) {
       const ended = await markSent(db, clock, reply, { externalId: outcome.externalId, url: outcome.url });
+      if (ended) this.opts.metrics?.replyEnded(caseRow.platform, 'sent');
       if (ended) log.info('reply delivered');
       else
         log.warn(
@@ -243,6 +248,7 @@ export class DeliverReplies extends Job {
     // was lost (a timeout): count it as delivered rather than tell the agent it failed.
     if (outcome.duplicate && (reply.attempts > 1 || reply.outcomeUnknown)) {
       const ended = await markSent(db, clock, reply, {});
+      if (ended) this.opts.metrics?.replyEnded(caseRow.platform, 'sent');
       this.lost(log, ended, 'marked sent');
       if (ended)
         log.warn('platform refused a resend as a duplicate; counting the earlier attempt as delivered');
@@ -256,6 +262,7 @@ export class DeliverReplies extends Job {
       const ended = await markFailed(db, clock, reply, reason);
       this.lost(log, ended, 'marked failed');
       if (!ended) return false;
+      this.opts.metrics?.replyEnded(caseRow.platform, 'failed');
       log.warn({ reason }, 'reply not delivered');
       if (outcome.credentials) await this.credentialsNotice(caseRow, adapter, reason);
       return true;

@@ -12,6 +12,7 @@ import { type Database, jsonRecords, queryRows } from '../db/client.js';
 import { type CaseRow, caseEvents, cases, slackOutbox, slaReminders } from '../db/schema.js';
 import { ts } from '../db/tx.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { slackDate } from '../slack/case-card.js';
 import { mentionUser, mentionUsergroup } from '../slack/mrkdwn.js';
 import { Job } from './job.js';
@@ -30,6 +31,8 @@ export interface SlaSweepOptions {
   rules?: EscalationRule[];
   /** After a first-response breach, an owned case goes back to the team. */
   releaseOnBreach?: boolean;
+  /** Counts each breach this sweep recorded (a breach is recorded once, by one sweep). */
+  metrics?: Pick<Metrics, 'slaBreached'>;
   onChange: () => void;
   /** node-cron expression; defaults to every `check_every`. */
   schedule: string;
@@ -268,6 +271,9 @@ export class SlaSweep extends Job {
       );
       return outboxRows.length > 0;
     });
+    // Counted once committed: a batch that failed is swept again case by case.
+    for (const { stage } of breaches)
+      if (stage.clock !== 'unclaimed') this.opts.metrics?.slaBreached(stage.clock);
     for (const { caseId, stage } of breaches) await this.applyBreachRule(caseId, stage);
     return changed;
   }

@@ -1,0 +1,1 @@
+CREATE INDEX "cases_open_idx" ON "cases" USING btree ("priority","owner_id") WHERE "cases"."status" = 'open';
