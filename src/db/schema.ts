@@ -134,6 +134,8 @@ export const messages = pgTable(
     uniqueIndex('messages_inbound_key').on(t.sourceKey, t.externalId).where(sql`${t.kind} = 'inbound'`),
     uniqueIndex('messages_slack_key').on(t.slackChannel, t.slackTs).where(sql`${t.slackTs} is not null`),
     index('messages_case_idx').on(t.caseId, t.id),
+    // Forgetting a customer finds every case of theirs by author (care/forget.ts).
+    index('messages_inbound_author_idx').on(t.authorId).where(sql`${t.kind} = 'inbound'`),
   ],
 );
 

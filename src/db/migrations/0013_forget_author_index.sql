@@ -1,0 +1,1 @@
+CREATE INDEX "messages_inbound_author_idx" ON "messages" USING btree ("author_id") WHERE "messages"."kind" = 'inbound';
