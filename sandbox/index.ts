@@ -24,7 +24,7 @@ import { loadConfig } from '../src/config.js';
 import { type DatabaseHandle, openDatabase } from '../src/db/client.js';
 import { BodyTooLarge, readBody, refuseTooLarge, sendJson } from '../src/http/body.js';
 import { createHttpServer, type Handler, type Routes } from '../src/http/server.js';
-import { createLogger, type Logger } from '../src/logger.js';
+import { createLogger, type LogFormat, type Logger } from '../src/logger.js';
 import { type Carebot, type StartOptions, startCarebot } from '../src/main.js';
 import { PR_KEYWORDS, playDemo } from './demo.js';
 import { apiRequestProblem, hostProblem } from './same-origin.js';
@@ -53,6 +53,8 @@ export interface SandboxOptions {
   /** carebot's undo window before a reply leaves, e.g. "1s". Default 10s. */
   replyDelay?: string;
   logLevel?: string;
+  /** Default `json`; sandbox/start.ts picks `pretty` on a terminal. */
+  logFormat?: LogFormat;
   logger?: Logger;
   /** carebot's startCarebot; src/main.ts's own unless a test passes another. */
   startCarebot?: (opts: StartOptions) => Promise<Carebot>;
@@ -73,7 +75,7 @@ export interface Sandbox {
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
-  const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info');
+  const logger = opts.logger ?? createLogger(opts.logLevel ?? 'info', undefined, opts.logFormat);
   const slack = await startFakeSlack();
   for (const user of SANDBOX_USERS)
     slack.users.set(user.id, { id: user.id, name: user.name, real_name: user.realName });

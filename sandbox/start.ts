@@ -3,6 +3,8 @@
  * (DESIGN.md, "Start modes"; src/start-mode.ts) and runs the sandbox or the real carebot. Production
  * runs `node dist/main.js`, which has no sandbox in it.
  */
+
+import { chooseLogFormat } from '../src/logger.js';
 import { readEnvironment, runCarebot } from '../src/main.js';
 import { decideStartMode, incompleteMessage } from '../src/start-mode.js';
 import { sandboxBanner } from './banner.js';
@@ -31,6 +33,10 @@ async function runSandbox(env: Record<string, string>): Promise<void> {
       port: env.PORT ? Number(env.PORT) : 3000,
       ...(env.SANDBOX_REPLY_DELAY ? { replyDelay: env.SANDBOX_REPLY_DELAY } : {}),
       logLevel: env.LOG_LEVEL ?? 'info',
+      logFormat: chooseLogFormat(
+        env.LOG_FORMAT === 'json' || env.LOG_FORMAT === 'pretty' ? env.LOG_FORMAT : undefined,
+        process.stdout.isTTY,
+      ),
     });
   } catch (err) {
     process.stderr.write(`the sandbox could not start: ${(err as Error).message}\n`);

@@ -1,13 +1,33 @@
 import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
+/** `json`: one JSON object a line, for log collectors. `pretty`: one readable line an event, for a person. */
+export type LogFormat = 'json' | 'pretty';
+
 /**
- * carebot's structured logger (JSON lines on stdout). Fields that could carry secrets are redacted
- * by path, in case an error object with request headers or a config object ever gets logged.
+ * LOG_FORMAT when it is set; otherwise readable lines when stdout is a terminal (someone is
+ * watching) and JSON lines when it is not (a container's log driver, systemd, a file, a pipe).
  */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function chooseLogFormat(
+  override: LogFormat | undefined,
+  stdoutIsTTY: boolean | undefined,
+): LogFormat {
+  return override ?? (stdoutIsTTY === true ? 'pretty' : 'json');
+}
+
+/**
+ * carebot's structured logger, on stdout unless `destination` is given. Fields that could carry
+ * secrets are redacted by path, in case an error object with request headers or a config object
+ * ever gets logged; redaction happens before formatting, so both formats hide the same fields.
+ */
+export function createLogger(
+  level: string,
+  destination?: pino.DestinationStream,
+  format: LogFormat = 'json',
+): Logger {
   return pino(
     {
       level,
@@ -29,8 +49,26 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         censor: '[redacted]',
       },
     },
-    destination,
+    format === 'pretty' ? prettyLines(destination) : destination,
   );
+}
+
+/**
+ * pino-pretty in the main thread and writing synchronously (not pino's worker-thread transport), so
+ * its lines keep their order with what the process writes to stdout itself: the sandbox's banner
+ * and "open http://…" line are not overtaken by log lines that were logged before them.
+ */
+function prettyLines(destination: pino.DestinationStream | undefined): pino.DestinationStream {
+  return pretty({
+    destination: destination ?? 1,
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,app',
+    singleLine: true,
+    // On stdout, colours where pino-pretty's default finds a colour terminal (and NO_COLOR unset);
+    // into a given stream (tests), none.
+    ...(destination === undefined ? {} : { colorize: false }),
+  });
 }
 
 /** Bolt and the Slack SDKs log through this, so their lines land in the same JSON stream. */

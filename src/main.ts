@@ -24,7 +24,7 @@ import { Retention } from './jobs/retention.js';
 import { SlaSweep } from './jobs/sla-sweep.js';
 import { SlackSync } from './jobs/slack-sync.js';
 import { StatsDigest } from './jobs/stats-digest.js';
-import { boltLogger, createLogger, type Logger } from './logger.js';
+import { boltLogger, chooseLogFormat, createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { customerChangeText } from './slack/case-card.js';
 import { autoLinkedNote, incidentTexts } from './slack/incident.js';
@@ -355,7 +355,11 @@ export async function runCarebot(env: Record<string, string>): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(
+    config.logLevel,
+    undefined,
+    chooseLogFormat(config.logFormat, process.stdout.isTTY),
+  );
   let carebot: Carebot;
   try {
     carebot = await startCarebot({ config, logger });

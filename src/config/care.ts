@@ -318,8 +318,12 @@ export const careEnvShape = {
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
+    .describe('`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`; logs go to stdout'),
+  LOG_FORMAT: z
+    .enum(['json', 'pretty'])
+    .optional()
     .describe(
-      '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`; logs are JSON lines on stdout',
+      '`json` (one JSON object a line) or `pretty` (readable lines); unset: `pretty` when stdout is a terminal, `json` otherwise',
     ),
 };
 
@@ -354,6 +358,8 @@ export function resolveCare(e: CareEnv, f: CareFile) {
     /** METRICS_TOKEN: the bearer token `GET /metrics` asks for; undefined means it is open. */
     metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
+    /** LOG_FORMAT; unset means chosen by whether stdout is a terminal (src/logger.ts). */
+    logFormat: e.LOG_FORMAT,
     timezone: f.timezone,
     businessHours: f.business_hours,
     sla: {

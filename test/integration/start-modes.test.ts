@@ -172,4 +172,35 @@ describe('npm run sandbox', () => {
     },
     SANDBOX_TIMEOUT_MS,
   );
+
+  it(
+    'with readable logs (LOG_FORMAT=pretty, as on a terminal) keeps the banner first and the open line whole',
+    async () => {
+      const run = start({ PORT: '0', LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' }, ['--sandbox']);
+      await new Promise<void>((done, fail) => {
+        const timer = setTimeout(
+          () => fail(new Error(`no ready line; printed:\n${run.stdout()}`)),
+          SANDBOX_TIMEOUT_MS - 5_000,
+        );
+        run.child.stdout?.on('data', () => {
+          if (/carebot sandbox ready: open http:\/\/\S+\/\n/.test(run.stdout())) {
+            clearTimeout(timer);
+            done();
+          }
+        });
+        run.exited.then((code) => fail(new Error(`exited with ${code}: ${run.stderr()}`)));
+      });
+      const lines = run.stdout().split('\n');
+      expect(lines[0]).toMatch(/^carebot SANDBOX \(npm run sandbox\): /);
+      const open = lines.findIndex((l) => l.startsWith('carebot sandbox ready: open http://127.0.0.1:'));
+      // The start-up log lines sit between the banner and the open line, each one readable line.
+      const logLines = lines.slice(1, open).filter((l) => l !== '');
+      expect(logLines.length).toBeGreaterThan(0);
+      for (const line of logLines) expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN): /);
+      expect(logLines.some((l) => l.includes('INFO: database ready'))).toBe(true);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    },
+    SANDBOX_TIMEOUT_MS,
+  );
 });
