@@ -11,6 +11,7 @@ import { autoLink } from './care/incident-links.js';
 import { Permissions } from './care/permissions.js';
 import { slaSettings } from './care/sla.js';
 import { toneRules } from './care/tone.js';
+import { checkSetupInBackground } from './check/index.js';
 import { type Config, ConfigError, loadConfig, settingsOf, setVariables } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { metricsHandler } from './http/metrics.js';
@@ -68,6 +69,11 @@ export interface StartOptions {
    * commands) before it stops the jobs and closes the database anyway. Default 10 s.
    */
   shutdownGraceMs?: number;
+  /**
+   * Run the setup check (`npm run check`) once in the background after the server listens, logging
+   * what fails. Off unless asked: the CLI entry asks, tests and the sandbox do not.
+   */
+  setupCheck?: boolean;
 }
 
 /** Default of `StartOptions.shutdownGraceMs`: well inside the 30 s a container platform usually gives after SIGTERM. */
@@ -265,6 +271,8 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       'carebot started',
     );
     let stopping: Promise<void> | undefined;
+    if (opts.setupCheck)
+      checkSetupInBackground(config, { database: db.db, clock, logger, quiet: () => stopping !== undefined });
     return {
       port,
       host: (server.address() as AddressInfo).address,
@@ -362,7 +370,7 @@ export async function runCarebot(env: Record<string, string>): Promise<void> {
   );
   let carebot: Carebot;
   try {
-    carebot = await startCarebot({ config, logger });
+    carebot = await startCarebot({ config, logger, setupCheck: true });
   } catch (err) {
     logger.fatal({ err }, 'carebot could not start');
     process.exit(1);

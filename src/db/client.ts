@@ -22,7 +22,8 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+/** The committed migrations (copied beside dist/db/client.js by the build). */
+export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
 // Any fixed number shared by all instances: it names the advisory lock held while migrating.
 const MIGRATION_LOCK_ID = 7_240_311;

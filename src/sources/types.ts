@@ -19,6 +19,27 @@ export interface SourceModule<Key extends string = string, Settings = unknown>
   sourceNames?(settings: Settings): Array<{ name: string; sourceKey: string }>;
   config: SourceConfig<Settings>;
   create(settings: Settings, deps: SourceDeps): SourceParts;
+  /**
+   * `npm run check` (and the start-up check): read-only calls that show whether each configured
+   * account, Page or feed works, one line each. Never posts, never prints a secret.
+   */
+  check?(settings: Settings, deps: CheckDeps): Promise<CheckLine[]>;
+}
+
+/** One line of the setup check: what was checked, and when it failed, what a person does about it. */
+export interface CheckLine {
+  ok: boolean;
+  /** What was checked and what came out, e.g. `X account "brand": signs in as @brand`. */
+  what: string;
+  /** What to do when it failed. */
+  fix?: string | undefined;
+}
+
+/** What a source's check may use: one timeout for every call, and other sources' settings. */
+export interface CheckDeps {
+  timeoutMs: number;
+  clock: Clock;
+  settingsOf<Settings>(part: SourceConfig<Settings>): Settings;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { instagramConfig } from '../instagram/config.js';
 import { defineSource } from '../types.js';
+import { checkFacebook } from './check.js';
 import { facebookConfig } from './config.js';
 import { facebookConversationLookup } from './conversations.js';
 import { facebookSourceKey } from './normalize.js';
@@ -24,6 +25,7 @@ export const facebookSource = defineSource({
   isDirect: (conversationId) => conversationId.startsWith('messenger:'),
   sourceNames: (settings) => settings.pages.map((p) => ({ name: p.name, sourceKey: facebookSourceKey(p) })),
   config: facebookConfig,
+  check: checkFacebook,
   create: (settings, deps) => {
     const instagram = deps.settingsOf(instagramConfig);
     const routes: Record<string, ReturnType<typeof facebookWebhookHandler>> = {};

@@ -51,6 +51,8 @@ export class RedditClient {
   constructor(
     readonly account: RedditAccount,
     private readonly urls: RedditUrls,
+    /** How long each request may take (the setup check waits less than the pollers). */
+    private readonly timeoutMs: number = REDDIT_TIMEOUT,
   ) {
     // Reddit's rules: `<platform>:<app ID>:<version> (by /u/<username>)`; generic agents get throttled.
     this.userAgent = `${process.platform}:carebot:${packageJson.version} (by /u/${account.username})`;
@@ -109,16 +111,20 @@ export class RedditClient {
     for (const [name, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
-    const fetched = await fetchReddit(url, {
-      method,
-      headers: {
-        authorization: `bearer ${token}`,
-        'user-agent': this.userAgent,
-        accept: 'application/json',
-        ...(options.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+    const fetched = await fetchReddit(
+      url,
+      {
+        method,
+        headers: {
+          authorization: `bearer ${token}`,
+          'user-agent': this.userAgent,
+          accept: 'application/json',
+          ...(options.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        },
+        ...(options.form ? { body: new URLSearchParams(options.form).toString() } : {}),
       },
-      ...(options.form ? { body: new URLSearchParams(options.form).toString() } : {}),
-    });
+      this.timeoutMs,
+    );
     if (!fetched.ok) return fetched;
     this.noteRateLimit(fetched.response.headers, clock.now());
     return fetched;
@@ -166,6 +172,7 @@ export class RedditClient {
           password: account.password,
         }).toString(),
       },
+      this.timeoutMs,
     );
     if (!fetched.ok) return fetched;
     const { status, headers, body } = fetched.response;
@@ -224,12 +231,13 @@ export function redditResetAt(headers: Headers, now: Date): Date {
 async function fetchReddit(
   url: URL,
   init: { method: string; headers: Record<string, string>; body?: string },
+  timeoutMs: number,
 ): Promise<{ ok: true; response: RedditResponse } | { ok: false; problem: RedditProblem }> {
   let res: Response;
   let text: string;
   try {
     // Redirects are answers too: Reddit sends an unknown subreddit to a search page.
-    res = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(REDDIT_TIMEOUT) });
+    res = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     text = await res.text();
   } catch (err) {
     // The error may hold the request and its Authorization header: only its kind leaves.
@@ -239,7 +247,7 @@ async function fetchReddit(
       problem: {
         kind: 'unavailable',
         reason: timedOut
-          ? `Reddit did not answer within ${REDDIT_TIMEOUT / 1000} s`
+          ? `Reddit did not answer within ${timeoutMs / 1000} s`
           : 'Reddit could not be reached',
       },
     };

@@ -1,4 +1,5 @@
 import { defineSource } from '../types.js';
+import { checkReddit } from './check.js';
 import { redditConfig } from './config.js';
 import { sourceKeyOf } from './normalize.js';
 import { redditPollers } from './poller.js';
@@ -13,6 +14,7 @@ export const redditSource = defineSource({
   length: { public: { target: 'reddit', limit: 10000, name: 'Reddit' } },
   sourceNames: (settings) => settings.accounts.map((a) => ({ name: a.name, sourceKey: sourceKeyOf(a) })),
   config: redditConfig,
+  check: checkReddit,
   create: (settings, deps) => {
     const urls = { apiUrl: settings.apiUrl, authUrl: settings.authUrl };
     return {

@@ -23,6 +23,8 @@ export interface FetchFeedOptions {
   now: Date;
   /** How long to wait after a 429 that does not say. */
   rateLimitFallbackMs: number;
+  /** How long the feed may take to answer; FETCH_TIMEOUT unless given (the setup check waits less). */
+  timeoutMs?: number;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function fetchFeed(feed: RssFeed, opts: FetchFeedOptions): Promise<
     res = await outboundRequest(feed.url, {
       method: 'GET',
       headers,
-      timeoutMs: FETCH_TIMEOUT,
+      timeoutMs: opts.timeoutMs ?? FETCH_TIMEOUT,
       maxBytes: MAX_FEED_BYTES,
       allowPrivateNetwork: feed.allowPrivateNetwork,
       maxRedirects: MAX_FEED_REDIRECTS,

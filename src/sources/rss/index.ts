@@ -1,4 +1,5 @@
 import { defineSource } from '../types.js';
+import { checkFeeds } from './check.js';
 import { rssConfig } from './config.js';
 import { rssSourceKey } from './normalize.js';
 import { rssPoller } from './poller.js';
@@ -11,6 +12,7 @@ export const rssSource = defineSource({
   capabilities: { reply: false, directMessage: false, privateReply: false, edit: false, delete: false },
   sourceNames: (settings) => settings.feeds.map((f) => ({ name: f.name, sourceKey: rssSourceKey(f) })),
   config: rssConfig,
+  check: checkFeeds,
   create: (settings) => ({
     pollers: settings.feeds.map((feed) =>
       rssPoller(feed, {

@@ -1,4 +1,5 @@
 import { defineSource } from '../types.js';
+import { checkWebhook } from './check.js';
 import { webhookConfig } from './config.js';
 import { webhookHandler } from './ingest.js';
 import { webhookReplyAdapter } from './reply.js';
@@ -13,6 +14,7 @@ export const webhookSource = defineSource({
   capabilities: { reply: true, directMessage: false, privateReply: false, edit: false, delete: false },
   namedBySource: true,
   config: webhookConfig,
+  check: checkWebhook,
   create: (settings, deps) => ({
     routes: {
       'POST /sources/webhook': webhookHandler({

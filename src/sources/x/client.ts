@@ -14,8 +14,11 @@ export interface XResponse {
 
 /** X could not be reached or did not answer in time; says nothing about the request's secrets. */
 export class XUnreachable extends Error {
-  constructor(readonly timedOut: boolean) {
-    super(timedOut ? `X did not answer within ${X_TIMEOUT_MS / 1000} s` : 'X could not be reached');
+  constructor(
+    readonly timedOut: boolean,
+    timeoutMs: number = X_TIMEOUT_MS,
+  ) {
+    super(timedOut ? `X did not answer within ${timeoutMs / 1000} s` : 'X could not be reached');
     this.name = 'XUnreachable';
   }
 }
@@ -33,7 +36,7 @@ export async function xRequest(
   apiUrl: string,
   method: 'GET' | 'POST',
   path: string,
-  options: { query?: XQuery; json?: unknown } = {},
+  options: { query?: XQuery; json?: unknown; timeoutMs?: number } = {},
 ): Promise<XResponse> {
   const oauth = new OAuth({
     consumer: { key: account.consumerKey, secret: account.consumerSecret },
@@ -58,23 +61,24 @@ export async function xRequest(
     'user-agent': 'carebot',
   };
   if (options.json !== undefined) headers['content-type'] = 'application/json';
+  const timeoutMs = options.timeoutMs ?? X_TIMEOUT_MS;
   let res: Response;
   try {
     res = await fetch(search ? `${url}?${search}` : url, {
       method,
       headers,
       ...(options.json !== undefined ? { body: JSON.stringify(options.json) } : {}),
-      signal: AbortSignal.timeout(X_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
     // The fetch error may carry the request (and its Authorization header); only its kind leaves.
-    throw new XUnreachable(isTimeout(err));
+    throw new XUnreachable(isTimeout(err), timeoutMs);
   }
   let text: string;
   try {
     text = await res.text();
   } catch (err) {
-    throw new XUnreachable(isTimeout(err));
+    throw new XUnreachable(isTimeout(err), timeoutMs);
   }
   let body: unknown = text;
   try {

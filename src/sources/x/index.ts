@@ -1,5 +1,6 @@
 import twitter from 'twitter-text';
 import { defineSource, type SourceParts } from '../types.js';
+import { checkX } from './check.js';
 import { xConfig } from './config.js';
 import { xConversationLookup } from './conversations.js';
 import { sourceKeyOf } from './normalize.js';
@@ -28,6 +29,7 @@ export const xSource = defineSource({
   isDirect: (conversationId) => conversationId.startsWith('dm:'),
   sourceNames: (settings) => settings.accounts.map((a) => ({ name: a.name, sourceKey: sourceKeyOf(a) })),
   config: xConfig,
+  check: checkX,
   create: (settings, deps): SourceParts => {
     const webhook = xWebhookHandler({
       accounts: settings.accounts,
