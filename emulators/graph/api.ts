@@ -376,6 +376,9 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
     const [id, edge] = parts;
     if (!id || parts.length > 2) return errorAnswer(400, { code: 2500, message: 'Unknown path components' });
     const fields = call.query.fields ?? '';
+    // A Page token's own node is the Page.
+    if (call.method === 'GET' && id === 'me' && !edge)
+      return { status: 200, body: { id: page.pageId, name: page.name } };
     if (call.method === 'GET' && edge === 'feed') return feed(call, id);
     if (call.method === 'GET' && edge === 'comments') return commentsOf(call, id);
     if (call.method === 'GET' && edge === 'replies') return repliesOf(id);

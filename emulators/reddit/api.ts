@@ -358,6 +358,12 @@ export async function startFakeReddit(options: FakeRedditOptions): Promise<FakeR
   };
 
   const route = (call: FakeRedditCall, username: string): Answer => {
+    if (call.method === 'GET' && call.path === '/api/v1/me') {
+      return {
+        status: 200,
+        body: { name: username, id: `t2_${username.toLowerCase()}`, is_suspended: false },
+      };
+    }
     const raw = call.query.raw_json === '1';
     const sub = /^\/r\/([A-Za-z0-9_]+)\/(new|comments)$/.exec(call.path);
     if (call.method === 'GET' && sub?.[1]) {

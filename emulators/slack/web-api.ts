@@ -15,6 +15,20 @@ export const FAKE_APP_ID = 'A0CAREBOT';
 export const FAKE_BOT_USER_ID = 'UBOT';
 export const FAKE_BOT_ID = 'BBOT';
 export const FAKE_PERMALINK_HOST = 'https://fake.slack.test';
+/** The bot scopes of manifest.yml: what the fake says a bot token has unless a test changes `scopes`. */
+export const FAKE_BOT_SCOPES = [
+  'chat:write',
+  'chat:write.public',
+  'channels:history',
+  'groups:history',
+  'channels:read',
+  'groups:read',
+  'commands',
+  'reactions:write',
+  'usergroups:read',
+  'users:read',
+  'files:write',
+];
 
 export interface SlackCall {
   method: string;
@@ -68,6 +82,16 @@ export interface FakeSlack {
   usergroupMembers: Map<string, string[]>;
   /** user id → user, answered by users.info (unknown ids get a generated full member of the team). */
   users: Map<string, FakeSlackUser>;
+  /**
+   * The bot token's scopes, sent as Slack sends them in the `x-oauth-scopes` header of every answer
+   * to a call with a token. Defaults to FAKE_BOT_SCOPES (manifest.yml's); a test removes one to
+   * see carebot notice.
+   */
+  scopes: string[];
+  /** Tokens Slack does not know (revoked, mistyped): every call with one answers `invalid_auth`. */
+  invalidTokens: Set<string>;
+  /** Channels the bot is not a member of (conversations.info says `is_member: false`). */
+  channelsWithoutBot: Set<string>;
   /**
    * A URL on the fake to use as an interaction's `response_url`, so code calling `respond()` stays
    * off the network. Posts to it are recorded as calls to the method "response_url".
@@ -391,6 +415,19 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     },
     'reactions.add': () => okReply({}),
     'reactions.remove': () => okReply({}),
+    // The user groups of the workspace: those given members in `usergroupMembers`.
+    'usergroups.list': () =>
+      okReply({
+        usergroups: [...usergroupMembers].map(([id, members]) => ({
+          id,
+          team_id: teamId,
+          is_usergroup: true,
+          name: id.toLowerCase(),
+          handle: id.toLowerCase(),
+          date_delete: 0,
+          user_count: members.length,
+        })),
+      }),
     'usergroups.users.list': (params) => {
       const members =
         typeof params.usergroup === 'string' ? usergroupMembers.get(params.usergroup) : undefined;
@@ -507,7 +544,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
           is_channel: true,
           is_private: false,
           is_archived: false,
-          is_member: true,
+          is_member: !fake.channelsWithoutBot.has(params.channel as string),
         },
       });
     },
@@ -544,7 +581,11 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     if (!handler) return errorReply('unknown_method');
     // Slack checks authentication before arguments, so a missing token wins over every other error.
     if (!token) return errorReply('not_authed');
-    return handler(params);
+    if (fake.invalidTokens.has(token)) return errorReply('invalid_auth');
+    const reply = handler(params);
+    // Slack names the calling token's scopes on every authenticated answer.
+    const scopes = token.startsWith('xapp-') ? 'connections:write' : fake.scopes.join(',');
+    return { ...reply, headers: { 'x-oauth-scopes': scopes, ...reply.headers } };
   };
 
   const server = createServer((req, res) => {
@@ -640,6 +681,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     usergroupMembers,
     delays,
     users,
+    scopes: [...FAKE_BOT_SCOPES],
+    invalidTokens: new Set(),
+    channelsWithoutBot: new Set(),
     callsTo: (method) => calls.filter((c) => c.method === method),
     waitFor: (method, count = 1, timeoutMs = 5000) => {
       const already = successfulCallsTo(method);
@@ -686,6 +730,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       queuedFailures.clear();
       files.clear();
       down = false;
+      fake.scopes = [...FAKE_BOT_SCOPES];
+      fake.invalidTokens.clear();
+      fake.channelsWithoutBot.clear();
     },
     close: async () => {
       for (const waiter of waiters) {

@@ -257,6 +257,15 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
   };
 
   const route = (call: FakeXCall, userId: string | undefined): Answer => {
+    if (call.method === 'GET' && call.path === '/2/users/me') {
+      // X's access tokens start with the id of the user they belong to: `<user id>-<random>`.
+      const id = userId ?? call.token?.split('-')[0] ?? '';
+      const user = users.get(id);
+      return {
+        status: 200,
+        body: { data: { id, username: user?.username ?? `user${id}`, name: user?.name ?? id } },
+      };
+    }
     const mentions = /^\/2\/users\/(\d+)\/mentions$/.exec(call.path);
     if (call.method === 'GET' && mentions?.[1]) {
       const user = users.get(mentions[1]);

@@ -64,11 +64,8 @@ async function checkMigrated(db: Database, where: string, timeoutMs: number): Pr
     );
     applied = new Set(rows.map((r) => Number(r.created_at)));
   } catch (err) {
-    if (
-      (err as { code?: string; cause?: { code?: string } }).code === '42P01' ||
-      /does not exist/.test(String(err))
-    )
-      return notMigrated(where, migrations.length, migrations.length);
+    // 42P01: undefined table; drizzle's migrations table is made by the first migration run.
+    if (errorCodes(err).includes('42P01')) return notMigrated(where, migrations.length, migrations.length);
     return {
       ok: false,
       what: `Database: ${where} did not answer (${reason(err)})`,
@@ -94,12 +91,22 @@ function fixFor(config: Config): string {
     : 'check DATA_DIR, and stop any other carebot using the same embedded database';
 }
 
+/** The codes of an error and its causes (drizzle wraps the driver's error). */
+function errorCodes(err: unknown): string[] {
+  const codes: string[] = [];
+  let e = err as { code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth += 1) {
+    if (typeof e.code === 'string') codes.push(e.code);
+    e = e.cause as typeof e;
+  }
+  return codes;
+}
+
 /** The error's kind, without the message of a driver that might quote the connection URL. */
 function reason(err: unknown): string {
   const e = err as { code?: string; name?: string };
   if (e?.name === 'CheckTimeout') return 'no answer in time';
-  if (typeof e?.code === 'string' && /^[A-Z0-9_]+$/i.test(e.code)) return e.code;
-  return 'error';
+  return errorCodes(err).find((c) => /^[A-Z0-9_]+$/i.test(c)) ?? 'error';
 }
 
 class CheckTimeout extends Error {

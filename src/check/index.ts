@@ -34,6 +34,9 @@ export async function runSetupCheck(config: Config, opts: SetupCheckOptions = {}
     settingsOf: (part) => settingsOf(config, part),
   };
   const modules: readonly SourceModule[] = sources;
+  // The database first, alone: opening the embedded one keeps the CPU busy for a while, which
+  // would eat into the other calls' timeouts.
+  const database = await guarded('Database', () => checkDatabase(config, timeoutMs, opts.database));
   const groups = await Promise.all([
     guarded('Slack', () => checkSlack(config, timeoutMs)),
     ...modules.map((source) =>
@@ -41,8 +44,8 @@ export async function runSetupCheck(config: Config, opts: SetupCheckOptions = {}
         source.check ? source.check((config.sources as Record<string, unknown>)[source.platform], deps) : [],
       ),
     ),
-    guarded('Database', () => checkDatabase(config, timeoutMs, opts.database)),
   ]);
+  groups.push(database);
   const secrets = secretsOf(config);
   const lines = groups.flat().map((line) => redact(line, secrets));
   return { ok: lines.every((line) => line.ok), lines };
