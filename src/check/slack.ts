@@ -96,14 +96,15 @@ function scopeLine(granted: string[] | undefined): CheckLine {
 
 /** Every channel the configuration posts to, with what it is for. */
 function configuredChannels(config: Config): Map<string, string[]> {
-  const uses = new Map<string, string[]>();
+  // Other settings fall back on the care channel: only a channel of their own is named for them.
+  const careChannel = config.careChannelId;
+  const uses = new Map<string, string[]>([[careChannel, ['the care channel, CARE_CHANNEL_ID']]]);
   const add = (id: string | null | undefined, use: string) => {
-    if (!id) return;
+    if (!id || id === careChannel) return;
     const list = uses.get(id) ?? [];
     if (!list.includes(use)) list.push(use);
     uses.set(id, list);
   };
-  add(config.careChannelId, 'the care channel, CARE_CHANNEL_ID');
   add(config.crisis.channelId, 'crisis.channel');
   add(config.stats.digestChannel, 'stats.digest_channel');
   // Each source's settings hold `channel` for itself and for each account, Page or feed.

@@ -263,7 +263,7 @@ describe('npm run check', () => {
     expect(failures(result)).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^✗ Slack channel ${CARE_CHANNEL} \\(the care channel, CARE_CHANNEL_ID.*\\): carebot is not a member of #care — invite it: type /invite @carebot in #care`,
+          `^✗ Slack channel ${CARE_CHANNEL} \\(the care channel, CARE_CHANNEL_ID\\): carebot is not a member of #care — invite it: type /invite @carebot in #care`,
         ),
       ),
     ]);
