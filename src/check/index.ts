@@ -72,7 +72,7 @@ async function guarded(part: string, run: () => Promise<CheckLine[]>): Promise<C
   }
 }
 
-const SECRET_KEY = /token|secret|password|key|url/i;
+const SECRET_KEY = /token|secret|password|key$|url$/i;
 
 /**
  * Every secret in the configuration: the Slack tokens, and each source's values under a key that
