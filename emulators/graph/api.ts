@@ -593,6 +593,9 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
       };
     }
     const media = /mentioned_media\.media_id\(([^)]+)\)/.exec(fields)?.[1];
+    // The account itself, as the Page's token reads it.
+    if (!media && !fields.includes('mentioned_'))
+      return { status: 200, body: { id: igId, username: 'brand' } };
     const m = media ? mentionedMedia.get(media) : undefined;
     if (!media || !m) return doesNotExist('GET', media ?? igId);
     return { status: 200, body: { id: igId, mentioned_media: { id: media, ...m } } };

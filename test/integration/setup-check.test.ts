@@ -46,7 +46,7 @@ const PAGE = {
   pageToken: 'EAAB-check-page-token-s3cret',
   appSecret: 'fb-check-app-s3cret',
   verifyToken: 'fb-check-verify-s3cret',
-  instagramAccountId: undefined,
+  instagramAccountId: '17841400000000001',
   channel: CARE_CHANNEL,
 };
 const REDDIT = {
@@ -124,6 +124,7 @@ function env(over: Record<string, string> = {}): Record<string, string> {
     FACEBOOK_PAGE_TOKEN: PAGE.pageToken,
     FACEBOOK_APP_SECRET: PAGE.appSecret,
     FACEBOOK_VERIFY_TOKEN: PAGE.verifyToken,
+    INSTAGRAM_ACCOUNT_ID: PAGE.instagramAccountId,
     GRAPH_API_URL: graph.url,
     REDDIT_CLIENT_ID: REDDIT.clientId,
     REDDIT_CLIENT_SECRET: REDDIT.clientSecret,
@@ -209,6 +210,7 @@ describe('npm run check', () => {
     expect(text).toContain('✓ Socket Mode: SLACK_APP_TOKEN may open a connection');
     expect(text).toContain('✓ X account "default": signs in as @acmecare');
     expect(text).toContain('✓ Facebook Page "default": the Page token works');
+    expect(text).toContain('✓ Instagram account 17841400000000001 (Page "default"): readable as @brand');
     expect(text).toContain('✓ Reddit account "default": signs in as u/AcmeCare');
     expect(text).toContain('✓ RSS feed "forum": 1 item(s)');
     expect(text).toContain('✓ Generic webhook: reply_url on 127.0.0.1');
@@ -302,6 +304,15 @@ describe('npm run check', () => {
       ),
     ]);
     expectNoSecrets(printed(result).join('\n'));
+  });
+
+  it('an Instagram account the Page cannot read: says to link it and grant instagram_basic', async () => {
+    const result = await check({ INSTAGRAM_ACCOUNT_ID: '17841400000000999' });
+    expect(failures(result)).toEqual([
+      expect.stringMatching(
+        /^✗ Instagram account 17841400000000999 \(Page "default"\): not readable with the Page token \(.*\) — check that the account is the Instagram professional account linked to the Page; Grant the app instagram_basic/,
+      ),
+    ]);
   });
 
   it('a feed that returns HTML: not a valid feed, check its url', async () => {

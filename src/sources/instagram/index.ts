@@ -1,5 +1,6 @@
 import { facebookConfig } from '../facebook/config.js';
 import { defineSource } from '../types.js';
+import { checkInstagram } from './check.js';
 import { instagramConfig } from './config.js';
 import { instagramReplyAdapter } from './reply.js';
 
@@ -19,6 +20,7 @@ export const instagramSource = defineSource({
   // A private reply answers a comment on the account's own media; an @mention elsewhere has none.
   canMoveToPrivate: (conversationId) => !conversationId.startsWith('mention:'),
   config: instagramConfig,
+  check: checkInstagram,
   create: (_settings, deps) => {
     const facebook = deps.settingsOf(facebookConfig);
     return {
