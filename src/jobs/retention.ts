@@ -1,8 +1,8 @@
-import cron, { type ScheduledTask } from 'node-cron';
 import type { Clock, Duration } from '../care/clock.js';
 import { expireCustomerText } from '../care/forget.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
+import { CronTask } from './cron.js';
 
 export interface RetentionOptions {
   db: Database;
@@ -22,33 +22,25 @@ export interface RetentionOptions {
  * once they split the work and no case is erased twice.
  */
 export class Retention {
-  private task: ScheduledTask | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly task: CronTask;
 
-  constructor(private readonly opts: RetentionOptions) {}
-
-  start(): void {
-    if (this.opts.customerText === null) return;
-    this.task = cron.schedule('0 30 3 * * *', () => this.kick(), {
-      timezone: this.opts.timezone,
-      noOverlap: true,
+  constructor(private readonly opts: RetentionOptions) {
+    this.task = new CronTask({
       name: 'retention',
+      expression: '0 30 3 * * *',
+      timezone: opts.timezone,
+      run: () => this.runOnce(),
+      onError: (err) => opts.logger.error({ err }, 'retention round failed; the next night catches up'),
     });
   }
 
-  async stop(): Promise<void> {
-    await this.task?.stop();
-    this.task = undefined;
-    await this.running;
+  start(): void {
+    if (this.opts.customerText === null) return;
+    this.task.start();
   }
 
-  private kick(): void {
-    if (this.running) return;
-    this.running = this.runOnce()
-      .catch((err) => this.opts.logger.error({ err }, 'retention round failed; the next night catches up'))
-      .finally(() => {
-        this.running = undefined;
-      });
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Erases every case that is due; returns how many. */

@@ -1,6 +1,5 @@
 import type { webApi } from '@slack/bolt';
 import { DateTime } from 'luxon';
-import cron, { type ScheduledTask } from 'node-cron';
 import { claimDigest } from '../care/channel-messages.js';
 import { type Clock, minutes } from '../care/clock.js';
 import { markNoticePosted } from '../care/source-state.js';
@@ -10,6 +9,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { postStats, slackErrorCode, statsMessage, threadLink } from '../slack/stats.js';
+import { CronTask } from './cron.js';
 
 export interface StatsDigestOptions {
   db: Database;
@@ -36,37 +36,28 @@ const HOLD = minutes(15);
  * claimed under a unique key first, so several instances post it once.
  */
 export class StatsDigest {
-  private task: ScheduledTask | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly task: CronTask;
 
-  constructor(private readonly opts: StatsDigestOptions) {}
-
-  start(): void {
-    const { stats, timezone } = this.opts.config;
-    if (!stats.digestChannel) {
-      this.opts.logger.info('no stats.digest_channel configured; the weekly stats digest is off');
-      return;
-    }
-    this.task = cron.schedule(stats.digestCron, () => this.kick(), {
-      timezone,
-      noOverlap: true,
+  constructor(private readonly opts: StatsDigestOptions) {
+    this.task = new CronTask({
       name: 'stats-digest',
+      expression: opts.config.stats.digestCron,
+      timezone: opts.config.timezone,
+      run: () => this.runOnce(),
+      onError: (err) => opts.logger.error({ err }, 'stats digest failed'),
     });
   }
 
-  async stop(): Promise<void> {
-    await this.task?.stop();
-    this.task = undefined;
-    await this.running;
+  start(): void {
+    if (!this.opts.config.stats.digestChannel) {
+      this.opts.logger.info('no stats.digest_channel configured; the weekly stats digest is off');
+      return;
+    }
+    this.task.start();
   }
 
-  private kick(): void {
-    if (this.running) return;
-    this.running = this.runOnce()
-      .catch((err) => this.opts.logger.error({ err }, 'stats digest failed'))
-      .finally(() => {
-        this.running = undefined;
-      });
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Posts the digest for the last 7 days up to now, unless this minute's digest is already taken. */
