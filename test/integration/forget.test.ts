@@ -10,7 +10,7 @@ import {
 } from '../../emulators/slack/signing.js';
 import { hours, minutes } from '../../src/care/clock.js';
 import { escalateCase } from '../../src/care/escalations.js';
-import { forgetCustomer, REMOVED_TEXT } from '../../src/care/forget.js';
+import { confirmedCase, forgetCustomer, REMOVED_TEXT } from '../../src/care/forget.js';
 import { queueReply, recordNote } from '../../src/care/replies.js';
 import { careStats } from '../../src/care/stats.js';
 import { statsPeriod } from '../../src/care/stats-period.js';
@@ -107,7 +107,15 @@ async function openModal(t: TestCarebot, userId: string, caseId: number): Promis
   const [call] = (await t.slack.waitFor('views.open', before + 1)).slice(before);
   expect(call?.params.view).toMatchObject({ callback_id: FORGET_VIEW, private_metadata: String(caseId) });
   const view = call?.response?.view as { id?: string } | undefined;
-  return String(view?.id);
+  const viewId = String(view?.id);
+  // The command records the confirmation right after views.open answers; a person cannot submit a
+  // modal Slack has not drawn yet, but a test can, so it waits for the record as a person would.
+  const end = Date.now() + 5000;
+  while (!(await confirmedCase(t.db.db, { userId, viewId }))) {
+    if (Date.now() > end) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return viewId;
 }
 
 function submit(t: TestCarebot, userId: string, viewId: string, metadata: string) {

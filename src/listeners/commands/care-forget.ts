@@ -32,5 +32,7 @@ export async function careForget(
   }
   const res = await client.views.open({ trigger_id: command.trigger_id, view: forgetModal(preview) });
   const viewId = res.view?.id;
+  // Recorded as soon as Slack names the view, before it is drawn for the person; a submission
+  // that finds no record for its view is refused (listeners/views/forget-submit.ts).
   if (viewId) await recordForgetConfirmation(ctx.db, ctx.clock, { caseId, userId: command.user_id, viewId });
 }
