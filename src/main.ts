@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: the composition root, where every part is built and wired in one
+// place (sources come from src/sources/index.ts in one loop); the parts live in their own modules.
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
