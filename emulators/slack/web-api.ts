@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { REQUIRED_BOT_SCOPES } from '../../src/check/slack.js';
 import { MAX_MESSAGE_TEXT, messageBlockProblems, viewProblems } from './block-kit-check.js';
 
 /**
@@ -16,19 +17,7 @@ export const FAKE_BOT_USER_ID = 'UBOT';
 export const FAKE_BOT_ID = 'BBOT';
 export const FAKE_PERMALINK_HOST = 'https://fake.slack.test';
 /** The bot scopes of manifest.yml: what the fake says a bot token has unless a test changes `scopes`. */
-export const FAKE_BOT_SCOPES = [
-  'chat:write',
-  'chat:write.public',
-  'channels:history',
-  'groups:history',
-  'channels:read',
-  'groups:read',
-  'commands',
-  'reactions:write',
-  'usergroups:read',
-  'users:read',
-  'files:write',
-];
+export const FAKE_BOT_SCOPES: string[] = [...REQUIRED_BOT_SCOPES];
 
 export interface SlackCall {
   method: string;

@@ -1,5 +1,6 @@
 import { webApi } from '@slack/bolt';
 import type { Config } from '../config.js';
+import { classifySlackError } from '../slack/errors.js';
 import type { CheckLine } from '../sources/types.js';
 
 /**
@@ -38,14 +39,7 @@ function client(token: string, config: Config, timeoutMs: number): Client {
 }
 
 /** Slack's error code of a failed call (`invalid_auth`, `channel_not_found`…), or what went wrong on the way. */
-export function slackError(err: unknown): string {
-  const e = err as { code?: string; data?: { error?: string }; message?: string };
-  if (e?.data?.error) return e.data.error;
-  if (e?.code === 'slack_webapi_rate_limited_error') return 'rate limited';
-  if (e?.code === 'slack_webapi_request_error') return 'Slack could not be reached';
-  if (e?.code === 'slack_webapi_http_error') return 'Slack answered with an HTTP error';
-  return 'unexpected error';
-}
+const slackError = (err: unknown): string => classifySlackError(err).reason;
 
 /** The bot token, its scopes, the channels, the user groups, and the Socket Mode token or signing secret. */
 export async function checkSlack(config: Config, timeoutMs: number): Promise<CheckLine[]> {
