@@ -1,7 +1,6 @@
-import Parser from 'rss-parser';
 import type { CheckDeps, CheckLine } from '../types.js';
 import type { RssFeed, RssSettings } from './config.js';
-import { DEFAULT_USER_AGENT, fetchFeed } from './fetch-feed.js';
+import { DEFAULT_USER_AGENT, fetchFeed, parseFeed } from './fetch-feed.js';
 
 /** Each feed is fetched and parsed as RSS or Atom. Lines name the feed, never its URL (it may hold a token). */
 export async function checkFeeds(settings: RssSettings, deps: CheckDeps): Promise<CheckLine[]> {
@@ -27,12 +26,7 @@ async function checkFeed(feed: RssFeed, deps: CheckDeps): Promise<CheckLine> {
       fix: 'run the check again later',
     };
   if (fetched.kind === 'failed') return { ok: false, what: fetched.reason, fix };
-  try {
-    const parsed = await new Parser().parseString(fetched.xml);
-    return { ok: true, what: `${what}: ${parsed.items.length} item(s)` };
-  } catch (err) {
-    // The parser's first line says what is wrong, without quoting the body.
-    const [detail = ''] = String((err as Error)?.message ?? err).split('\n');
-    return { ok: false, what: `${what} is not a valid RSS or Atom feed (${detail.slice(0, 120)})`, fix };
-  }
+  const parsed = await parseFeed(fetched.xml);
+  if (parsed.ok) return { ok: true, what: `${what}: ${parsed.items.length} item(s)` };
+  return { ok: false, what: `${what} is not a valid RSS or Atom feed (${parsed.detail})`, fix };
 }

@@ -1,7 +1,9 @@
+import Parser from 'rss-parser';
 import { OutboundError, type OutboundResponse, outboundRequest } from '../../http/outbound.js';
 import { type PollOutcome, resetFromHeaders } from '../types.js';
 import type { RssFeed } from './config.js';
 import { FETCH_TIMEOUT, MAX_FEED_BYTES, MAX_FEED_REDIRECTS } from './limits.js';
+import type { FeedItem } from './normalize.js';
 
 export const DEFAULT_USER_AGENT = 'carebot/0.1 (+social customer care; RSS reader)';
 const ACCEPT = 'application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8';
@@ -123,4 +125,22 @@ function decode(bytes: Uint8Array, contentType: string | null): string {
     }
   }
   return new TextDecoder('utf-8').decode(bytes);
+}
+
+/**
+ * A fetched feed's items, or why it is not a feed: the parser's first line says what is wrong
+ * ("Unexpected close tag"), without quoting the body.
+ */
+export async function parseFeed(
+  xml: string,
+): Promise<{ ok: true; items: FeedItem[] } | { ok: false; detail: string }> {
+  try {
+    return {
+      ok: true,
+      items: (await new Parser<Record<string, unknown>, FeedItem>().parseString(xml)).items,
+    };
+  } catch (err) {
+    const [detail = ''] = String((err as Error)?.message ?? err).split('\n');
+    return { ok: false, detail: detail.slice(0, 120) };
+  }
 }

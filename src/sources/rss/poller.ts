@@ -1,12 +1,11 @@
-import Parser from 'rss-parser';
 import { z } from 'zod';
 import { type Duration, hours } from '../../care/clock.js';
 import type { InboundMessage } from '../../care/inbound.js';
 import type { Logger } from '../../logger.js';
 import type { PollContext, Poller, PollOutcome } from '../types.js';
 import type { RssFeed } from './config.js';
-import { DEFAULT_USER_AGENT, fetchFeed } from './fetch-feed.js';
-import { type FeedItem, feedItemId, normalizeFeedItem, publishedAt, rssSourceKey } from './normalize.js';
+import { DEFAULT_USER_AGENT, fetchFeed, parseFeed } from './fetch-feed.js';
+import { feedItemId, normalizeFeedItem, publishedAt, rssSourceKey } from './normalize.js';
 
 /**
  * Items can show up in a feed later than their date says (moderation queues, caches, a site's
@@ -62,17 +61,14 @@ async function pollFeed(feed: RssFeed, opts: RssPollerOptions, ctx: PollContext)
   if (fetched.kind === 'not_modified') return { kind: 'ok', cursor: ctx.cursor, stored: 0 };
   if (fetched.kind !== 'fetched') return fetched;
 
-  let items: FeedItem[];
-  try {
-    items = (await new Parser<Record<string, unknown>, FeedItem>().parseString(fetched.xml)).items;
-  } catch (err) {
-    // The parser's first line says what is wrong ("Unexpected close tag"), without quoting the body.
-    const [detail = ''] = String((err as Error)?.message ?? err).split('\n');
+  const parsed = await parseFeed(fetched.xml);
+  if (!parsed.ok) {
     return {
       kind: 'failed',
-      reason: `feed "${feed.name}" is not a valid RSS or Atom feed (${detail.slice(0, 120)})`,
+      reason: `feed "${feed.name}" is not a valid RSS or Atom feed (${parsed.detail})`,
     };
   }
+  const items = parsed.items;
 
   const first = previous === undefined;
   // The first poll takes only what is new: nothing older than now, or than the backfill.
