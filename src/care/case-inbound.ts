@@ -8,7 +8,7 @@ import { openConversation } from './case-opening.js';
 import { announce, getCase, logEvent } from './case-store.js';
 import type { Clock, Duration } from './clock.js';
 import { escalateCase } from './escalations.js';
-import type { InboundMessage, RecordedInbound } from './inbound.js';
+import { type InboundMessage, MAX_FACT_LENGTH, MAX_FACTS, type RecordedInbound } from './inbound.js';
 import type { EscalationRule } from './priority.js';
 import { type Assessment, assess, higher } from './priority.js';
 import { deadlinesForPriority, type SlaSettings } from './sla.js';
@@ -39,6 +39,10 @@ function storable(msg: InboundMessage): InboundMessage {
     conversationId: clean(msg.conversationId),
     text: clean(msg.text),
     url: clean(msg.url),
+    facts: msg.facts
+      ?.filter((f) => f.trim() !== '')
+      .slice(0, MAX_FACTS)
+      .map((f) => clean(Array.from(f).slice(0, MAX_FACT_LENGTH).join(''))),
     author: {
       ...msg.author,
       id: clean(msg.author.id),
@@ -65,7 +69,7 @@ export async function recordInbound(
   let escalate: Assessment['escalate'] = [];
   let reasonsByRule: string[] = [];
   const assessment = options.rules
-    ? assess({ text: msg.text, followers: msg.author.followers }, options.rules)
+    ? assess({ text: msg.text, followers: msg.author.followers, floor: msg.priority }, options.rules)
     : undefined;
   let recorded: RecordedInbound | undefined = await openConversation(db, now, msg, assessment, options);
   if (recorded && assessment) {
@@ -157,6 +161,7 @@ export async function recordInbound(
           authorHandle: msg.author.handle ?? null,
           authorUrl: msg.author.url ?? null,
           authorFollowers: msg.author.followers ?? null,
+          facts: msg.facts?.length ? msg.facts : null,
           text: msg.text,
           url: msg.url ?? null,
           sentAt: msg.sentAt,
@@ -177,7 +182,9 @@ export async function recordInbound(
       });
       let current = row.current;
       if (options.rules) {
-        const a = assessment ?? assess({ text: msg.text, followers: msg.author.followers }, options.rules);
+        const a =
+          assessment ??
+          assess({ text: msg.text, followers: msg.author.followers, floor: msg.priority }, options.rules);
         current = await applyAssessment(tx, caseId, a, opened, now, options.sla, current);
         escalate = a.escalate;
         reasonsByRule = a.reasons;

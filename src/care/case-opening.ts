@@ -66,10 +66,11 @@ export async function openConversation(
           ),
           m as (
             insert into ${messages} (case_id, kind, source_key, external_id, author_id, author_name,
-              author_handle, author_url, author_followers, text, url, sent_at, created_at)
+              author_handle, author_url, author_followers, facts, text, url, sent_at, created_at)
             select id, 'inbound', ${msg.sourceKey}, ${msg.externalId}, ${msg.author.id},
               ${msg.author.name ?? null}, ${msg.author.handle ?? null}, ${msg.author.url ?? null},
-              ${msg.author.followers ?? null}::integer, ${msg.text}, ${msg.url ?? null}, ${ts(msg.sentAt)}, ${ts(now)}
+              ${msg.author.followers ?? null}::integer,
+              ${msg.facts?.length ? JSON.stringify(msg.facts) : null}::jsonb, ${msg.text}, ${msg.url ?? null}, ${ts(msg.sentAt)}, ${ts(now)}
             from c
             returning id, case_id
           ),

@@ -128,6 +128,7 @@ async function eraseCases(tx: Tx, caseIds: number[], now: Date): Promise<number>
       authorHandle: null,
       authorUrl: null,
       authorFollowers: null,
+      facts: null,
       url: null,
       // Agents' Slack ids (notes, outbound) stay: they count in the stats.
       authorId: sql`case when ${messages.kind} = 'inbound' then ${REMOVED_AUTHOR} else ${messages.authorId} end`,

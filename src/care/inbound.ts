@@ -18,6 +18,14 @@ export interface InboundMessage {
   text: string;
   url?: string | undefined;
   sentAt: Date;
+  /**
+   * What matters about this message on its platform, shown on the card (first message) and with a
+   * follow-up in the thread: `★☆☆☆☆ 1 of 5`, `app 4.2.1`, `Pixel 7 · Android 14`. Plain text;
+   * care keeps the first {@link MAX_FACTS}, each cut at {@link MAX_FACT_LENGTH} characters.
+   */
+  facts?: string[] | undefined;
+  /** The least priority the source asks for (a one-star review); care takes the higher one. */
+  priority?: { at: 'P1' | 'P2' | 'P3'; reason: string } | undefined;
   /** The Slack channel the source routes its cases to. */
   channelId: string;
 }
@@ -29,4 +37,13 @@ export interface RecordedInbound {
   duplicate: boolean;
   /** True when this message opened a new case. */
   opened: boolean;
+}
+
+export const MAX_FACTS = 6;
+export const MAX_FACT_LENGTH = 80;
+
+/** A star rating as review cards show it: `★★☆☆☆ 2 of 5`. */
+export function starFact(stars: number, of = 5): string {
+  const n = Math.max(0, Math.min(of, Math.round(stars)));
+  return `${'★'.repeat(n)}${'☆'.repeat(of - n)} ${n} of ${of}`;
 }

@@ -45,7 +45,12 @@ const NEGATIVE_P2 = -8;
 const compact = (n: number) => (n >= 1000 ? `${Math.round(n / 100) / 10}k` : String(n));
 
 export function assess(
-  message: { text: string; followers?: number | null | undefined },
+  message: {
+    text: string;
+    followers?: number | null | undefined;
+    /** The least priority the source asks for (a one-star review), with its reason. */
+    floor?: { at: Priority; reason: string } | undefined;
+  },
   rules: EscalationRule[],
   options: { breach?: boolean } = {},
 ): Assessment {
@@ -58,6 +63,10 @@ export function assess(
   } else if (followers >= REACH_P2) {
     priority = 'P2';
     reasons.push(`reach: ${compact(followers)} followers`);
+  }
+  if (message.floor && higher(priority, message.floor.at) !== priority) {
+    priority = message.floor.at;
+    reasons.push(message.floor.reason);
   }
   const score = sentimentScore(message.text);
   if (score <= NEGATIVE_P2) {

@@ -108,7 +108,7 @@ export async function markSent(
   db: Database,
   clock: Clock,
   reply: ReplyRow,
-  delivered: { externalId?: string | undefined; url?: string | undefined },
+  delivered: { externalId?: string | undefined; url?: string | undefined; note?: string | undefined },
 ): Promise<boolean> {
   const now = clock.now();
   return db.transaction(async (tx) => {
@@ -123,6 +123,7 @@ export async function markSent(
         lastError: null,
         externalId: delivered.externalId ?? null,
         externalUrl: delivered.url ?? null,
+        deliveryNote: delivered.note ?? null,
         updatedAt: now,
       })
       .where(held(reply))

@@ -14,6 +14,7 @@ export interface ToneRules {
   selling: string[];
   jargon: string[];
   arguing: string[];
+  /** `tone.max_length`: limits set in the config, over the platforms' own (see `lengthLimit`). */
   maxLength: Record<string, number>;
 }
 
@@ -88,14 +89,21 @@ export function replyTarget(c: { platform: string; conversationId: string; reply
 }
 
 export function toneRules(tone: ToneSettings): ToneRules {
-  // Limits where a reply goes, as each platform counts them (see each source module's `length`).
-  const defaults = Object.fromEntries([...lengthRules()].map(([target, rule]) => [target, rule.limit]));
   return {
     selling: [...(tone.selling ?? DEFAULT_SELLING), ...tone.extra_selling],
     jargon: [...(tone.jargon ?? DEFAULT_JARGON), ...tone.extra_jargon],
     arguing: [...(tone.arguing ?? DEFAULT_ARGUING), ...tone.extra_arguing],
-    maxLength: { ...defaults, ...tone.max_length },
+    // Only the configured limits: the platforms' own are read at each check (see `lengthLimit`).
+    maxLength: { ...tone.max_length },
   };
+}
+
+/**
+ * The longest reply `target` takes: `tone.max_length` when set, else the platform's own limit, read
+ * now, as a platform may learn it at run time (a Mastodon instance says its own).
+ */
+export function lengthLimit(target: string, rules: ToneRules): number | undefined {
+  return rules.maxLength[target] ?? lengthRules().get(target)?.limit;
 }
 
 /** The reply's length as its target counts it (X posts weighted, everything else in characters). */
@@ -151,7 +159,7 @@ export function checkTone(text: string, platform: string, rules: ToneRules): Ton
       message: `Reads as arguing with the customer (${quoteList(arguing)}).`,
     });
   }
-  const limit = rules.maxLength[platform];
+  const limit = lengthLimit(platform, rules);
   if (limit !== undefined) {
     const length = platformLength(text, platform);
     if (length > limit) {

@@ -9,6 +9,7 @@ import {
   clockTime,
   duration,
   percent,
+  priority,
   slackChannelId,
   timezone,
   usergroupId,
@@ -21,8 +22,6 @@ import {
  * brings its own part, see src/sources/types.ts): care hours, SLA, teams, escalation, crisis, and
  * the deployment (Slack tokens, database, port).
  */
-
-const priority = z.enum(['P1', 'P2', 'P3'], { error: 'expected P1, P2 or P3' });
 
 const ruleTarget = {
   team: z.string().optional(),

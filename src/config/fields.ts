@@ -35,6 +35,30 @@ export const timezone = z
   .refine(isTimeZone, 'expected an IANA time zone such as Europe/Berlin or UTC');
 
 /** Words or phrases a source searches for; none: every message. */
+export const priority = z.enum(['P1', 'P2', 'P3'], { error: 'expected P1, P2 or P3' });
+
+/**
+ * `priority_by_rating` of the review sources: the least priority of a review by its stars, e.g.
+ * `{ 1: P2, 2: P2 }` (the default). Stars without an entry get carebot's own assessment.
+ */
+export const priorityByRating = z
+  .partialRecord(z.enum(['1', '2', '3', '4', '5'], { error: 'expected a star count from 1 to 5' }), priority)
+  .prefault({ 1: 'P2', 2: 'P2' } as Record<string, 'P2'>)
+  .meta({
+    description:
+      'the least priority of a review by its stars, e.g. `{ 1: P1, 2: P2 }`; stars without an entry get the usual assessment',
+    default: '{ 1: P2, 2: P2 }',
+  });
+
+/** The priority a review of `stars` asks for under `map` (`priority_by_rating`), with its reason. */
+export function ratingPriority(
+  map: Partial<Record<string, 'P1' | 'P2' | 'P3'>>,
+  stars: number,
+): { at: 'P1' | 'P2' | 'P3'; reason: string } | undefined {
+  const at = map[String(Math.round(stars))];
+  return at ? { at, reason: `${Math.round(stars)}-star review` } : undefined;
+}
+
 export const keywords = z.array(z.string().min(1, 'a keyword must not be empty')).default([]);
 
 function isTimeZone(name: string): boolean {

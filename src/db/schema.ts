@@ -121,6 +121,8 @@ export const messages = pgTable(
     authorUrl: text('author_url'),
     /** The author's reach (followers) when the platform tells it. */
     authorFollowers: integer('author_followers'),
+    /** What matters about the message on its platform (a review's stars, app version, device). */
+    facts: jsonb('facts').$type<string[]>(),
     text: text('text').notNull(),
     url: text('url'),
     /** When the message was written, by the platform's clock. */
@@ -237,6 +239,8 @@ export const replies = pgTable(
     /** The platform's id and link of the delivered reply. */
     externalId: text('external_id'),
     externalUrl: text('external_url'),
+    /** What the platform did besides sending, said in the thread ("Replaced the earlier response"). */
+    deliveryNote: text('delivery_note'),
     sentAt: tz('sent_at'),
     /** How many times delivery ended in failure (keys the ⚠️ thread message of each failure). */
     failures: integer('failures').notNull().default(0),

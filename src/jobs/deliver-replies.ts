@@ -235,7 +235,11 @@ export class DeliverReplies extends Job {
       heartbeat.stop();
     }
     if (outcome.ok) {
-      const ended = await markSent(db, clock, reply, { externalId: outcome.externalId, url: outcome.url });
+      const ended = await markSent(db, clock, reply, {
+        externalId: outcome.externalId,
+        url: outcome.url,
+        note: outcome.note,
+      });
       if (ended) this.opts.metrics?.replyEnded(caseRow.platform, 'sent');
       if (ended) log.info('reply delivered');
       else

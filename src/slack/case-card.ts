@@ -1,5 +1,6 @@
 import type { types } from '@slack/bolt';
 import type { CaseView } from '../care/case-view.js';
+import { MAX_FACT_LENGTH, MAX_FACTS } from '../care/inbound.js';
 import { canMoveToPrivate, capabilities, platformInfo } from '../care/platforms.js';
 import { type Team, teamByKey } from '../care/teams.js';
 import { fitMessage, fitText, fitUrl, LIMITS, type SlackMessage, shortName } from './limits.js';
@@ -104,6 +105,7 @@ export function caseCard(view: CaseView, teams: Team[]): SlackMessage {
     ...(m.authorFollowers !== null
       ? [`:busts_in_silhouette: ${formatCount(m.authorFollowers)} followers`]
       : []),
+    ...platformFacts(m.facts),
     ...(view.messageCount > 1 ? [`${view.messageCount} messages`] : []),
     `Customer wrote ${slackDate(c.lastCustomerMessageAt)}`,
     ...(c.lastReplyAt ? [`Last reply ${slackDate(c.lastReplyAt)}`] : []),
@@ -119,7 +121,9 @@ export function caseCard(view: CaseView, teams: Team[]): SlackMessage {
         ]
       : []),
     ...(c.previousCaseId ? [`Follow-up of case #${c.previousCaseId}`] : []),
-    ...(c.replyMode === 'private' || c.conversationId.startsWith('dm:') ? [':lock: Replies go by DM'] : []),
+    ...(c.replyMode === 'private' || platformInfo(c.platform).isDirect?.(c.conversationId)
+      ? [':lock: Replies go by DM']
+      : []),
   ];
   const id = String(c.id);
   const can = capabilities(c.platform);
@@ -238,17 +242,25 @@ export function customerMessage(msg: {
   authorId: string;
   text: string;
   url: string | null;
+  facts?: string[] | null;
 }): SlackMessage {
   const name = authorName(msg);
   const original = link(msg.url, 'View original');
+  const facts = platformFacts(msg.facts);
   const blocks: types.KnownBlock[] = [
     {
       type: 'section',
       text: { type: 'mrkdwn', text: cardHead(`*${escapeText(name)}* wrote:`, msg.text), verbatim: true },
     },
   ];
-  if (original) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: original }] });
+  const context = [...facts, ...(original ? [original] : [])];
+  if (context.length) blocks.push({ type: 'context', elements: contextElements(context) });
   return fitMessage({ text: `${escapeText(name)}: ${escapeText(truncate(msg.text, 200))}`, blocks });
+}
+
+/** What the source said matters about a message (a review's stars, app version), escaped. */
+function platformFacts(facts: string[] | null | undefined): string[] {
+  return (facts ?? []).slice(0, MAX_FACTS).map((f) => escapeText(truncate(f, MAX_FACT_LENGTH)));
 }
 
 /** The running SLA deadlines, in each reader's own time zone. */

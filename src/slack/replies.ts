@@ -4,7 +4,7 @@ import type { ReplyChange } from '../care/replies.js';
 import type { ToneFinding } from '../care/tone.js';
 import { plain } from './case-card.js';
 import { fitMessage, type SlackMessage } from './limits.js';
-import { escapeText, link, mentionUser, quoteWithin } from './mrkdwn.js';
+import { escapeText, link, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
 
 export const REPLY_ACTIONS = {
   cancel: 'reply_cancel',
@@ -71,7 +71,8 @@ export function noteNotice(ownerId: string | null): string {
 /** The ✅ line in the thread once a reply reached the customer. */
 export function sentMessage(reply: ReplyRow, where: string): SlackMessage {
   const view = link(reply.externalUrl, `View on ${where}`);
-  const line = `:white_check_mark: Sent to ${escapeText(where)} by ${mentionUser(reply.authorId)}${view ? ` · ${view}` : ''}`;
+  const note = reply.deliveryNote ? ` · ${escapeText(truncate(reply.deliveryNote, 300))}` : '';
+  const line = `:white_check_mark: Sent to ${escapeText(where)} by ${mentionUser(reply.authorId)}${view ? ` · ${view}` : ''}${note}`;
   const blocks: types.KnownBlock[] = [];
   if (isModalOrigin(reply.slackTs)) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: quoteWithin(reply.text, 2900) } });

@@ -146,7 +146,13 @@ export interface ReplyRequest {
 }
 
 export type ReplyOutcome =
-  | { ok: true; externalId?: string | undefined; url?: string | undefined }
+  | {
+      ok: true;
+      externalId?: string | undefined;
+      url?: string | undefined;
+      /** What the platform did besides sending, one plain sentence the thread shows ("Replaced the earlier response."). */
+      note?: string | undefined;
+    }
   /** `permanent`: retrying as is will not help; the reason is shown to the agent in plain words. */
   | {
       ok: false;

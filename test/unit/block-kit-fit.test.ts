@@ -141,6 +141,7 @@ function caseView(i: Input): CaseView {
       authorId: i.handle,
       authorUrl: i.authorUrl,
       authorFollowers: 1_234_567,
+      facts: [i.title, i.text, i.source, i.name, i.handle, i.text, i.title],
       text: i.text,
       url: i.url,
     },
@@ -220,7 +221,14 @@ function render(i: Input): {
   views: Array<[string, types.ModalView | types.HomeView]>;
 } {
   const view = caseView(i);
-  const msg = { authorName: i.name, authorHandle: i.handle, authorId: i.handle, text: i.text, url: i.url };
+  const msg = {
+    authorName: i.name,
+    authorHandle: i.handle,
+    authorId: i.handle,
+    text: i.text,
+    url: i.url,
+    facts: [i.text, i.title, i.source],
+  };
   const reply = {
     id: 9,
     caseId: 42,
@@ -228,6 +236,7 @@ function render(i: Input): {
     text: i.text,
     slackTs: 'modal:1',
     externalUrl: i.url,
+    deliveryNote: i.text,
     lastError: i.text,
   } as never;
   const incident = {
