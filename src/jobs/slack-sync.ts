@@ -93,19 +93,30 @@ export class SlackSync extends Job {
     // was held back, or its process died), so that attempt may have posted the card already.
     const leased = await queryRows<{ id: number; channel_id: string; interrupted: boolean; token: string }>(
       this.opts.db,
-      sql`with due as (
+      // The pending cases come from the two partial indexes (cards not yet posted, thread posts
+      // not yet posted), each in id order and cut at one batch, so a round reads what is pending
+      // and not the whole table: PostgreSQL cannot estimate `card_posted_version < card_version`,
+      // and asked for `id in (…pending…) order by id` it walked the primary key (docs/BENCHMARKS.md).
+      sql`with pending as (
+            (select id from ${cases}
+              where card_posted_version < card_version
+                and (slack_lease_until is null or slack_lease_until <= ${ts(now)})
+              order by id limit ${this.batchSize})
+            union
+            (select o.case_id from ${slackOutbox} o join ${cases} c on c.id = o.case_id
+              where o.posted_ts is null
+                and (c.slack_lease_until is null or c.slack_lease_until <= ${ts(now)})
+              order by o.case_id limit ${this.batchSize})
+          ),
+          due as (
             select id,
               -- Held back for a channel's rate limit, or refused with a 429: Slack posted nothing.
               slack_lease_until is not null
                 and coalesce(slack_last_error, '') not in (${HELD}, ${RATE_LIMITED}) as interrupted
             from ${cases}
-            where id in (
-                select id from ${cases} where card_posted_version < card_version
-                union
-                select case_id from ${slackOutbox} where posted_ts is null)
+            where id in (select id from pending order by id limit ${this.batchSize})
               and (slack_lease_until is null or slack_lease_until <= ${ts(now)})
             order by id
-            limit ${this.batchSize}
             for update skip locked)
           -- The error is the previous attempt's: cleared, so that if this attempt dies the next one
           -- sees an interrupted lease, not an old hold, and looks for what this one posted.
