@@ -28,10 +28,12 @@ export const migrationsFolder = fileURLToPath(new URL('./migrations', import.met
 // Any fixed number shared by all instances: it names the advisory lock held while migrating.
 const MIGRATION_LOCK_ID = 7_240_311;
 
-export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
+export type DatabaseTarget =
+  /** `onNotice`: where PostgreSQL's notices go (benchmarks read auto_explain's plans); default nowhere. */
+  { url: string; onNotice?: (notice: postgres.Notice) => void } | { dataDir: string } | { memory: true };
 
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
-  if ('url' in target) return openPostgres(target.url);
+  if ('url' in target) return openPostgres(target.url, target.onNotice);
   let client: PGlite;
   if ('dataDir' in target) {
     mkdirSync(target.dataDir, { recursive: true });
@@ -100,13 +102,13 @@ export function driverGuardProblem(root: string): string | undefined {
   return undefined;
 }
 
-function openPostgres(url: string): DatabaseHandle {
+function openPostgres(url: string, onNotice: (notice: postgres.Notice) => void = () => {}): DatabaseHandle {
   // A PostgreSQL restart must never end the process: refuse to run on a driver that it could.
   const problem = driverGuardProblem(postgresPackageRoot());
   if (problem) throw new DriverNotGuarded(problem);
   const client = postgres(url, {
     max: 10,
-    onnotice: () => {},
+    onnotice: onNotice,
     backoff: reconnectDelaySeconds,
     // postgres.js would look up array types on each new connection in a promise nobody holds
     // (connection.js fetchArrayTypes): a cut during that lookup rejected it unhandled. carebot uses
