@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark in turn, each in its own process (so one's memory and
  * connections do not weigh on the next), each writing its section of docs/BENCHMARKS.md.
  * `npm run bench -- ingest burst` runs only those. The /care-stats benchmark has its own script
- * (`npm run bench:stats`), since seeding its year of data takes minutes of its own.
+ * (`npm run bench:stats`), and so do the plans of every job over a million cases
+ * (`npx tsx bench/job-plans.ts`), since seeding their history takes minutes of its own.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -60,19 +60,22 @@ export async function homeLists(
   const select = (where: ReturnType<typeof sql>) =>
     queryRows<Record<string, unknown>>(
       db,
-      sql`select c.id, c.platform, c.source_key, c.priority, c.owner_id, c.opened_at, c.sla_state,
-            least(
-              case when c.first_response_at is null then c.first_response_due_at end,
-              c.next_response_due_at,
-              c.resolution_due_at) as due_at,
-            m.author_name, m.author_handle, m.author_id, m.text
-          from cases c
+      // The cases are sorted and cut first, so only the shown ones look up their first message.
+      sql`select c.*, m.author_name, m.author_handle, m.author_id, m.text
+          from (
+            select id, platform, source_key, priority, owner_id, opened_at, sla_state,
+              least(
+                case when first_response_at is null then first_response_due_at end,
+                next_response_due_at,
+                resolution_due_at) as due_at
+            from cases c
+            where c.status = 'open' and ${where}
+            order by priority, due_at nulls last, opened_at
+            limit ${HOME_LIMIT}) c
           join lateral (
             select author_name, author_handle, author_id, text from messages
             where case_id = c.id and kind = 'inbound' order by id limit 1) m on true
-          where c.status = 'open' and ${where}
-          order by c.priority, due_at nulls last, c.opened_at
-          limit ${HOME_LIMIT}`,
+          order by c.priority, c.due_at nulls last, c.opened_at`,
     ).then((rows) =>
       rows.map((r) => ({
         id: Number(r.id),

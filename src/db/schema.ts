@@ -355,6 +355,8 @@ export const escalations = pgTable(
     index('escalations_case_idx').on(t.caseId),
     uniqueIndex('escalations_request_key').on(t.requestKey),
     index('escalations_created_at_idx').on(t.createdAt),
+    // The escalation sweep and the App Home read only escalations still waiting on their team.
+    index('escalations_waiting_idx').on(t.caseId).where(sql`${t.answeredAt} is null`),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "escalations_waiting_idx" ON "escalations" USING btree ("case_id") WHERE "escalations"."answered_at" is null;
