@@ -19,7 +19,6 @@ export interface SeedCounts {
 
 export async function seedHistory(sql: postgres.Sql, cases: number, now = new Date()): Promise<SeedCounts> {
   const at = now.toISOString();
-  const step = Math.max(1, Math.floor(cases / 200));
   // Every case: opened over the year before `now`, mostly resolved; open ones near the end.
   await sql.unsafe(
     `insert into cases (source_key, platform, conversation_id, channel_id, status, owner_id, priority,
