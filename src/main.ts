@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { webApi } from '@slack/bolt';
 import { buildSlackApp, type SlackApp } from './app.js';
-import { recordCustomerChange, recordInbound } from './care/case-inbound.js';
+import { isInboundStored, recordCustomerChange, recordInbound } from './care/case-inbound.js';
 import { type Clock, systemClock } from './care/clock.js';
 import type { InboundMessage } from './care/inbound.js';
 import { autoLink } from './care/incident-links.js';
@@ -195,6 +195,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         if (await recordCustomerChange(db.db, clock, change, customerChangeText)) kickSync();
       },
       onStored: kickSync,
+      isStored: (sourceKey, externalId) => isInboundStored(db.db, sourceKey, externalId),
       settingsOf: (part) => settingsOf(config, part),
     };
     // Each source module turns its own settings into routes, pollers and a reply adapter.

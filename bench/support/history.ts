@@ -19,7 +19,7 @@ export interface SeedCounts {
 
 export async function seedHistory(sql: postgres.Sql, cases: number, now = new Date()): Promise<SeedCounts> {
   const at = now.toISOString();
-  // Every case: opened over the year before `now`, mostly resolved; open ones near the end.
+  // Every case: opened over the year before `now`; 1 in 500 still open.
   await sql.unsafe(
     `insert into cases (source_key, platform, conversation_id, channel_id, status, owner_id, priority,
        opened_at, last_customer_message_at, resolved_at, first_response_at, last_reply_at,

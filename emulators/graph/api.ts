@@ -148,6 +148,11 @@ export interface FakeGraph {
     permalink: string;
     timestamp?: Date | string;
   }): void;
+  /**
+   * A person who writes to the Page on Messenger, as the User Profile API shows them
+   * (`GET /<PSID>?fields=first_name,last_name,profile_pic` with the Page token).
+   */
+  addMessengerUser(input: { psid: string; firstName: string; lastName?: string; profilePic?: string }): void;
   /** The next request(s) whose versionless path starts with `pathPrefix` get this Graph error. */
   failNext(pathPrefix: string, failure: FakeGraphFailure): void;
   /**
@@ -259,6 +264,7 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
     string,
     { caption: string; username: string; permalink: string; timestamp: string }
   >();
+  const messengerUsers = new Map<string, { first_name: string; last_name?: string; profile_pic?: string }>();
   const sent: SentOnGraph[] = [];
   const privatelyAnswered = new Set<string>();
   const failures = new FailureQueue<FakeGraphFailure>();
@@ -385,6 +391,12 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
     if (call.method === 'GET' && edge === 'conversations' && id === page.pageId)
       return conversations(call, page);
     if (call.method === 'GET' && !edge && id === page.instagramAccountId) return mentioned(id, fields);
+    if (call.method === 'GET' && !edge && messengerUsers.has(id)) {
+      // Only the fields asked for, as Graph answers.
+      const person = messengerUsers.get(id) as Record<string, string | undefined>;
+      const asked = fields.split(',').filter((f) => person[f] !== undefined);
+      return { status: 200, body: { id, ...Object.fromEntries(asked.map((f) => [f, person[f]])) } };
+    }
     if (call.method === 'GET' && !edge && instagramComments.some((c) => c.id === id)) {
       const c = instagramComments.find((x) => x.id === id) as FakeInstagramComment;
       return {
@@ -586,6 +598,7 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
           mentioned_comment: {
             id: c.id,
             text: c.text,
+            ...(fields.includes('username') ? { username: c.username } : {}),
             timestamp: graphTime(now()),
             media: { id: c.mediaId, permalink: `https://www.instagram.com/p/${c.mediaId}/` },
           },
@@ -656,6 +669,13 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
     addInstagramComment: (input) => {
       instagramComments.push(input);
       return input;
+    },
+    addMessengerUser: (input) => {
+      messengerUsers.set(input.psid, {
+        first_name: input.firstName,
+        ...(input.lastName ? { last_name: input.lastName } : {}),
+        ...(input.profilePic ? { profile_pic: input.profilePic } : {}),
+      });
     },
     addMentionedMedia: (input) => {
       mentionedMedia.set(input.id, {

@@ -268,7 +268,12 @@ async function applyAssessment(
   return updated;
 }
 
-async function findInbound(db: Database, msg: InboundMessage) {
+/** Whether carebot holds this customer message already (a source may skip lookups for a redelivery). */
+export async function isInboundStored(db: Database, sourceKey: string, externalId: string): Promise<boolean> {
+  return (await findInbound(db, { sourceKey, externalId })) !== undefined;
+}
+
+async function findInbound(db: Database, msg: Pick<InboundMessage, 'sourceKey' | 'externalId'>) {
   const [row] = await db
     .select({ id: messages.id, caseId: messages.caseId })
     .from(messages)

@@ -98,6 +98,8 @@ export interface SourceDeps {
   }): Promise<void>;
   /** Called after something was stored, to get it to Slack without waiting for the next round. */
   onStored(): void;
+  /** Whether a message is stored already, so a redelivery can skip the lookups a new one needs. */
+  isStored(sourceKey: string, externalId: string): Promise<boolean>;
   /** The resolved settings of another source's part, for platforms that share a connection (Instagram through a Facebook Page). */
   settingsOf<Settings>(part: SourceConfig<Settings>): Settings;
 }

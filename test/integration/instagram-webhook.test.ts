@@ -8,7 +8,7 @@ import {
   signedDelivery,
   startFakeGraph,
 } from '../../emulators/graph/api.js';
-import { recordInbound } from '../../src/care/case-inbound.js';
+import { isInboundStored, recordInbound } from '../../src/care/case-inbound.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { cases, messages } from '../../src/db/schema.js';
 import { createHttpServer, listen } from '../../src/http/server.js';
@@ -53,6 +53,7 @@ describe('Instagram webhook', () => {
       clock,
       instagramChannel: 'CINSTA',
       graph: { apiUrl: graph.url, apiVersion: 'v21.0' },
+      isStored: (sourceKey, externalId) => isInboundStored(handle.db, sourceKey, externalId),
     });
     server = createHttpServer({ [`POST ${FACEBOOK_WEBHOOK_PATH}`]: handler }, logger);
     base = `http://127.0.0.1:${await listen(server, 0)}${FACEBOOK_WEBHOOK_PATH}`;
@@ -127,17 +128,22 @@ describe('Instagram webhook', () => {
       username: 'bob.b',
       permalink: 'https://www.instagram.com/p/Cxyz/',
     });
-    const res = await post(
-      instagramDelivery(IG, [
-        { field: 'mentions', value: { media_id: '17900000000000777', comment_id: '17860000000000500' } },
-        { field: 'mentions', value: { media_id: '17900000000000888' } },
-        { field: 'mentions', value: { media_id: '17900000000000999', comment_id: '17860000000000999' } },
-      ]),
-    );
+    const delivery = instagramDelivery(IG, [
+      { field: 'mentions', value: { media_id: '17900000000000777', comment_id: '17860000000000500' } },
+      { field: 'mentions', value: { media_id: '17900000000000888' } },
+      { field: 'mentions', value: { media_id: '17900000000000999', comment_id: '17860000000000999' } },
+    ]);
+    const res = await post(delivery);
     expect(res.json).toEqual({ stored: 3, changes: 0 });
+    // Meta redelivers: nothing new, and no second Graph lookup for what is stored.
+    expect((await post(delivery)).json).toEqual({ stored: 0, changes: 0 });
     const [inComment, inCaption, unreadable] = await rows();
     expect(inComment).toMatchObject({
       externalId: '17860000000000500',
+      // The mentioned comment's `username`: the card names the person, not "Instagram user".
+      authorId: 'someone',
+      authorHandle: 'someone',
+      authorName: null,
       text: '@brand ruined my weekend',
       url: 'https://www.instagram.com/p/17900000000000777/',
     });

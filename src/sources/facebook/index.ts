@@ -5,6 +5,7 @@ import { facebookConfig } from './config.js';
 import { facebookConversationLookup } from './conversations.js';
 import { facebookSourceKey } from './normalize.js';
 import { facebookFeedPoller } from './poller.js';
+import { messengerProfiles } from './profiles.js';
 import { facebookReplyAdapter } from './reply.js';
 import { facebookWebhookHandler } from './webhook.js';
 
@@ -38,6 +39,12 @@ export const facebookSource = defineSource({
         logger: deps.logger.child({ source: 'facebook-webhook' }),
         clock: deps.clock,
         conversationOf: facebookConversationLookup(deps.db),
+        isStored: deps.isStored,
+        profileOf: messengerProfiles(
+          { apiUrl: settings.apiUrl, apiVersion: settings.apiVersion },
+          deps.clock,
+          deps.logger.child({ source: 'facebook-webhook' }),
+        ),
         ...(instagram.channel ? { instagramChannel: instagram.channel } : {}),
         graph: { apiUrl: settings.apiUrl, apiVersion: settings.apiVersion },
       });

@@ -11,6 +11,7 @@ import {
   normalizeFeedItem,
   normalizeMessengerEvent,
 } from './normalize.js';
+import type { ProfileLookup } from './profiles.js';
 
 /** One `entry` of an `object: page` delivery. */
 export interface PageEntry {
@@ -23,6 +24,10 @@ export interface PageIngestContext {
   receivedAt: Date;
   /** The conversation of a post or comment carebot already holds (see normalize.ts). */
   conversationOf?: ((sourceKey: string, externalId: string) => Promise<string | undefined>) | undefined;
+  /** Whether carebot already holds this message (a redelivery needs no lookups). */
+  isStored?: ((sourceKey: string, externalId: string) => Promise<boolean>) | undefined;
+  /** A Messenger customer's name (the delivery names only their page-scoped id). */
+  profileOf?: ProfileLookup | undefined;
 }
 
 /**
@@ -103,6 +108,12 @@ export async function ingestPageEntry(
       continue;
     }
     const message = normalizeMessengerEvent(page, event, ctx.receivedAt);
-    if (message) await emit({ kind: 'message', message });
+    if (!message) continue;
+    // A redelivered message is already stored with its name: no second lookup.
+    if (ctx.profileOf && !(await ctx.isStored?.(message.sourceKey, message.externalId))) {
+      const profile = await ctx.profileOf(page, message.author.id);
+      if (profile) message.author.name = profile.name;
+    }
+    await emit({ kind: 'message', message });
   }
 }

@@ -34,3 +34,10 @@ export const FEED_MAX_PAGES = 4;
  * cursor are read again (storing is idempotent), so a late one is not skipped.
  */
 export const FEED_LOOKBACK: Duration = minutes(2);
+
+/** A Messenger customer's name is read once a day at most (the User Profile API). */
+export const PROFILE_CACHE_MS: Duration = hours(24);
+/** After a refused name lookup, the id is shown for an hour before asking again. */
+export const PROFILE_REFUSED_CACHE_MS: Duration = hours(1);
+/** Names remembered at most, the oldest forgotten first. */
+export const PROFILE_CACHE_SIZE = 10_000;

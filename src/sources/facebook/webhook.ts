@@ -10,6 +10,7 @@ import type { InboundChange, WebhookWork } from './changes.js';
 import type { FacebookPage } from './config.js';
 import { ingestPageEntry } from './ingest.js';
 import { MAX_GRAPH_WEBHOOK_BODY } from './limits.js';
+import type { ProfileLookup } from './profiles.js';
 import { SIGNATURE_HEADER, sameVerifyToken, verifyFacebookSignature } from './verify.js';
 
 export const FACEBOOK_WEBHOOK_PATH = '/sources/facebook/webhook';
@@ -31,6 +32,10 @@ export interface FacebookWebhookDeps {
    * comment joins the case of the post or comment it answers (`facebookConversationLookup(db)`).
    */
   conversationOf?(sourceKey: string, externalId: string): Promise<string | undefined>;
+  /** Whether carebot already holds a message, so a redelivery costs no Graph lookup. */
+  isStored?(sourceKey: string, externalId: string): Promise<boolean>;
+  /** A Messenger customer's name (`messengerProfiles`); unset: cards show the page-scoped id. */
+  profileOf?: ProfileLookup | undefined;
   /** `sources.instagram.channel`; unset: each Page's channel. */
   instagramChannel?: string | undefined;
   /** GRAPH_API_URL and the version, to read the words of Instagram @mentions (the webhook has only ids). */
@@ -109,7 +114,13 @@ export function facebookWebhookHandler(deps: FacebookWebhookDeps) {
           log.info({ pageId: entry.id }, 'webhook for a Page carebot does not watch; ignored');
           continue;
         }
-        const ctx = { logger: log, receivedAt, conversationOf: deps.conversationOf };
+        const ctx = {
+          logger: log,
+          receivedAt,
+          conversationOf: deps.conversationOf,
+          isStored: deps.isStored,
+          profileOf: deps.profileOf,
+        };
         await ingestPageEntry(page, entry, ctx, emit);
       } else if (object === 'instagram') {
         const page = deps.pages.find((p) => p.instagramAccountId === entry.id && p.appSecret === secret);
@@ -127,7 +138,13 @@ export function facebookWebhookHandler(deps: FacebookWebhookDeps) {
           );
         }
         const withInstagram = { ...page, instagramAccountId: page.instagramAccountId };
-        const ctx = { logger: log, receivedAt, channel: deps.instagramChannel, graph: deps.graph };
+        const ctx = {
+          logger: log,
+          receivedAt,
+          channel: deps.instagramChannel,
+          graph: deps.graph,
+          isStored: deps.isStored,
+        };
         await ingestInstagramEntry(withInstagram, entry, ctx, emit);
       } else {
         log.debug({ object }, 'webhook for an object carebot does not read; ignored');

@@ -6,6 +6,7 @@ import { fetchMentionDetails, type GraphApi } from './mentions.js';
 import {
   instagramCommentValue,
   instagramMentionValue,
+  instagramSourceKey,
   isOwnInstagramComment,
   normalizeInstagramComment,
   normalizeInstagramMention,
@@ -24,6 +25,8 @@ export interface InstagramIngestContext {
   channel: string | undefined;
   /** Where to read the words of @mentions; without it mentions are stored with what the webhook says. */
   graph: GraphApi | undefined;
+  /** Whether carebot already holds this message (a redelivered mention needs no Graph lookup). */
+  isStored?: ((sourceKey: string, externalId: string) => Promise<boolean>) | undefined;
 }
 
 /** Comments on the account's media and @mentions elsewhere become messages; its own comments do not. */
@@ -62,7 +65,20 @@ export async function ingestInstagramEntry(
         );
         continue;
       }
-      const details = ctx.graph ? await fetchMentionDetails(page, ctx.graph, parsed.data, ctx.logger) : {};
+      const mention = parsed.data;
+      if (
+        await ctx.isStored?.(
+          instagramSourceKey(page.instagramAccountId),
+          mention.comment_id ?? mention.media_id,
+        )
+      ) {
+        ctx.logger.debug(
+          { id: mention.comment_id ?? mention.media_id },
+          'Instagram mention already stored; redelivery skipped',
+        );
+        continue;
+      }
+      const details = ctx.graph ? await fetchMentionDetails(page, ctx.graph, mention, ctx.logger) : {};
       await emit({
         kind: 'message',
         message: normalizeInstagramMention(page, parsed.data, details, {

@@ -15,6 +15,7 @@ const mentionedComment = z.looseObject({
   mentioned_comment: z
     .looseObject({
       text: z.string().optional(),
+      username: z.string().optional(),
       timestamp: z.string().optional(),
       media: z.looseObject({ permalink: z.string().optional() }).optional(),
     })
@@ -44,7 +45,7 @@ export async function fetchMentionDetails(
   logger: Logger,
 ): Promise<MentionDetails> {
   const fields = mention.comment_id
-    ? `mentioned_comment.comment_id(${mention.comment_id}){text,timestamp,media{permalink}}`
+    ? `mentioned_comment.comment_id(${mention.comment_id}){text,username,timestamp,media{permalink}}`
     : `mentioned_media.media_id(${mention.media_id}){caption,username,timestamp,permalink}`;
   try {
     const res = await graphRequest(
@@ -67,7 +68,12 @@ export async function fetchMentionDetails(
     }
     if (mention.comment_id) {
       const c = mentionedComment.safeParse(res.body).data?.mentioned_comment;
-      return { text: c?.text, timestamp: c?.timestamp, permalink: c?.media?.permalink };
+      return {
+        text: c?.text,
+        username: c?.username,
+        timestamp: c?.timestamp,
+        permalink: c?.media?.permalink,
+      };
     }
     const m = mentionedMedia.safeParse(res.body).data?.mentioned_media;
     return { text: m?.caption, username: m?.username, timestamp: m?.timestamp, permalink: m?.permalink };
