@@ -131,6 +131,8 @@ export interface FakeGooglePlay {
   failNext(pathPrefix: string, failure: FakePlayFailure): void;
   /** Every access token issued so far stops working (the API answers 401). */
   revokeTokens(): void;
+  /** A new service account with a fresh key, invited to `packages`; its key file points at this fake. */
+  addServiceAccount(input: { packages: string[]; clientEmail?: string }): ServiceAccountKeyPair;
   /** The key is deleted in the Cloud console: grants signed with it get `invalid_grant`. */
   deleteKey(keyId: string): void;
   close(): Promise<void>;
@@ -149,7 +151,7 @@ const STATUS_MESSAGES: Record<number, string> = {
   401: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
   403: 'The caller does not have permission',
   404: 'Requested entity was not found.',
-  429: 'Quota exceeded for quota metric \'Queries\' and limit \'Queries per hour\'.',
+  429: "Quota exceeded for quota metric 'Queries' and limit 'Queries per hour'.",
   500: 'Internal error encountered.',
   503: 'The service is currently unavailable.',
 };
@@ -179,12 +181,13 @@ export function fakePlayAccount(over: Partial<GooglePlayAccount> = {}): GooglePl
 }
 
 export async function startFakeGooglePlay(options: {
-  accounts: FakeServiceAccount[];
+  accounts?: FakeServiceAccount[];
   now?: () => Date;
   /** `expires_in` of issued tokens (Google: 3599). */
   expiresIn?: number;
 }): Promise<FakeGooglePlay> {
   const now = options.now ?? (() => new Date());
+  const accounts = [...(options.accounts ?? [])];
   const nowSeconds = () => Math.floor(now().getTime() / 1000);
   const calls: FakePlayCall[] = [];
   const reviews: FakeReview[] = [];
@@ -308,16 +311,21 @@ export async function startFakeGooglePlay(options: {
   const issueToken = async (call: FakePlayCall): Promise<Answer> => {
     const form = (typeof call.body === 'object' && call.body ? call.body : {}) as Record<string, string>;
     if (call.method !== 'POST' || form.grant_type !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
-      return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'Invalid grant_type: ' } };
+      return {
+        status: 400,
+        body: { error: 'unsupported_grant_type', error_description: 'Invalid grant_type: ' },
+      };
     }
     const assertion = form.assertion ?? '';
     let kid: string | undefined;
     try {
       kid = decodeProtectedHeader(assertion).kid;
     } catch {
-      return grantError('Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.');
+      return grantError(
+        'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.',
+      );
     }
-    const account = options.accounts.find((a) => a.keyId === kid);
+    const account = accounts.find((a) => a.keyId === kid);
     if (!account || deletedKeys.has(account.keyId)) return grantError('Invalid JWT Signature.');
     try {
       const { payload } = await jwtVerify(assertion, account.publicKey, {
@@ -327,8 +335,14 @@ export async function startFakeGooglePlay(options: {
         currentDate: now(),
       });
       if (payload.scope !== SCOPE) return { status: 400, body: { error: 'invalid_scope' } };
-      if (typeof payload.iat !== 'number' || typeof payload.exp !== 'number' || payload.exp - payload.iat > 3600)
-        return grantError('Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.');
+      if (
+        typeof payload.iat !== 'number' ||
+        typeof payload.exp !== 'number' ||
+        payload.exp - payload.iat > 3600
+      )
+        return grantError(
+          'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.',
+        );
     } catch {
       return grantError('Invalid JWT Signature.');
     }
@@ -354,9 +368,15 @@ export async function startFakeGooglePlay(options: {
     const match = REVIEWS.exec(call.path);
     if (!match) return { status: 404, body: googleErrorBody(404) };
     const packageName = decodeURIComponent(match[1] ?? '');
-    const account = options.accounts.find((a) => a.clientEmail === token.clientEmail);
+    const account = accounts.find((a) => a.clientEmail === token.clientEmail);
     if (!account?.packages.includes(packageName)) {
-      return { status: 403, body: googleErrorBody(403, 'The current user has insufficient permissions to perform the requested operation.') };
+      return {
+        status: 403,
+        body: googleErrorBody(
+          403,
+          'The current user has insufficient permissions to perform the requested operation.',
+        ),
+      };
     }
     const reviewId = match[2] ? decodeURIComponent(match[2]) : undefined;
     const recent = (r: FakeReview) => r.lastModified > nowSeconds() - WEEK_SECONDS;
@@ -388,7 +408,10 @@ export async function startFakeGooglePlay(options: {
         return { status: 400, body: googleErrorBody(400, 'Reply text must not be empty.') };
       }
       if ([...text].length > 350) {
-        return { status: 400, body: googleErrorBody(400, 'The reply text is too long (max 350 characters).') };
+        return {
+          status: 400,
+          body: googleErrorBody(400, 'The reply text is too long (max 350 characters).'),
+        };
       }
       review.reply = { text, lastEdited: nowSeconds() };
       replies.push({ reviewId: review.reviewId, text });
@@ -403,7 +426,11 @@ export async function startFakeGooglePlay(options: {
   const started = await listenOnLoopback(
     (req, res) => handle(req, res),
     (error, res) => {
-      if (!res.headersSent) sendAnswer(res, { status: 500, body: googleErrorBody(500, `fake google play crashed: ${String(error)}`) });
+      if (!res.headersSent)
+        sendAnswer(res, {
+          status: 500,
+          body: googleErrorBody(500, `fake google play crashed: ${String(error)}`),
+        });
     },
   );
   url = started.url;
@@ -433,6 +460,11 @@ export async function startFakeGooglePlay(options: {
     failNext: (prefix, failure) => failures.add(prefix, failure),
     revokeTokens: () => {
       for (const token of tokens.values()) token.revoked = true;
+    },
+    addServiceAccount: (input) => {
+      const pair = fakeServiceAccountKey({ tokenUri: `${url}/token`, ...input });
+      accounts.push(pair.account);
+      return pair;
     },
     deleteKey: (keyId) => {
       deletedKeys.add(keyId);

@@ -7,7 +7,9 @@ import { reviewsList } from './normalize.js';
 /** Each app signs in with its service account and reads one page of its reviews. */
 export async function checkGooglePlay(settings: GooglePlaySettings, deps: CheckDeps): Promise<CheckLine[]> {
   return Promise.all(
-    settings.accounts.map((account) => checkApp(new PlayClient(account, settings.apiUrl, deps.timeoutMs), deps)),
+    settings.accounts.map((account) =>
+      checkApp(new PlayClient(account, settings.apiUrl, deps.timeoutMs), deps),
+    ),
   );
 }
 
@@ -17,14 +19,19 @@ async function checkApp(client: PlayClient, deps: CheckDeps): Promise<CheckLine>
   const result = await client.request(deps.clock, 'GET', '/reviews', { query: { maxResults: 1 } });
   if (!result.ok) {
     const { problem } = result;
-    if (problem.kind === 'auth_failed') return { ok: false, what: `${what}: ${problem.reason}`, fix: problem.hint };
+    if (problem.kind === 'auth_failed')
+      return { ok: false, what: `${what}: ${problem.reason}`, fix: problem.hint };
     if (problem.kind === 'rate_limited')
       return {
         ok: false,
         what: `${what}: Google says to wait (quota)`,
         fix: 'run the check again in an hour (the reviews API allows 200 reads an hour)',
       };
-    return { ok: false, what: `${what}: ${problem.reason}`, fix: 'check the network, or GOOGLE_PLAY_API_URL' };
+    return {
+      ok: false,
+      what: `${what}: ${problem.reason}`,
+      fix: 'check the network, or GOOGLE_PLAY_API_URL',
+    };
   }
   const { status, body } = result.response;
   if (status !== 200 || !reviewsList.safeParse(body).success) {

@@ -95,7 +95,10 @@ export class PlayClient {
       if (status === 429) {
         return {
           ok: false,
-          problem: { kind: 'rate_limited', retryAt: resetFromHeaders(headers, RATE_LIMIT_FALLBACK, clock.now()) },
+          problem: {
+            kind: 'rate_limited',
+            retryAt: resetFromHeaders(headers, RATE_LIMIT_FALLBACK, clock.now()),
+          },
         };
       }
       return sent;
@@ -200,7 +203,9 @@ async function fetchGoogle(
       ok: false,
       problem: {
         kind: 'unavailable',
-        reason: timedOut ? `Google did not answer within ${timeoutMs / 1000} s` : 'Google could not be reached',
+        reason: timedOut
+          ? `Google did not answer within ${timeoutMs / 1000} s`
+          : 'Google could not be reached',
       },
     };
   }

@@ -20,12 +20,11 @@ const account = z.strictObject({
   channel: slackChannelId
     .optional()
     .meta({ description: "channel for this app's reviews", default: 'sources.google_play.channel' }),
-  priority_by_rating: priorityByRating
-    .optional()
-    .meta({
-      description: "this app's priority by star rating",
-      default: 'sources.google_play.priority_by_rating',
-    }),
+  // Without the shared default, so an app without its own map takes the section's.
+  priority_by_rating: priorityByRating.unwrap().optional().meta({
+    description: "this app's priority by star rating",
+    default: 'sources.google_play.priority_by_rating',
+  }),
 });
 
 /** `sources.google_play` and the `GOOGLE_PLAY_*` variables (the `default` app). */
@@ -41,9 +40,7 @@ export const googlePlayConfig = defineSourceConfig({
         .describe(
           'first start only: also import reviews written or edited this long ago (Google lists at most the last 7 days)',
         ),
-      priority_by_rating: priorityByRating.describe(
-        'the least priority of a review by its star rating, e.g. `{ 1: P1, 2: P2 }`; ratings not listed keep the usual priority',
-      ),
+      priority_by_rating: priorityByRating,
       accounts: z
         .array(account)
         .default([])
@@ -67,10 +64,14 @@ export const googlePlayConfig = defineSourceConfig({
         "path to the JSON key file of the service account that reads and answers the `default` app's reviews (its `token_uri` is honoured)",
       ),
     GOOGLE_PLAY_API_URL: z
-      .url({ error: 'expected the Android Publisher API base URL, e.g. https://androidpublisher.googleapis.com' })
+      .url({
+        error: 'expected the Android Publisher API base URL, e.g. https://androidpublisher.googleapis.com',
+      })
       .transform((u) => u.replace(/\/+$/, ''))
       .optional()
-      .describe('unset: `https://androidpublisher.googleapis.com`; set: another address (tests and sandboxes)'),
+      .describe(
+        'unset: `https://androidpublisher.googleapis.com`; set: another address (tests and sandboxes)',
+      ),
   },
   // GOOGLE_APPLICATION_CREDENTIALS is shared with other Google tools: only the package name turns Play on.
   check: (env) =>

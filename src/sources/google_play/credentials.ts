@@ -12,7 +12,9 @@ export const serviceAccountKey = z.looseObject({
   client_email: z.string().min(3, 'expected the service account e-mail'),
   private_key: z.string().includes('PRIVATE KEY', { error: 'expected a PEM private key' }),
   private_key_id: z.string().min(1, 'expected the key id'),
-  token_uri: z.url({ error: 'expected the token endpoint URL' }).default('https://oauth2.googleapis.com/token'),
+  token_uri: z
+    .url({ error: 'expected the token endpoint URL' })
+    .default('https://oauth2.googleapis.com/token'),
 });
 
 export type ServiceAccountKey = z.output<typeof serviceAccountKey>;

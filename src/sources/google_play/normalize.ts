@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ratingPriority } from '../../config/fields.js';
 import { type InboundMessage, starFact } from '../../care/inbound.js';
+import { ratingPriority } from '../../config/fields.js';
 import type { GooglePlayAccount } from './config.js';
 
 /*
@@ -89,9 +89,7 @@ export const externalIdOf = (reviewId: string, comment: UserComment) =>
 export function readableText(text: string): string {
   const tab = text.indexOf('\t');
   const joined =
-    tab === -1
-      ? text
-      : [text.slice(0, tab).trim(), text.slice(tab + 1).trim()].filter(Boolean).join('\n\n');
+    tab === -1 ? text : [text.slice(0, tab).trim(), text.slice(tab + 1).trim()].filter(Boolean).join('\n\n');
   return joined.replace(/\r\n?/g, '\n').replace(/\t/g, ' ').trim();
 }
 

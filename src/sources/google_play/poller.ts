@@ -66,7 +66,10 @@ export function googlePlayPoller(account: GooglePlayAccount, options: GooglePlay
       if (!parsed.success) {
         return {
           ok: false,
-          outcome: { kind: 'failed', reason: 'Google Play answered with a review list carebot could not read' },
+          outcome: {
+            kind: 'failed',
+            reason: 'Google Play answered with a review list carebot could not read',
+          },
         };
       }
       let unreadable = 0;

@@ -32,11 +32,17 @@ export function googlePlayReplyAdapter(
       if (!client) return accountGone(`Google Play app for ${request.sourceKey}`);
       const { account } = client;
       if (request.mode === 'private') {
-        return refused('Google Play has no private messages: a review is answered with a public developer reply');
+        return refused(
+          'Google Play has no private messages: a review is answered with a public developer reply',
+        );
       }
       const length = [...request.text].length;
       if (length > PLAY_REPLY_MAX_LENGTH) {
-        return tooLong('reply', length, `and Google Play allows ${PLAY_REPLY_MAX_LENGTH} in a developer reply`);
+        return tooLong(
+          'reply',
+          length,
+          `and Google Play allows ${PLAY_REPLY_MAX_LENGTH} in a developer reply`,
+        );
       }
       const reviewId = request.conversationId;
       const path = `/reviews/${encodeURIComponent(reviewId)}`;
@@ -44,7 +50,8 @@ export function googlePlayReplyAdapter(
 
       // The review as it stands: an earlier reply to replace, or this very reply from a lost attempt.
       const current = await client.request(clock, 'GET', path);
-      if (!current.ok && current.problem.kind !== 'unavailable') return problemOutcome(current.problem, clock);
+      if (!current.ok && current.problem.kind !== 'unavailable')
+        return problemOutcome(current.problem, clock);
       const earlier = current.ok ? earlierReply(current.response) : undefined;
       const mayHaveGone = uncertain.has(request.idempotencyKey) || request.outcomeUnknown;
       if (mayHaveGone && earlier !== undefined && earlier.trim() === request.text.trim()) {
@@ -52,7 +59,9 @@ export function googlePlayReplyAdapter(
         return { ok: true, externalId: reviewId, url };
       }
 
-      const result = await client.request(clock, 'POST', `${path}:reply`, { json: { replyText: request.text } });
+      const result = await client.request(clock, 'POST', `${path}:reply`, {
+        json: { replyText: request.text },
+      });
       if (!result.ok) {
         const outcome = problemOutcome(result.problem, clock);
         if (result.problem.kind !== 'unavailable') return outcome;
