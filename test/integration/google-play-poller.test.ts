@@ -18,6 +18,7 @@ const days = (n: number) => hours(24 * n);
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { cases, messages } from '../../src/db/schema.js';
 import { createLogger } from '../../src/logger.js';
+import { checkGooglePlay } from '../../src/sources/google_play/check.js';
 import type { GooglePlayAccount } from '../../src/sources/google_play/config.js';
 import { googlePlayPoller } from '../../src/sources/google_play/poller.js';
 import { googlePlayReplyAdapter, REPLACED_NOTE } from '../../src/sources/google_play/reply.js';
@@ -238,6 +239,27 @@ describe('Google Play poller and replies', () => {
       context(undefined),
     );
     expect(outcome).toMatchObject({ kind: 'auth_failed', hint: expect.stringContaining('Play Console') });
+  });
+
+  it('checks each app with a token and one page of reviews, read only', async () => {
+    const missing = fakePlayAccount({
+      name: 'beta',
+      packageName: 'com.acme.beta',
+      credentialsFile: join(dir, 'none.json'),
+    });
+    const lines = await checkGooglePlay(
+      { apiUrl: play.url, pollEvery: minutes(5), backfill: undefined, accounts: [account, missing] },
+      { timeoutMs: 5000, clock, settingsOf: () => undefined as never },
+    );
+    expect(lines[0]).toEqual({
+      ok: true,
+      what: `Google Play app ${PKG} ("app"): ${key.keyFile.client_email} reads its reviews`,
+    });
+    expect(lines[1]).toMatchObject({
+      ok: false,
+      fix: expect.stringContaining('credentials_file of the app "beta"'),
+    });
+    expect(play.calls.filter((c) => c.method === 'POST' && c.path !== '/token')).toHaveLength(0);
   });
 
   describe('replies', () => {
