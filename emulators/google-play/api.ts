@@ -185,6 +185,8 @@ export async function startFakeGooglePlay(options: {
   now?: () => Date;
   /** `expires_in` of issued tokens (Google: 3599). */
   expiresIn?: number;
+  /** Told of each developer reply made through the API (the sandbox's page redraws). */
+  onReply?: (reply: { reviewId: string; text: string }) => void;
 }): Promise<FakeGooglePlay> {
   const now = options.now ?? (() => new Date());
   const accounts = [...(options.accounts ?? [])];
@@ -415,6 +417,7 @@ export async function startFakeGooglePlay(options: {
       }
       review.reply = { text, lastEdited: nowSeconds() };
       replies.push({ reviewId: review.reviewId, text });
+      options.onReply?.({ reviewId: review.reviewId, text });
       return {
         status: 200,
         body: { result: { replyText: text, lastEdited: { seconds: String(nowSeconds()), nanos: 0 } } },
