@@ -241,6 +241,20 @@ describe('Google Play poller and replies', () => {
     expect(outcome).toMatchObject({ kind: 'auth_failed', hint: expect.stringContaining('Play Console') });
   });
 
+  it('refuses a forged key: the right key id, another private key', async () => {
+    const stranger = play.addServiceAccount({ packages: [] });
+    const forged = join(dir, 'forged.json');
+    writeFileSync(forged, JSON.stringify({ ...key.keyFile, private_key: stranger.keyFile.private_key }));
+    const outcome = await poller({ acc: fakePlayAccount({ credentialsFile: forged }) }).poll(
+      context(undefined),
+    );
+    expect(outcome).toMatchObject({
+      kind: 'auth_failed',
+      reason: expect.stringContaining('Invalid JWT Signature'),
+    });
+    expect(play.calls.filter((c) => c.path.startsWith('/androidpublisher'))).toHaveLength(0);
+  });
+
   it('checks each app with a token and one page of reviews, read only', async () => {
     const missing = fakePlayAccount({
       name: 'beta',
@@ -336,6 +350,13 @@ describe('Google Play poller and replies', () => {
         ok: false,
         permanent: true,
         reason: expect.stringContaining('could not find'),
+      });
+      expect(
+        await adapter().reply(request(review.reviewId, { sourceKey: 'google_play:com.gone.app' })),
+      ).toMatchObject({
+        ok: false,
+        permanent: true,
+        reason: expect.stringContaining('no Google Play app'),
       });
       expect(await adapter().reply(request(review.reviewId, { mode: 'private' }))).toMatchObject({
         ok: false,
