@@ -21,6 +21,7 @@ export function keyFileHint(account: GooglePlayAccount): string {
 export function grantHint(account: GooglePlayAccount, clientEmail: string): string {
   return (
     `The key of ${clientEmail} may have been deleted, or the service account disabled: at ${KEYS_PAGE} create a new JSON key for it and put the file where ${keySetting(account)} points. ` +
+    "If the key is fine, check this machine's clock (Google refuses grants from a clock that is minutes off). " +
     'carebot picks the app up again once Google accepts the key.'
   );
 }
