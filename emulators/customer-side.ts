@@ -9,7 +9,7 @@ import { addressOf } from './http.js';
  * page can draw every conversation as the platform would (a reply under the post it answers).
  */
 
-export type CustomerPlatform = 'x' | 'facebook' | 'forum';
+export type CustomerPlatform = 'x' | 'facebook' | 'forum' | 'google_play';
 
 export interface CustomerItem {
   platform: CustomerPlatform;
@@ -30,6 +30,8 @@ export interface CustomerItem {
   caseId?: number | undefined;
   /** False when the brand's answer did not carry a valid signature (the forum's reply_url). */
   verified?: boolean | undefined;
+  /** A store review's rating, 1 to 5. */
+  stars?: number | undefined;
 }
 
 /** A complaint or follow-up typed on the page's customer side. */
@@ -40,6 +42,8 @@ export interface NewPost {
   text: string;
   /** A follow-up joins this conversation; without it the post starts a new one. */
   conversationId?: string;
+  /** A store review's rating, 1 to 5 (default 1: the one-star review). */
+  stars?: number;
 }
 
 /** A simulated platform on the customer side. */

@@ -8,9 +8,10 @@ export interface DemoStep {
 }
 
 /**
- * A small realistic morning across the three platforms: an ordinary late parcel on the forum, a
+ * A small realistic morning across the platforms: an ordinary late parcel on the forum, a
  * high-reach X author (their followers raise the priority), a Facebook post whose wording needs PR
- * (the keyword rule escalates it), a small X question, and follow-ups in two conversations.
+ * (the keyword rule escalates it), a small X question, follow-ups in two conversations, and a
+ * one-star Google Play review (P2 by its rating).
  */
 export const DEMO_MORNING: DemoStep[] = [
   {
@@ -57,6 +58,14 @@ export const DEMO_MORNING: DemoStep[] = [
     platform: 'x',
     post: { name: 'Tech Tom', handle: 'techtom', text: 'Happened again just now, on Android 15.' },
     followUpOf: 1,
+  },
+  {
+    platform: 'google_play',
+    post: {
+      name: 'Ravi Kumar',
+      text: 'Crashes every time I open the basket since the last update. Uninstalling.',
+      stars: 1,
+    },
   },
 ];
 

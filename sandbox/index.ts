@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CustomerPlatform, CustomerSide } from '../emulators/customer-side.js';
+import { SANDBOX_PACKAGE, SandboxGooglePlay } from '../emulators/google-play/customers.js';
 import { type FacebookBrandPage, SandboxFacebook } from '../emulators/graph/customers.js';
 import {
   type ClickedElement,
@@ -31,11 +32,11 @@ import { apiRequestProblem, hostProblem } from './same-origin.js';
 import { Workspace } from './workspace.js';
 
 /**
- * Sandbox mode: carebot against an in-process Slack emulator and three simulated platforms (X,
- * Facebook and a forum), with a web page (GET /) showing the care channel and the customer side.
- * The sandbox's own HTTP server listens on `port` (loopback only); carebot runs unchanged in HTTP
- * mode on a second, random port, with generated secrets, and its real X, Facebook and webhook
- * sources talk to local fake platform APIs: it never talks to real Slack or a real platform.
+ * Sandbox mode: carebot against an in-process Slack emulator and simulated platforms (X,
+ * Facebook, a forum and Google Play reviews), with a web page (GET /) showing the care channel and
+ * the customer side. The sandbox's own HTTP server listens on `port` (loopback only); carebot runs
+ * unchanged in HTTP mode on a second, random port, with generated secrets, and its real X,
+ * Facebook, Google Play and webhook sources talk to local fake platform APIs: it never talks to real Slack or a real platform.
  */
 
 export const SANDBOX_CHANNEL = 'C0SANDBOX';
@@ -69,8 +70,12 @@ export interface Sandbox {
   forum: Forum;
   x: SandboxX;
   facebook: SandboxFacebook;
+  googlePlay: SandboxGooglePlay;
   /** Where each server the sandbox started listens: all on 127.0.0.1. */
-  addresses(): Record<'page' | 'carebot' | 'slack' | 'x' | 'facebook', { address: string; port: number }>;
+  addresses(): Record<
+    'page' | 'carebot' | 'slack' | 'x' | 'facebook' | 'googlePlay',
+    { address: string; port: number }
+  >;
   stop(): Promise<void>;
 }
 
@@ -96,7 +101,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const forum = new Forum(webhookSecret, () => `${carebotUrl}/sources/webhook`);
   const x = await SandboxX.start(() => `${carebotUrl}/sources/x/webhook`, logger);
   const facebook = await SandboxFacebook.start(() => `${carebotUrl}/sources/facebook/webhook`, logger);
-  const sides: Record<CustomerPlatform, CustomerSide> = { x, facebook, forum };
+  const googlePlay = await SandboxGooglePlay.start(logger);
+  const sides: Record<CustomerPlatform, CustomerSide> = { x, facebook, forum, google_play: googlePlay };
 
   const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
   const pageLinks = readFileSync(new URL('./page-links.js', import.meta.url), 'utf8');
@@ -115,7 +121,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     channel: SANDBOX_CHANNEL,
     users: SANDBOX_USERS,
     ...workspace.state(),
-    customers: [...x.items(), ...facebook.items(), ...forum.items()],
+    customers: [...x.items(), ...facebook.items(), ...forum.items(), ...googlePlay.items()],
   });
   workspace.on('change', broadcast);
   for (const side of Object.values(sides)) side.on('change', broadcast);
@@ -260,13 +266,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       'POST /api/home': json(async (b) => sendAppHomeOpened(target, userOf(b.userId))),
       'POST /api/customer': json(async (b) => {
         const side = sides[b.platform as CustomerPlatform] ?? (b.platform === undefined ? forum : undefined);
-        if (!side) return { error: 'platform: expected x, facebook or forum' };
+        if (!side) return { error: 'platform: expected x, facebook, forum or google_play' };
         if (!String(b.text ?? '').trim()) return { error: 'text: write what the customer says' };
         return side.post({
           name: String(b.name || 'A customer'),
           text: String(b.text ?? ''),
           ...(typeof b.handle === 'string' && b.handle ? { handle: b.handle } : {}),
           ...(Number(b.followers) > 0 ? { followers: Math.floor(Number(b.followers)) } : {}),
+          ...(Number(b.stars) >= 1 && Number(b.stars) <= 5 ? { stars: Math.round(Number(b.stars)) } : {}),
           ...(typeof b.conversationId === 'string' && b.conversationId
             ? { conversationId: b.conversationId }
             : {}),
@@ -296,7 +303,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const origin = `http://127.0.0.1:${port}`;
   const configDir = mkdtempSync(join(tmpdir(), 'carebot-sandbox-'));
   const configPath = join(configDir, 'carebot.config.yaml');
-  writeFileSync(configPath, sandboxConfigYaml(opts.replyDelay ?? '10s', x.account, facebook.page));
+  writeFileSync(
+    configPath,
+    sandboxConfigYaml(opts.replyDelay ?? '10s', x.account, facebook.page, googlePlay.writeKeyFile(configDir)),
+  );
   const config = loadConfig({
     SLACK_BOT_TOKEN: `xoxb-sandbox-${randomBytes(8).toString('hex')}`,
     SLACK_SIGNING_SECRET: signingSecret,
@@ -309,6 +319,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     CARE_CONFIG: configPath,
     X_API_URL: x.url,
     GRAPH_API_URL: facebook.url,
+    GOOGLE_PLAY_API_URL: googlePlay.url,
     PORT: '0',
     LOG_LEVEL: opts.logLevel ?? 'info',
   });
@@ -323,7 +334,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     await database?.close().catch(() => {});
     server.closeAllConnections();
     server.close();
-    await Promise.all([slack.close(), x.close(), facebook.close()]);
+    await Promise.all([slack.close(), x.close(), facebook.close(), googlePlay.close()]);
     throw err;
   }
   carebotUrl = `http://127.0.0.1:${carebot.port}`;
@@ -341,12 +352,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     forum,
     x,
     facebook,
+    googlePlay,
     addresses: () => ({
       page: server.address() as AddressInfo,
       carebot: { address: carebot.host, port: carebot.port },
       slack: slack.address,
       x: x.address,
       facebook: facebook.address,
+      googlePlay: googlePlay.address,
     }),
     stop: async () => {
       for (const client of clients) client.end();
@@ -354,7 +367,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await carebot.stop();
       await database?.close();
-      await Promise.all([slack.close(), x.close(), facebook.close()]);
+      await Promise.all([slack.close(), x.close(), facebook.close(), googlePlay.close()]);
     },
   };
 }
@@ -374,7 +387,12 @@ function listenOnLoopback(server: Server, port: number): Promise<number> {
  * The sandbox's carebot.config.yaml: teams, rules and groups that match the emulated workspace, and
  * the X account and Facebook Page of the simulated platforms (values quoted as JSON, which YAML reads).
  */
-function sandboxConfigYaml(replyDelay: string, xAccount: XBrandAccount, page: FacebookBrandPage): string {
+function sandboxConfigYaml(
+  replyDelay: string,
+  xAccount: XBrandAccount,
+  page: FacebookBrandPage,
+  playKeyFile: string,
+): string {
   const q = JSON.stringify;
   return [
     'business_hours: always',
@@ -394,6 +412,12 @@ function sandboxConfigYaml(replyDelay: string, xAccount: XBrandAccount, page: Fa
     '  facebook:',
     '    pages:',
     `      - { name: ${q(page.name)}, page_id: ${q(page.pageId)}, page_token: ${q(page.pageToken)}, app_secret: ${q(page.appSecret)}, verify_token: ${q(page.verifyToken)} }`,
+    '  google_play:',
+    '    poll_every: 10s',
+    // The emulator starts empty: a review posted before the first poll is still the sandbox's.
+    '    backfill: 1h',
+    '    accounts:',
+    `      - { name: acme_shop, package_name: ${SANDBOX_PACKAGE}, credentials_file: ${q(playKeyFile)} }`,
     '',
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 import { registerPlatforms } from '../care/platforms.js';
 import { facebookSource } from './facebook/index.js';
+import { googlePlaySource } from './google_play/index.js';
 import { instagramSource } from './instagram/index.js';
 import { redditSource } from './reddit/index.js';
 import { rssSource } from './rss/index.js';
@@ -17,6 +18,7 @@ export const sources = [
   facebookSource,
   instagramSource,
   redditSource,
+  googlePlaySource,
 ] as const;
 
 registerPlatforms(sources);

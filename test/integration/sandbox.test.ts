@@ -312,7 +312,14 @@ describe('the sandbox', () => {
 
   it('listens on loopback only: the page, carebot, the fake Slack and the fake platforms', () => {
     const addresses = sandbox.addresses();
-    expect(Object.keys(addresses).sort()).toEqual(['carebot', 'facebook', 'page', 'slack', 'x']);
+    expect(Object.keys(addresses).sort()).toEqual([
+      'carebot',
+      'facebook',
+      'googlePlay',
+      'page',
+      'slack',
+      'x',
+    ]);
     for (const [server, { address }] of Object.entries(addresses))
       expect({ server, address }).toEqual({ server, address: '127.0.0.1' });
   });
