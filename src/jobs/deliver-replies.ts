@@ -216,10 +216,7 @@ export class DeliverReplies extends Job {
         mode: caseRow.replyMode,
         text: reply.text,
         agent: { id: reply.authorId, name: agentName },
-        // Stable across automatic retries; new after a person presses Retry on a failed reply.
-        idempotencyKey: reply.failures
-          ? `carebot-reply-${reply.id}-${reply.failures}`
-          : `carebot-reply-${reply.id}`,
+        idempotencyKey: idempotencyKey(reply),
         outcomeUnknown: reply.outcomeUnknown,
       });
     } catch (err) {
@@ -295,4 +292,15 @@ export class DeliverReplies extends Job {
     log.warn({ reason: outcome.reason, retryAt }, 'reply delivery will be retried');
     return false;
   }
+}
+
+/**
+ * The key a platform may use to drop a resend: stable across automatic retries, new after a person
+ * presses Retry on a failed reply. The reply's creation time makes it unique beyond this database:
+ * ids start again in a fresh database (or another installation on the same account), and a
+ * platform that remembers keys (Mastodon, for an hour) would answer an old, unrelated post.
+ */
+export function idempotencyKey(reply: Pick<ReplyRow, 'id' | 'failures' | 'createdAt'>): string {
+  const base = `carebot-reply-${reply.id}-${reply.createdAt.getTime().toString(36)}`;
+  return reply.failures ? `${base}-${reply.failures}` : base;
 }

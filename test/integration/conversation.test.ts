@@ -116,7 +116,7 @@ describe('the conversation loop', () => {
     expect(t.receiver.received).toHaveLength(1);
     const [post] = t.receiver.received;
     expect(post?.verified).toBe(true);
-    expect(post?.headers['webhook-id']).toMatch(/^carebot-reply-\d+$/);
+    expect(post?.headers['webhook-id']).toMatch(/^carebot-reply-\d+-[0-9a-z]+$/);
     expect(post?.body).toEqual({
       type: 'reply',
       caseId: 1,
