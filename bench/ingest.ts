@@ -1,19 +1,34 @@
 /**
  * Ingest: signed generic-webhook POSTs for BENCH_SECONDS (default 30) with autocannon, against a
  * carebot process whose Slack sync is off (only storing is measured), on PostgreSQL and on PGlite.
- * Baseline: the same rows (case, message, "opened" event, one transaction each) written by a bare
- * loop of the driver alone, for BENCH_BASELINE_SECONDS (default 10).
+ * Baseline: carebot's own statement for a new complaint, prepared, in a bare loop of the driver;
+ * and carebot's storing code called directly (no HTTP), each for BENCH_BASELINE_SECONDS (default 10).
  *
  *   npx tsx bench/ingest.ts        BENCH_SECONDS=10 BENCH_CONNECTIONS=16
  */
 import { rmSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import autocannon from 'autocannon';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import { startFakeSlack } from '../emulators/slack/web-api.js';
+import { recordInbound } from '../src/care/case-inbound.js';
+import { openingStatement } from '../src/care/case-opening.js';
+import { systemClock } from '../src/care/clock.js';
+import type { InboundMessage } from '../src/care/inbound.js';
+import { assess } from '../src/care/priority.js';
+import { slaSettings } from '../src/care/sla.js';
+import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { createDatabase } from '../test/reliability/support/database.js';
-import { carebotEnv, tempDir } from '../test/reliability/support/env.js';
+import {
+  BOT_TOKEN,
+  CARE_CHANNEL,
+  carebotEnv,
+  SIGNING_SECRET,
+  tempDir,
+  writeConfig,
+} from '../test/reliability/support/env.js';
 import { startCarebotProcess } from '../test/reliability/support/process.js';
 import { envNumber, machine, met, ms, num, ratio, table, writeSection } from './support/report.js';
 import { type SignedRequest, signedPool } from './support/signed-pool.js';
@@ -31,6 +46,7 @@ interface IngestResult {
   other: Record<string, number>;
   stored: number;
   baselineRps: number;
+  directRps: number;
 }
 
 /** autocannon with a pool of distinct signed requests, one per POST. */
@@ -64,37 +80,66 @@ async function load(url: string, pool: SignedRequest[], seconds: number) {
   return { result, statuses, used: next };
 }
 
-/** The rows one new complaint leaves, written in one transaction by the bare driver. */
-const CASE = `insert into cases (source_key, platform, conversation_id, channel_id, opened_at,
-  last_customer_message_at, created_at, updated_at) values ('webhook:forum', 'webhook', $1, 'C0CARE0001', now(), now(), now(), now()) returning id`;
-const MESSAGE = `insert into messages (case_id, kind, source_key, external_id, author_id, author_name, author_handle,
-  text, url, sent_at, created_at) values ($1, 'inbound', 'webhook:forum', $2, $3, 'Jane Doe', 'jane', $4, $5, now(), now())`;
-const EVENT = `insert into case_events (case_id, type, actor, data, at) values ($1, 'opened', 'customer', $2, now())`;
+const dialect = new PgDialect();
+const benchConfig = loadConfig({
+  SLACK_BOT_TOKEN: BOT_TOKEN,
+  SLACK_SIGNING_SECRET: SIGNING_SECRET,
+  CARE_CHANNEL_ID: CARE_CHANNEL,
+  CARE_CONFIG: writeConfig(''),
+});
+const storeOptions = {
+  reopenWithin: benchConfig.reopenWithin,
+  sla: slaSettings(benchConfig),
+  rules: benchConfig.escalation.rules,
+};
 
-async function postgresBaseline(seconds: number): Promise<number> {
+/** A new complaint, as the webhook source hands it to care. */
+const complaint = (id: string): InboundMessage => ({
+  sourceKey: 'webhook:forum',
+  platform: 'webhook',
+  externalId: id,
+  conversationId: `t-${id}`,
+  author: { id: `u-${id}`, name: 'Jane Doe', handle: 'jane', url: 'https://forum.example/u/jane' },
+  text: `My order never arrived [${id}]`,
+  url: 'https://forum.example/t/1',
+  sentAt: new Date(),
+  channelId: CARE_CHANNEL,
+});
+
+/**
+ * carebot's own statement for a new complaint (care/case-opening.ts: case with its priority and
+ * deadlines, message, first events, in one statement), rendered as carebot renders it, with its
+ * assessment computed once: the database's side of storing a complaint and nothing else.
+ */
+function openingQuery(id: string): { text: string; params: unknown[] } {
+  const msg = complaint(id);
+  const assessment = assess({ text: msg.text }, storeOptions.rules);
+  const { sql: text, params } = dialect.sqlToQuery(
+    openingStatement(new Date(), msg, assessment, storeOptions),
+  );
+  return { text, params };
+}
+
+async function migratedPostgres(): Promise<Awaited<ReturnType<typeof createDatabase>>> {
   const scratch = await createDatabase('carebot_bench');
   const migrated = await openDatabase({ url: scratch.url });
   await migrated.migrate();
   await migrated.close();
+  return scratch;
+}
+
+/** Baseline: carebot's statement as a named prepared statement, in a bare loop per connection. */
+async function postgresBaseline(seconds: number): Promise<number> {
+  const scratch = await migratedPostgres();
   // The same pool size as carebot's (db/client.ts), one loop per connection.
-  const sql = postgres(scratch.url, { max: 10, onnotice: () => {} });
+  const sql = postgres(scratch.url, { max: 10, onnotice: () => {}, fetch_types: false });
   let done = 0;
   const until = Date.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: 10 }, async (_, w) => {
       for (let i = 0; Date.now() < until; i++) {
-        const id = `b${w}-${i}`;
-        await sql.begin(async (tx) => {
-          const [row] = await tx.unsafe(CASE, [id]);
-          await tx.unsafe(MESSAGE, [
-            row?.id,
-            id,
-            `u-${id}`,
-            `My order never arrived [${id}]`,
-            'https://forum.example/t/1',
-          ]);
-          await tx.unsafe(EVENT, [row?.id, { messageId: 1, externalId: id }]);
-        });
+        const q = openingQuery(`b${w}-${i}`);
+        await sql.unsafe(q.text, q.params as never[], { prepare: true });
         done += 1;
       }
     }),
@@ -113,22 +158,38 @@ async function pgliteBaseline(seconds: number): Promise<number> {
   let done = 0;
   const until = Date.now() + seconds * 1000;
   for (let i = 0; Date.now() < until; i++) {
-    const id = `b-${i}`;
-    await db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ id: number }>(CASE, [id]);
-      await tx.query(MESSAGE, [
-        rows[0]?.id,
-        id,
-        `u-${id}`,
-        `My order never arrived [${id}]`,
-        'https://forum.example/t/1',
-      ]);
-      await tx.query(EVENT, [rows[0]?.id, JSON.stringify({ messageId: 1, externalId: id })]);
-    });
+    const q = openingQuery(`b-${i}`);
+    await db.query(q.text, q.params);
     done += 1;
   }
   await db.close();
   rmSync(dir, { recursive: true, force: true });
+  return done / seconds;
+}
+
+/**
+ * carebot's storing code (`recordInbound`: dedupe, assessment, the statement, SLA) called
+ * directly, CONNECTIONS at a time, in this process: the difference to the HTTP run is what the
+ * HTTP layer (parsing, signature, validation, the answer) costs.
+ */
+async function direct(kind: IngestResult['kind'], seconds: number): Promise<number> {
+  const scratch = kind === 'PostgreSQL' ? await migratedPostgres() : undefined;
+  const dir = kind === 'PGlite' ? tempDir('carebot-bench-direct-') : undefined;
+  const handle = await openDatabase(scratch ? { url: scratch.url } : { dataDir: dir as string });
+  await handle.migrate();
+  let done = 0;
+  const until = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async (_, w) => {
+      for (let i = 0; Date.now() < until; i++) {
+        await recordInbound(handle.db, systemClock, complaint(`d${w}-${i}`), storeOptions);
+        done += 1;
+      }
+    }),
+  );
+  await handle.close();
+  await scratch?.drop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
   return done / seconds;
 }
 
@@ -176,6 +237,7 @@ async function run(kind: IngestResult['kind']): Promise<IngestResult> {
       kind === 'PostgreSQL'
         ? await postgresBaseline(BASELINE_SECONDS)
         : await pgliteBaseline(BASELINE_SECONDS);
+    const directRps = await direct(kind, BASELINE_SECONDS);
     return {
       kind,
       rps: accepted / SECONDS,
@@ -190,6 +252,7 @@ async function run(kind: IngestResult['kind']): Promise<IngestResult> {
       // Every 202 of the run and of the warm-up must be a stored message.
       stored: stored - (warmUp.statuses['202'] ?? 0),
       baselineRps,
+      directRps,
     };
   } finally {
     await carebot.kill();
@@ -205,7 +268,8 @@ for (const kind of ['PostgreSQL', 'PGlite'] as const) {
   const r = await run(kind);
   results.push(r);
   console.log(
-    `  ${num(r.rps)} complaints/s (p50 ${ms(r.p50)}, p99 ${ms(r.p99)}); baseline ${num(r.baselineRps)}/s; ` +
+    `  ${num(r.rps)} complaints/s (p50 ${ms(r.p50)}, p99 ${ms(r.p99)}); called directly ${num(r.directRps)}/s; ` +
+      `prepared-statement loop ${num(r.baselineRps)}/s; ` +
       `ratio ${ratio(r.rps / r.baselineRps)}; ${num(r.accepted)} answered 202, ${num(r.stored)} stored; other answers ${JSON.stringify(r.other)}`,
   );
 }
@@ -218,23 +282,38 @@ writeSection(
 ${await machine()}
 Signed generic-webhook POSTs (each a new complaint, every one a distinct pre-signed request) for
 ${SECONDS} s with autocannon, ${CONNECTIONS} connections; carebot's Slack sync off, so only verifying,
-validating and storing is measured. Baseline: the rows a new complaint leaves (case, message,
-"opened" event) written in one transaction each by a bare loop of the driver (postgres.js with
-carebot's 10 connections, or PGlite), for ${BASELINE_SECONDS} s.
+validating and storing is measured. Baseline: carebot's own statement for a new complaint
+(care/case-opening.ts: the case with its priority and SLA deadlines, the message and the first
+events in one statement), rendered as carebot renders it and run as a named prepared statement in
+a bare loop of the driver (postgres.js with carebot's 10 connections, or PGlite), for
+${BASELINE_SECONDS} s: the database's own limit for this work. "Called directly": carebot's storing
+code (\`recordInbound\`) in a loop of ${CONNECTIONS} at a time in one process, without HTTP; the
+difference to the HTTP figure is the HTTP layer's own cost.
 
 ${table(
-  ['database', 'complaints/s (202)', 'p50', 'p99', 'bare driver loop', 'ratio to baseline'],
+  [
+    'database',
+    'complaints/s (202)',
+    'p50',
+    'p99',
+    'storing called directly',
+    'HTTP layer costs',
+    'prepared-statement loop',
+    'ratio to baseline',
+  ],
   results.map((r) => [
     r.kind,
     num(r.rps),
     ms(r.p50),
     ms(r.p99),
+    `${num(r.directRps)}/s`,
+    `${Math.round((1 - r.rps / r.directRps) * 100)} %`,
     `${num(r.baselineRps)}/s`,
     ratio(r.rps / r.baselineRps),
   ]),
 )}
 
 Answered 202 and stored: ${results.map((r) => `${r.kind} ${num(r.accepted)} and ${num(r.stored)}`).join('; ')}${results.every((r) => r.stored >= r.accepted) ? ' (every 202 stored; the few more stored than answered were in flight when autocannon stopped)' : ' (**fewer stored than answered 202**)'}; other answers: ${results.map((r) => `${r.kind} ${JSON.stringify(r.other)}`).join(', ')}.
-Targets on PostgreSQL: at least 1,000 complaints/s: ${met(pg.rps >= 1000)} (${num(pg.rps)}/s); at least half the
-baseline: ${met(pg.rps >= pg.baselineRps / 2)} (${ratio(pg.rps / pg.baselineRps)}).`,
+Targets on PostgreSQL: at least 1,000 complaints/s: ${met(pg.rps >= 1000)} (${num(pg.rps)}/s); at least 0.6 ×
+the prepared-statement loop: ${met(pg.rps >= pg.baselineRps * 0.6)} (${ratio(pg.rps / pg.baselineRps)}).`,
 );

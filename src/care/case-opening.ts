@@ -21,6 +21,31 @@ export async function openConversation(
   a: Assessment | undefined,
   options: { reopenWithin?: Duration; sla?: SlaSettings },
 ): Promise<RecordedInbound | undefined> {
+  try {
+    const [row] = await queryRowsPrepared<{ case_id: number; message_id: number }>(
+      db,
+      openingStatement(now, msg, a, options),
+    );
+    if (!row) return undefined;
+    return { caseId: Number(row.case_id), messageId: Number(row.message_id), duplicate: false, opened: true };
+  } catch (err) {
+    // The same message id stored a moment ago under another conversation: the statement wrote
+    // nothing, and the general path reports the duplicate.
+    if (pgCode(err) === '23505') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The one statement of `openConversation` (exported for bench/ingest.ts, whose baseline runs it
+ * in a bare driver loop): returns `case_id` and `message_id`, or no row.
+ */
+export function openingStatement(
+  now: Date,
+  msg: InboundMessage,
+  a: Assessment | undefined,
+  options: { reopenWithin?: Duration; sla?: SlaSettings },
+): SQL {
   const priority = a?.priority ?? 'P3';
   const deadlines = options.sla ? openingDeadlines(now, options.sla, priority) : undefined;
   // The general path's events, in its order: opened, priority_set when notable, sla_started.
@@ -39,10 +64,7 @@ export async function openConversation(
   }
   const reopenCutoff = new Date(now.getTime() - (options.reopenWithin ?? 0));
   const optionalTs = (d: Date | undefined) => (d ? ts(d) : sql`null::timestamptz`);
-  try {
-    const [row] = await queryRowsPrepared<{ case_id: number; message_id: number }>(
-      db,
-      sql`with latest as (
+  return sql`with latest as (
             select id, status, resolved_at from ${cases}
             where source_key = ${msg.sourceKey} and conversation_id = ${msg.conversationId}
             order by id desc limit 1
@@ -87,16 +109,7 @@ export async function openConversation(
               cross join (values ${sql.join(events, sql`, `)}) as ev(ord, type, actor, data)
             order by ev.ord
           )
-          select c.id as case_id, m.id as message_id from c join m on m.case_id = c.id`,
-    );
-    if (!row) return undefined;
-    return { caseId: Number(row.case_id), messageId: Number(row.message_id), duplicate: false, opened: true };
-  } catch (err) {
-    // The same message id stored a moment ago under another conversation: the statement wrote
-    // nothing, and the general path reports the duplicate.
-    if (pgCode(err) === '23505') return undefined;
-    throw err;
-  }
+          select c.id as case_id, m.id as message_id from c join m on m.case_id = c.id`;
 }
 
 /** The SQLSTATE of a database error, from either driver (drizzle may wrap it). */
