@@ -55,7 +55,7 @@ describe('Mastodon replies', () => {
       in_reply_to_id: latest.id,
       visibility: 'unlisted',
     });
-    expect(call?.idempotencyKey).toBe('reply-1-key');
+    expect(call?.idempotencyKey).toMatch(/^reply-1-key-[\w-]{22}$/);
     expect(call?.bearer).toBe('mst-token-brand');
     expect(outcome).toEqual({ ok: true, externalId: mastodon.sent[0]?.id, url: mastodon.sent[0]?.url });
     expect(mastodon.sent[0]?.inReplyToId).toBe(latest.id);
@@ -93,6 +93,18 @@ describe('Mastodon replies', () => {
     );
     expect(mastodon.sent).toHaveLength(1);
     expect(again).toEqual({ ok: true, externalId: mastodon.sent[0]?.id, url: mastodon.sent[0]?.url });
+  });
+
+  it("does not take another reply with carebot's same key (a fresh database) for a resend", async () => {
+    const jo = customer();
+    const a = mastodon.addStatus({ author: jo, text: '@acme one' });
+    const b = mastodon.addStatus({ author: jo, text: '@acme two' });
+    await adapter().reply(request({ conversationId: a.id, inReplyTo: a.id, text: 'First answer' }));
+    await adapter().reply(request({ conversationId: b.id, inReplyTo: b.id, text: 'Second answer' }));
+    expect(mastodon.sent.map((s) => [s.inReplyToId, s.text])).toEqual([
+      [a.id, '@jo@fosstodon.org First answer'],
+      [b.id, '@jo@fosstodon.org Second answer'],
+    ]);
   });
 
   it('maps refusals: 401 credentials, 429 waits, 422 permanent with the message, 404 deleted, too long', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Clock, systemClock } from '../../care/clock.js';
 import { accountGone, platformError, refused, tooLong, tryAgain } from '../reply-outcomes.js';
 import type { ReplyAdapter, ReplyOutcome, ReplyRequest } from '../types.js';
@@ -61,7 +62,7 @@ export function mastodonReplyAdapter(accounts: MastodonAccount[], clock: Clock =
 
       const sent = await client.request(clock, 'POST', '/api/v1/statuses', {
         json: { status: text, in_reply_to_id: target, visibility },
-        headers: { 'idempotency-key': request.idempotencyKey },
+        headers: { 'idempotency-key': idempotencyKey(request.idempotencyKey, target, visibility, text) },
       });
       if (!sent.ok) {
         const outcome = problemOutcome(sent.problem, clock.now());
@@ -92,6 +93,17 @@ export function mastodonReplyAdapter(accounts: MastodonAccount[], clock: Clock =
       return refused(`${client.host} refused the reply (HTTP ${res.status}): ${detail}`);
     },
   };
+}
+
+/**
+ * carebot's key (`carebot-reply-<id>`) is stable across attempts, but the same id comes again from a
+ * fresh database or another installation answering as the same account, and Mastodon would hand
+ * back that earlier status for an hour instead of posting. What is sent is part of the key, so only
+ * a true resend of this reply matches.
+ */
+export function idempotencyKey(key: string, inReplyTo: string, visibility: string, text: string): string {
+  const digest = createHash('sha256').update(`${inReplyTo}\n${visibility}\n${text}`).digest('base64url');
+  return `${key}-${digest.slice(0, 22)}`;
 }
 
 /** The text starting with `@acct`, unless the agent already began with it. */
