@@ -335,7 +335,7 @@ export async function startFakeMastodon(options: FakeMastodonOptions): Promise<F
     };
   };
 
-  const postStatus = (brandId: string, body: unknown, key: string | undefined, apply: () => void): Answer => {
+  const postStatus = (brandId: string, body: unknown, key: string | undefined): Answer => {
     const fields = isRecord(body) ? body : {};
     const text = typeof fields.status === 'string' ? fields.status : '';
     if (!text.trim()) return error(422, "Validation failed: Text can't be blank");
@@ -363,7 +363,6 @@ export async function startFakeMastodon(options: FakeMastodonOptions): Promise<F
     });
     sent.push(status);
     if (key) idempotency.set(`${brandId}:${key}`, { statusId: status.id, at: now().getTime() });
-    apply();
     return { status: 200, body: statusJson(status) };
   };
 
@@ -451,7 +450,7 @@ export async function startFakeMastodon(options: FakeMastodonOptions): Promise<F
           status.mentions.some((m) => m.id === brandId));
       answer = visible ? { status: 200, body: statusJson(status) } : error(404, 'Record not found');
     } else if (method === 'POST' && path === '/api/v1/statuses') {
-      answer = postStatus(brandId, body, key, () => {});
+      answer = postStatus(brandId, body, key);
     } else {
       answer = error(404, 'Record not found');
     }
@@ -498,7 +497,7 @@ export async function startFakeMastodon(options: FakeMastodonOptions): Promise<F
 
 /** Mastodon's HTML for a status: paragraphs, `<br>` lines, escaped text, mention links. */
 function renderContent(text: string, mentions: FakeMastodonUser[]): string {
-  const escape = (s: string) =>
+  const escapeHtml = (s: string) =>
     s
       .replace(/&/g, '&amp;')
       .replace(/</g, '&lt;')
@@ -508,12 +507,15 @@ function renderContent(text: string, mentions: FakeMastodonUser[]): string {
   return text
     .split(/\n{2,}/)
     .map((paragraph) => {
-      const html = escape(paragraph).replace(/(?<![\w/])@([\w.]+(?:@[\w.-]+\w)?)/g, (whole, acct: string) => {
-        const user = mentions.find((m) => m.acct.toLowerCase() === acct.toLowerCase());
-        return user
-          ? `<span class="h-card" translate="no"><a href="${user.url}" class="u-url mention">@<span>${user.username}</span></a></span>`
-          : whole;
-      });
+      const html = escapeHtml(paragraph).replace(
+        /(?<![\w/])@([\w.]+(?:@[\w.-]+\w)?)/g,
+        (whole, acct: string) => {
+          const user = mentions.find((m) => m.acct.toLowerCase() === acct.toLowerCase());
+          return user
+            ? `<span class="h-card" translate="no"><a href="${user.url}" class="u-url mention">@<span>${user.username}</span></a></span>`
+            : whole;
+        },
+      );
       return `<p>${html.replace(/\n/g, '<br />')}</p>`;
     })
     .join('');
