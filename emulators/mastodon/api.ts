@@ -126,6 +126,8 @@ export interface FakeMastodonOptions {
   accounts: Array<{ token: string; username: string; displayName?: string }>;
   now?: () => Date;
   maxCharacters?: number;
+  /** Called after a status was posted through the API (the sandbox redraws its page). */
+  onSent?: (status: FakeMastodonStatus) => void;
   /** Requests allowed in a window before a 429 (default: no limit). */
   rateLimit?: { requests: number; windowSeconds: number };
 }
@@ -363,6 +365,7 @@ export async function startFakeMastodon(options: FakeMastodonOptions): Promise<F
     });
     sent.push(status);
     if (key) idempotency.set(`${brandId}:${key}`, { statusId: status.id, at: now().getTime() });
+    options.onSent?.(status);
     return { status: 200, body: statusJson(status) };
   };
 

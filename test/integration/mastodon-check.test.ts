@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeMastodon, fakeMastodonAccount, startFakeMastodon } from '../../emulators/mastodon/api.js';
-import { seconds } from '../../src/care/clock.js';
+import { minutes, seconds } from '../../src/care/clock.js';
 import { checkMastodon } from '../../src/sources/mastodon/check.js';
 import type { CheckDeps } from '../../src/sources/types.js';
 import { ManualClock } from '../support/clock.js';
@@ -28,7 +28,7 @@ describe('Mastodon setup check', () => {
     const good = fakeMastodonAccount({ name: 'default', url: mastodon.url, accessToken: 'mst-check-token' });
     const bad = fakeMastodonAccount({ name: 'help', url: mastodon.url, accessToken: 'mst-wrong-token' });
     const lines = await checkMastodon(
-      { pollEvery: 60_000, backfill: undefined, accounts: [good, bad] },
+      { pollEvery: minutes(1), backfill: undefined, accounts: [good, bad] },
       deps,
     );
     expect(lines[0]).toEqual({
