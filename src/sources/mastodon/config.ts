@@ -64,7 +64,7 @@ export const mastodonConfig = defineSourceConfig({
     MASTODON_URL: instanceUrl
       .optional()
       .describe(
-        'the instance of the `default` Mastodon account, also its API base (tests and sandboxes point it at a fake); on when `MASTODON_ACCESS_TOKEN` is set too (see [Mastodon](sources/mastodon.md#mastodon))',
+        'instance of the `default` Mastodon account, also its API base; on with `MASTODON_ACCESS_TOKEN` (both or none; see [Mastodon](sources/mastodon.md#mastodon))',
       ),
     MASTODON_ACCESS_TOKEN: z
       .string()
