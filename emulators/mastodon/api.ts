@@ -18,7 +18,8 @@ import {
  * invalid"}` on 401), `GET /api/v1/accounts/verify_credentials`, `GET /api/v1/notifications` with
  * `types[]`, `max_id`, `since_id`, `min_id`, `limit` (at most 80) and a `Link` header
  * (`rel="next"` with `max_id`, `rel="prev"` with `min_id`), `GET /api/v1/statuses/:id`,
- * `POST /api/v1/statuses` (JSON or form) honouring `Idempotency-Key` per token, `GET /api/v2/instance`,
+ * `POST /api/v1/statuses` (JSON or form) honouring `Idempotency-Key` per token for an hour,
+ * `GET /api/v1/accounts/:id/statuses` (newest first), `GET /api/v2/instance`,
  * 422 on a status over the limit, and a 429 with `X-RateLimit-Reset` (an ISO time) past the limit.
  * Status content is HTML, as Mastodon renders it: paragraphs, `<br>`, mention and hashtag links.
  */
@@ -452,6 +453,14 @@ export async function startFakeMastodon(options: FakeMastodonOptions): Promise<F
           status.accountId === brandId ||
           status.mentions.some((m) => m.id === brandId));
       answer = visible ? { status: 200, body: statusJson(status) } : error(404, 'Record not found');
+    } else if (method === 'GET' && /^\/api\/v1\/accounts\/\d+\/statuses$/.test(path)) {
+      const accountId = path.split('/')[4];
+      const limit = Math.min(Number(query.get('limit')) || 20, 40);
+      const own = statuses
+        .filter((s) => s.accountId === accountId && (s.visibility !== 'direct' || accountId === brandId))
+        .slice(-limit)
+        .reverse();
+      answer = { status: 200, body: own.map(statusJson) };
     } else if (method === 'POST' && path === '/api/v1/statuses') {
       answer = postStatus(brandId, body, key);
     } else {

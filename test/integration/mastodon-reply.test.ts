@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeMastodon, fakeMastodonAccount, startFakeMastodon } from '../../emulators/mastodon/api.js';
+import { hours } from '../../src/care/clock.js';
 import type { MastodonAccount } from '../../src/sources/mastodon/config.js';
 import { forgetMaxCharacters } from '../../src/sources/mastodon/limits.js';
 import { mastodonReplyAdapter } from '../../src/sources/mastodon/reply.js';
@@ -93,6 +94,32 @@ describe('Mastodon replies', () => {
     );
     expect(mastodon.sent).toHaveLength(1);
     expect(again).toEqual({ ok: true, externalId: mastodon.sent[0]?.id, url: mastodon.sent[0]?.url });
+  });
+
+  it('looks before sending again when the key has expired (over an hour after the lost answer)', async () => {
+    const jo = customer();
+    const s = mastodon.addStatus({ author: jo, text: '@acme broken' });
+    mastodon.failNext('/api/v1/statuses', {
+      method: 'POST',
+      status: 504,
+      apply: true,
+      body: 'Gateway timeout',
+    });
+    const text = 'We are on it.\n\nSee https://status.example.com/incidents/42 for updates.';
+    expect(await adapter().reply(request({ conversationId: s.id, inReplyTo: s.id, text }))).toMatchObject({
+      outcomeUnknown: true,
+    });
+    clock.advance(hours(2));
+    const again = await adapter().reply(
+      request({ conversationId: s.id, inReplyTo: s.id, text, outcomeUnknown: true }),
+    );
+    expect(mastodon.sent).toHaveLength(1);
+    expect(again).toEqual({ ok: true, externalId: mastodon.sent[0]?.id, url: mastodon.sent[0]?.url });
+    // Another text under the same status is a new reply.
+    await adapter().reply(
+      request({ conversationId: s.id, inReplyTo: s.id, text: 'Fixed now.', outcomeUnknown: true }),
+    );
+    expect(mastodon.sent).toHaveLength(2);
   });
 
   it("does not take another reply with carebot's same key (a fresh database) for a resend", async () => {

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { type Clock, systemClock } from '../../care/clock.js';
 import { accountGone, platformError, refused, tooLong, tryAgain } from '../reply-outcomes.js';
+import { collapseWhitespace } from '../rss/plain-text.js';
 import type { ReplyAdapter, ReplyOutcome, ReplyRequest } from '../types.js';
-import { learnInstanceLimit } from './account.js';
+import { learnInstanceLimit, verifyCredentials } from './account.js';
 import { errorOf, isRecord, MastodonClient, type MastodonProblem } from './client.js';
 import type { MastodonAccount } from './config.js';
 import { MASTODON_TIMEOUT, mastodonLength, maxCharactersOf } from './limits.js';
-import { mastodonStatus, sourceKeyOf, statusOfConversation } from './normalize.js';
+import { mastodonStatus, sourceKeyOf, statusOfConversation, statusText } from './normalize.js';
 
 /**
  * Replies on Mastodon as the account the case came in on: a status answering the customer's latest
@@ -60,6 +61,11 @@ export function mastodonReplyAdapter(accounts: MastodonAccount[], clock: Clock =
         );
       }
 
+      // Mastodon forgets a key after an hour: a resend later than that looks for the status first.
+      if (request.outcomeUnknown) {
+        const earlier = await findEarlier(client, target, text);
+        if (earlier) return earlier;
+      }
       const sent = await client.request(clock, 'POST', '/api/v1/statuses', {
         json: { status: text, in_reply_to_id: target, visibility },
         headers: { 'idempotency-key': idempotencyKey(request.idempotencyKey, target, visibility, text) },
@@ -93,6 +99,32 @@ export function mastodonReplyAdapter(accounts: MastodonAccount[], clock: Clock =
       return refused(`${client.host} refused the reply (HTTP ${res.status}): ${detail}`);
     },
   };
+
+  /** The account's own status answering `target` with this text, if an earlier attempt posted it. */
+  async function findEarlier(
+    client: MastodonClient,
+    target: string,
+    text: string,
+  ): Promise<ReplyOutcome | undefined> {
+    const me = await verifyCredentials(client, clock);
+    if (!me.ok) return undefined;
+    const result = await client.request(clock, 'GET', `/api/v1/accounts/${me.me.id}/statuses`, {
+      query: [
+        ['limit', '40'],
+        ['exclude_reblogs', 'true'],
+      ],
+    });
+    if (!result.ok || result.response.status !== 200 || !Array.isArray(result.response.body))
+      return undefined;
+    const wanted = collapseWhitespace(text);
+    for (const item of result.response.body) {
+      const parsed = mastodonStatus.safeParse(item);
+      if (!parsed.success || parsed.data.in_reply_to_id !== target) continue;
+      if (collapseWhitespace(statusText(parsed.data)) !== wanted) continue;
+      return { ok: true, externalId: parsed.data.id, url: parsed.data.url ?? undefined };
+    }
+    return undefined;
+  }
 }
 
 /**
