@@ -82,6 +82,7 @@ describe('Mastodon poller', () => {
     expect(logs.join('')).toContain('first poll');
     expect(mastodon.callsTo('GET', '/api/v1/accounts/verify_credentials')).toHaveLength(1);
     expect(mastodon.callsTo('GET', '/api/v1/notifications')[0]?.query.getAll('types[]')).toEqual(['mention']);
+    expect(mastodon.callsTo('GET', '/api/v1/notifications')[0]?.query.get('include_filtered')).toBe('true');
     expect(mastodon.callsTo('GET', '/api/v1/notifications')[0]?.bearer).toBe('mst-token-brand');
 
     clock.advance(seconds(30));

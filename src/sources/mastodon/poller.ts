@@ -51,7 +51,14 @@ export function mastodonPoller(
 
   const fetchPage = async (ctx: PollContext, bound: Array<[string, string]>): Promise<Page | Failure> => {
     const result = await client.request(ctx.clock, 'GET', '/api/v1/notifications', {
-      query: [['types[]', 'mention'], ['limit', String(MASTODON_PAGE_SIZE)], ...bound],
+      // include_filtered (Mastodon 4.3): the notification policy holds back, by default, private
+      // mentions from accounts the brand does not follow, which are exactly customers writing privately.
+      query: [
+        ['types[]', 'mention'],
+        ['include_filtered', 'true'],
+        ['limit', String(MASTODON_PAGE_SIZE)],
+        ...bound,
+      ],
     });
     if (!result.ok) return { ok: false, outcome: problemOutcome(result.problem) };
     const { status, body, headers } = result.response;
