@@ -191,6 +191,17 @@ describe('Mastodon poller', () => {
     const limited = await p.poll(context(first.cursor));
     expect(limited).toEqual({ kind: 'rate_limited', retryAt: new Date('2026-11-23T10:05:00.000Z') });
 
+    // A token without the notifications scope needs a person too.
+    mastodon.failNext('/api/v1/notifications', {
+      status: 403,
+      body: { error: 'This action is outside the authorized scopes' },
+    });
+    const scoped = await p.poll(context(first.cursor));
+    expect(scoped).toMatchObject({
+      kind: 'auth_failed',
+      reason: expect.stringContaining('outside the authorized scopes'),
+    });
+
     mastodon.revokeTokens();
     const revoked = await p.poll(context(first.cursor));
     expect(revoked.kind).toBe('auth_failed');

@@ -130,6 +130,13 @@ describe('Mastodon normalize', () => {
     });
     const message = normalizeStatus(account, s, '1');
     expect(message.facts).toEqual(['CW: billing rant', 'followers-only post', 'edited']);
+    const picture = normalizeStatus(
+      account,
+      status({ content: '', media_attachments: [{ type: 'image' }, { type: 'image' }] }),
+      '1',
+    );
+    expect(picture.text).toBe('(no text, only attachments)');
+    expect(picture.facts).toEqual(['2 attachments']);
     expect(message.author).toEqual({
       id: '5',
       name: 'jo',

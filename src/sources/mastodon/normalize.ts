@@ -42,6 +42,7 @@ export const mastodonStatus = z.looseObject({
   account: mastodonAccount,
   mentions: z.array(mastodonMention).optional(),
   edited_at: z.string().nullish(),
+  media_attachments: z.array(z.looseObject({ type: z.string().optional() })).optional(),
 });
 
 export const mastodonNotification = z.looseObject({
@@ -125,12 +126,15 @@ export function normalizeStatus(
   conversationId: string,
 ): InboundMessage {
   const author = status.account;
+  const attachments = status.media_attachments?.length ?? 0;
   const facts = [
     ...(status.spoiler_text?.trim() ? [`CW: ${status.spoiler_text.trim()}`] : []),
     ...(status.visibility === 'private' ? ['followers-only post'] : []),
     ...(status.visibility === 'unlisted' ? ['unlisted post'] : []),
     ...(status.edited_at ? ['edited'] : []),
+    ...(attachments > 0 ? [`${attachments} attachment${attachments === 1 ? '' : 's'}`] : []),
   ];
+  const text = statusText(status);
   return {
     sourceKey: sourceKeyOf(account),
     platform: 'mastodon',
@@ -144,7 +148,8 @@ export function normalizeStatus(
       url: profileUrl(author, account.url),
       followers: author.followers_count,
     },
-    text: statusText(status),
+    // A status may be only a picture: the card still says there is something to look at.
+    text: text || (attachments > 0 ? '(no text, only attachments)' : '(no text)'),
     url: status.url ?? status.uri,
     sentAt: new Date(status.created_at),
     channelId: account.channel,
