@@ -11,7 +11,6 @@ import { mastodonReplyAdapter } from './reply.js';
 export const mastodonSource = defineSource({
   platform: 'mastodon',
   label: 'Mastodon',
-  aliases: ['fediverse'],
   // A public conversation can move to a direct (private) mention; statuses can be edited and deleted.
   capabilities: { reply: true, directMessage: true, privateReply: true, edit: true, delete: true },
   length: {
