@@ -9,7 +9,7 @@ import { addressOf } from './http.js';
  * page can draw every conversation as the platform would (a reply under the post it answers).
  */
 
-export type CustomerPlatform = 'x' | 'facebook' | 'forum' | 'google_play';
+export type CustomerPlatform = 'x' | 'facebook' | 'forum' | 'google_play' | 'mastodon';
 
 export interface CustomerItem {
   platform: CustomerPlatform;
@@ -44,6 +44,8 @@ export interface NewPost {
   conversationId?: string;
   /** A store review's rating, 1 to 5 (default 1: the one-star review). */
   stars?: number;
+  /** Written privately where the platform has that for a first post (a Mastodon direct mention). */
+  direct?: boolean;
 }
 
 /** A simulated platform on the customer side. */

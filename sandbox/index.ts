@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { CustomerPlatform, CustomerSide } from '../emulators/customer-side.js';
 import { SANDBOX_PACKAGE, SandboxGooglePlay } from '../emulators/google-play/customers.js';
 import { type FacebookBrandPage, SandboxFacebook } from '../emulators/graph/customers.js';
+import { SandboxMastodon } from '../emulators/mastodon/customers.js';
 import {
   type ClickedElement,
   type SandboxUser,
@@ -33,10 +34,11 @@ import { Workspace } from './workspace.js';
 
 /**
  * Sandbox mode: carebot against an in-process Slack emulator and simulated platforms (X,
- * Facebook, a forum and Google Play reviews), with a web page (GET /) showing the care channel and
- * the customer side. The sandbox's own HTTP server listens on `port` (loopback only); carebot runs
- * unchanged in HTTP mode on a second, random port, with generated secrets, and its real X,
- * Facebook, Google Play and webhook sources talk to local fake platform APIs: it never talks to real Slack or a real platform.
+ * Facebook, a forum, Google Play reviews and Mastodon), with a web page (GET /) showing the care
+ * channel and the customer side. The sandbox's own HTTP server listens on `port` (loopback only);
+ * carebot runs unchanged in HTTP mode on a second, random port, with generated secrets, and its real
+ * X, Facebook, Google Play, Mastodon and webhook sources talk to local fake platform APIs: it never
+ * talks to real Slack or a real platform.
  */
 
 export const SANDBOX_CHANNEL = 'C0SANDBOX';
@@ -71,9 +73,10 @@ export interface Sandbox {
   x: SandboxX;
   facebook: SandboxFacebook;
   googlePlay: SandboxGooglePlay;
+  mastodon: SandboxMastodon;
   /** Where each server the sandbox started listens: all on 127.0.0.1. */
   addresses(): Record<
-    'page' | 'carebot' | 'slack' | 'x' | 'facebook' | 'googlePlay',
+    'page' | 'carebot' | 'slack' | 'x' | 'facebook' | 'googlePlay' | 'mastodon',
     { address: string; port: number }
   >;
   stop(): Promise<void>;
@@ -102,7 +105,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const x = await SandboxX.start(() => `${carebotUrl}/sources/x/webhook`, logger);
   const facebook = await SandboxFacebook.start(() => `${carebotUrl}/sources/facebook/webhook`, logger);
   const googlePlay = await SandboxGooglePlay.start(logger);
-  const sides: Record<CustomerPlatform, CustomerSide> = { x, facebook, forum, google_play: googlePlay };
+  const mastodon = await SandboxMastodon.start(logger);
+  const sides: Record<CustomerPlatform, CustomerSide> = {
+    x,
+    facebook,
+    forum,
+    google_play: googlePlay,
+    mastodon,
+  };
 
   const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
   const pageLinks = readFileSync(new URL('./page-links.js', import.meta.url), 'utf8');
@@ -121,7 +131,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     channel: SANDBOX_CHANNEL,
     users: SANDBOX_USERS,
     ...workspace.state(),
-    customers: [...x.items(), ...facebook.items(), ...forum.items(), ...googlePlay.items()],
+    customers: [
+      ...x.items(),
+      ...facebook.items(),
+      ...mastodon.items(),
+      ...forum.items(),
+      ...googlePlay.items(),
+    ],
   });
   workspace.on('change', broadcast);
   for (const side of Object.values(sides)) side.on('change', broadcast);
@@ -266,7 +282,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       'POST /api/home': json(async (b) => sendAppHomeOpened(target, userOf(b.userId))),
       'POST /api/customer': json(async (b) => {
         const side = sides[b.platform as CustomerPlatform] ?? (b.platform === undefined ? forum : undefined);
-        if (!side) return { error: 'platform: expected x, facebook, forum or google_play' };
+        if (!side) return { error: 'platform: expected x, facebook, mastodon, forum or google_play' };
         if (!String(b.text ?? '').trim()) return { error: 'text: write what the customer says' };
         return side.post({
           name: String(b.name || 'A customer'),
@@ -274,6 +290,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           ...(typeof b.handle === 'string' && b.handle ? { handle: b.handle } : {}),
           ...(Number(b.followers) > 0 ? { followers: Math.floor(Number(b.followers)) } : {}),
           ...(Number(b.stars) >= 1 && Number(b.stars) <= 5 ? { stars: Math.round(Number(b.stars)) } : {}),
+          ...(b.direct === true ? { direct: true } : {}),
           ...(typeof b.conversationId === 'string' && b.conversationId
             ? { conversationId: b.conversationId }
             : {}),
@@ -320,6 +337,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     X_API_URL: x.url,
     GRAPH_API_URL: facebook.url,
     GOOGLE_PLAY_API_URL: googlePlay.url,
+    MASTODON_URL: mastodon.url,
+    MASTODON_ACCESS_TOKEN: mastodon.account.accessToken,
     PORT: '0',
     LOG_LEVEL: opts.logLevel ?? 'info',
   });
@@ -334,7 +353,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     await database?.close().catch(() => {});
     server.closeAllConnections();
     server.close();
-    await Promise.all([slack.close(), x.close(), facebook.close(), googlePlay.close()]);
+    await Promise.all([slack.close(), x.close(), facebook.close(), googlePlay.close(), mastodon.close()]);
     throw err;
   }
   carebotUrl = `http://127.0.0.1:${carebot.port}`;
@@ -353,6 +372,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     x,
     facebook,
     googlePlay,
+    mastodon,
     addresses: () => ({
       page: server.address() as AddressInfo,
       carebot: { address: carebot.host, port: carebot.port },
@@ -360,6 +380,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       x: x.address,
       facebook: facebook.address,
       googlePlay: googlePlay.address,
+      mastodon: mastodon.address,
     }),
     stop: async () => {
       for (const client of clients) client.end();
@@ -367,7 +388,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await carebot.stop();
       await database?.close();
-      await Promise.all([slack.close(), x.close(), facebook.close(), googlePlay.close()]);
+      await Promise.all([slack.close(), x.close(), facebook.close(), googlePlay.close(), mastodon.close()]);
     },
   };
 }
@@ -418,6 +439,9 @@ function sandboxConfigYaml(
     '    backfill: 1h',
     '    accounts:',
     `      - { name: acme_shop, package_name: ${SANDBOX_PACKAGE}, credentials_file: ${q(playKeyFile)} }`,
+    // Mastodon has no webhook for mentions: a short interval shows a complaint within seconds.
+    '  mastodon:',
+    '    poll_every: 3s',
     '',
   ].join('\n');
 }

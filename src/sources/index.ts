@@ -2,6 +2,7 @@ import { registerPlatforms } from '../care/platforms.js';
 import { facebookSource } from './facebook/index.js';
 import { googlePlaySource } from './google_play/index.js';
 import { instagramSource } from './instagram/index.js';
+import { mastodonSource } from './mastodon/index.js';
 import { redditSource } from './reddit/index.js';
 import { rssSource } from './rss/index.js';
 import { webhookSource } from './webhook/index.js';
@@ -19,6 +20,7 @@ export const sources = [
   instagramSource,
   redditSource,
   googlePlaySource,
+  mastodonSource,
 ] as const;
 
 registerPlatforms(sources);

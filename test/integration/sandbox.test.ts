@@ -256,6 +256,64 @@ describe('the sandbox', () => {
     ).toEqual([]);
   });
 
+  it('Mastodon: mentions are polled; answers go out as statuses with the @acct, a direct mention directly', async () => {
+    const posted = await post('/api/customer', {
+      platform: 'mastodon',
+      name: 'Mo Toot',
+      handle: 'motoot',
+      text: 'The app eats my drafts since the update',
+    });
+    expect(posted.json).toMatchObject({ platform: 'mastodon', kind: 'customer' });
+    const statusId = posted.json.id as string;
+    const card = await waitForCard('The app eats my drafts since the update');
+    expect(JSON.stringify(card.blocks)).not.toContain('Replies go by DM');
+    await claim(card);
+    await post('/api/message', { userId: AGENT, threadTs: card.ts, text: 'Sorry Mo, which phone?' });
+    const answer = await eventually(() => {
+      const found = sandbox.mastodon.items().find((i) => i.text.endsWith('Sorry Mo, which phone?'));
+      expect(found).toBeDefined();
+      return found as NonNullable<typeof found>;
+    });
+    expect(answer).toMatchObject({
+      kind: 'brand',
+      parentId: statusId,
+      text: '@motoot Sorry Mo, which phone?',
+    });
+
+    // The customer answers the brand's status: it joins the case's thread.
+    const followUp = await post('/api/customer', {
+      platform: 'mastodon',
+      name: 'Mo Toot',
+      handle: 'motoot',
+      text: 'A Pixel 7',
+      conversationId: statusId,
+    });
+    expect(followUp.json).toMatchObject({ parentId: answer.id, conversationId: statusId });
+    await eventually(() =>
+      expect(
+        sandbox.workspace.messages.some((m) => m.threadTs === card.ts && m.text.includes('A Pixel 7')),
+      ).toBe(true),
+    );
+
+    const direct = await post('/api/customer', {
+      platform: 'mastodon',
+      name: 'Mo Toot',
+      handle: 'motoot',
+      text: 'Privately: my account email is mo@example.com',
+      direct: true,
+    });
+    const dmCard = await waitForCard('my account email is');
+    expect(JSON.stringify(dmCard.blocks)).toContain('Replies go by DM');
+    await claim(dmCard);
+    await post('/api/message', { userId: AGENT, threadTs: dmCard.ts, text: 'Thanks, found it.' });
+    const dm = await eventually(() => {
+      const found = sandbox.mastodon.items().find((i) => i.text.endsWith('Thanks, found it.'));
+      expect(found).toBeDefined();
+      return found as NonNullable<typeof found>;
+    });
+    expect(dm).toMatchObject({ kind: 'private', parentId: direct.json.id });
+  });
+
   it('Facebook: a visitor post with PR words escalates; answers comment under the post, then under the thread', async () => {
     const posted = await post('/api/customer', {
       platform: 'facebook',
@@ -316,6 +374,7 @@ describe('the sandbox', () => {
       'carebot',
       'facebook',
       'googlePlay',
+      'mastodon',
       'page',
       'slack',
       'x',
