@@ -147,7 +147,9 @@ function streamPoller(
       const { times, next } = got.value;
       for (const time of times)
         if (Number.isFinite(time) && (newest === undefined || time > newest)) newest = time;
-      if (bound.kind === 'newest') return { ok: true, posts, newest };
+      // First poll: only where to start. What is there now stays out (so its moment does too).
+      if (bound.kind === 'newest')
+        return { ok: true, posts, newest: newest === undefined ? undefined : newest + 1 };
       posts.push(...got.value.posts.filter((p) => Date.parse(p.indexedAt) >= bound.at));
       const reachedBound = times.some((t) => t < bound.at);
       if (reachedBound || !next || times.length === 0) break;
