@@ -101,6 +101,8 @@ export interface FakeBluesky {
   revokeAppPassword(identifier: string): void;
   /** Every access token issued so far expires now (refresh tokens still work). */
   expireAccessTokens(): void;
+  /** Back to a fresh start for the next test: no posts, no failures, app passwords valid; sessions kept. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -182,7 +184,7 @@ export async function startFakeBluesky(options: FakeBlueskyOptions): Promise<Fak
   const posts: FakeBlueskyPost[] = [];
   const sent: FakeBlueskyPost[] = [];
   const others: FakeBlueskyOtherNotification[] = [];
-  const failures = new FailureQueue<FakeBlueskyFailure>();
+  let failures = new FailureQueue<FakeBlueskyFailure>();
   const accounts = options.credentials.map((c) => ({ ...c, revoked: false }));
   const tokens = new Map<
     string,
@@ -636,6 +638,12 @@ export async function startFakeBluesky(options: FakeBlueskyOptions): Promise<Fak
     },
     expireAccessTokens: () => {
       for (const t of tokens.values()) if (t.kind === 'access') t.expiresAt = now().getTime();
+    },
+    reset: () => {
+      for (const list of [posts, sent, others, calls] as unknown[][]) list.length = 0;
+      failures = new FailureQueue<FakeBlueskyFailure>();
+      limit = { remaining: WINDOW_REQUESTS, resetAt: 0 };
+      for (const a of accounts) a.revoked = false;
     },
     close: () => closeServer(server),
   };

@@ -142,8 +142,9 @@ describe('Bluesky pollers', () => {
     });
     ok(await poller.poll(context(cursor)));
     const [message] = await stored();
-    expect(message?.externalId).toBe(quote.uri);
-    expect(message?.conversationId ?? quote.uri).toBe(quote.uri);
+    expect(message).toMatchObject({ externalId: quote.uri, facts: ['quotes your post'] });
+    const [row] = await handle.db.select().from(cases);
+    expect(row?.conversationId).toBe(quote.uri);
   });
 
   it('takes nothing old on the first poll, then what is new since it, across overlapping polls', async () => {

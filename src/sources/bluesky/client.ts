@@ -61,8 +61,17 @@ export class BlueskyClient {
     return this.pendingLogin;
   }
 
-  /** Runs `call` with a session; a session Bluesky no longer accepts gets one new sign-in and one retry. */
-  async call<T>(clock: Clock, call: (agent: AtpAgent) => Promise<{ data: T }>): Promise<BlueskyResult<T>> {
+  /**
+   * Runs `call` with a session; a session Bluesky no longer accepts gets one new sign-in and one
+   * retry. The agent checks every answer against the lexicon and refuses a whole page for one odd
+   * item (a display name longer than the lexicon allows); `lenient` reads such an answer anyway,
+   * keeping the items it can, so one post cannot stop a poller for good.
+   */
+  async call<T>(
+    clock: Clock,
+    call: (agent: AtpAgent) => Promise<{ data: T }>,
+    lenient?: (body: unknown) => T | undefined,
+  ): Promise<BlueskyResult<T>> {
     const blocked = this.blockedUntil;
     if (blocked && blocked.getTime() > clock.now().getTime()) {
       return { ok: false, problem: { kind: 'rate_limited', retryAt: blocked } };
@@ -78,6 +87,11 @@ export class BlueskyClient {
           // The agent could not refresh the session: sign in again, once.
           this.agent.sessionManager.session = undefined;
           continue;
+        }
+        // An XRPCInvalidResponseError (not exported by @atproto/api): status 2 with the body it refused.
+        if (lenient && xrpc?.status === 2 && 'responseBody' in xrpc) {
+          const value = lenient(xrpc.responseBody);
+          if (value !== undefined) return { ok: true, value };
         }
         return { ok: false, problem: this.problemOf(err, clock) };
       }

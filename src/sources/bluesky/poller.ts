@@ -53,8 +53,10 @@ export function blueskyNotificationsPoller(
       {
         name: 'notifications',
         page: async (ctx, cursor) => {
-          const read = await client.call(ctx.clock, (agent) =>
-            agent.app.bsky.notification.listNotifications({ limit: BLUESKY_PAGE_SIZE, cursor }),
+          const read = await client.call(
+            ctx.clock,
+            (agent) => agent.app.bsky.notification.listNotifications({ limit: BLUESKY_PAGE_SIZE, cursor }),
+            (body) => lenientList(body, 'notifications', looseNotification),
           );
           if (!read.ok) return read;
           return { ok: true, value: notificationPage(read.value) };
@@ -77,14 +79,17 @@ export function blueskySearchPoller(
     streams: account.keywords.map((q) => ({
       name: `search:${q}`,
       page: async (ctx, cursor, since) => {
-        const read = await client.call(ctx.clock, (agent) =>
-          agent.app.bsky.feed.searchPosts({
-            q,
-            sort: 'latest',
-            limit: BLUESKY_PAGE_SIZE,
-            ...(since ? { since } : {}),
-            ...(cursor ? { cursor } : {}),
-          }),
+        const read = await client.call(
+          ctx.clock,
+          (agent) =>
+            agent.app.bsky.feed.searchPosts({
+              q,
+              sort: 'latest',
+              limit: BLUESKY_PAGE_SIZE,
+              ...(since ? { since } : {}),
+              ...(cursor ? { cursor } : {}),
+            }),
+          (body) => lenientList(body, 'posts', loosePost),
         );
         if (!read.ok) return read;
         const posts = read.value.posts.flatMap((p) => readPost(p) ?? []);
@@ -99,6 +104,31 @@ export function blueskySearchPoller(
       },
     })),
   });
+}
+
+/*
+ * The parts of an answer carebot reads, for one the agent's lexicon check refused: the items that
+ * have them are kept, the others skipped.
+ */
+const author = z.looseObject({ did: z.string(), handle: z.string(), displayName: z.string().optional() });
+const loosePost = z.looseObject({
+  uri: z.string(),
+  cid: z.string(),
+  author,
+  record: z.unknown(),
+  indexedAt: z.string(),
+});
+const looseNotification = loosePost.extend({ reason: z.string() });
+const looseProfile = z.looseObject({ did: z.string(), followersCount: z.number().optional() });
+
+function lenientList<T>(body: unknown, key: string, item: z.ZodType): T | undefined {
+  const page = z.looseObject({ cursor: z.string().optional(), [key]: z.array(z.unknown()) }).safeParse(body);
+  if (!page.success) return undefined;
+  const items = (page.data[key] as unknown[]).flatMap((i) => {
+    const parsed = item.safeParse(i);
+    return parsed.success ? [parsed.data] : [];
+  });
+  return { ...page.data, [key]: items } as T;
 }
 
 function notificationPage(data: AppBskyNotificationListNotifications.OutputSchema): Page {
@@ -228,7 +258,11 @@ function streamPoller(
     const followers = new Map<string, number>();
     for (let i = 0; i < dids.length; i += BLUESKY_BATCH) {
       const actors = dids.slice(i, i + BLUESKY_BATCH);
-      const got = await client.call(ctx.clock, (agent) => agent.app.bsky.actor.getProfiles({ actors }));
+      const got = await client.call(
+        ctx.clock,
+        (agent) => agent.app.bsky.actor.getProfiles({ actors }),
+        (body) => lenientList(body, 'profiles', looseProfile),
+      );
       if (!got.ok) {
         ctx.logger.warn(
           { problem: got.problem.kind },
