@@ -145,22 +145,6 @@ describe('Bluesky through carebot', () => {
     expect((await t.db.db.select().from(replies))[0]?.status).toBe('sent');
   });
 
-  it('waits out a 429 on polling, then reads what came in meanwhile', async () => {
-    const t = carebot();
-    await firstStart(t);
-    const reset = Math.floor(t.clock.now().getTime() / 1000) + 10 * 60;
-    bsky.failNext('app.bsky.notification.listNotifications', {
-      status: 429,
-      headers: { 'ratelimit-reset': String(reset) },
-    });
-    bsky.addPost({ author: jane, text: '@acme.bsky.social hello?' });
-    await poll(t);
-    expect(cards(t)).toHaveLength(0);
-    t.clock.advance(minutes(11));
-    await poll(t);
-    expect(cards(t)).toHaveLength(1);
-  });
-
   it('pauses the account when its app password is revoked, with one notice', async () => {
     const t = carebot();
     await firstStart(t);
@@ -211,5 +195,22 @@ describe('Bluesky through carebot', () => {
     }
     expect(posted.every((c) => c.ok)).toBe(true);
     expect(BRAND_DID).not.toBe(fake.did);
+  });
+
+  // Last: the account's client remembers the reset, and the test clock starts over at each test.
+  it('waits out a 429 on polling, then reads what came in meanwhile', async () => {
+    const t = carebot();
+    await firstStart(t);
+    const reset = Math.floor(t.clock.now().getTime() / 1000) + 10 * 60;
+    bsky.failNext('app.bsky.notification.listNotifications', {
+      status: 429,
+      headers: { 'ratelimit-reset': String(reset) },
+    });
+    bsky.addPost({ author: jane, text: '@acme.bsky.social hello?' });
+    await poll(t);
+    expect(cards(t)).toHaveLength(0);
+    t.clock.advance(minutes(11));
+    await poll(t);
+    expect(cards(t)).toHaveLength(1);
   });
 });
