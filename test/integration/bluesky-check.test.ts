@@ -5,6 +5,7 @@ import {
   fakeBlueskyAccount,
   startFakeBluesky,
 } from '../../emulators/bluesky/api.js';
+import { minutes } from '../../src/care/clock.js';
 import { checkBluesky } from '../../src/sources/bluesky/check.js';
 import type { CheckDeps } from '../../src/sources/types.js';
 import { ManualClock } from '../support/clock.js';
@@ -29,7 +30,7 @@ describe('Bluesky setup check', () => {
   it('signs each account in, reads its session and names the handle; a revoked app password says what to do', async () => {
     const deps = { timeoutMs: 5000, clock: new ManualClock() } as unknown as CheckDeps;
     const lines = await checkBluesky(
-      { serviceUrl: bsky.url, pollEvery: 60_000, backfill: undefined, accounts: [brand, revoked] },
+      { serviceUrl: bsky.url, pollEvery: minutes(1), backfill: undefined, accounts: [brand, revoked] },
       deps,
     );
     expect(lines[0]).toEqual({ ok: true, what: 'Bluesky account "default": signs in as @acme.bsky.social' });

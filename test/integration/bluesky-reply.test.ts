@@ -6,6 +6,7 @@ import {
   fakeBlueskyAccount,
   startFakeBluesky,
 } from '../../emulators/bluesky/api.js';
+import { minutes } from '../../src/care/clock.js';
 import { BlueskyClient } from '../../src/sources/bluesky/client.js';
 import { replyRecordKey } from '../../src/sources/bluesky/limits.js';
 import { blueskyReplyAdapter } from '../../src/sources/bluesky/reply.js';
@@ -42,7 +43,7 @@ describe('Bluesky replies', () => {
     );
   const thread = () => {
     const root = bsky.addPost({ author: 'jane.bsky.social', text: '@acme.bsky.social my parcel is lost' });
-    clock.advance(60_000 as never);
+    clock.advance(minutes(1));
     const follow = bsky.addPost({ author: 'jane.bsky.social', text: 'still nothing', replyTo: root });
     return { root, follow };
   };

@@ -155,6 +155,14 @@ export class BlueskyClient {
     if (status === 2)
       return { kind: 'unavailable', reason: 'Bluesky answered with something carebot could not read' };
     if (status >= 500) return { kind: 'unavailable', reason: `Bluesky had an error (HTTP ${status})` };
+    if (status === 401) {
+      // Signed in a moment ago, and still refused: the account itself is barred, not the token.
+      return {
+        kind: 'auth_failed',
+        reason: `Bluesky refuses the session it just gave ${this.account.identifier} (${err.error ?? 'HTTP 401'})`,
+        hint: `Sign in to Bluesky as ${this.account.identifier} and check that the account is active and the app password still listed; carebot picks it up again once Bluesky accepts it.`,
+      };
+    }
     return {
       kind: 'refused',
       status,

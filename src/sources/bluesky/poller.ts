@@ -1,6 +1,6 @@
 import type { AppBskyNotificationListNotifications } from '@atproto/api';
 import { z } from 'zod';
-import { hours } from '../../care/clock.js';
+import { formatDuration, hours, milliseconds } from '../../care/clock.js';
 import type { Logger } from '../../logger.js';
 import type { PollContext, Poller, PollOutcome } from '../types.js';
 import { BlueskyClient, type BlueskyProblem } from './client.js';
@@ -210,6 +210,11 @@ function streamPoller(
           `first poll: reading new ${spec.what} from now on (set sources.bluesky.backfill to import older ones)`,
         );
       }
+      if (backfill) {
+        ctx.logger.info(
+          `backfill: importing ${spec.what} of the last ${formatDuration(milliseconds(options.backfillMs ?? 0))}`,
+        );
+      }
       const next: Cursor = {};
       const found = new Map<string, BlueskyPost>();
       for (const stream of spec.streams) {
@@ -231,6 +236,7 @@ function streamPoller(
         }
       }
       const stored = await store(ctx, session.value.did, [...found.values()]);
+      if (backfill) ctx.logger.info({ stored }, `backfill: ${stored} stored`);
       const text = JSON.stringify(next);
       return { kind: 'ok', cursor: text === ctx.cursor ? undefined : text, stored };
     },
