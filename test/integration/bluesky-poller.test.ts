@@ -173,6 +173,22 @@ describe('Bluesky pollers', () => {
     expect((await stored()).map((m) => m.externalId)).toEqual([fresh.uri]);
   });
 
+  it('continues from the saved cursor after a restart: a new client signs in again and takes only what is new', async () => {
+    const { cursor } = await started();
+    const before = bsky.addPost({ author: 'jane.bsky.social', text: '@acme.bsky.social before the restart' });
+    ok(await notifications().poll(context(cursor)));
+    clock.advance(minutes(3));
+    const during = bsky.addPost({
+      author: 'bob.bsky.social',
+      text: '@acme.bsky.social while carebot was down',
+    });
+    // A new process: no session, only the cursor the database kept (the one before the last poll).
+    const restarted = notifications();
+    expect(ok(await restarted.poll(context(cursor))).stored).toBe(1);
+    expect((await stored()).map((m) => m.externalId)).toEqual([before.uri, during.uri]);
+    expect(bsky.callsTo('com.atproto.server.createSession').length).toBe(3);
+  });
+
   it('reads back page after page to the cursor', async () => {
     const { poller, cursor } = await started();
     const made = [];
