@@ -11,7 +11,6 @@ import { blueskyReplyAdapter } from './reply.js';
 export const blueskySource = defineSource({
   platform: 'bluesky',
   label: 'Bluesky',
-  aliases: ['bsky'],
   // Bluesky's chats are a separate service (chat.bsky) that app passwords reach only with extra
   // consent; carebot answers in the thread. Posts can be deleted, not edited.
   capabilities: { reply: true, directMessage: false, privateReply: false, edit: false, delete: true },
