@@ -4,6 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SandboxBluesky } from '../emulators/bluesky/customers.js';
 import type { CustomerPlatform, CustomerSide } from '../emulators/customer-side.js';
 import { SANDBOX_PACKAGE, SandboxGooglePlay } from '../emulators/google-play/customers.js';
 import { type FacebookBrandPage, SandboxFacebook } from '../emulators/graph/customers.js';
@@ -34,10 +35,10 @@ import { Workspace } from './workspace.js';
 
 /**
  * Sandbox mode: carebot against an in-process Slack emulator and simulated platforms (X,
- * Facebook, a forum, Google Play reviews and Mastodon), with a web page (GET /) showing the care
- * channel and the customer side. The sandbox's own HTTP server listens on `port` (loopback only);
- * carebot runs unchanged in HTTP mode on a second, random port, with generated secrets, and its real
- * X, Facebook, Google Play, Mastodon and webhook sources talk to local fake platform APIs: it never
+ * Facebook, a forum, Google Play reviews, Mastodon and Bluesky), with a web page (GET /) showing
+ * the care channel and the customer side. The sandbox's own HTTP server listens on `port` (loopback
+ * only); carebot runs unchanged in HTTP mode on a second, random port, with generated secrets, and its
+ * real X, Facebook, Google Play, Mastodon, Bluesky and webhook sources talk to local fake platform APIs: it never
  * talks to real Slack or a real platform.
  */
 
@@ -74,9 +75,10 @@ export interface Sandbox {
   facebook: SandboxFacebook;
   googlePlay: SandboxGooglePlay;
   mastodon: SandboxMastodon;
+  bluesky: SandboxBluesky;
   /** Where each server the sandbox started listens: all on 127.0.0.1. */
   addresses(): Record<
-    'page' | 'carebot' | 'slack' | 'x' | 'facebook' | 'googlePlay' | 'mastodon',
+    'page' | 'carebot' | 'slack' | 'x' | 'facebook' | 'googlePlay' | 'mastodon' | 'bluesky',
     { address: string; port: number }
   >;
   stop(): Promise<void>;
@@ -106,12 +108,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const facebook = await SandboxFacebook.start(() => `${carebotUrl}/sources/facebook/webhook`, logger);
   const googlePlay = await SandboxGooglePlay.start(logger);
   const mastodon = await SandboxMastodon.start(logger);
+  const bluesky = await SandboxBluesky.start(logger);
   const sides: Record<CustomerPlatform, CustomerSide> = {
     x,
     facebook,
     forum,
     google_play: googlePlay,
     mastodon,
+    bluesky,
   };
 
   const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
@@ -135,6 +139,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ...x.items(),
       ...facebook.items(),
       ...mastodon.items(),
+      ...bluesky.items(),
       ...forum.items(),
       ...googlePlay.items(),
     ],
@@ -282,7 +287,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       'POST /api/home': json(async (b) => sendAppHomeOpened(target, userOf(b.userId))),
       'POST /api/customer': json(async (b) => {
         const side = sides[b.platform as CustomerPlatform] ?? (b.platform === undefined ? forum : undefined);
-        if (!side) return { error: 'platform: expected x, facebook, mastodon, forum or google_play' };
+        if (!side)
+          return { error: 'platform: expected x, facebook, mastodon, bluesky, forum or google_play' };
         if (!String(b.text ?? '').trim()) return { error: 'text: write what the customer says' };
         return side.post({
           name: String(b.name || 'A customer'),
@@ -339,6 +345,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     GOOGLE_PLAY_API_URL: googlePlay.url,
     MASTODON_URL: mastodon.url,
     MASTODON_ACCESS_TOKEN: mastodon.account.accessToken,
+    BLUESKY_IDENTIFIER: bluesky.account.identifier,
+    BLUESKY_APP_PASSWORD: bluesky.account.appPassword,
+    BLUESKY_SERVICE_URL: bluesky.url,
     PORT: '0',
     LOG_LEVEL: opts.logLevel ?? 'info',
   });
@@ -353,7 +362,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     await database?.close().catch(() => {});
     server.closeAllConnections();
     server.close();
-    await Promise.all([slack.close(), x.close(), facebook.close(), googlePlay.close(), mastodon.close()]);
+    await Promise.all([
+      slack.close(),
+      x.close(),
+      facebook.close(),
+      googlePlay.close(),
+      mastodon.close(),
+      bluesky.close(),
+    ]);
     throw err;
   }
   carebotUrl = `http://127.0.0.1:${carebot.port}`;
@@ -373,6 +389,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     facebook,
     googlePlay,
     mastodon,
+    bluesky,
     addresses: () => ({
       page: server.address() as AddressInfo,
       carebot: { address: carebot.host, port: carebot.port },
@@ -381,6 +398,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       facebook: facebook.address,
       googlePlay: googlePlay.address,
       mastodon: mastodon.address,
+      bluesky: bluesky.address,
     }),
     stop: async () => {
       for (const client of clients) client.end();
@@ -388,7 +406,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await carebot.stop();
       await database?.close();
-      await Promise.all([slack.close(), x.close(), facebook.close(), googlePlay.close(), mastodon.close()]);
+      await Promise.all([
+        slack.close(),
+        x.close(),
+        facebook.close(),
+        googlePlay.close(),
+        mastodon.close(),
+        bluesky.close(),
+      ]);
     },
   };
 }
@@ -442,6 +467,9 @@ function sandboxConfigYaml(
     // Mastodon has no webhook for mentions: a short interval shows a complaint within seconds.
     '  mastodon:',
     '    poll_every: 3s',
+    // Nor has Bluesky: its account (BLUESKY_*) is read every 2 seconds.
+    '  bluesky:',
+    '    poll_every: 2s',
     '',
   ].join('\n');
 }

@@ -1,4 +1,5 @@
 import { registerPlatforms } from '../care/platforms.js';
+import { blueskySource } from './bluesky/index.js';
 import { facebookSource } from './facebook/index.js';
 import { googlePlaySource } from './google_play/index.js';
 import { instagramSource } from './instagram/index.js';
@@ -19,6 +20,7 @@ export const sources = [
   facebookSource,
   instagramSource,
   redditSource,
+  blueskySource,
   googlePlaySource,
   mastodonSource,
 ] as const;

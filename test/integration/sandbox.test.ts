@@ -314,6 +314,36 @@ describe('the sandbox', () => {
     expect(dm).toMatchObject({ kind: 'private', parentId: direct.json.id });
   });
 
+  it('Bluesky: a mention is polled in; the answer is posted in the thread under the customer, once', async () => {
+    const posted = await post('/api/customer', {
+      platform: 'bluesky',
+      name: 'Robin Sky',
+      followers: 800,
+      text: 'The app logs me out every hour since the update',
+    });
+    expect(posted.json).toMatchObject({ platform: 'bluesky', kind: 'customer' });
+    const uri = posted.json.id as string;
+    expect(uri).toMatch(/^at:\/\/did:plc:[a-z2-7]{24}\/app\.bsky\.feed\.post\/[2-7a-z]{13}$/);
+    const card = await waitForCard('logs me out every hour');
+    await claim(card);
+    await post('/api/message', { userId: AGENT, threadTs: card.ts, text: 'Sorry Robin, a fix ships today.' });
+    const answer = await eventually(() => {
+      const found = sandbox.bluesky.items().find((i) => i.text === 'Sorry Robin, a fix ships today.');
+      expect(found).toBeDefined();
+      return found as NonNullable<typeof found>;
+    });
+    expect(answer).toMatchObject({ kind: 'brand', parentId: uri, conversationId: uri });
+    // The brand's own reply comes back in no notification and opens no case.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(sandbox.bluesky.items().filter((i) => i.text === 'Sorry Robin, a fix ships today.')).toHaveLength(
+      1,
+    );
+    expect(
+      sandbox.workspace.messages.filter((m) => !m.threadTs && m.text.includes('a fix ships today')),
+    ).toEqual([]);
+    expect(sandbox.workspace.messages.filter((m) => m.text.includes('is paused'))).toEqual([]);
+  });
+
   it('Facebook: a visitor post with PR words escalates; answers comment under the post, then under the thread', async () => {
     const posted = await post('/api/customer', {
       platform: 'facebook',
@@ -371,6 +401,7 @@ describe('the sandbox', () => {
   it('listens on loopback only: the page, carebot, the fake Slack and the fake platforms', () => {
     const addresses = sandbox.addresses();
     expect(Object.keys(addresses).sort()).toEqual([
+      'bluesky',
       'carebot',
       'facebook',
       'googlePlay',
