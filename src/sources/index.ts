@@ -1,4 +1,5 @@
 import { registerPlatforms } from '../care/platforms.js';
+import { appStoreSource } from './app_store/index.js';
 import { facebookSource } from './facebook/index.js';
 import { googlePlaySource } from './google_play/index.js';
 import { instagramSource } from './instagram/index.js';
@@ -21,6 +22,7 @@ export const sources = [
   redditSource,
   googlePlaySource,
   mastodonSource,
+  appStoreSource,
 ] as const;
 
 registerPlatforms(sources);
