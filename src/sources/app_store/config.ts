@@ -33,9 +33,7 @@ export const appStoreConfig = defineSourceConfig({
         .optional()
         .meta({ description: 'channel for App Store review cases', default: 'CARE_CHANNEL_ID' }),
       poll_every: duration.prefault('5m').describe('how often new customer reviews are read'),
-      priority_by_rating: priorityByRating.describe(
-        'the least priority of a review by its stars, e.g. `{ 1: P2, 2: P2 }` (the default)',
-      ),
+      priority_by_rating: priorityByRating,
       backfill: duration.optional().describe('first start only: also import reviews this old'),
       accounts: z
         .array(account)
