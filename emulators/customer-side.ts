@@ -9,7 +9,7 @@ import { addressOf } from './http.js';
  * page can draw every conversation as the platform would (a reply under the post it answers).
  */
 
-export type CustomerPlatform = 'x' | 'facebook' | 'forum' | 'google_play' | 'mastodon';
+export type CustomerPlatform = 'x' | 'facebook' | 'forum' | 'google_play' | 'mastodon' | 'app_store';
 
 export interface CustomerItem {
   platform: CustomerPlatform;

@@ -4,6 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AppStoreBrandApp, SandboxAppStore } from '../emulators/app-store/customers.js';
 import type { CustomerPlatform, CustomerSide } from '../emulators/customer-side.js';
 import { SANDBOX_PACKAGE, SandboxGooglePlay } from '../emulators/google-play/customers.js';
 import { type FacebookBrandPage, SandboxFacebook } from '../emulators/graph/customers.js';
@@ -74,9 +75,10 @@ export interface Sandbox {
   facebook: SandboxFacebook;
   googlePlay: SandboxGooglePlay;
   mastodon: SandboxMastodon;
+  appStore: SandboxAppStore;
   /** Where each server the sandbox started listens: all on 127.0.0.1. */
   addresses(): Record<
-    'page' | 'carebot' | 'slack' | 'x' | 'facebook' | 'googlePlay' | 'mastodon',
+    'page' | 'carebot' | 'slack' | 'x' | 'facebook' | 'googlePlay' | 'mastodon' | 'appStore',
     { address: string; port: number }
   >;
   stop(): Promise<void>;
@@ -106,12 +108,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const facebook = await SandboxFacebook.start(() => `${carebotUrl}/sources/facebook/webhook`, logger);
   const googlePlay = await SandboxGooglePlay.start(logger);
   const mastodon = await SandboxMastodon.start(logger);
+  const appStore = await SandboxAppStore.start(logger);
   const sides: Record<CustomerPlatform, CustomerSide> = {
     x,
     facebook,
     forum,
     google_play: googlePlay,
     mastodon,
+    app_store: appStore,
   };
 
   const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
@@ -137,6 +141,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ...mastodon.items(),
       ...forum.items(),
       ...googlePlay.items(),
+      ...appStore.items(),
     ],
   });
   workspace.on('change', broadcast);
@@ -282,7 +287,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       'POST /api/home': json(async (b) => sendAppHomeOpened(target, userOf(b.userId))),
       'POST /api/customer': json(async (b) => {
         const side = sides[b.platform as CustomerPlatform] ?? (b.platform === undefined ? forum : undefined);
-        if (!side) return { error: 'platform: expected x, facebook, mastodon, forum or google_play' };
+        if (!side)
+          return { error: 'platform: expected x, facebook, mastodon, forum, google_play or app_store' };
         if (!String(b.text ?? '').trim()) return { error: 'text: write what the customer says' };
         return side.post({
           name: String(b.name || 'A customer'),
@@ -322,7 +328,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const configPath = join(configDir, 'carebot.config.yaml');
   writeFileSync(
     configPath,
-    sandboxConfigYaml(opts.replyDelay ?? '10s', x.account, facebook.page, googlePlay.writeKeyFile(configDir)),
+    sandboxConfigYaml(
+      opts.replyDelay ?? '10s',
+      x.account,
+      facebook.page,
+      googlePlay.writeKeyFile(configDir),
+      appStore.app,
+    ),
   );
   const config = loadConfig({
     SLACK_BOT_TOKEN: `xoxb-sandbox-${randomBytes(8).toString('hex')}`,
@@ -339,6 +351,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     GOOGLE_PLAY_API_URL: googlePlay.url,
     MASTODON_URL: mastodon.url,
     MASTODON_ACCESS_TOKEN: mastodon.account.accessToken,
+    APP_STORE_API_URL: appStore.url,
     PORT: '0',
     LOG_LEVEL: opts.logLevel ?? 'info',
   });
@@ -353,7 +366,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     await database?.close().catch(() => {});
     server.closeAllConnections();
     server.close();
-    await Promise.all([slack.close(), x.close(), facebook.close(), googlePlay.close(), mastodon.close()]);
+    await Promise.all([
+      slack.close(),
+      x.close(),
+      facebook.close(),
+      googlePlay.close(),
+      mastodon.close(),
+      appStore.close(),
+    ]);
     throw err;
   }
   carebotUrl = `http://127.0.0.1:${carebot.port}`;
@@ -373,6 +393,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     facebook,
     googlePlay,
     mastodon,
+    appStore,
     addresses: () => ({
       page: server.address() as AddressInfo,
       carebot: { address: carebot.host, port: carebot.port },
@@ -381,6 +402,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       facebook: facebook.address,
       googlePlay: googlePlay.address,
       mastodon: mastodon.address,
+      appStore: appStore.address,
     }),
     stop: async () => {
       for (const client of clients) client.end();
@@ -388,7 +410,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await carebot.stop();
       await database?.close();
-      await Promise.all([slack.close(), x.close(), facebook.close(), googlePlay.close(), mastodon.close()]);
+      await Promise.all([
+        slack.close(),
+        x.close(),
+        facebook.close(),
+        googlePlay.close(),
+        mastodon.close(),
+        appStore.close(),
+      ]);
     },
   };
 }
@@ -413,6 +442,7 @@ function sandboxConfigYaml(
   xAccount: XBrandAccount,
   page: FacebookBrandPage,
   playKeyFile: string,
+  app: AppStoreBrandApp,
 ): string {
   const q = JSON.stringify;
   return [
@@ -442,6 +472,10 @@ function sandboxConfigYaml(
     // Mastodon has no webhook for mentions: a short interval shows a complaint within seconds.
     '  mastodon:',
     '    poll_every: 3s',
+    '  app_store:',
+    '    poll_every: 5s',
+    '    accounts:',
+    `      - { name: ${q(app.name)}, issuer_id: ${q(app.issuerId)}, key_id: ${q(app.keyId)}, private_key: ${q(app.privateKey)}, app_id: ${q(app.appId)} }`,
     '',
   ].join('\n');
 }

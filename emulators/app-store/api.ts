@@ -176,7 +176,10 @@ export async function startFakeAppStore(options: FakeAppStoreOptions): Promise<F
       title: input.title ?? '',
       body: input.body,
       reviewerNickname: input.nickname ?? 'Jane D.',
-      createdDate: new Date(input.createdAt ?? now()).toISOString().replace('.000Z', 'Z'),
+      // Whole seconds, as Apple gives them.
+      createdDate: new Date(Math.floor(new Date(input.createdAt ?? now()).getTime() / 1000) * 1000)
+        .toISOString()
+        .replace('.000Z', 'Z'),
       territory: input.territory ?? 'USA',
     };
     reviews.push(review);

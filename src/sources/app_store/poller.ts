@@ -127,10 +127,13 @@ export function appStorePoller(
   };
 }
 
-/** The newest instant seen and its reviews' ids; before any review, the time of the first poll. */
+/**
+ * The newest instant seen and its reviews' ids; before any review, the second of the first poll
+ * (Apple's `createdDate` has whole seconds: a review later in that second is still taken).
+ */
 function nextCursor(cursor: AppStoreCursor | undefined, newest: CustomerReview[], now: number): AppStoreCursor {
   const first = newest[0];
-  if (!first) return cursor ?? { at: now, ids: [] };
+  if (!first) return cursor ?? { at: Math.floor(now / 1000) * 1000, ids: [] };
   const at = timeOf(first);
   if (cursor && at < cursor.at) return cursor;
   const ids = newest.map((r) => r.id);
