@@ -2,7 +2,15 @@ import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import type { AppStoreAccount } from '../../src/sources/app_store/config.js';
-import { type Answer, closeServer, FailureQueue, isRecord, listenOnLoopback, readText, sendAnswer } from '../http.js';
+import {
+  type Answer,
+  closeServer,
+  FailureQueue,
+  isRecord,
+  listenOnLoopback,
+  readText,
+  sendAnswer,
+} from '../http.js';
 
 /**
  * A local App Store Connect that answers like Apple's: every request carries an ES256 JWT signed
@@ -105,7 +113,9 @@ export interface FakeAppStoreOptions {
 }
 
 /** A new P-256 API key, as App Store Connect generates one. */
-export function fakeAppStoreKey(over: Partial<Pick<FakeAppStoreKey, 'issuerId' | 'keyId'>> = {}): FakeAppStoreKey {
+export function fakeAppStoreKey(
+  over: Partial<Pick<FakeAppStoreKey, 'issuerId' | 'keyId'>> = {},
+): FakeAppStoreKey {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return {
     issuerId: over.issuerId ?? '57246542-96fe-1a63-e053-0824d011072a',
@@ -116,7 +126,10 @@ export function fakeAppStoreKey(over: Partial<Pick<FakeAppStoreKey, 'issuerId' |
 }
 
 /** An App Store app for tests, signing with `key`; the key's text must never show up in logs or errors. */
-export function fakeAppStoreAccount(key: FakeAppStoreKey, over: Partial<AppStoreAccount> = {}): AppStoreAccount {
+export function fakeAppStoreAccount(
+  key: FakeAppStoreKey,
+  over: Partial<AppStoreAccount> = {},
+): AppStoreAccount {
   return {
     name: 'acme',
     issuerId: key.issuerId,
@@ -136,11 +149,33 @@ const TITLES: Record<number, { code: string; title: string; detail: string }> = 
     detail:
       'Provide a properly configured and signed bearer token, and make sure that it has not expired. Learn more about Generating Tokens for API Requests https://developer.apple.com/go/?id=api-generating-tokens',
   },
-  403: { code: 'FORBIDDEN_ERROR', title: 'This request is forbidden for security reasons', detail: 'The API key in use does not allow this request' },
-  404: { code: 'NOT_FOUND', title: 'The specified resource does not exist', detail: 'The path provided does not match a defined resource type.' },
-  409: { code: 'STATE_ERROR', title: 'The request cannot be fulfilled because of the state of another resource.', detail: 'The request conflicts with the current state.' },
-  429: { code: 'RATE_LIMIT_EXCEEDED', title: 'The request rate limit has been reached.', detail: 'We\'ve received too many requests for this API. Please wait and try again or slow down your request rate.' },
-  500: { code: 'UNEXPECTED_ERROR', title: 'An unexpected error occurred.', detail: 'An unexpected error occurred on the server side. If this issue continues, contact us at https://developer.apple.com/contact/.' },
+  403: {
+    code: 'FORBIDDEN_ERROR',
+    title: 'This request is forbidden for security reasons',
+    detail: 'The API key in use does not allow this request',
+  },
+  404: {
+    code: 'NOT_FOUND',
+    title: 'The specified resource does not exist',
+    detail: 'The path provided does not match a defined resource type.',
+  },
+  409: {
+    code: 'STATE_ERROR',
+    title: 'The request cannot be fulfilled because of the state of another resource.',
+    detail: 'The request conflicts with the current state.',
+  },
+  429: {
+    code: 'RATE_LIMIT_EXCEEDED',
+    title: 'The request rate limit has been reached.',
+    detail:
+      "We've received too many requests for this API. Please wait and try again or slow down your request rate.",
+  },
+  500: {
+    code: 'UNEXPECTED_ERROR',
+    title: 'An unexpected error occurred.',
+    detail:
+      'An unexpected error occurred on the server side. If this issue continues, contact us at https://developer.apple.com/contact/.',
+  },
 };
 
 /** Apple's JSON:API error answer. */
@@ -202,7 +237,9 @@ export async function startFakeAppStore(options: FakeAppStoreOptions): Promise<F
     type: 'customerReviewResponses',
     id: r.id,
     attributes: { responseBody: r.responseBody, lastModifiedDate: r.lastModifiedDate, state: r.state },
-    relationships: { review: { links: { self: `${base}/v1/customerReviewResponses/${r.id}/relationships/review` } } },
+    relationships: {
+      review: { links: { self: `${base}/v1/customerReviewResponses/${r.id}/relationships/review` } },
+    },
     links: { self: `${base}/v1/customerReviewResponses/${r.id}` },
   });
 
@@ -225,7 +262,9 @@ export async function startFakeAppStore(options: FakeAppStoreOptions): Promise<F
             self: `${base}/v1/customerReviews/${r.id}/relationships/response`,
             related: `${base}/v1/customerReviews/${r.id}/response`,
           },
-          ...(include ? { data: response ? { type: 'customerReviewResponses', id: response.id } : null } : {}),
+          ...(include
+            ? { data: response ? { type: 'customerReviewResponses', id: response.id } : null }
+            : {}),
         },
       },
       links: { self: `${base}/v1/customerReviews/${r.id}` },
@@ -294,7 +333,9 @@ export async function startFakeAppStore(options: FakeAppStoreOptions): Promise<F
     sendAnswer(res, answer);
   };
 
-  const rateHeader = () => ({ 'x-rate-limit': `user-hour-lim:${HOURLY};user-hour-rem:${Math.max(0, remaining)};` });
+  const rateHeader = () => ({
+    'x-rate-limit': `user-hour-lim:${HOURLY};user-hour-rem:${Math.max(0, remaining)};`,
+  });
 
   const failureAnswer = (failure: FakeAppStoreFailure): Answer => ({
     status: failure.status,
@@ -315,14 +356,30 @@ export async function startFakeAppStore(options: FakeAppStoreOptions): Promise<F
     const read = /^\/v1\/customerReviews\/([^/]+)\/response$/.exec(call.path);
     if (call.method === 'GET' && read?.[1]) {
       const response = responses.get(read[1]);
-      if (!response) return { status: 404, body: appStoreError(404, { detail: `There is no resource of type 'customerReviewResponses' with id for review '${read[1]}'` }) };
-      return { status: 200, body: { data: renderResponse(response), links: { self: `${base}${call.path}` } } };
+      if (!response)
+        return {
+          status: 404,
+          body: appStoreError(404, {
+            detail: `There is no resource of type 'customerReviewResponses' with id for review '${read[1]}'`,
+          }),
+        };
+      return {
+        status: 200,
+        body: { data: renderResponse(response), links: { self: `${base}${call.path}` } },
+      };
     }
-    if (call.method === 'POST' && call.path === '/v1/customerReviewResponses') return createResponse(call.body);
+    if (call.method === 'POST' && call.path === '/v1/customerReviewResponses')
+      return createResponse(call.body);
     const remove = /^\/v1\/customerReviewResponses\/([^/]+)$/.exec(call.path);
     if (call.method === 'DELETE' && remove?.[1]) {
       const entry = [...responses.values()].find((r) => r.id === remove[1]);
-      if (!entry) return { status: 404, body: appStoreError(404, { detail: `There is no resource of type 'customerReviewResponses' with id '${remove[1]}'` }) };
+      if (!entry)
+        return {
+          status: 404,
+          body: appStoreError(404, {
+            detail: `There is no resource of type 'customerReviewResponses' with id '${remove[1]}'`,
+          }),
+        };
       responses.delete(entry.reviewId);
       deleted.push(entry.id);
       options.onChange?.();
@@ -333,7 +390,10 @@ export async function startFakeAppStore(options: FakeAppStoreOptions): Promise<F
 
   const listReviews = (appId: string, query: Record<string, string>): Answer => {
     if (!options.appIds.includes(appId)) {
-      return { status: 404, body: appStoreError(404, { detail: `There is no resource of type 'apps' with id '${appId}'` }) };
+      return {
+        status: 404,
+        body: appStoreError(404, { detail: `There is no resource of type 'apps' with id '${appId}'` }),
+      };
     }
     const limit = Math.min(Number(query.limit ?? 50) || 50, pageSize);
     const include = (query.include ?? '').split(',').includes('response');
@@ -346,8 +406,15 @@ export async function startFakeAppStore(options: FakeAppStoreOptions): Promise<F
       );
     const offset = query.cursor ? Number(Buffer.from(query.cursor, 'base64url').toString()) : 0;
     const page = sorted.slice(offset, offset + limit);
-    const nextQuery = new URLSearchParams({ ...query, cursor: Buffer.from(String(offset + limit)).toString('base64url') });
-    const included = include ? page.flatMap((r) => (responses.has(r.id) ? [renderResponse(responses.get(r.id) as FakeReviewResponse)] : [])) : [];
+    const nextQuery = new URLSearchParams({
+      ...query,
+      cursor: Buffer.from(String(offset + limit)).toString('base64url'),
+    });
+    const included = include
+      ? page.flatMap((r) =>
+          responses.has(r.id) ? [renderResponse(responses.get(r.id) as FakeReviewResponse)] : [],
+        )
+      : [];
     return {
       status: 200,
       body: {
@@ -355,7 +422,9 @@ export async function startFakeAppStore(options: FakeAppStoreOptions): Promise<F
         ...(include ? { included } : {}),
         links: {
           self: `${base}/v1/apps/${appId}/customerReviews?${new URLSearchParams(query)}`,
-          ...(offset + limit < sorted.length ? { next: `${base}/v1/apps/${appId}/customerReviews?${nextQuery}` } : {}),
+          ...(offset + limit < sorted.length
+            ? { next: `${base}/v1/apps/${appId}/customerReviews?${nextQuery}` }
+            : {}),
         },
         meta: { paging: { total: sorted.length, limit } },
       },
@@ -366,22 +435,58 @@ export async function startFakeAppStore(options: FakeAppStoreOptions): Promise<F
     const data = isRecord(body) && isRecord(body.data) ? body.data : undefined;
     const attributes = data && isRecord(data.attributes) ? data.attributes : {};
     const relationships = data && isRecord(data.relationships) ? data.relationships : {};
-    const review = isRecord(relationships.review) && isRecord(relationships.review.data) ? relationships.review.data : {};
-    if (data?.type !== 'customerReviewResponses' || review.type !== 'customerReviews' || typeof review.id !== 'string') {
-      return { status: 422, body: appStoreError(422, { code: 'ENTITY_UNPROCESSABLE', title: 'The request entity is not processable', detail: 'The request body is not a customerReviewResponses create request.' }) };
+    const review =
+      isRecord(relationships.review) && isRecord(relationships.review.data) ? relationships.review.data : {};
+    if (
+      data?.type !== 'customerReviewResponses' ||
+      review.type !== 'customerReviews' ||
+      typeof review.id !== 'string'
+    ) {
+      return {
+        status: 422,
+        body: appStoreError(422, {
+          code: 'ENTITY_UNPROCESSABLE',
+          title: 'The request entity is not processable',
+          detail: 'The request body is not a customerReviewResponses create request.',
+        }),
+      };
     }
     const text = attributes.responseBody;
     if (typeof text !== 'string' || !text.trim()) {
-      return { status: 409, body: appStoreError(409, { code: 'ENTITY_ERROR.ATTRIBUTE.REQUIRED', title: 'The provided entity is missing a required field', detail: 'You must provide a value for the attribute \'responseBody\' with this request' }) };
+      return {
+        status: 409,
+        body: appStoreError(409, {
+          code: 'ENTITY_ERROR.ATTRIBUTE.REQUIRED',
+          title: 'The provided entity is missing a required field',
+          detail: "You must provide a value for the attribute 'responseBody' with this request",
+        }),
+      };
     }
     if ([...text].length > 5970) {
-      return { status: 409, body: appStoreError(409, { code: 'ENTITY_ERROR.ATTRIBUTE.INVALID.TOO_LONG', title: 'An attribute value is too long.', detail: 'The response body may be at most 5970 characters long.' }) };
+      return {
+        status: 409,
+        body: appStoreError(409, {
+          code: 'ENTITY_ERROR.ATTRIBUTE.INVALID.TOO_LONG',
+          title: 'An attribute value is too long.',
+          detail: 'The response body may be at most 5970 characters long.',
+        }),
+      };
     }
     if (!reviews.some((r) => r.id === review.id)) {
-      return { status: 404, body: appStoreError(404, { detail: `There is no resource of type 'customerReviews' with id '${review.id}'` }) };
+      return {
+        status: 404,
+        body: appStoreError(404, {
+          detail: `There is no resource of type 'customerReviews' with id '${review.id}'`,
+        }),
+      };
     }
     if (responses.has(review.id)) {
-      return { status: 409, body: appStoreError(409, { detail: 'This review already has a response; delete it before writing a new one.' }) };
+      return {
+        status: 409,
+        body: appStoreError(409, {
+          detail: 'This review already has a response; delete it before writing a new one.',
+        }),
+      };
     }
     const response: FakeReviewResponse = {
       id: nextId(),
@@ -393,7 +498,13 @@ export async function startFakeAppStore(options: FakeAppStoreOptions): Promise<F
     responses.set(review.id, response);
     sent.push(response);
     options.onChange?.();
-    return { status: 201, body: { data: renderResponse(response), links: { self: `${base}/v1/customerReviewResponses/${response.id}` } } };
+    return {
+      status: 201,
+      body: {
+        data: renderResponse(response),
+        links: { self: `${base}/v1/customerReviewResponses/${response.id}` },
+      },
+    };
   };
 
   const { server, url } = await listenOnLoopback(handle, (_err, res) => {

@@ -2,7 +2,13 @@ import type { Logger } from '../../src/logger.js';
 import type { AppStoreAccount } from '../../src/sources/app_store/config.js';
 import { type CustomerItem, type CustomerSide, CustomersOnApi, type NewPost } from '../customer-side.js';
 import type { ApiCall } from '../http.js';
-import { type FakeAppStore, type FakeReview, fakeAppStoreAccount, fakeAppStoreKey, startFakeAppStore } from './api.js';
+import {
+  type FakeAppStore,
+  type FakeReview,
+  fakeAppStoreAccount,
+  fakeAppStoreKey,
+  startFakeAppStore,
+} from './api.js';
 
 /**
  * The sandbox's App Store: customers write reviews with a star rating on the App Store Connect
@@ -30,7 +36,11 @@ export class SandboxAppStore extends CustomersOnApi<FakeAppStore> implements Cus
     const key = fakeAppStoreKey({ keyId: 'SANDBOXKEY' });
     const { channel: _channel, ...app } = fakeAppStoreAccount(key, { name: 'acme_app', appId: '1500000001' });
     const side = new SandboxAppStore(app, logger.child({ sandbox: 'app_store' }));
-    side.api = await startFakeAppStore({ keys: [key], appIds: [app.appId], onChange: () => side.emit('change') });
+    side.api = await startFakeAppStore({
+      keys: [key],
+      appIds: [app.appId],
+      onChange: () => side.emit('change'),
+    });
     return side;
   }
 

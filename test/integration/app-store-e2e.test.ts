@@ -7,7 +7,15 @@ import { minutes, seconds } from '../../src/care/clock.js';
 import { cases, messages, sourceCursors } from '../../src/db/schema.js';
 import { createLogger } from '../../src/logger.js';
 import { appStorePoller } from '../../src/sources/app_store/poller.js';
-import { CARE_CHANNEL, deliver, SIGNING_SECRET, sync, type TestCarebot, tsOf, useCarebot } from '../support/carebot.js';
+import {
+  CARE_CHANNEL,
+  deliver,
+  SIGNING_SECRET,
+  sync,
+  type TestCarebot,
+  tsOf,
+  useCarebot,
+} from '../support/carebot.js';
 
 const key = fakeAppStoreKey();
 const app = fakeAppStoreAccount(key);
@@ -33,7 +41,8 @@ async function firstStart(t: TestCarebot) {
   t.clock.advance(minutes(5));
 }
 
-const cards = (t: TestCarebot) => t.slack.callsTo('chat.postMessage').filter((c) => c.ok && !c.params.thread_ts);
+const cards = (t: TestCarebot) =>
+  t.slack.callsTo('chat.postMessage').filter((c) => c.ok && !c.params.thread_ts);
 
 async function claimAndReply(t: TestCarebot, text: string, caseId = 1) {
   const card = cards(t).at(-1);
@@ -42,7 +51,13 @@ async function claimAndReply(t: TestCarebot, text: string, caseId = 1) {
   await postSlackInteraction(
     t.url,
     SIGNING_SECRET,
-    blockActionPayload({ actionId: 'case_claim', value: String(caseId), userId: AGENT, channelId: channel, messageTs: threadTs }),
+    blockActionPayload({
+      actionId: 'case_claim',
+      value: String(caseId),
+      userId: AGENT,
+      channelId: channel,
+      messageTs: threadTs,
+    }),
   );
   await vi.waitFor(async () => {
     const [row] = await t.db.db.select().from(cases).where(eq(cases.id, caseId));
@@ -76,7 +91,13 @@ describe('App Store end to end', () => {
   it('turns a one-star review into a P2 card, and the owner’s thread reply into the review’s response, once', async () => {
     const t = carebot();
     await firstStart(t);
-    const review = store.addReview({ rating: 1, title: 'Crashes', body: 'Lost all my notes', nickname: 'Anne J.', territory: 'DEU' });
+    const review = store.addReview({
+      rating: 1,
+      title: 'Crashes',
+      body: 'Lost all my notes',
+      nickname: 'Anne J.',
+      territory: 'DEU',
+    });
     await poll(t);
     const card = cards(t).at(-1);
     expect(card?.params.channel).toBe(CARE_CHANNEL);
@@ -94,8 +115,12 @@ describe('App Store end to end', () => {
     expect(cards(t)).toHaveLength(1);
 
     const { channel, threadTs } = await claimAndReply(t, 'Sorry, Anne! 4.2.2 fixes it.');
-    expect(store.sent.map((s) => [s.reviewId, s.responseBody])).toEqual([[review.id, 'Sorry, Anne! 4.2.2 fixes it.']]);
-    const sentLine = t.slack.callsTo('chat.postMessage').find((c) => JSON.stringify(c.params.blocks).includes('Sent to App Store'));
+    expect(store.sent.map((s) => [s.reviewId, s.responseBody])).toEqual([
+      [review.id, 'Sorry, Anne! 4.2.2 fixes it.'],
+    ]);
+    const sentLine = t.slack
+      .callsTo('chat.postMessage')
+      .find((c) => JSON.stringify(c.params.blocks).includes('Sent to App Store'));
     expect(sentLine).toBeDefined();
     t.clock.advance(minutes(1));
     await deliver(t);
@@ -107,7 +132,9 @@ describe('App Store end to end', () => {
     expect(store.responses.get(review.id)?.responseBody).toBe('Update: 4.2.3 is out too.');
     const replaced = t.slack
       .callsTo('chat.postMessage')
-      .filter((c) => JSON.stringify(c.params.blocks).includes('Replaced the earlier response on the App Store.'));
+      .filter((c) =>
+        JSON.stringify(c.params.blocks).includes('Replaced the earlier response on the App Store.'),
+      );
     expect(replaced).toHaveLength(1);
   });
 
@@ -193,7 +220,9 @@ describe('App Store end to end', () => {
     }
     const notices = t.slack
       .callsTo('chat.postMessage')
-      .filter((c) => c.ok && c.params.channel === CARE_CHANNEL && String(c.params.text).includes('is paused'));
+      .filter(
+        (c) => c.ok && c.params.channel === CARE_CHANNEL && String(c.params.text).includes('is paused'),
+      );
     expect(notices).toHaveLength(1);
     expect(String(notices[0]?.params.text)).toContain(`App Store app ${app.appId}`);
     expect(t.logs.join('') + JSON.stringify(notices)).not.toContain(key.privateKeyPem.split('\n')[1]);

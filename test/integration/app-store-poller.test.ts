@@ -76,7 +76,13 @@ describe('App Store poller', () => {
 
   it('turns a new review into a case, signed with an ES256 token Apple accepts', async () => {
     const { poller, cursor } = await started();
-    const review = store.addReview({ rating: 1, title: 'Crashes', body: 'Lost my notes', nickname: 'Anne J.', territory: 'DEU' });
+    const review = store.addReview({
+      rating: 1,
+      title: 'Crashes',
+      body: 'Lost my notes',
+      nickname: 'Anne J.',
+      territory: 'DEU',
+    });
     const outcome = ok(await poller.poll(context(cursor)));
     expect(outcome.stored).toBe(1);
     const [message] = await stored();
@@ -119,7 +125,11 @@ describe('App Store poller', () => {
     const third = ok(await poller.poll(context(second.cursor)));
     expect(third.stored).toBe(1);
     expect(JSON.parse(third.cursor ?? '').ids).toEqual([a.id, b.id, c.id].sort());
-    expect(ok(await poller.poll(context(third.cursor)))).toEqual({ kind: 'ok', cursor: undefined, stored: 0 });
+    expect(ok(await poller.poll(context(third.cursor)))).toEqual({
+      kind: 'ok',
+      cursor: undefined,
+      stored: 0,
+    });
     expect((await stored()).map((m) => m.text)).toEqual(['new one', 'same second', 'third, same second']);
     expect(await handle.db.select().from(cases)).toHaveLength(3);
   });
@@ -132,10 +142,12 @@ describe('App Store poller', () => {
     });
     const outcome = ok(await poller.poll(context(cursor)));
     expect(outcome.stored).toBe(250);
-    expect(store.callsTo('GET', LIST).slice(1).map((c) => c.query.cursor)).toEqual([
-      undefined,
-      Buffer.from('200').toString('base64url'),
-    ]);
+    expect(
+      store
+        .callsTo('GET', LIST)
+        .slice(1)
+        .map((c) => c.query.cursor),
+    ).toEqual([undefined, Buffer.from('200').toString('base64url')]);
     expect((await stored()).map((m) => m.externalId)).toEqual(reviews.map((r) => r.id));
     clock.advance(minutes(5));
     store.addReview({ body: 'one more' });
@@ -212,8 +224,14 @@ describe('App Store poller', () => {
     clock.advance(minutes(6));
     store.setRateLimit(100);
     store.failNext(LIST, { status: 503 });
-    expect(await poller.poll(context(cursor))).toEqual({ kind: 'failed', reason: 'App Store Connect had an error (HTTP 503)' });
+    expect(await poller.poll(context(cursor))).toEqual({
+      kind: 'failed',
+      reason: 'App Store Connect had an error (HTTP 503)',
+    });
     const unreachable = appStorePoller(account, options({ apiUrl: 'http://127.0.0.1:9' }));
-    expect(await unreachable.poll(context(cursor))).toEqual({ kind: 'failed', reason: 'App Store Connect could not be reached' });
+    expect(await unreachable.poll(context(cursor))).toEqual({
+      kind: 'failed',
+      reason: 'App Store Connect could not be reached',
+    });
   });
 });

@@ -6,7 +6,7 @@ import {
   startFakeAppStore,
 } from '../../emulators/app-store/api.js';
 import { seconds } from '../../src/care/clock.js';
-import { REPLACED_NOTE, appStoreReplyAdapter } from '../../src/sources/app_store/reply.js';
+import { appStoreReplyAdapter, REPLACED_NOTE } from '../../src/sources/app_store/reply.js';
 import type { ReplyRequest } from '../../src/sources/types.js';
 import { ManualClock } from '../support/clock.js';
 
@@ -20,7 +20,11 @@ describe('App Store replies', () => {
   let clock: ManualClock;
   beforeEach(async () => {
     clock = new ManualClock('2026-11-23T10:00:00Z');
-    store = await startFakeAppStore({ keys: [key, otherKey], appIds: [acme.appId, pro.appId], now: () => clock.now() });
+    store = await startFakeAppStore({
+      keys: [key, otherKey],
+      appIds: [acme.appId, pro.appId],
+      now: () => clock.now(),
+    });
   });
   afterEach(async () => {
     await store.close();
@@ -54,7 +58,11 @@ describe('App Store replies', () => {
     });
     expect(call?.keyId).toBe(key.keyId);
     expect(store.responses.get(review.id)?.state).toBe('PENDING_PUBLISH');
-    expect(outcome).toEqual({ ok: true, externalId: store.sent[0]?.id, url: 'https://apps.apple.com/app/id1234567890' });
+    expect(outcome).toEqual({
+      ok: true,
+      externalId: store.sent[0]?.id,
+      url: 'https://apps.apple.com/app/id1234567890',
+    });
 
     const other = store.addReview({ appId: pro.appId, body: 'Pro is slow' });
     expect((await adapter().reply(request(other.id, { sourceKey: 'app_store:2222222222' }))).ok).toBe(true);
@@ -83,7 +91,11 @@ describe('App Store replies', () => {
     const first = await adapter().reply(request(review.id));
     expect(first).toMatchObject({ ok: false, permanent: false, outcomeUnknown: true });
     const again = await adapter().reply(request(review.id, { outcomeUnknown: true }));
-    expect(again).toEqual({ ok: true, externalId: store.sent[0]?.id, url: 'https://apps.apple.com/app/id1234567890' });
+    expect(again).toEqual({
+      ok: true,
+      externalId: store.sent[0]?.id,
+      url: 'https://apps.apple.com/app/id1234567890',
+    });
     expect(store.sent).toHaveLength(1);
     expect(store.deleted).toHaveLength(0);
   });
@@ -122,8 +134,16 @@ describe('App Store replies', () => {
 
   it('waits on a 429, and flags a revoked key as a credentials problem', async () => {
     const review = store.addReview({ body: 'Crashes' });
-    store.failNext('/v1/customerReviewResponses', { status: 429, method: 'POST', headers: { 'retry-after': '120' } });
-    expect(await adapter().reply(request(review.id))).toMatchObject({ ok: false, permanent: false, retryAfterMs: 120_000 });
+    store.failNext('/v1/customerReviewResponses', {
+      status: 429,
+      method: 'POST',
+      headers: { 'retry-after': '120' },
+    });
+    expect(await adapter().reply(request(review.id))).toMatchObject({
+      ok: false,
+      permanent: false,
+      retryAfterMs: 120_000,
+    });
     store.revokeKey(key.keyId);
     clock.advance(seconds(121));
     const revoked = await adapter().reply(request(review.id));

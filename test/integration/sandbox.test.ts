@@ -380,7 +380,11 @@ describe('the sandbox', () => {
     expect(JSON.stringify(card.blocks)).toContain('★☆☆☆☆ 1 of 5');
     expect(JSON.stringify(card.blocks)).toContain('1-star review');
     await claim(card);
-    await post('/api/message', { userId: AGENT, threadTs: card.ts, text: 'Sorry, Rita: 4.2.1 brings them back.' });
+    await post('/api/message', {
+      userId: AGENT,
+      threadTs: card.ts,
+      text: 'Sorry, Rita: 4.2.1 brings them back.',
+    });
     await eventually(() =>
       expect(sandbox.appStore.items()).toContainEqual(
         expect.objectContaining({
@@ -395,7 +399,8 @@ describe('the sandbox', () => {
       expect(
         sandbox.workspace.messages.some(
           (m) =>
-            m.threadTs === card.ts && JSON.stringify(m.blocks ?? m.text).includes('Replaced the earlier response'),
+            m.threadTs === card.ts &&
+            JSON.stringify(m.blocks ?? m.text).includes('Replaced the earlier response'),
         ),
       ).toBe(true),
     );

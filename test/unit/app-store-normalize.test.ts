@@ -33,12 +33,15 @@ const page = {
         response: {
           links: {
             self: 'https://api.appstoreconnect.apple.com/v1/customerReviews/00000028-b08c-0014-729e-fbd500000001/relationships/response',
-            related: 'https://api.appstoreconnect.apple.com/v1/customerReviews/00000028-b08c-0014-729e-fbd500000001/response',
+            related:
+              'https://api.appstoreconnect.apple.com/v1/customerReviews/00000028-b08c-0014-729e-fbd500000001/response',
           },
           data: null,
         },
       },
-      links: { self: 'https://api.appstoreconnect.apple.com/v1/customerReviews/00000028-b08c-0014-729e-fbd500000001' },
+      links: {
+        self: 'https://api.appstoreconnect.apple.com/v1/customerReviews/00000028-b08c-0014-729e-fbd500000001',
+      },
     },
     {
       type: 'customerReviews',
@@ -106,7 +109,11 @@ describe('App Store normalize', () => {
     const [, review] = reviewsOf(reviewList.parse(page)).reviews;
     if (!review) throw new Error('expected a review');
     const message = normalizeReview(account, review, { priorityByRating: byRating, answered: true });
-    expect(message.facts).toEqual(['★★★★☆ 4 of 5', 'territory: USA', 'already answered in App Store Connect']);
+    expect(message.facts).toEqual([
+      '★★★★☆ 4 of 5',
+      'territory: USA',
+      'already answered in App Store Connect',
+    ]);
     expect(message.priority).toBeUndefined();
   });
 
@@ -114,8 +121,16 @@ describe('App Store normalize', () => {
     const { reviews, unreadable } = reviewsOf(
       reviewList.parse({
         data: [
-          { type: 'customerReviews', id: 'x', attributes: { rating: 9, createdDate: '2026-11-23T10:00:00Z' } },
-          { type: 'customerReviews', id: 'y', attributes: { rating: 2, createdDate: '2026-11-23T10:00:00Z' } },
+          {
+            type: 'customerReviews',
+            id: 'x',
+            attributes: { rating: 9, createdDate: '2026-11-23T10:00:00Z' },
+          },
+          {
+            type: 'customerReviews',
+            id: 'y',
+            attributes: { rating: 2, createdDate: '2026-11-23T10:00:00Z' },
+          },
         ],
       }),
     );
@@ -162,7 +177,10 @@ describe('App Store key and config', () => {
     writeFileSync(path, key.privateKeyPem);
     expect(await readPrivateKey(path)).toEqual({ ok: true, pem: key.privateKeyPem.trim() });
     const missing = await readPrivateKey('/nowhere/AuthKey.p8');
-    expect(missing).toEqual({ ok: false, reason: 'the private key is neither PEM text nor the path of an existing file' });
+    expect(missing).toEqual({
+      ok: false,
+      reason: 'the private key is neither PEM text nor the path of an existing file',
+    });
   });
 
   it('turns the APP_STORE_* variables into the default app, with the defaults', () => {

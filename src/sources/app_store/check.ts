@@ -7,7 +7,9 @@ import { reviewList, reviewsOf } from './normalize.js';
 /** Each app's key signs a token and lists one review of the app (read-only). */
 export async function checkAppStore(settings: AppStoreSettings, deps: CheckDeps): Promise<CheckLine[]> {
   return Promise.all(
-    settings.accounts.map((account) => checkApp(new AppStoreClient(account, settings.apiUrl, deps.timeoutMs), deps)),
+    settings.accounts.map((account) =>
+      checkApp(new AppStoreClient(account, settings.apiUrl, deps.timeoutMs), deps),
+    ),
   );
 }
 
@@ -21,7 +23,8 @@ async function checkApp(client: AppStoreClient, deps: CheckDeps): Promise<CheckL
   );
   if (!result.ok) {
     const { problem } = result;
-    if (problem.kind === 'auth_failed') return { ok: false, what: `${what}: ${problem.reason}`, fix: problem.hint };
+    if (problem.kind === 'auth_failed')
+      return { ok: false, what: `${what}: ${problem.reason}`, fix: problem.hint };
     if (problem.kind === 'rate_limited')
       return {
         ok: false,
@@ -32,7 +35,11 @@ async function checkApp(client: AppStoreClient, deps: CheckDeps): Promise<CheckL
   }
   const { status, body } = result.response;
   if (status === 404)
-    return { ok: false, what: `${what}: App Store Connect has no such app for this key (${errorWords(body, status)})`, fix: accessHint(account) };
+    return {
+      ok: false,
+      what: `${what}: App Store Connect has no such app for this key (${errorWords(body, status)})`,
+      fix: accessHint(account),
+    };
   const parsed = reviewList.safeParse(body);
   if (status !== 200 || !parsed.success)
     return {
@@ -41,5 +48,8 @@ async function checkApp(client: AppStoreClient, deps: CheckDeps): Promise<CheckL
       fix: 'try again later; if it persists, check APP_STORE_API_URL',
     };
   const count = reviewsOf(parsed.data).reviews.length;
-  return { ok: true, what: `${what}: reads customer reviews (${count === 0 ? 'none yet' : 'latest one listed'})` };
+  return {
+    ok: true,
+    what: `${what}: reads customer reviews (${count === 0 ? 'none yet' : 'latest one listed'})`,
+  };
 }

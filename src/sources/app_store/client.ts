@@ -20,7 +20,9 @@ export type AppStoreProblem =
   /** Apple could not be reached or timed out: it may pass (and a write may have happened). */
   | { kind: 'unavailable'; reason: string };
 
-export type AppStoreResult = { ok: true; response: AppStoreResponse } | { ok: false; problem: AppStoreProblem };
+export type AppStoreResult =
+  | { ok: true; response: AppStoreResponse }
+  | { ok: false; problem: AppStoreProblem };
 
 /**
  * One App Store Connect API key and app: signs its token (token.ts), sends JSON:API requests,
@@ -95,13 +97,10 @@ export class AppStoreClient {
     }
   }
 
-  private async send(
-    method: string,
-    path: string,
-    body: unknown,
-    token: string,
-  ): Promise<AppStoreResult> {
-    const url = /^https?:\/\//.test(path) ? new URL(path) : new URL(`${this.apiUrl.replace(/\/+$/, '')}${path}`);
+  private async send(method: string, path: string, body: unknown, token: string): Promise<AppStoreResult> {
+    const url = /^https?:\/\//.test(path)
+      ? new URL(path)
+      : new URL(`${this.apiUrl.replace(/\/+$/, '')}${path}`);
     let res: Response;
     let text: string;
     try {

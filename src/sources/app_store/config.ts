@@ -60,7 +60,9 @@ export const appStoreConfig = defineSourceConfig({
       .describe("the API key's .p8 file: its text, or the path to it"),
     APP_STORE_APP_ID: appId.optional().describe("the `default` app's Apple ID (digits)"),
     APP_STORE_API_URL: z
-      .url({ error: 'expected the App Store Connect API base URL, e.g. https://api.appstoreconnect.apple.com' })
+      .url({
+        error: 'expected the App Store Connect API base URL, e.g. https://api.appstoreconnect.apple.com',
+      })
       .transform((u) => u.replace(/\/+$/, ''))
       .optional()
       .describe(

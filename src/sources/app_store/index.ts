@@ -13,7 +13,9 @@ export const appStoreSource = defineSource({
   aliases: ['appstore'],
   // One public response per review, which a later reply replaces (deleting the earlier one).
   capabilities: { reply: true, directMessage: false, privateReply: false, edit: true, delete: true },
-  length: { public: { target: 'app_store', limit: APP_STORE_RESPONSE_MAX_LENGTH, name: 'an App Store response' } },
+  length: {
+    public: { target: 'app_store', limit: APP_STORE_RESPONSE_MAX_LENGTH, name: 'an App Store response' },
+  },
   sourceNames: (settings) => settings.accounts.map((a) => ({ name: a.name, sourceKey: sourceKeyOf(a) })),
   config: appStoreConfig,
   check: checkAppStore,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ratingPriority } from '../../config/fields.js';
 import { type InboundMessage, starFact } from '../../care/inbound.js';
+import { ratingPriority } from '../../config/fields.js';
 import type { AppStoreAccount } from './config.js';
 
 /*
@@ -100,7 +100,8 @@ export function normalizeReview(
 ): InboundMessage {
   const { rating, title, body, reviewerNickname, createdDate, territory } = review.attributes;
   const nickname = reviewerNickname?.trim() || 'an App Store customer';
-  const text = [title?.trim(), body?.trim()].filter(Boolean).join('\n\n') || `(${rating}-star rating without text)`;
+  const text =
+    [title?.trim(), body?.trim()].filter(Boolean).join('\n\n') || `(${rating}-star rating without text)`;
   const facts = [
     starFact(rating),
     ...(territory ? [`territory: ${territory}`] : []),

@@ -6,7 +6,13 @@ import { AppStoreClient, type AppStoreProblem } from './client.js';
 import type { AppStoreAccount } from './config.js';
 import { accessHint, errorWords } from './errors.js';
 import { APP_STORE_MAX_PAGES, APP_STORE_PAGE_SIZE } from './limits.js';
-import { type CustomerReview, type NormalizeOptions, normalizeReview, reviewList, reviewsOf } from './normalize.js';
+import {
+  type CustomerReview,
+  type NormalizeOptions,
+  normalizeReview,
+  reviewList,
+  reviewsOf,
+} from './normalize.js';
 
 export interface AppStorePollerOptions {
   apiUrl: string;
@@ -43,7 +49,8 @@ export function appStorePoller(
     ctx: PollContext,
     bound: Bound,
   ): Promise<
-    { ok: true; reviews: CustomerReview[]; answered: Set<string>; newest: CustomerReview[] } | { ok: false; outcome: PollOutcome }
+    | { ok: true; reviews: CustomerReview[]; answered: Set<string>; newest: CustomerReview[] }
+    | { ok: false; outcome: PollOutcome }
   > => {
     const found: CustomerReview[] = [];
     const answered = new Set<string>();
@@ -57,10 +64,17 @@ export function appStorePoller(
       if (status !== 200) return { ok: false, outcome: listFailure(account, status, body) };
       const parsed = reviewList.safeParse(body);
       if (!parsed.success) {
-        return { ok: false, outcome: { kind: 'failed', reason: 'App Store Connect answered with a list carebot could not read' } };
+        return {
+          ok: false,
+          outcome: {
+            kind: 'failed',
+            reason: 'App Store Connect answered with a list carebot could not read',
+          },
+        };
       }
       const { reviews, answered: withResponse, unreadable } = reviewsOf(parsed.data);
-      if (unreadable > 0) ctx.logger.warn({ unreadable }, 'App Store Connect listed reviews carebot could not read; skipped');
+      if (unreadable > 0)
+        ctx.logger.warn({ unreadable }, 'App Store Connect listed reviews carebot could not read; skipped');
       for (const id of withResponse) answered.add(id);
       if (page === 1 && reviews[0]) {
         const at = timeOf(reviews[0]);
@@ -94,10 +108,14 @@ export function appStorePoller(
       const cursor = readCursor(ctx.cursor, ctx.logger);
       const backfill = !cursor && Boolean(options.backfillMs);
       if (!cursor && !backfill) {
-        ctx.logger.info('first poll: reading new reviews from now on (set sources.app_store.backfill to import older ones)');
+        ctx.logger.info(
+          'first poll: reading new reviews from now on (set sources.app_store.backfill to import older ones)',
+        );
       }
       if (backfill) {
-        ctx.logger.info(`backfill: importing reviews of the last ${formatDuration(milliseconds(options.backfillMs ?? 0))}`);
+        ctx.logger.info(
+          `backfill: importing reviews of the last ${formatDuration(milliseconds(options.backfillMs ?? 0))}`,
+        );
       }
       const bound: Bound = cursor
         ? { kind: 'until', ...cursor }
@@ -131,7 +149,11 @@ export function appStorePoller(
  * The newest instant seen and its reviews' ids; before any review, the second of the first poll
  * (Apple's `createdDate` has whole seconds: a review later in that second is still taken).
  */
-function nextCursor(cursor: AppStoreCursor | undefined, newest: CustomerReview[], now: number): AppStoreCursor {
+function nextCursor(
+  cursor: AppStoreCursor | undefined,
+  newest: CustomerReview[],
+  now: number,
+): AppStoreCursor {
   const first = newest[0];
   if (!first) return cursor ?? { at: Math.floor(now / 1000) * 1000, ids: [] };
   const at = timeOf(first);
@@ -162,7 +184,10 @@ function listFailure(account: AppStoreAccount, status: number, body: unknown): P
     };
   }
   if (status >= 500) return { kind: 'failed', reason: `App Store Connect had an error (HTTP ${status})` };
-  return { kind: 'failed', reason: `App Store Connect refused to list the reviews: ${errorWords(body, status)}` };
+  return {
+    kind: 'failed',
+    reason: `App Store Connect refused to list the reviews: ${errorWords(body, status)}`,
+  };
 }
 
 function readCursor(text: string | undefined, logger: Logger): AppStoreCursor | undefined {

@@ -29,11 +29,17 @@ export function appStoreReplyAdapter(
       const client = clients.get(request.sourceKey);
       if (!client) return accountGone(`App Store app for ${request.sourceKey}`);
       if (request.mode === 'private') {
-        return refused('the App Store has no private messages: answer in public, as a response to the review');
+        return refused(
+          'the App Store has no private messages: answer in public, as a response to the review',
+        );
       }
       const length = [...request.text].length;
       if (length > APP_STORE_RESPONSE_MAX_LENGTH) {
-        return tooLong('reply', length, `and the App Store allows ${APP_STORE_RESPONSE_MAX_LENGTH} in a response`);
+        return tooLong(
+          'reply',
+          length,
+          `and the App Store allows ${APP_STORE_RESPONSE_MAX_LENGTH} in a response`,
+        );
       }
       const reviewId = request.conversationId;
       const url = appUrl(client.account.appId);
@@ -46,13 +52,19 @@ export function appStoreReplyAdapter(
         if ((existing.response.attributes?.responseBody ?? '').trim() === request.text.trim()) {
           return { ok: true, externalId: existing.response.id, url };
         }
-        const removed = await client.request(clock, 'DELETE', `/v1/customerReviewResponses/${existing.response.id}`);
+        const removed = await client.request(
+          clock,
+          'DELETE',
+          `/v1/customerReviewResponses/${existing.response.id}`,
+        );
         if (!removed.ok) return problemOutcome(client.account, removed.problem, clock.now());
         const { status, body } = removed.response;
         // 404: gone already (deleted in App Store Connect meanwhile).
         if (status >= 500) return platformError('App Store Connect', status);
         if (status !== 204 && status !== 200 && status !== 404) {
-          return refused(`App Store Connect did not let carebot replace the earlier response: ${errorWords(body, status)}`);
+          return refused(
+            `App Store Connect did not let carebot replace the earlier response: ${errorWords(body, status)}`,
+          );
         }
         note = REPLACED_NOTE;
       }
@@ -67,7 +79,9 @@ export function appStoreReplyAdapter(
       if (!result.ok) {
         const outcome = problemOutcome(client.account, result.problem, clock.now());
         // A timeout or a reset connection may have created it: the next attempt reads first.
-        return result.problem.kind === 'unavailable' ? { ...outcome, outcomeUnknown: true } as ReplyOutcome : outcome;
+        return result.problem.kind === 'unavailable'
+          ? ({ ...outcome, outcomeUnknown: true } as ReplyOutcome)
+          : outcome;
       }
       const { status, body } = result.response;
       if (status === 201 || status === 200) {
@@ -80,7 +94,9 @@ export function appStoreReplyAdapter(
         };
       }
       if (status >= 500) {
-        return tryAgain(`App Store Connect had an error (HTTP ${status}); carebot tries again`, { outcomeUnknown: true });
+        return tryAgain(`App Store Connect had an error (HTTP ${status}); carebot tries again`, {
+          outcomeUnknown: true,
+        });
       }
       if (status === 404) {
         return refused('App Store Connect has no such review any more: the customer may have deleted it');
@@ -95,8 +111,13 @@ export function appStoreReplyAdapter(
     client: AppStoreClient,
     reviewId: string,
   ): Promise<{ ok: true; response: ReviewResponse | undefined } | { ok: false; outcome: ReplyOutcome }> {
-    const result = await client.request(clock, 'GET', `/v1/customerReviews/${encodeURIComponent(reviewId)}/response`);
-    if (!result.ok) return { ok: false, outcome: problemOutcome(client.account, result.problem, clock.now()) };
+    const result = await client.request(
+      clock,
+      'GET',
+      `/v1/customerReviews/${encodeURIComponent(reviewId)}/response`,
+    );
+    if (!result.ok)
+      return { ok: false, outcome: problemOutcome(client.account, result.problem, clock.now()) };
     const { status, body } = result.response;
     if (status === 404) {
       // No response (or no such review: the POST then says which).
@@ -104,13 +125,23 @@ export function appStoreReplyAdapter(
     }
     if (status >= 500) return { ok: false, outcome: platformError('App Store Connect', status) };
     if (status !== 200) {
-      return { ok: false, outcome: refused(`App Store Connect refused to show the review's response: ${errorWords(body, status)}`) };
+      return {
+        ok: false,
+        outcome: refused(
+          `App Store Connect refused to show the review's response: ${errorWords(body, status)}`,
+        ),
+      };
     }
     const data = isRecord(body) ? body.data : undefined;
     if (data === null || data === undefined) return { ok: true, response: undefined };
     const parsed = reviewResponse.safeParse(data);
     if (!parsed.success) {
-      return { ok: false, outcome: tryAgain("App Store Connect answered with a response carebot could not read; carebot tries again") };
+      return {
+        ok: false,
+        outcome: tryAgain(
+          'App Store Connect answered with a response carebot could not read; carebot tries again',
+        ),
+      };
     }
     return { ok: true, response: parsed.data };
   }

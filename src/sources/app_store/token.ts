@@ -17,13 +17,18 @@ type SigningKey = Awaited<ReturnType<typeof importPKCS8>>;
  * The .p8 key's text: `APP_STORE_PRIVATE_KEY` holds either the PEM itself (with real line breaks, or
  * with `\n` as an environment variable often carries them) or the path to the downloaded file.
  */
-export async function readPrivateKey(setting: string): Promise<{ ok: true; pem: string } | { ok: false; reason: string }> {
+export async function readPrivateKey(
+  setting: string,
+): Promise<{ ok: true; pem: string } | { ok: false; reason: string }> {
   const text = setting.trim();
   if (text.includes('-----BEGIN')) return { ok: true, pem: text.replace(/\\n/g, '\n') };
   try {
     const pem = (await readFile(text, 'utf8')).trim();
     if (pem.includes('-----BEGIN')) return { ok: true, pem };
-    return { ok: false, reason: 'the private key file does not hold a PEM key (-----BEGIN PRIVATE KEY-----)' };
+    return {
+      ok: false,
+      reason: 'the private key file does not hold a PEM key (-----BEGIN PRIVATE KEY-----)',
+    };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // Neither PEM text nor a readable file; the setting itself is not repeated (it may be a key).
