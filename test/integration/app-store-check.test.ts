@@ -5,6 +5,7 @@ import {
   fakeAppStoreKey,
   startFakeAppStore,
 } from '../../emulators/app-store/api.js';
+import { minutes } from '../../src/care/clock.js';
 import { checkAppStore } from '../../src/sources/app_store/check.js';
 import type { AppStoreSettings } from '../../src/sources/app_store/config.js';
 import { ManualClock } from '../support/clock.js';
@@ -31,7 +32,7 @@ describe('App Store setup check', () => {
   it('lists one review of each app, read-only, and says what to do when it cannot', async () => {
     const settings: AppStoreSettings = {
       apiUrl: store.url,
-      pollEvery: 300_000,
+      pollEvery: minutes(5),
       backfill: undefined,
       priorityByRating: {},
       accounts: [

@@ -18,7 +18,7 @@ export type AppStoreProblem =
   /** The key cannot be used or Apple refuses it (revoked, wrong issuer, no role): a person must act. */
   | { kind: 'auth_failed'; reason: string; hint: string }
   /** Apple could not be reached or timed out: it may pass (and a write may have happened). */
-  | { kind: 'unavailable'; reason: string };
+  | { kind: 'unavailable'; reason: string; reset?: boolean };
 
 export type AppStoreResult =
   | { ok: true; response: AppStoreResponse }
@@ -59,7 +59,12 @@ export class AppStoreClient {
     for (let renewed = false; ; renewed = true) {
       const token = await this.token.get(clock);
       if (!token.ok) return { ok: false, problem: { kind: 'auth_failed', ...token.problem } };
-      const sent = await this.send(method, path, body, token.value);
+      let sent = await this.send(method, path, body, token.value);
+      // A kept-alive connection the server had just closed: a read or delete is sent once more at
+      // once; a create is not (it may have arrived: the reply adapter looks before it resends).
+      if (!sent.ok && sent.problem.kind === 'unavailable' && sent.problem.reset && method !== 'POST') {
+        sent = await this.send(method, path, body, token.value);
+      }
       if (!sent.ok) return sent;
       const { response } = sent;
       this.noteRateLimit(response.headers, clock.now());
@@ -126,6 +131,7 @@ export class AppStoreClient {
           reason: timedOut
             ? `App Store Connect did not answer within ${this.timeoutMs / 1000} s`
             : 'App Store Connect could not be reached',
+          reset: !timedOut,
         },
       };
     }
