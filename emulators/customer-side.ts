@@ -9,7 +9,14 @@ import { addressOf } from './http.js';
  * page can draw every conversation as the platform would (a reply under the post it answers).
  */
 
-export type CustomerPlatform = 'x' | 'facebook' | 'forum' | 'google_play' | 'mastodon' | 'bluesky';
+export type CustomerPlatform =
+  | 'x'
+  | 'facebook'
+  | 'forum'
+  | 'google_play'
+  | 'mastodon'
+  | 'bluesky'
+  | 'app_store';
 
 export interface CustomerItem {
   platform: CustomerPlatform;

@@ -4,6 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AppStoreBrandApp, SandboxAppStore } from '../emulators/app-store/customers.js';
 import { SandboxBluesky } from '../emulators/bluesky/customers.js';
 import type { CustomerPlatform, CustomerSide } from '../emulators/customer-side.js';
 import { SANDBOX_PACKAGE, SandboxGooglePlay } from '../emulators/google-play/customers.js';
@@ -76,9 +77,10 @@ export interface Sandbox {
   googlePlay: SandboxGooglePlay;
   mastodon: SandboxMastodon;
   bluesky: SandboxBluesky;
+  appStore: SandboxAppStore;
   /** Where each server the sandbox started listens: all on 127.0.0.1. */
   addresses(): Record<
-    'page' | 'carebot' | 'slack' | 'x' | 'facebook' | 'googlePlay' | 'mastodon' | 'bluesky',
+    'page' | 'carebot' | 'slack' | 'x' | 'facebook' | 'googlePlay' | 'mastodon' | 'bluesky' | 'appStore',
     { address: string; port: number }
   >;
   stop(): Promise<void>;
@@ -109,6 +111,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const googlePlay = await SandboxGooglePlay.start(logger);
   const mastodon = await SandboxMastodon.start(logger);
   const bluesky = await SandboxBluesky.start(logger);
+  const appStore = await SandboxAppStore.start(logger);
   const sides: Record<CustomerPlatform, CustomerSide> = {
     x,
     facebook,
@@ -116,6 +119,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     google_play: googlePlay,
     mastodon,
     bluesky,
+    app_store: appStore,
   };
 
   const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
@@ -142,6 +146,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ...bluesky.items(),
       ...forum.items(),
       ...googlePlay.items(),
+      ...appStore.items(),
     ],
   });
   workspace.on('change', broadcast);
@@ -288,7 +293,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       'POST /api/customer': json(async (b) => {
         const side = sides[b.platform as CustomerPlatform] ?? (b.platform === undefined ? forum : undefined);
         if (!side)
-          return { error: 'platform: expected x, facebook, mastodon, bluesky, forum or google_play' };
+          return {
+            error: 'platform: expected x, facebook, mastodon, bluesky, forum, google_play or app_store',
+          };
         if (!String(b.text ?? '').trim()) return { error: 'text: write what the customer says' };
         return side.post({
           name: String(b.name || 'A customer'),
@@ -328,7 +335,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const configPath = join(configDir, 'carebot.config.yaml');
   writeFileSync(
     configPath,
-    sandboxConfigYaml(opts.replyDelay ?? '10s', x.account, facebook.page, googlePlay.writeKeyFile(configDir)),
+    sandboxConfigYaml(
+      opts.replyDelay ?? '10s',
+      x.account,
+      facebook.page,
+      googlePlay.writeKeyFile(configDir),
+      appStore.app,
+    ),
   );
   const config = loadConfig({
     SLACK_BOT_TOKEN: `xoxb-sandbox-${randomBytes(8).toString('hex')}`,
@@ -348,6 +361,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     BLUESKY_IDENTIFIER: bluesky.account.identifier,
     BLUESKY_APP_PASSWORD: bluesky.account.appPassword,
     BLUESKY_SERVICE_URL: bluesky.url,
+    APP_STORE_API_URL: appStore.url,
     PORT: '0',
     LOG_LEVEL: opts.logLevel ?? 'info',
   });
@@ -369,6 +383,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       googlePlay.close(),
       mastodon.close(),
       bluesky.close(),
+      appStore.close(),
     ]);
     throw err;
   }
@@ -390,6 +405,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     googlePlay,
     mastodon,
     bluesky,
+    appStore,
     addresses: () => ({
       page: server.address() as AddressInfo,
       carebot: { address: carebot.host, port: carebot.port },
@@ -399,6 +415,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       googlePlay: googlePlay.address,
       mastodon: mastodon.address,
       bluesky: bluesky.address,
+      appStore: appStore.address,
     }),
     stop: async () => {
       for (const client of clients) client.end();
@@ -413,6 +430,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         googlePlay.close(),
         mastodon.close(),
         bluesky.close(),
+        appStore.close(),
       ]);
     },
   };
@@ -438,6 +456,7 @@ function sandboxConfigYaml(
   xAccount: XBrandAccount,
   page: FacebookBrandPage,
   playKeyFile: string,
+  app: AppStoreBrandApp,
 ): string {
   const q = JSON.stringify;
   return [
@@ -470,6 +489,10 @@ function sandboxConfigYaml(
     // Nor has Bluesky: its account (BLUESKY_*) is read every 2 seconds.
     '  bluesky:',
     '    poll_every: 2s',
+    '  app_store:',
+    '    poll_every: 5s',
+    '    accounts:',
+    `      - { name: ${q(app.name)}, issuer_id: ${q(app.issuerId)}, key_id: ${q(app.keyId)}, private_key: ${q(app.privateKey)}, app_id: ${q(app.appId)} }`,
     '',
   ].join('\n');
 }

@@ -1,4 +1,5 @@
 import { registerPlatforms } from '../care/platforms.js';
+import { appStoreSource } from './app_store/index.js';
 import { blueskySource } from './bluesky/index.js';
 import { facebookSource } from './facebook/index.js';
 import { googlePlaySource } from './google_play/index.js';
@@ -21,8 +22,9 @@ export const sources = [
   instagramSource,
   redditSource,
   blueskySource,
-  googlePlaySource,
   mastodonSource,
+  googlePlaySource,
+  appStoreSource,
 ] as const;
 
 registerPlatforms(sources);

@@ -398,10 +398,51 @@ describe('the sandbox', () => {
     });
   });
 
+  it('App Store: a one-star review is polled with a signed key; the answer becomes its response, a second replaces it', async () => {
+    const posted = await post('/api/customer', {
+      platform: 'app_store',
+      name: 'Rita R.',
+      stars: 1,
+      text: 'Sync lost my lists\nSince 4.2 the app forgets everything overnight.',
+    });
+    expect(posted.json).toMatchObject({ platform: 'app_store', kind: 'customer', stars: 1 });
+    const card = await waitForCard('Since 4.2 the app forgets everything overnight.');
+    expect(JSON.stringify(card.blocks)).toContain('★☆☆☆☆ 1 of 5');
+    expect(JSON.stringify(card.blocks)).toContain('1-star review');
+    await claim(card);
+    await post('/api/message', {
+      userId: AGENT,
+      threadTs: card.ts,
+      text: 'Sorry, Rita: 4.2.1 brings them back.',
+    });
+    await eventually(() =>
+      expect(sandbox.appStore.items()).toContainEqual(
+        expect.objectContaining({
+          kind: 'brand',
+          parentId: posted.json.id,
+          text: expect.stringContaining('4.2.1 brings them back'),
+        }),
+      ),
+    );
+    await post('/api/message', { userId: AGENT, threadTs: card.ts, text: 'Update: 4.2.2 is out.' });
+    await eventually(() =>
+      expect(
+        sandbox.workspace.messages.some(
+          (m) =>
+            m.threadTs === card.ts &&
+            JSON.stringify(m.blocks ?? m.text).includes('Replaced the earlier response'),
+        ),
+      ).toBe(true),
+    );
+    expect(sandbox.appStore.items().filter((i) => i.kind === 'brand')).toHaveLength(1);
+    expect(sandbox.workspace.messages.filter((m) => m.text.includes('is paused'))).toEqual([]);
+  });
+
   it('listens on loopback only: the page, carebot, the fake Slack and the fake platforms', () => {
     const addresses = sandbox.addresses();
     expect(Object.keys(addresses).sort()).toEqual([
       'bluesky',
+      'appStore',
       'carebot',
       'facebook',
       'googlePlay',
