@@ -441,8 +441,8 @@ describe('the sandbox', () => {
   it('listens on loopback only: the page, carebot, the fake Slack and the fake platforms', () => {
     const addresses = sandbox.addresses();
     expect(Object.keys(addresses).sort()).toEqual([
-      'bluesky',
       'appStore',
+      'bluesky',
       'carebot',
       'facebook',
       'googlePlay',
