@@ -118,7 +118,10 @@ describe('App Store poller', () => {
     const b = store.addReview({ body: 'same second' });
     const second = ok(await poller.poll(context(first.cursor)));
     expect(second.stored).toBe(2);
-    expect(JSON.parse(second.cursor ?? '')).toEqual({ at: clock.now().getTime(), ids: [a.id, b.id].sort() });
+    expect(JSON.parse(second.cursor ?? '')).toMatchObject({
+      at: clock.now().getTime(),
+      ids: [a.id, b.id].sort(),
+    });
     // Another instance from the old cursor, the same poll again, and a third review in the same second.
     expect(ok(await poller.poll(context(first.cursor))).stored).toBe(0);
     const c = store.addReview({ body: 'third, same second' });
@@ -152,7 +155,40 @@ describe('App Store poller', () => {
     clock.advance(minutes(5));
     store.addReview({ body: 'one more' });
     expect(ok(await poller.poll(context(outcome.cursor))).stored).toBe(1);
-    expect(store.callsTo('GET', LIST)).toHaveLength(4);
+    // Read back LATE_LISTING (6 h) for reviews Apple lists late: the 251 are two pages again.
+    expect(store.callsTo('GET', LIST)).toHaveLength(5);
+  });
+
+  it('finds a review Apple lists late, within six hours, and never one from before the first poll', async () => {
+    store.addReview({ body: 'before carebot', createdAt: '2026-11-23T09:00:00Z' });
+    const { poller, cursor } = await started();
+    clock.advance(hours(1));
+    store.addReview({ body: 'on time' });
+    const second = ok(await poller.poll(context(cursor)));
+    expect(second.stored).toBe(1);
+    // Written 30 minutes ago, listed only now: older than the newest review already read.
+    clock.advance(minutes(5));
+    store.addReview({ body: 'listed late', createdAt: new Date(clock.now().getTime() - minutes(35)) });
+    // And one written before carebot's first poll, listed now: not carebot's to take.
+    store.addReview({ body: 'late, before carebot', createdAt: '2026-11-23T09:59:00Z' });
+    const third = ok(await poller.poll(context(second.cursor)));
+    expect(third.stored).toBe(1);
+    clock.advance(hours(7));
+    store.addReview({ body: 'much later' });
+    const fourth = ok(await poller.poll(context(third.cursor ?? second.cursor)));
+    expect(fourth.stored).toBe(1);
+    // Six hours back from the newest review read, and no further.
+    clock.advance(minutes(5));
+    const newest = clock.now().getTime() - minutes(5);
+    store.addReview({ body: 'five hours late', createdAt: new Date(newest - hours(5)) });
+    store.addReview({ body: 'seven hours late', createdAt: new Date(newest - hours(7)) });
+    expect(ok(await poller.poll(context(fourth.cursor))).stored).toBe(1);
+    expect((await stored()).map((m) => m.text)).toEqual([
+      'on time',
+      'listed late',
+      'much later',
+      'five hours late',
+    ]);
   });
 
   it('imports the backfill window on the very first poll, and nothing older', async () => {

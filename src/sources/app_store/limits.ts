@@ -1,4 +1,4 @@
-import { type Duration, minutes, seconds } from '../../care/clock.js';
+import { type Duration, hours, minutes, seconds } from '../../care/clock.js';
 
 /** How long carebot waits for App Store Connect before treating a request as failed. */
 export const APP_STORE_TIMEOUT: Duration = seconds(20);
@@ -26,3 +26,10 @@ export const APP_STORE_RESPONSE_MAX_LENGTH = 5970;
  * `X-Rate-Limit` header's `user-hour-lim`, 3,600 by default) and names no reset time.
  */
 export const RATE_LIMIT_FALLBACK: Duration = minutes(5);
+
+/**
+ * Each poll reads back this far before the newest review it saw: a review Apple lists late (after
+ * newer ones were read; its `createdDate` is when it was written) is still found. What was stored
+ * already is a no-op, and nothing from before the first poll (or its backfill) is taken.
+ */
+export const LATE_LISTING: Duration = hours(6);

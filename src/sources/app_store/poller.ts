@@ -5,7 +5,7 @@ import type { PollContext, Poller, PollOutcome } from '../types.js';
 import { AppStoreClient, type AppStoreProblem } from './client.js';
 import type { AppStoreAccount } from './config.js';
 import { accessHint, errorWords } from './errors.js';
-import { APP_STORE_MAX_PAGES, APP_STORE_PAGE_SIZE } from './limits.js';
+import { APP_STORE_MAX_PAGES, APP_STORE_PAGE_SIZE, LATE_LISTING } from './limits.js';
 import {
   type CustomerReview,
   type NormalizeOptions,
@@ -24,9 +24,12 @@ export interface AppStorePollerOptions {
 
 /**
  * Where the poller has read to: the newest review's `createdDate` (epoch ms) and the ids of the
- * reviews at that very instant, so one written in the same second is neither lost nor taken twice.
+ * reviews at that very instant, so one written in the same second is neither lost nor taken twice;
+ * and `floor`, where the first poll started (its first cursor, or the start of its backfill): each
+ * poll reads back {@link LATE_LISTING} before `at`, never before `floor`.
  */
-const cursorSchema = z.object({ at: z.number(), ids: z.array(z.string()) });
+const instant = z.object({ at: z.number(), ids: z.array(z.string()) });
+const cursorSchema = z.object({ ...instant.shape, floor: instant.optional() });
 export type AppStoreCursor = z.output<typeof cursorSchema>;
 
 type Bound = { kind: 'newest' } | { kind: 'since'; at: number } | ({ kind: 'until' } & AppStoreCursor);
@@ -118,7 +121,7 @@ export function appStorePoller(
         );
       }
       const bound: Bound = cursor
-        ? { kind: 'until', ...cursor }
+        ? lateListingBound(cursor)
         : backfill
           ? { kind: 'since', at: now - (options.backfillMs ?? 0) }
           : { kind: 'newest' };
@@ -137,12 +140,39 @@ export function appStorePoller(
         if (!recorded.duplicate) stored += 1;
       }
       if (backfill) ctx.logger.info({ stored }, `backfill: ${stored} stored`);
-      const next = nextCursor(cursor, result.newest, now);
+      const seen = nextCursor(cursor, result.newest, now);
+      const floor =
+        cursor?.floor ??
+        (cursor
+          ? { at: cursor.at, ids: cursor.ids }
+          : backfill
+            ? { at: now - (options.backfillMs ?? 0), ids: [] }
+            : firstFloor(seen, now));
+      const next = { at: seen.at, ids: seen.ids, floor };
       const text = JSON.stringify(next);
       // Unchanged: undefined keeps the stored cursor.
       return { kind: 'ok', cursor: text === ctx.cursor ? undefined : text, stored };
     },
   };
+}
+
+/** Without backfill, the first poll takes nothing written before it (to the second). */
+function firstFloor(seen: { at: number; ids: string[] }, now: number): { at: number; ids: string[] } {
+  const second = Math.floor(now / 1000) * 1000;
+  return seen.at >= second ? seen : { at: second, ids: [] };
+}
+
+/**
+ * Where a poll reads back to: {@link LATE_LISTING} before the newest review seen (what is stored
+ * already is a no-op), but never before the floor, whose reviews at that instant were there before
+ * the first poll and are not taken.
+ */
+function lateListingBound(cursor: AppStoreCursor): Bound {
+  const floor = cursor.floor ?? { at: cursor.at, ids: cursor.ids };
+  const back = cursor.at - LATE_LISTING;
+  if (back <= floor.at)
+    return { kind: 'until', at: floor.at, ids: floor.at === cursor.at ? cursor.ids : floor.ids };
+  return { kind: 'until', at: back, ids: [] };
 }
 
 /**
