@@ -47,7 +47,17 @@ describe('/care-stats arguments', () => {
       ok: true,
       args: { period: { kind: '30d' }, platform: 'x', agentId: 'U0AGENT001', output: 'public' },
     });
-    for (const p of ['facebook', 'instagram', 'reddit', 'rss', 'webhook']) {
+    for (const p of [
+      'facebook',
+      'instagram',
+      'reddit',
+      'rss',
+      'webhook',
+      'bluesky',
+      'mastodon',
+      'google_play',
+      'app_store',
+    ]) {
       expect(parse(p)).toMatchObject({ ok: true, args: { platform: p } });
     }
     expect(parse('twitter')).toMatchObject({ ok: true, args: { platform: 'x' } });
