@@ -3,25 +3,47 @@
  * 30) to a carebot process with its real, kick-driven sync; for each, the time from the webhook's
  * 202 arriving at the sender to the fake Slack receiving the card's chat.postMessage.
  * Baseline: the same chat.postMessage sent straight to the fake Slack by the benchmark itself.
+ * The database holds BENCH_HISTORY cases first (default 1,000,000, with their messages, events,
+ * replies and threads: bench/support/history.ts), as a team's does after a year; 0 starts empty.
  *
- *   npx tsx bench/complaint-to-slack.ts        BENCH_SECONDS=10 BENCH_RATE=20
+ *   npx tsx bench/complaint-to-slack.ts        BENCH_SECONDS=10 BENCH_RATE=20 BENCH_HISTORY=0
  */
 import { webApi } from '@slack/bolt';
+import postgres from 'postgres';
 import { startFakeSlack } from '../emulators/slack/web-api.js';
+import { openDatabase } from '../src/db/client.js';
 import { postComplaint } from '../test/reliability/support/complaints.js';
 import { createDatabase } from '../test/reliability/support/database.js';
 import { BOT_TOKEN, CARE_CHANNEL, carebotEnv } from '../test/reliability/support/env.js';
 import { startCarebotProcess } from '../test/reliability/support/process.js';
 import { cardPostsByCase } from '../test/reliability/support/slack-posts.js';
+import { seedHistory } from './support/history.js';
 import { envNumber, machine, met, ms, num, ratio, table, writeSection } from './support/report.js';
 import { paced, percentile, sleep } from './support/stats.js';
 
 const SECONDS = envNumber('BENCH_SECONDS', 30);
 const RATE = envNumber('BENCH_RATE', 20);
 const COUNT = Math.round(SECONDS * RATE);
+const HISTORY = envNumber('BENCH_HISTORY', 1_000_000);
 
 const slack = await startFakeSlack();
 const scratch = await createDatabase('carebot_bench');
+if (HISTORY > 0) {
+  const migrated = await openDatabase({ url: scratch.url });
+  await migrated.migrate();
+  await migrated.close();
+  const sql = postgres(scratch.url, { max: 1, onnotice: () => {} });
+  const started = performance.now();
+  console.log(`seeding ${num(HISTORY)} cases of history…`);
+  await seedHistory(sql, HISTORY);
+  // What was in flight at the end of the history is already in Slack: only new cards are timed.
+  await sql.unsafe(
+    'update cases set card_posted_version = card_version where card_posted_version < card_version',
+  );
+  await sql.unsafe('update slack_outbox set posted_ts = $1 where posted_ts is null', ['seeded']);
+  await sql.end();
+  console.log(`  seeded in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
 const carebot = await startCarebotProcess(carebotEnv({ slackUrl: slack.url, databaseUrl: scratch.url }));
 try {
   console.log(`complaint → Slack: ${COUNT} complaints at ${RATE}/s…`);
@@ -79,7 +101,7 @@ try {
     `### Complaint to Slack (bench/complaint-to-slack.ts)
 
 ${await machine()}
-${num(COUNT)} complaints at ${RATE}/s on PostgreSQL, carebot with its real schedules (the webhook kicks the
+${num(COUNT)} complaints at ${RATE}/s on PostgreSQL holding ${HISTORY ? `a year of history (${num(HISTORY)} cases with their messages, events, replies and threads)` : 'nothing before'}, carebot with its real schedules (the webhook kicks the
 sync). Measured: from the 202 arriving at the sender to the fake Slack receiving the card's
 chat.postMessage (both clocks are the benchmark's). Baseline: a chat.postMessage sent straight to the
 fake Slack from the benchmark, at the same pace (the floor of one Slack call on this machine).
