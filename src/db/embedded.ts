@@ -7,7 +7,7 @@
  * DATA_DIR, each in-memory test database) is unpacked from it.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -57,28 +57,29 @@ function cacheFolder(root: string): string {
     : join(tmpdir(), 'carebot-cache');
 }
 
-let pending: Promise<Uint8Array> | undefined;
+let making: Promise<string> | undefined;
 
 /**
  * The gzipped tarball of a freshly initialised PGlite cluster (no tables): read from the cache
  * folder, or made in a child process and cached there (best effort: a read-only install makes it
- * again next time). Once per process.
+ * again, once per process). Read from disk on each call rather than kept: the running process
+ * should not hold the bytes.
  */
-export function freshCluster(): Promise<Uint8Array> {
-  pending ??= loadOrMakeCluster().catch((err: unknown) => {
-    pending = undefined;
+export async function freshCluster(): Promise<Uint8Array> {
+  making ??= cachedOrMadeCluster().catch((err: unknown) => {
+    making = undefined;
     throw err;
   });
-  return pending;
+  return readFileSync(await making);
 }
 
-async function loadOrMakeCluster(): Promise<Uint8Array> {
+async function cachedOrMadeCluster(): Promise<string> {
   const root = pgliteRoot();
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
     .version;
   const folder = cacheFolder(root);
   const file = join(folder, `pglite-${version}-cluster.tar.gz`);
-  if (existsSync(file)) return readFileSync(file);
+  if (existsSync(file)) return file;
   const made = join(tmpdir(), `carebot-cluster-${process.pid}-${Date.now()}.tar.gz`);
   try {
     // The child pays initdb's memory and gives it all back when it exits.
@@ -87,19 +88,21 @@ async function loadOrMakeCluster(): Promise<Uint8Array> {
       ['--input-type=module', '-e', MAKE_CLUSTER, import.meta.resolve('@electric-sql/pglite'), made],
       { timeout: 300_000, env: process.env },
     );
-    const tarball = readFileSync(made);
-    try {
-      mkdirSync(folder, { recursive: true });
-      // Written beside, then renamed: several processes (test workers) may make it at once.
-      const partial = `${file}.${process.pid}.partial`;
-      writeFileSync(partial, tarball);
-      renameSync(partial, file);
-    } catch {
-      // Not cached (a read-only install): made again on the next start.
-    }
-    return tarball;
-  } finally {
+  } catch (err) {
     rmSync(made, { force: true });
+    throw err;
+  }
+  try {
+    mkdirSync(folder, { recursive: true });
+    // Moved in whole: several processes (test workers) may make it at once.
+    const partial = `${file}.${process.pid}.partial`;
+    copyFileSync(made, partial);
+    renameSync(partial, file);
+    rmSync(made, { force: true });
+    return file;
+  } catch {
+    // Not cached (a read-only install): this process keeps using its own copy.
+    return made;
   }
 }
 
