@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../test/reliability/support/env.js';
 
-const ALL = ['ingest', 'complaint-to-slack', 'burst', 'ack', 'sla-sweep', 'memory'];
+const ALL = ['ingest', 'complaint-to-slack', 'burst', 'ack', 'sla-sweep', 'memory', 'footprint'];
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = chosen.filter((name) => !ALL.includes(name));
 if (unknown.length) {

@@ -1,13 +1,16 @@
-/** The memory benchmark's reference: a Node process that only opens an embedded PGlite database. */
+/**
+ * The memory benchmark's reference: a Node process that only opens an embedded PGlite database in a
+ * fresh data folder, the way carebot does (openDatabase: the cluster from a child process, carebot's
+ * settings; migrated).
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { openDatabase } from '../../src/db/client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carebot-bench-bare-pglite-'));
-const db = new PGlite(dir);
-await db.waitReady;
-await db.query('select 1');
+const db = await openDatabase({ dataDir: dir });
+await db.migrate();
 process.send?.({ type: 'ready', port: 0, pid: process.pid });
 process.on('message', (m: { type: string }) => {
   if (m.type === 'stop') {

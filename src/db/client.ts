@@ -10,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { freshCluster, needsInitdb, PGLITE_SETTINGS } from './embedded.js';
 import * as schema from './schema.js';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -34,13 +35,17 @@ export type DatabaseTarget =
 
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if ('url' in target) return openPostgres(target.url, target.onNotice);
-  let client: PGlite;
-  if ('dataDir' in target) {
-    mkdirSync(target.dataDir, { recursive: true });
-    client = new PGlite(target.dataDir);
-  } else {
-    client = new PGlite();
-  }
+  const dataDir = 'dataDir' in target ? target.dataDir : undefined;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // A fresh database is unpacked from a cluster initialised in a child process (embedded.ts).
+  const fresh = !dataDir || needsInitdb(dataDir);
+  const cluster = fresh ? await freshCluster().catch(() => undefined) : undefined;
+  const client = new PGlite({
+    ...(dataDir ? { dataDir } : {}),
+    postgresqlconf: PGLITE_SETTINGS,
+    // Without the tarball (no child process could make it), PGlite runs initdb here, as before.
+    ...(cluster ? { loadDataDir: new Blob([cluster]) } : {}),
+  });
   await client.waitReady;
   const db = drizzlePglite(client, { schema });
   return {
