@@ -171,7 +171,8 @@ beforeAll(async () => {
   await partlyMigrated.db.execute(
     sql`delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)`,
   );
-});
+  // Three embedded databases and two migrations: on a busy CI machine that is more than 30 s.
+}, 120_000);
 
 afterAll(async () => {
   await Promise.all([
