@@ -214,6 +214,35 @@ export type PollOutcome =
   /** Anything else that may pass (timeouts, 5xx): try again at the next interval. */
   | { kind: 'failed'; reason: string };
 
+/** A platform API's answer as the polling sources' clients read it. */
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  /** The parsed JSON body (undefined for an empty one), or the text when it was something else. */
+  body: unknown;
+}
+
+/** Why a request got no answer worth reading; none of them carries a secret. */
+export type ApiProblem =
+  /** The platform said to wait (a 429, or its rate-limit headers ran out). */
+  | { kind: 'rate_limited'; retryAt: Date }
+  /** The credentials do not work or are refused: a person must act. */
+  | { kind: 'auth_failed'; reason: string; hint: string }
+  /** No answer, a timeout or an error page: it may pass (and a write may have been carried out). */
+  | { kind: 'unavailable'; reason: string };
+
+/** What a poll does about an {@link ApiProblem}: wait, pause with one notice, or try again. */
+export function problemOutcome(problem: ApiProblem): PollOutcome {
+  switch (problem.kind) {
+    case 'rate_limited':
+      return { kind: 'rate_limited', retryAt: problem.retryAt };
+    case 'auth_failed':
+      return { kind: 'auth_failed', reason: problem.reason, hint: problem.hint };
+    case 'unavailable':
+      return { kind: 'failed', reason: problem.reason };
+  }
+}
+
 /** Reads a fetch Response's rate-limit reset header (epoch seconds), if any. */
 export function resetFromHeaders(headers: Headers, fallbackMs: number, now: Date): Date {
   const reset = Number(headers.get('x-rate-limit-reset'));

@@ -1,23 +1,15 @@
 import type { Clock } from '../../care/clock.js';
+import type { ApiProblem, ApiResponse } from '../types.js';
 import type { AppStoreAccount } from './config.js';
 import { accessHint, credentialsHint, errorWords } from './errors.js';
 import { APP_STORE_TIMEOUT, RATE_LIMIT_FALLBACK } from './limits.js';
 import { AppStoreToken } from './token.js';
 
-export interface AppStoreResponse {
-  status: number;
-  headers: Headers;
-  /** The parsed JSON body (undefined for an empty one, the text for something else). */
-  body: unknown;
-}
+export type AppStoreResponse = ApiResponse;
 
-/** Why a request got no answer worth reading; none of them carries a secret. */
+/** {@link ApiProblem}; `reset`: a kept-alive connection was closed under the request (a read may be sent again). */
 export type AppStoreProblem =
-  /** A 429, or the last answer's `X-Rate-Limit` said the hourly budget is spent. */
-  | { kind: 'rate_limited'; retryAt: Date }
-  /** The key cannot be used or Apple refuses it (revoked, wrong issuer, no role): a person must act. */
-  | { kind: 'auth_failed'; reason: string; hint: string }
-  /** Apple could not be reached or timed out: it may pass (and a write may have happened). */
+  | Exclude<ApiProblem, { kind: 'unavailable' }>
   | { kind: 'unavailable'; reason: string; reset?: boolean };
 
 export type AppStoreResult =

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { formatDuration, milliseconds } from '../../care/clock.js';
 import type { Logger } from '../../logger.js';
-import type { PollContext, Poller, PollOutcome } from '../types.js';
-import { AppStoreClient, type AppStoreProblem } from './client.js';
+import { type PollContext, type Poller, type PollOutcome, problemOutcome } from '../types.js';
+import { AppStoreClient } from './client.js';
 import type { AppStoreAccount } from './config.js';
 import { accessHint, errorWords } from './errors.js';
 import { APP_STORE_MAX_PAGES, APP_STORE_PAGE_SIZE, LATE_LISTING } from './limits.js';
@@ -191,17 +191,6 @@ function nextCursor(
   const ids = newest.map((r) => r.id);
   if (cursor && at === cursor.at) return { at, ids: [...new Set([...cursor.ids, ...ids])].sort() };
   return { at, ids: ids.sort() };
-}
-
-export function problemOutcome(problem: AppStoreProblem): PollOutcome {
-  switch (problem.kind) {
-    case 'rate_limited':
-      return { kind: 'rate_limited', retryAt: problem.retryAt };
-    case 'auth_failed':
-      return { kind: 'auth_failed', reason: problem.reason, hint: problem.hint };
-    case 'unavailable':
-      return { kind: 'failed', reason: problem.reason };
-  }
 }
 
 /** A list Apple will not give: an unknown app needs a person, an error may pass. */

@@ -2,7 +2,7 @@ import type { AppBskyNotificationListNotifications } from '@atproto/api';
 import { z } from 'zod';
 import { formatDuration, hours, milliseconds } from '../../care/clock.js';
 import type { Logger } from '../../logger.js';
-import type { PollContext, Poller, PollOutcome } from '../types.js';
+import { type PollContext, type Poller, type PollOutcome, problemOutcome } from '../types.js';
 import { BlueskyClient, type BlueskyProblem } from './client.js';
 import type { BlueskyAccount } from './config.js';
 import { BLUESKY_BATCH, BLUESKY_MAX_PAGES, BLUESKY_PAGE_SIZE } from './limits.js';
@@ -173,7 +173,7 @@ function streamPoller(
     const since = bound.kind === 'since' ? new Date(bound.at - SINCE_MARGIN).toISOString() : undefined;
     for (let page = 1; ; page++) {
       const got = await stream.page(ctx, cursor, since);
-      if (!got.ok) return { ok: false, outcome: problemOutcome(got.problem) };
+      if (!got.ok) return { ok: false, outcome: blueskyProblemOutcome(got.problem) };
       const { times, next } = got.value;
       for (const time of times)
         if (Number.isFinite(time) && (newest === undefined || time > newest)) newest = time;
@@ -202,7 +202,7 @@ function streamPoller(
     async poll(ctx: PollContext): Promise<PollOutcome> {
       const now = ctx.clock.now().getTime();
       const session = await client.session(ctx.clock);
-      if (!session.ok) return problemOutcome(session.problem);
+      if (!session.ok) return blueskyProblemOutcome(session.problem);
       const cursor = readCursor(ctx.cursor, ctx.logger);
       const backfill = !cursor && Boolean(options.backfillMs);
       if (!cursor && !backfill) {
@@ -284,17 +284,10 @@ function streamPoller(
   }
 }
 
-export function problemOutcome(problem: BlueskyProblem): PollOutcome {
-  switch (problem.kind) {
-    case 'rate_limited':
-      return { kind: 'rate_limited', retryAt: problem.retryAt };
-    case 'auth_failed':
-      return { kind: 'auth_failed', reason: problem.reason, hint: problem.hint };
-    case 'unavailable':
-      return { kind: 'failed', reason: problem.reason };
-    case 'refused':
-      return { kind: 'failed', reason: `Bluesky refused the request (${problem.error}: ${problem.message})` };
-  }
+export function blueskyProblemOutcome(problem: BlueskyProblem): PollOutcome {
+  if (problem.kind === 'refused')
+    return { kind: 'failed', reason: `Bluesky refused the request (${problem.error}: ${problem.message})` };
+  return problemOutcome(problem);
 }
 
 function readCursor(text: string | undefined, logger: Logger): Cursor | undefined {

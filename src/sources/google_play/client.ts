@@ -1,25 +1,13 @@
 import type { Clock } from '../../care/clock.js';
-import { resetFromHeaders } from '../types.js';
+import { type ApiProblem, type ApiResponse, resetFromHeaders } from '../types.js';
 import type { GooglePlayAccount } from './config.js';
 import { readKeyFile, signAssertion } from './credentials.js';
 import { accessHint, googleError, grantHint, isRecord, keyFileHint } from './errors.js';
 import { PLAY_TIMEOUT, RATE_LIMIT_FALLBACK, TOKEN_REFRESH_MARGIN } from './limits.js';
 
-export interface PlayResponse {
-  status: number;
-  headers: Headers;
-  /** The parsed JSON body, or the text when Google answered with something else. */
-  body: unknown;
-}
+export type PlayResponse = ApiResponse;
 
-/** Why a request got no answer worth reading; none of them carries a secret. */
-export type PlayProblem =
-  /** Google said to wait (HTTP 429, `RESOURCE_EXHAUSTED`). */
-  | { kind: 'rate_limited'; retryAt: Date }
-  /** The key file, the grant or the app's access does not work: a person must act. */
-  | { kind: 'auth_failed'; reason: string; hint: string }
-  /** Google could not be reached, timed out or had an error while signing in: it may pass. */
-  | { kind: 'unavailable'; reason: string };
+export type PlayProblem = ApiProblem;
 
 export type PlayResult = { ok: true; response: PlayResponse } | { ok: false; problem: PlayProblem };
 

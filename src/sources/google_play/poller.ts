@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { formatDuration, milliseconds } from '../../care/clock.js';
 import type { Logger } from '../../logger.js';
-import type { PollContext, Poller, PollOutcome } from '../types.js';
-import { PlayClient, type PlayProblem } from './client.js';
+import { type PollContext, type Poller, type PollOutcome, problemOutcome } from '../types.js';
+import { PlayClient } from './client.js';
 import type { GooglePlayAccount } from './config.js';
 import { googleError } from './errors.js';
 import {
@@ -161,17 +161,6 @@ function prune(seen: PlayCursor['seen'], nowSeconds: number): PlayCursor['seen']
     .sort((a, b) => b[1][1] - a[1][1])
     .slice(0, PLAY_CURSOR_MAX_REVIEWS);
   return Object.fromEntries(kept);
-}
-
-export function problemOutcome(problem: PlayProblem): PollOutcome {
-  switch (problem.kind) {
-    case 'rate_limited':
-      return { kind: 'rate_limited', retryAt: problem.retryAt };
-    case 'auth_failed':
-      return { kind: 'auth_failed', reason: problem.reason, hint: problem.hint };
-    case 'unavailable':
-      return { kind: 'failed', reason: problem.reason };
-  }
 }
 
 /** A list Google will not give: an unknown app needs a person, an error may pass. */

@@ -1,22 +1,11 @@
 import type { Clock } from '../../care/clock.js';
+import type { ApiProblem, ApiResponse } from '../types.js';
 import type { MastodonAccount } from './config.js';
 import { RATE_LIMIT_FALLBACK } from './limits.js';
 
-export interface MastodonResponse {
-  status: number;
-  headers: Headers;
-  /** The parsed JSON body, or the text when the instance answered with something else. */
-  body: unknown;
-}
+export type MastodonResponse = ApiResponse;
 
-/** Why a request got no answer worth reading; none of them carries a secret. */
-export type MastodonProblem =
-  /** A 429: wait until `X-RateLimit-Reset`. */
-  | { kind: 'rate_limited'; retryAt: Date }
-  /** 401 (token invalid or revoked) or 403 (a scope is missing): a person must act. */
-  | { kind: 'auth_failed'; reason: string; hint: string }
-  /** No answer, a timeout or an error page: it may pass. The request may have been carried out. */
-  | { kind: 'unavailable'; reason: string };
+export type MastodonProblem = ApiProblem;
 
 export type MastodonResult =
   | { ok: true; response: MastodonResponse }

@@ -1,7 +1,7 @@
 import { formatDuration, milliseconds } from '../../care/clock.js';
-import type { PollContext, Poller, PollOutcome } from '../types.js';
+import { type PollContext, type Poller, type PollOutcome, problemOutcome } from '../types.js';
 import { learnInstanceLimit, verifyCredentials } from './account.js';
-import { MastodonClient, type MastodonProblem } from './client.js';
+import { MastodonClient } from './client.js';
 import type { MastodonAccount } from './config.js';
 import type { ConversationLookup } from './conversations.js';
 import { MASTODON_MAX_PAGES, MASTODON_PAGE_SIZE, MASTODON_TIMEOUT, maxCharactersOf } from './limits.js';
@@ -201,17 +201,6 @@ export function mastodonPoller(
       return { kind: 'ok', cursor: text, stored };
     },
   };
-}
-
-export function problemOutcome(problem: MastodonProblem): PollOutcome {
-  switch (problem.kind) {
-    case 'rate_limited':
-      return { kind: 'rate_limited', retryAt: problem.retryAt };
-    case 'auth_failed':
-      return { kind: 'auth_failed', reason: problem.reason, hint: problem.hint };
-    case 'unavailable':
-      return { kind: 'failed', reason: problem.reason };
-  }
 }
 
 function readCursor(text: string | undefined, logger: PollContext['logger']): Cursor | undefined {

@@ -1,6 +1,6 @@
 import packageJson from '../../../package.json' with { type: 'json' };
 import type { Clock } from '../../care/clock.js';
-import { resetFromHeaders } from '../types.js';
+import { type ApiProblem, type ApiResponse, resetFromHeaders } from '../types.js';
 import type { RedditAccount } from './config.js';
 import { accountRefusedHint, clientCredentialsHint, isRecord, passwordHint } from './errors.js';
 import { RATE_LIMIT_FALLBACK, REDDIT_TIMEOUT, TOKEN_REFRESH_MARGIN } from './limits.js';
@@ -11,21 +11,9 @@ export interface RedditUrls {
   authUrl: string;
 }
 
-export interface RedditResponse {
-  status: number;
-  headers: Headers;
-  /** The parsed JSON body, or the text when Reddit answered with something else. */
-  body: unknown;
-}
+export type RedditResponse = ApiResponse;
 
-/** Why a request got no answer worth reading; none of them carries a secret. */
-export type RedditProblem =
-  /** Reddit said to wait (a 429, or the last answer's `x-ratelimit-remaining` ran out). */
-  | { kind: 'rate_limited'; retryAt: Date }
-  /** The account cannot sign in, or Reddit refuses the token it just issued: a person must act. */
-  | { kind: 'auth_failed'; reason: string; hint: string }
-  /** Reddit could not be reached, timed out or had an error while signing in: it may pass. */
-  | { kind: 'unavailable'; reason: string };
+export type RedditProblem = ApiProblem;
 
 export type RedditResult = { ok: true; response: RedditResponse } | { ok: false; problem: RedditProblem };
 

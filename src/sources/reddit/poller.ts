@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { formatDuration, milliseconds } from '../../care/clock.js';
 import type { Logger } from '../../logger.js';
-import type { PollContext, Poller, PollOutcome } from '../types.js';
-import { RedditClient, type RedditProblem, type RedditUrls } from './client.js';
+import { type PollContext, type Poller, type PollOutcome, problemOutcome } from '../types.js';
+import { RedditClient, type RedditUrls } from './client.js';
 import type { RedditAccount } from './config.js';
 import { accountRefusedHint, subredditHint } from './errors.js';
 import { REDDIT_MAX_PAGES, REDDIT_PAGE_SIZE } from './limits.js';
@@ -249,17 +249,6 @@ function byAge(a: RedditThing, b: RedditThing): number {
   if (a.data.created_utc !== b.data.created_utc) return a.data.created_utc - b.data.created_utc;
   if (a.kind !== b.kind) return a.kind === 't3' ? -1 : 1;
   return compareFullnames(a.data.name, b.data.name);
-}
-
-export function problemOutcome(problem: RedditProblem): PollOutcome {
-  switch (problem.kind) {
-    case 'rate_limited':
-      return { kind: 'rate_limited', retryAt: problem.retryAt };
-    case 'auth_failed':
-      return { kind: 'auth_failed', reason: problem.reason, hint: problem.hint };
-    case 'unavailable':
-      return { kind: 'failed', reason: problem.reason };
-  }
 }
 
 /** A listing Reddit will not give: a missing or closed subreddit needs a person, an error may pass. */
