@@ -164,7 +164,9 @@ describe('SLA clocks and reminders', () => {
         messageTs: threadTs,
       }),
     );
-    await vi.waitFor(async () => expect((await t.db.db.select().from(cases))[0]?.status).toBe('resolved'));
+    await vi.waitFor(async () => expect((await t.db.db.select().from(cases))[0]?.status).toBe('resolved'), {
+      timeout: 10_000,
+    });
     const [resolved] = await t.db.db.select().from(cases);
     expect(resolved?.nextResponseDueAt).toBeNull();
     expect(resolved?.resolutionRemainingMs).toBeGreaterThan(0);
