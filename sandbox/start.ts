@@ -42,7 +42,8 @@ async function runSandbox(env: Record<string, string>): Promise<void> {
     process.stderr.write(`the sandbox could not start: ${(err as Error).message}\n`);
     process.exit(1);
   }
-  process.stdout.write(`\ncarebot sandbox ready: open ${sandbox.url}/\n\n`);
+  // Before the ready line: whoever reads it may stop the sandbox at once, and a SIGTERM that
+  // arrived before the handler would end the process without stopping it.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       sandbox.stop().then(
@@ -51,4 +52,5 @@ async function runSandbox(env: Record<string, string>): Promise<void> {
       );
     });
   }
+  process.stdout.write(`\ncarebot sandbox ready: open ${sandbox.url}/\n\n`);
 }
