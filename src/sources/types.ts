@@ -231,6 +231,43 @@ export type ApiProblem =
   /** No answer, a timeout or an error page: it may pass (and a write may have been carried out). */
   | { kind: 'unavailable'; reason: string };
 
+/**
+ * One request to a platform's API with a timeout: the answer with its body parsed as JSON (kept as
+ * text when it is not), or `unavailable` naming only the kind of failure, since the error may hold
+ * the request and its Authorization header. `platform` names it in the reason ("Google").
+ */
+export async function fetchApi(
+  platform: string,
+  url: URL,
+  init: { method: string; headers: Record<string, string>; body?: string; redirect?: 'follow' | 'manual' },
+  timeoutMs: number,
+): Promise<{ ok: true; response: ApiResponse } | { ok: false; problem: ApiProblem }> {
+  let res: Response;
+  let text: string;
+  try {
+    res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    text = await res.text();
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    return {
+      ok: false,
+      problem: {
+        kind: 'unavailable',
+        reason: timedOut
+          ? `${platform} did not answer within ${timeoutMs / 1000} s`
+          : `${platform} could not be reached`,
+      },
+    };
+  }
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON (an error page): kept as text.
+  }
+  return { ok: true, response: { status: res.status, headers: res.headers, body } };
+}
+
 /** What a poll does about an {@link ApiProblem}: wait, pause with one notice, or try again. */
 export function problemOutcome(problem: ApiProblem): PollOutcome {
   switch (problem.kind) {

@@ -1,5 +1,5 @@
 import type { Clock } from '../../care/clock.js';
-import { type ApiProblem, type ApiResponse, resetFromHeaders } from '../types.js';
+import { type ApiProblem, type ApiResponse, fetchApi, resetFromHeaders } from '../types.js';
 import type { GooglePlayAccount } from './config.js';
 import { readKeyFile, signAssertion } from './credentials.js';
 import { accessHint, googleError, grantHint, isRecord, keyFileHint } from './errors.js';
@@ -174,34 +174,10 @@ export class PlayClient {
   }
 }
 
-async function fetchGoogle(
+function fetchGoogle(
   url: URL,
   init: { method: string; headers: Record<string, string>; body?: string },
   timeoutMs: number,
 ): Promise<PlayResult> {
-  let res: Response;
-  let text: string;
-  try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    text = await res.text();
-  } catch (err) {
-    // The error may hold the request and its Authorization header: only its kind leaves.
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    return {
-      ok: false,
-      problem: {
-        kind: 'unavailable',
-        reason: timedOut
-          ? `Google did not answer within ${timeoutMs / 1000} s`
-          : 'Google could not be reached',
-      },
-    };
-  }
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // Not JSON (an error page): kept as text.
-  }
-  return { ok: true, response: { status: res.status, headers: res.headers, body } };
+  return fetchApi('Google', url, init, timeoutMs);
 }

@@ -1,6 +1,6 @@
 import packageJson from '../../../package.json' with { type: 'json' };
 import type { Clock } from '../../care/clock.js';
-import { type ApiProblem, type ApiResponse, resetFromHeaders } from '../types.js';
+import { type ApiProblem, type ApiResponse, fetchApi, resetFromHeaders } from '../types.js';
 import type { RedditAccount } from './config.js';
 import { accountRefusedHint, clientCredentialsHint, isRecord, passwordHint } from './errors.js';
 import { RATE_LIMIT_FALLBACK, REDDIT_TIMEOUT, TOKEN_REFRESH_MARGIN } from './limits.js';
@@ -216,35 +216,11 @@ export function redditResetAt(headers: Headers, now: Date): Date {
   return resetFromHeaders(headers, RATE_LIMIT_FALLBACK, now);
 }
 
-async function fetchReddit(
+function fetchReddit(
   url: URL,
   init: { method: string; headers: Record<string, string>; body?: string },
   timeoutMs: number,
 ): Promise<{ ok: true; response: RedditResponse } | { ok: false; problem: RedditProblem }> {
-  let res: Response;
-  let text: string;
-  try {
-    // Redirects are answers too: Reddit sends an unknown subreddit to a search page.
-    res = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    text = await res.text();
-  } catch (err) {
-    // The error may hold the request and its Authorization header: only its kind leaves.
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    return {
-      ok: false,
-      problem: {
-        kind: 'unavailable',
-        reason: timedOut
-          ? `Reddit did not answer within ${timeoutMs / 1000} s`
-          : 'Reddit could not be reached',
-      },
-    };
-  }
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // Not JSON (an error page): kept as text.
-  }
-  return { ok: true, response: { status: res.status, headers: res.headers, body } };
+  // Redirects are answers too: Reddit sends an unknown subreddit to a search page.
+  return fetchApi('Reddit', url, { ...init, redirect: 'manual' }, timeoutMs);
 }
