@@ -16,6 +16,7 @@ import {
   userId,
   weekday,
 } from './fields.js';
+import { crossCheckWorkflow, resolveWorkflow, workflowFileShape } from './workflow.js';
 
 /**
  * Everything in carebot.config.yaml and the environment except the sources (each source module
@@ -253,6 +254,7 @@ export const careFileShape = {
     .prefault({})
     .describe('Escalating cases to `teams`, by hand and by rules.'),
   crisis: crisisSchema,
+  ...workflowFileShape,
 };
 
 const slackToken = (prefix: string, what: string) =>
@@ -391,6 +393,7 @@ export function resolveCare(e: CareEnv, f: CareFile) {
     teams,
     escalation: { updateEvery: f.escalation.update_every, rules },
     crisis: resolveCrisis(f.crisis, careChannelId),
+    ...resolveWorkflow(f),
   };
 }
 
@@ -421,5 +424,6 @@ export function crossCheckCare(f: CareFile, path: string): string[] {
   if (breachTeam && !f.teams.some((t) => t.key === breachTeam)) {
     problems.push(`${path}: sla.breach_escalate_to: no team has the key ${breachTeam}; add it under teams`);
   }
+  problems.push(...crossCheckWorkflow(f, path));
   return problems;
 }
