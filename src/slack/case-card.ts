@@ -26,6 +26,12 @@ export const ACTIONS = {
   takeOver: 'case_take_over',
   /** The link button to the original post (where carebot cannot reply); only acknowledged. */
   openOriginal: 'case_open_original',
+  /** The customer's earlier cases, in a modal (DESIGN.md, "Workflow"). */
+  history: 'case_history',
+  /** Mark the case as waiting on the customer: its SLA clocks pause. */
+  waiting: 'case_waiting',
+  /** In the case's menu: link this author to the same person on another platform. */
+  samePerson: 'case_same_person',
 } as const;
 
 const PRIORITY_LABEL = { P1: ':small_red_triangle: P1', P2: ':small_orange_diamond: P2', P3: 'P3' } as const;

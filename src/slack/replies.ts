@@ -10,6 +10,10 @@ export const REPLY_ACTIONS = {
   cancel: 'reply_cancel',
   sendAnyway: 'reply_send_anyway',
   retry: 'reply_retry',
+  /** A trainee's held reply (DESIGN.md, "Workflow"): approve, edit before approving, or reject. */
+  approve: 'reply_approve',
+  edit: 'reply_edit',
+  reject: 'reply_reject',
 } as const;
 
 /** A reply written in a modal has no Slack message of its own; its origin ts says so. */
