@@ -12,11 +12,10 @@ import { webApi } from '@slack/bolt';
 import postgres from 'postgres';
 import { startFakeSlack } from '../emulators/slack/web-api.js';
 import { openDatabase } from '../src/db/client.js';
-import { postComplaint } from '../test/reliability/support/complaints.js';
 import { createDatabase } from '../test/reliability/support/database.js';
 import { BOT_TOKEN, CARE_CHANNEL, carebotEnv } from '../test/reliability/support/env.js';
 import { startCarebotProcess } from '../test/reliability/support/process.js';
-import { cardPostsByCase } from '../test/reliability/support/slack-posts.js';
+import { complaintLatency, waitForQuietStart } from './support/complaint-latency.js';
 import { seedHistory } from './support/history.js';
 import { envNumber, machine, met, ms, num, ratio, table, writeSection } from './support/report.js';
 import { paced, percentile, sleep } from './support/stats.js';
@@ -48,53 +47,11 @@ if (HISTORY > 0) {
 }
 const carebot = await startCarebotProcess(carebotEnv({ slackUrl: slack.url, databaseUrl: scratch.url }));
 try {
-  if (HISTORY > 0) {
-    // The history's work in flight (SLA checks due, their reminders, replies) is done in the first
-    // rounds after start, up to a few seconds of thread posts: measured is the steady state after
-    // it, once the first SLA sweep (every 30 s) has run and Slack has been quiet for 3 s.
-    const started = Date.now();
-    let seen = -1;
-    let quietSince = Date.now();
-    while (Date.now() - started < 35_000 || Date.now() - quietSince < 3_000) {
-      if (slack.calls.length !== seen) {
-        seen = slack.calls.length;
-        quietSince = Date.now();
-      }
-      await sleep(200);
-    }
-    console.log(
-      `  the history's work in flight done: ${num(seen)} Slack calls in ${((Date.now() - started) / 1000).toFixed(0)} s`,
-    );
-  }
+  // The history's work in flight (SLA checks due, their reminders, replies) is done in the first
+  // rounds after start, up to a few seconds of thread posts: measured is the steady state after it.
+  if (HISTORY > 0) await waitForQuietStart(slack);
   console.log(`complaint → Slack: ${COUNT} complaints at ${RATE}/s…`);
-  const acceptedAt = new Map<number, number>();
-  const pending: Array<Promise<void>> = [];
-  let refused = 0;
-  await paced(COUNT, 1000 / RATE, (i) => {
-    pending.push(
-      postComplaint(carebot.url, {
-        source: 'forum',
-        id: `lat-${i}`,
-        conversationId: `lat-${i}`,
-        author: { id: `u${i}`, name: 'Jane Doe' },
-        text: `My order never arrived [lat-${i}]`,
-      }).then((a) => {
-        if (a.status === 202) acceptedAt.set(Number(a.json?.caseId), a.at);
-        else refused += 1;
-      }),
-    );
-  });
-  await Promise.all(pending);
-  const deadline = Date.now() + 30_000;
-  while (cardPostsByCase(slack.calls).size < acceptedAt.size && Date.now() < deadline) await sleep(100);
-  const cards = cardPostsByCase(slack.calls);
-  const latencies: number[] = [];
-  let missing = 0;
-  for (const [caseId, at] of acceptedAt) {
-    const post = cards.get(caseId)?.[0];
-    if (post) latencies.push(Math.max(0, post.at - at));
-    else missing += 1;
-  }
+  const { latencies, missing, refused } = await complaintLatency(carebot.url, slack, COUNT, RATE);
 
   // Baseline: the floor, one chat.postMessage from here to the fake Slack at the same pace.
   const client = new webApi.WebClient(BOT_TOKEN, { slackApiUrl: slack.url, retryConfig: { retries: 0 } });

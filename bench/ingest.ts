@@ -12,24 +12,13 @@ import autocannon from 'autocannon';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import { startFakeSlack } from '../emulators/slack/web-api.js';
-import { recordInbound } from '../src/care/case-inbound.js';
 import { openingStatement } from '../src/care/case-opening.js';
-import { systemClock } from '../src/care/clock.js';
-import type { InboundMessage } from '../src/care/inbound.js';
 import { assess } from '../src/care/priority.js';
-import { slaSettings } from '../src/care/sla.js';
-import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { createDatabase } from '../test/reliability/support/database.js';
-import {
-  BOT_TOKEN,
-  CARE_CHANNEL,
-  carebotEnv,
-  SIGNING_SECRET,
-  tempDir,
-  writeConfig,
-} from '../test/reliability/support/env.js';
+import { carebotEnv, tempDir } from '../test/reliability/support/env.js';
 import { startCarebotProcess } from '../test/reliability/support/process.js';
+import { complaint, storeDirectly, storeOptions } from './support/ingest-work.js';
 import { envNumber, machine, met, ms, num, ratio, table, writeSection } from './support/report.js';
 import { type SignedRequest, signedPool } from './support/signed-pool.js';
 
@@ -81,31 +70,6 @@ async function load(url: string, pool: SignedRequest[], seconds: number) {
 }
 
 const dialect = new PgDialect();
-const benchConfig = loadConfig({
-  SLACK_BOT_TOKEN: BOT_TOKEN,
-  SLACK_SIGNING_SECRET: SIGNING_SECRET,
-  CARE_CHANNEL_ID: CARE_CHANNEL,
-  CARE_CONFIG: writeConfig(''),
-});
-const storeOptions = {
-  reopenWithin: benchConfig.reopenWithin,
-  sla: slaSettings(benchConfig),
-  rules: benchConfig.escalation.rules,
-};
-
-/** A new complaint, as the webhook source hands it to care. */
-const complaint = (id: string): InboundMessage => ({
-  sourceKey: 'webhook:forum',
-  platform: 'webhook',
-  externalId: id,
-  conversationId: `t-${id}`,
-  author: { id: `u-${id}`, name: 'Jane Doe', handle: 'jane', url: 'https://forum.example/u/jane' },
-  text: `My order never arrived [${id}]`,
-  url: 'https://forum.example/t/1',
-  sentAt: new Date(),
-  channelId: CARE_CHANNEL,
-});
-
 /**
  * carebot's own statement for a new complaint (care/case-opening.ts: case with its priority and
  * deadlines, message, first events, in one statement), rendered once as carebot renders it; each
@@ -185,20 +149,11 @@ async function direct(kind: IngestResult['kind'], seconds: number): Promise<numb
   const dir = kind === 'PGlite' ? tempDir('carebot-bench-direct-') : undefined;
   const handle = await openDatabase(scratch ? { url: scratch.url } : { dataDir: dir as string });
   await handle.migrate();
-  let done = 0;
-  const until = Date.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async (_, w) => {
-      for (let i = 0; Date.now() < until; i++) {
-        await recordInbound(handle.db, systemClock, complaint(`d${w}-${i}`), storeOptions);
-        done += 1;
-      }
-    }),
-  );
+  const rate = await storeDirectly(handle.db, CONNECTIONS, seconds, 'd');
   await handle.close();
   await scratch?.drop();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  return done / seconds;
+  return rate;
 }
 
 async function run(kind: IngestResult['kind']): Promise<IngestResult> {

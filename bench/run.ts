@@ -1,16 +1,17 @@
 /**
  * `npm run bench`: every benchmark in turn, each in its own process (so one's memory and
  * connections do not weigh on the next), each writing its section of docs/BENCHMARKS.md.
- * `npm run bench -- ingest burst` runs only those. The /care-stats benchmark has its own script
- * (`npm run bench:stats`), and so do the plans of every job over a million cases
- * (`npx tsx bench/job-plans.ts`), since seeding their history takes minutes of its own.
+ * `npm run bench -- ingest burst` runs only those. The last three seed large histories and take
+ * most of the time (about an hour for all on two cores, `scale` with 10 M cases most of it):
+ * `npm run bench -- --quick` leaves them out.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../test/reliability/support/env.js';
 
-const ALL = ['ingest', 'complaint-to-slack', 'burst', 'ack', 'sla-sweep', 'memory', 'footprint'];
+const QUICK = ['ingest', 'complaint-to-slack', 'burst', 'ack', 'sla-sweep', 'memory', 'footprint'];
+const ALL = [...QUICK, 'care-stats', 'job-plans', 'scale'];
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = chosen.filter((name) => !ALL.includes(name));
 if (unknown.length) {
@@ -20,7 +21,7 @@ if (unknown.length) {
 const loader = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const timings: Array<[string, number, number | null]> = [];
 const started = Date.now();
-for (const name of chosen.length ? chosen : ALL) {
+for (const name of chosen.length ? chosen : process.argv.includes('--quick') ? QUICK : ALL) {
   console.log(`\n== ${name}`);
   const t0 = Date.now();
   const run = spawnSync(process.execPath, ['--import', loader, join(REPO_ROOT, 'bench', `${name}.ts`)], {

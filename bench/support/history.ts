@@ -2,7 +2,7 @@ import type postgres from 'postgres';
 
 /**
  * A care team's history at scale, seeded with generate_series on PostgreSQL: `cases` cases over
- * a year, each with its first message, a reply for most, their events, its Slack thread and the
+ * `days` (a year unless told), each with its first message, a reply for most, their events, its Slack thread and the
  * thread posts (all posted), and a little of everything still in flight, as a busy team has it at
  * any moment: 1 in 500 cases open (1 in 1,000 unclaimed), 100 open cases due for an SLA check,
  * 200 cards and 100 thread posts not yet in Slack, 50 replies waiting to be sent, a few
@@ -17,27 +17,37 @@ export interface SeedCounts {
   events: number;
 }
 
-export async function seedHistory(sql: postgres.Sql, cases: number, now = new Date()): Promise<SeedCounts> {
+export async function seedHistory(
+  sql: postgres.Sql,
+  cases: number,
+  now = new Date(),
+  days = 365,
+): Promise<SeedCounts> {
   const at = now.toISOString();
-  // Every case: opened over the year before `now`; 1 in 500 still open.
+  // Every case: opened over the `days` before `now`; 1 in 500 of the last million still open (a
+  // longer history adds resolved cases, not open ones), 100 of those due for an SLA check.
+  const recent = Math.min(cases, 1_000_000);
+  const openFrom = cases - recent;
+  const dueEvery = 500 * Math.max(1, Math.floor(recent / 50_000));
   await sql.unsafe(
     `insert into cases (source_key, platform, conversation_id, channel_id, status, owner_id, priority,
        opened_at, last_customer_message_at, resolved_at, first_response_at, last_reply_at,
        sla_next_check_at, card_version, card_posted_version, created_at, updated_at)
      select (array['webhook:forum', 'x:1001', 'reddit:brand'])[1 + g % 3],
        (array['webhook', 'x', 'reddit'])[1 + g % 3], 'conv-' || g, 'C0CARE0001',
-       case when g % 500 = 0 then 'open' else 'resolved' end,
+       case when is_open then 'open' else 'resolved' end,
        case when g % 1000 = 0 then null else 'U0AGENT' || (g % 20) end,
        (array['P1', 'P2', 'P3'])[1 + g % 3],
-       t, t, case when g % 500 = 0 then null else t + interval '3 hours' end,
+       t, t, case when is_open then null else t + interval '3 hours' end,
        case when g % 7 = 0 then null else t + interval '20 minutes' end,
        case when g % 7 = 0 then null else t + interval '20 minutes' end,
-       case when g % 500 = 0 then
-         case when g % ${500 * Math.max(1, Math.floor(cases / 50000))} = 0 then $1::timestamptz - interval '1 minute'
+       case when is_open then
+         case when g % ${dueEvery} = 0 then $1::timestamptz - interval '1 minute'
               else $1::timestamptz + interval '1 hour' end end,
        case when g % ${Math.max(1, Math.floor(cases / 200))} = 0 then 3 else 2 end, 2, t, t
      from generate_series(1, ${cases}) g,
-       lateral (select $1::timestamptz - (${cases} - g) * (interval '365 days' / ${cases}) as t) x`,
+       lateral (select $1::timestamptz - (${cases} - g) * (interval '${days} days' / ${cases}) as t,
+         g % 500 = 0 and g > ${openFrom} as is_open) x`,
     [at],
   );
   await sql.unsafe(
