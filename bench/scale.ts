@@ -12,6 +12,7 @@
  *   - ingest: carebot's storing code called directly, 16 at a time, for BENCH_SECONDS (default 10).
  *
  *   npx tsx bench/scale.ts       BENCH_SCALES=1000000,10000000 BENCH_REUSE=1 (keep and reuse the seeded databases)
+ *   BENCH_REUSE=1 BENCH_SEED_ONLY=1 npx tsx bench/scale.ts    (only seed them, to measure later)
  */
 import { Writable } from 'node:stream';
 import postgres from 'postgres';
@@ -222,6 +223,12 @@ async function measure(cases: number): Promise<Figures> {
     await sql.end({ timeout: 5 });
     await db.drop();
   }
+}
+
+if (process.env.BENCH_SEED_ONLY) {
+  // Seed (and keep) the histories now, measure later on a quiet machine with BENCH_REUSE=1.
+  for (const cases of SCALES) await history(cases);
+  process.exit(0);
 }
 
 const runs: Figures[] = [];
