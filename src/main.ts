@@ -6,7 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { webApi } from '@slack/bolt';
 import { buildSlackApp, type SlackApp } from './app.js';
-import { isInboundStored, recordCustomerChange, recordInbound } from './care/case-inbound.js';
+import {
+  conversationOfMessage,
+  isInboundStored,
+  recordCustomerChange,
+  recordInbound,
+} from './care/case-inbound.js';
 import { type Clock, systemClock } from './care/clock.js';
 import type { InboundMessage } from './care/inbound.js';
 import { autoLink } from './care/incident-links.js';
@@ -196,6 +201,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       },
       onStored: kickSync,
       isStored: (sourceKey, externalId) => isInboundStored(db.db, sourceKey, externalId),
+      conversationOf: (sourceKey, externalId) => conversationOfMessage(db.db, sourceKey, externalId),
       settingsOf: (part) => settingsOf(config, part),
     };
     // Each source module turns its own settings into routes, pollers and a reply adapter.

@@ -269,6 +269,25 @@ async function applyAssessment(
 }
 
 /** Whether carebot holds this customer message already (a source may skip lookups for a redelivery). */
+/**
+ * The conversation of a message carebot holds on a source (a customer's post, or a reply it sent),
+ * by its platform id: webhooks and notifications that name only the post a new one answers join
+ * that conversation's case. Unknown ids give undefined.
+ */
+export async function conversationOfMessage(
+  db: Database,
+  sourceKey: string,
+  externalId: string,
+): Promise<string | undefined> {
+  const [row] = await db
+    .select({ conversationId: cases.conversationId })
+    .from(messages)
+    .innerJoin(cases, eq(cases.id, messages.caseId))
+    .where(and(eq(messages.sourceKey, sourceKey), eq(messages.externalId, externalId)))
+    .limit(1);
+  return row?.conversationId;
+}
+
 export async function isInboundStored(db: Database, sourceKey: string, externalId: string): Promise<boolean> {
   return (await findInbound(db, { sourceKey, externalId })) !== undefined;
 }

@@ -100,6 +100,8 @@ export interface SourceDeps {
   onStored(): void;
   /** Whether a message is stored already, so a redelivery can skip the lookups a new one needs. */
   isStored(sourceKey: string, externalId: string): Promise<boolean>;
+  /** The conversation of a message carebot holds (inbound or a reply it sent), by platform id; undefined if unknown. */
+  conversationOf(sourceKey: string, externalId: string): Promise<string | undefined>;
   /** The resolved settings of another source's part, for platforms that share a connection (Instagram through a Facebook Page). */
   settingsOf<Settings>(part: SourceConfig<Settings>): Settings;
 }

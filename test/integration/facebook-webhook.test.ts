@@ -7,13 +7,12 @@ import {
   signedDelivery,
   signFacebookBody,
 } from '../../emulators/graph/api.js';
-import { recordInbound } from '../../src/care/case-inbound.js';
+import { conversationOfMessage, recordInbound } from '../../src/care/case-inbound.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { cases, messages } from '../../src/db/schema.js';
 import { createHttpServer, listen } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
 import type { InboundChange } from '../../src/sources/facebook/changes.js';
-import { facebookConversationLookup } from '../../src/sources/facebook/conversations.js';
 import { FACEBOOK_WEBHOOK_PATH, facebookWebhookHandler } from '../../src/sources/facebook/webhook.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase, truncateAll } from '../support/database.js';
@@ -69,7 +68,7 @@ describe('Facebook webhook', () => {
       },
       logger,
       clock,
-      conversationOf: facebookConversationLookup(handle.db),
+      conversationOf: (sourceKey, id) => conversationOfMessage(handle.db, sourceKey, id),
     });
     server = createHttpServer(
       { [`GET ${FACEBOOK_WEBHOOK_PATH}`]: handler, [`POST ${FACEBOOK_WEBHOOK_PATH}`]: handler },

@@ -2,13 +2,12 @@ import { Writable } from 'node:stream';
 import { asc } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeMastodon, fakeMastodonAccount, startFakeMastodon } from '../../emulators/mastodon/api.js';
-import { recordInbound } from '../../src/care/case-inbound.js';
+import { conversationOfMessage, recordInbound } from '../../src/care/case-inbound.js';
 import { hours, minutes, seconds } from '../../src/care/clock.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { cases, messages } from '../../src/db/schema.js';
 import { createLogger } from '../../src/logger.js';
 import type { MastodonAccount } from '../../src/sources/mastodon/config.js';
-import { mastodonConversationLookup } from '../../src/sources/mastodon/conversations.js';
 import { forgetMaxCharacters, maxCharactersOf } from '../../src/sources/mastodon/limits.js';
 import { mastodonPoller } from '../../src/sources/mastodon/poller.js';
 import type { PollContext, PollOutcome } from '../../src/sources/types.js';
@@ -47,7 +46,7 @@ describe('Mastodon poller', () => {
   const poller = (over: { backfillMs?: number } = {}) =>
     mastodonPoller(account, {
       everyMs: minutes(1),
-      conversationOf: mastodonConversationLookup(handle.db),
+      conversationOf: (sourceKey, id) => conversationOfMessage(handle.db, sourceKey, id),
       ...over,
     });
   const context = (cursor: string | undefined): PollContext => ({

@@ -4,12 +4,11 @@ import { asc, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fakeXAccount } from '../../emulators/x/api.js';
-import { recordInbound } from '../../src/care/case-inbound.js';
+import { conversationOfMessage, recordInbound } from '../../src/care/case-inbound.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { cases, messages } from '../../src/db/schema.js';
 import { createHttpServer, listen } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
-import { xConversationLookup } from '../../src/sources/x/conversations.js';
 import { isCrcToken, X_WEBHOOK_PATH, xWebhookHandler } from '../../src/sources/x/webhook.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase, truncateAll } from '../support/database.js';
@@ -50,7 +49,7 @@ describe('X webhook', () => {
       },
       logger,
       clock,
-      conversationOf: xConversationLookup(handle.db),
+      conversationOf: (sourceKey, id) => conversationOfMessage(handle.db, sourceKey, id),
     });
     server = createHttpServer(
       { [`GET ${X_WEBHOOK_PATH}`]: handler, [`POST ${X_WEBHOOK_PATH}`]: handler },

@@ -2,7 +2,6 @@ import { instagramConfig } from '../instagram/config.js';
 import { defineSource } from '../types.js';
 import { checkFacebook } from './check.js';
 import { facebookConfig } from './config.js';
-import { facebookConversationLookup } from './conversations.js';
 import { facebookSourceKey } from './normalize.js';
 import { facebookFeedPoller } from './poller.js';
 import { messengerProfiles } from './profiles.js';
@@ -38,7 +37,7 @@ export const facebookSource = defineSource({
         onStored: deps.onStored,
         logger: deps.logger.child({ source: 'facebook-webhook' }),
         clock: deps.clock,
-        conversationOf: facebookConversationLookup(deps.db),
+        conversationOf: deps.conversationOf,
         isStored: deps.isStored,
         profileOf: messengerProfiles(
           { apiUrl: settings.apiUrl, apiVersion: settings.apiVersion },

@@ -1,7 +1,6 @@
 import { defineSource } from '../types.js';
 import { checkMastodon } from './check.js';
 import { mastodonConfig } from './config.js';
-import { mastodonConversationLookup } from './conversations.js';
 import { forgetMaxCharacters, mastodonLength, smallestMaxCharacters } from './limits.js';
 import { isDirectConversation, sourceKeyOf } from './normalize.js';
 import { mastodonPoller } from './poller.js';
@@ -31,13 +30,12 @@ export const mastodonSource = defineSource({
   check: checkMastodon,
   create: (settings, deps) => {
     forgetMaxCharacters();
-    const conversationOf = mastodonConversationLookup(deps.db);
     return {
       pollers: settings.accounts.map((account) =>
         mastodonPoller(account, {
           everyMs: settings.pollEvery,
           backfillMs: settings.backfill,
-          conversationOf,
+          conversationOf: deps.conversationOf,
         }),
       ),
       reply: mastodonReplyAdapter(settings.accounts, deps.clock),

@@ -1,9 +1,9 @@
 import { formatDuration, milliseconds } from '../../care/clock.js';
+import type { SourceDeps } from '../types.js';
 import { type PollContext, type Poller, type PollOutcome, problemOutcome } from '../types.js';
 import { learnInstanceLimit, verifyCredentials } from './account.js';
 import { MastodonClient } from './client.js';
 import type { MastodonAccount } from './config.js';
-import type { ConversationLookup } from './conversations.js';
 import { MASTODON_MAX_PAGES, MASTODON_PAGE_SIZE, MASTODON_TIMEOUT, maxCharactersOf } from './limits.js';
 import {
   conversationOf,
@@ -21,7 +21,7 @@ export interface MastodonPollerOptions {
   /** On the very first poll, import mentions this old instead of starting from now. */
   backfillMs?: number | undefined;
   /** The conversation of a status carebot holds (conversations.ts); none: threads by in_reply_to_id only. */
-  conversationOf?: ConversationLookup | undefined;
+  conversationOf?: SourceDeps['conversationOf'] | undefined;
 }
 
 /**

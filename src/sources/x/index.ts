@@ -2,7 +2,6 @@ import twitter from 'twitter-text';
 import { defineSource, type SourceParts } from '../types.js';
 import { checkX } from './check.js';
 import { xConfig } from './config.js';
-import { xConversationLookup } from './conversations.js';
 import { sourceKeyOf } from './normalize.js';
 import { xPollers } from './poller.js';
 import { xReplyAdapter } from './reply.js';
@@ -37,7 +36,7 @@ export const xSource = defineSource({
       onStored: deps.onStored,
       logger: deps.logger.child({ source: 'x-webhook' }),
       clock: deps.clock,
-      conversationOf: xConversationLookup(deps.db),
+      conversationOf: deps.conversationOf,
     });
     return {
       routes:
