@@ -12,7 +12,7 @@ import {
   recordCustomerChange,
   recordInbound,
 } from './care/case-inbound.js';
-import { type Clock, systemClock } from './care/clock.js';
+import { type Clock, milliseconds, systemClock } from './care/clock.js';
 import type { InboundMessage } from './care/inbound.js';
 import { autoLink } from './care/incident-links.js';
 import { Permissions } from './care/permissions.js';
@@ -23,6 +23,7 @@ import { type Config, ConfigError, loadConfig, settingsOf, setVariables } from '
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { metricsHandler } from './http/metrics.js';
 import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
+import { AutoResolve } from './jobs/auto-resolve.js';
 import { CrisisWatch } from './jobs/crisis-watch.js';
 import { cronEvery } from './jobs/cron.js';
 import { DeliverReplies } from './jobs/deliver-replies.js';
@@ -52,6 +53,8 @@ export interface Carebot {
   slaSweep: SlaSweep;
   pollers: PollRunner;
   escalationSweep: EscalationSweep;
+  /** Nudges and resolves cases whose customer stays silent; only when `auto_resolve.after` is set. */
+  autoResolve: AutoResolve | undefined;
   crisisWatch: CrisisWatch;
   retention: Retention;
   slack: SlackApp;
@@ -136,6 +139,20 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       updateEveryMs: config.escalation.updateEvery,
       onChange: kickSync,
     });
+    const { after, nudgeAfter } = config.autoResolve;
+    const autoResolve =
+      after === null
+        ? undefined
+        : new AutoResolve({
+            db: db.db,
+            clock,
+            logger: logger.child({ job: 'auto-resolve' }),
+            after: milliseconds(after),
+            nudgeAfter: nudgeAfter === null ? null : milliseconds(nudgeAfter),
+            sla,
+            careTeamUsergroup: config.careTeamUsergroup,
+            onChange: kickSync,
+          });
     const peopleClient = new webApi.WebClient(config.slack.botToken, {
       slackApiUrl: config.slack.apiUrl,
       logger: boltLogger(logger),
@@ -266,6 +283,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       slaSweep.start();
       pollers.start();
       escalationSweep.start();
+      autoResolve?.start();
       statsDigest.start();
       crisisWatch.start();
       retention.start();
@@ -291,6 +309,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       slaSweep,
       pollers,
       escalationSweep,
+      autoResolve,
       crisisWatch,
       retention,
       slack,
@@ -299,7 +318,17 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         stopping ??= shutdown(
           server,
           slack,
-          [statsDigest, retention, crisisWatch, pollers, escalationSweep, slaSweep, deliver, sync],
+          [
+            statsDigest,
+            retention,
+            crisisWatch,
+            pollers,
+            escalationSweep,
+            ...(autoResolve ? [autoResolve] : []),
+            slaSweep,
+            deliver,
+            sync,
+          ],
           opts.database ? undefined : db,
           logger,
           opts.shutdownGraceMs ?? SHUTDOWN_GRACE_MS,

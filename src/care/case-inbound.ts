@@ -12,6 +12,7 @@ import { type InboundMessage, MAX_FACT_LENGTH, MAX_FACTS, type RecordedInbound }
 import type { EscalationRule } from './priority.js';
 import { type Assessment, assess, higher } from './priority.js';
 import { deadlinesForPriority, type SlaSettings } from './sla.js';
+import { endWaitingOnCustomerMessage } from './waiting.js';
 
 /**
  * A customer's message reaching carebot: stored once, it joins its conversation's open case,
@@ -207,6 +208,12 @@ export async function recordInbound(
           refId: inserted.id,
           createdAt: now,
         });
+      }
+      // A customer who answers ends the team's wait on them (the thread hears it after their
+      // message); the clocks run again.
+      if (row.current?.waitingSince) {
+        const latest = await getCase(tx, caseId);
+        if (latest) await endWaitingOnCustomerMessage(tx, latest, now, options.sla);
       }
       return { caseId, messageId: inserted.id, duplicate: false, opened };
     });

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { type CaseRow, cases } from '../db/schema.js';
 import { stopResponseClocks } from './case-clocks.js';
-import { getCase, logEvent } from './case-store.js';
+import { announce, getCase, logEvent } from './case-store.js';
 import type { Clock } from './clock.js';
 import type { Priority } from './priority.js';
 import {
@@ -60,13 +60,19 @@ export type ResolveResult =
   | { kind: 'already_resolved' }
   | { kind: 'not_found' };
 
-/** Marks a case resolved; its thread stays, and a customer's next message reopens it for a while. */
+/**
+ * Marks a case resolved; its thread stays, and a customer's next message reopens it for a while.
+ * `onlyIfWaitingSince`: resolve only a case still waiting on its customer since then (the
+ * auto-resolve job; a customer message that ended the wait meanwhile wins). `slackText`: also say
+ * so in the thread.
+ */
 export async function resolveCase(
   db: Database,
   clock: Clock,
   caseId: number,
   userId: string,
   sla?: SlaSettings,
+  opts: { onlyIfWaitingSince?: Date; slackText?: string; data?: Record<string, unknown> } = {},
 ): Promise<ResolveResult> {
   const now = clock.now();
   return db.transaction(async (tx) => {
@@ -78,10 +84,25 @@ export async function resolveCase(
         cardVersion: sql`${cases.cardVersion} + 1`,
         updatedAt: now,
       })
-      .where(and(eq(cases.id, caseId), eq(cases.status, 'open')))
+      .where(
+        and(
+          eq(cases.id, caseId),
+          eq(cases.status, 'open'),
+          opts.onlyIfWaitingSince ? eq(cases.waitingSince, opts.onlyIfWaitingSince) : undefined,
+        ),
+      )
       .returning();
     if (resolved) {
-      await logEvent(tx, caseId, 'resolved', userId, now);
+      if (opts.slackText)
+        await announce(tx, {
+          caseId,
+          type: 'resolved',
+          actor: userId,
+          at: now,
+          data: opts.data,
+          slackText: opts.slackText,
+        });
+      else await logEvent(tx, caseId, 'resolved', userId, now, opts.data);
       // Resolving stops every clock. A first response never given stays missing (it does not start
       // again on a reopen); the resolution clock keeps what it had left, and its deadline, so a
       // reopen continues it without repeating a breach.
@@ -91,7 +112,10 @@ export async function resolveCase(
         ['resolution', resolved.resolutionDueAt],
       ] as const) {
         if (due)
-          await logEvent(tx, caseId, 'sla_stopped', 'carebot', now, { clock: clockName, met: now <= due });
+          await logEvent(tx, caseId, 'sla_stopped', 'carebot', now, {
+            clock: clockName,
+            met: (resolved.waitingSince ?? now) <= due,
+          });
       }
       await tx
         .update(cases)
@@ -99,8 +123,13 @@ export async function resolveCase(
           firstResponseDueAt: resolved.firstResponseAt ? resolved.firstResponseDueAt : null,
           nextResponseStartedAt: null,
           nextResponseDueAt: null,
-          resolutionRemainingMs: sla ? resolutionRemaining(resolved.resolutionDueAt, now, sla) : null,
+          // A case waiting on its customer had its resolution clock paused since the wait began.
+          resolutionRemainingMs: sla
+            ? resolutionRemaining(resolved.resolutionDueAt, resolved.waitingSince ?? now, sla)
+            : null,
           slaNextCheckAt: null,
+          waitingSince: null,
+          waitingNudgedAt: null,
         })
         .where(eq(cases.id, caseId));
       return { kind: 'resolved', case: resolved };

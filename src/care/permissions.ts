@@ -50,7 +50,9 @@ export type CareAction =
   | 'reopen'
   | 'priority'
   | 'escalate'
-  | 'take_over';
+  | 'take_over'
+  /** Mark a case as waiting on the customer, or end that wait. */
+  | 'wait';
 
 export type Permission =
   | { action: CareAction }
@@ -86,6 +88,7 @@ const REFUSALS: Record<Exclude<Permission['action'], 'note' | 'escalation' | 'se
   priority: 'Only the care team can change the priority of a case.',
   escalate: 'Only the care team can escalate cases; ask the case owner in the thread.',
   take_over: 'Only the care team can take over cases.',
+  wait: 'Only the care team can mark a case as waiting on the customer, or end the wait.',
   saved_replies: 'Only the care managers can add, change or delete saved replies.',
   incident: 'Only the care team and the managers can open, change or resolve incidents.',
   crisis_mode:

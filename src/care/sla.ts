@@ -103,11 +103,13 @@ type SlaFields = Pick<
   | 'nextResponseDueAt'
   | 'resolutionDueAt'
   | 'priority'
+  | 'waitingSince'
 >;
 
 /** Every stage of every clock that is running on the case, in time order. */
 export function stagesOf(c: SlaFields, s: SlaSettings): Stage[] {
-  if (c.status !== 'open') return [];
+  // A case waiting on its customer has its clocks paused (care/waiting.ts): nothing is due.
+  if (c.status !== 'open' || c.waitingSince) return [];
   const stages: Stage[] = [];
   const cal = s.calendar;
   const t = targetsFor(s, c.priority);
@@ -286,4 +288,20 @@ export function resolutionRemaining(due: Date | null, at: Date, s: SlaSettings):
 /** A resolved case reopened: the resolution clock continues with the time it had left. */
 export function continuedResolutionDue(remainingMs: number | null, at: Date, s: SlaSettings): Date {
   return addBusinessTime(s.calendar, at, remainingMs ?? 0);
+}
+
+/**
+ * The resolution deadline when a case stops waiting on its customer: the clock gets back the
+ * business time it had left when the wait began, counted from `now`, which moves the deadline by
+ * the business time spent waiting. A deadline that had already passed when the wait began stays
+ * where it was (the breach is not repeated). The response clocks never run while a case waits:
+ * waiting begins only after an answer reached the customer, and the customer's next message ends it.
+ */
+export function resolutionDueAfterWaiting(
+  c: Pick<CaseRow, 'resolutionDueAt' | 'waitingSince'>,
+  now: Date,
+  s: SlaSettings,
+): Date | null {
+  if (!c.resolutionDueAt || !c.waitingSince || c.resolutionDueAt <= c.waitingSince) return c.resolutionDueAt;
+  return addBusinessTime(s.calendar, now, businessTimeBetween(s.calendar, c.waitingSince, c.resolutionDueAt));
 }

@@ -52,6 +52,10 @@ export const cases = pgTable(
     resolutionDueAt: tz('resolution_due_at'),
     /** Business time left on the resolution clock when the case was resolved (a reopen continues it). */
     resolutionRemainingMs: bigint('resolution_remaining_ms', { mode: 'number' }),
+    /** Since when the case waits on the customer (care/waiting.ts): its SLA clocks are paused. */
+    waitingSince: tz('waiting_since'),
+    /** When the owner was reminded that the customer has not answered (once per wait). */
+    waitingNudgedAt: tz('waiting_nudged_at'),
     /** `ok`, `at_risk` (a mention went out) or `breached`; what the card's colour shows. */
     slaState: text('sla_state', { enum: ['ok', 'at_risk', 'breached'] })
       .notNull()
@@ -93,6 +97,8 @@ export const cases = pgTable(
     // For /care-stats over long periods (see care/stats.ts: its predicates repeat these verbatim).
     index('cases_opened_at_idx').on(t.openedAt),
     index('cases_resolved_at_idx').on(t.resolvedAt).where(sql`${t.status} = 'resolved'`),
+    // The auto-resolve job reads only the cases that wait on their customer (jobs/auto-resolve.ts).
+    index('cases_waiting_idx').on(t.waitingSince).where(sql`${t.waitingSince} is not null`),
     index('cases_sla_check_idx').on(t.slaNextCheckAt).where(sql`${t.slaNextCheckAt} is not null`),
     // /metrics counts open cases by priority and the unclaimed ones from this index alone (see care/gauges.ts).
     index('cases_open_idx').on(t.priority, t.ownerId).where(sql`${t.status} = 'open'`),

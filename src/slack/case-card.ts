@@ -3,6 +3,7 @@ import type { CaseView } from '../care/case-view.js';
 import { MAX_FACT_LENGTH, MAX_FACTS } from '../care/inbound.js';
 import { canMoveToPrivate, capabilities, platformInfo } from '../care/platforms.js';
 import { type Team, teamByKey } from '../care/teams.js';
+import { canWaitOnCustomer } from '../care/waiting.js';
 import { fitMessage, fitText, fitUrl, LIMITS, type SlackMessage, shortName } from './limits.js';
 import { escapeText, link, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
 
@@ -30,6 +31,8 @@ export const ACTIONS = {
   history: 'case_history',
   /** Mark the case as waiting on the customer: its SLA clocks pause. */
   waiting: 'case_waiting',
+  /** End the wait on the customer (undoes `waiting`): the SLA clocks run again. */
+  notWaiting: 'case_not_waiting',
   /** In the case's menu: link this author to the same person on another platform. */
   samePerson: 'case_same_person',
 } as const;
@@ -115,7 +118,9 @@ export function caseCard(view: CaseView, teams: Team[]): SlackMessage {
     ...(view.messageCount > 1 ? [`${view.messageCount} messages`] : []),
     `Customer wrote ${slackDate(c.lastCustomerMessageAt)}`,
     ...(c.lastReplyAt ? [`Last reply ${slackDate(c.lastReplyAt)}`] : []),
-    ...deadlineLines(c),
+    ...(c.status === 'open' && c.waitingSince
+      ? [`:hourglass: Waiting on the customer since ${slackDate(c.waitingSince)}`]
+      : deadlineLines(c)),
     ...(teamNames.length ? [`:rotating_light: Escalated to ${teamNames.join(', ')}`] : []),
     ...view.waiting.map(
       (w) =>
@@ -162,6 +167,7 @@ export function caseCard(view: CaseView, teams: Team[]): SlackMessage {
             : { type: 'button', action_id: ACTIONS.claim, text: plain('Claim'), value: id, style: 'primary' },
           ...replyButtons,
           { type: 'button', action_id: ACTIONS.escalate, text: plain('Escalate'), value: id },
+          ...waitingButton(c),
           { type: 'button', action_id: ACTIONS.resolve, text: plain('Resolve'), value: id },
           ...privateButton,
           // While an incident is open, a case that is not part of one can join it.
@@ -267,6 +273,16 @@ export function customerMessage(msg: {
 /** What the source said matters about a message (a review's stars, app version), escaped. */
 function platformFacts(facts: string[] | null | undefined): string[] {
   return (facts ?? []).slice(0, MAX_FACTS).map((f) => escapeText(truncate(f, MAX_FACT_LENGTH)));
+}
+
+/** "Waiting on customer" when the agent's answer was the last word; "No longer waiting" while it waits. */
+function waitingButton(c: CaseView['case']): types.Button[] {
+  const value = String(c.id);
+  if (c.status === 'open' && c.waitingSince)
+    return [{ type: 'button', action_id: ACTIONS.notWaiting, text: plain('No longer waiting'), value }];
+  if (canWaitOnCustomer(c))
+    return [{ type: 'button', action_id: ACTIONS.waiting, text: plain('Waiting on customer'), value }];
+  return [];
 }
 
 /** The running SLA deadlines, in each reader's own time zone. */

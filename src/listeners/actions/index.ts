@@ -17,8 +17,10 @@ import { crisisModeOn } from './crisis-mode-on.js';
 import { deleteSavedReply } from './delete-saved-reply.js';
 import { editIncident } from './edit-incident.js';
 import { editSavedReply } from './edit-saved-reply.js';
+import { endWaiting } from './end-waiting.js';
 import { escalateCase } from './escalate-case.js';
 import { linkCaseToIncident } from './link-case-to-incident.js';
+import { markWaiting } from './mark-waiting.js';
 import { moveToDm } from './move-to-dm.js';
 import { openIncident } from './open-incident.js';
 import { openOriginal } from './open-original.js';
@@ -49,6 +51,8 @@ export function registerActions(app: App<CarebotContext>): void {
   app.action(ACTIONS.repliedOnSite, recordRepliedOnSite);
   app.action(ACTIONS.moveToPrivate, moveToDm);
   app.action(ACTIONS.openOriginal, openOriginal);
+  app.action(ACTIONS.waiting, markWaiting);
+  app.action(ACTIONS.notWaiting, endWaiting);
   app.action(INCIDENT_ACTIONS.linkCase, linkCaseToIncident);
   // A reply's private notices and its ⚠️ message.
   app.action(REPLY_ACTIONS.cancel, cancelReply);
