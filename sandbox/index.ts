@@ -462,6 +462,8 @@ function sandboxConfigYaml(
   return [
     'business_hours: always',
     `reply_delay: ${replyDelay}`,
+    // Short, so "Waiting on customer" shows its nudge and its automatic resolution within minutes.
+    'auto_resolve: { after: 3m, nudge_after: 1m }',
     `care_team_usergroup: ${USERGROUPS.care}`,
     `managers_usergroup: ${USERGROUPS.managers}`,
     'teams:',

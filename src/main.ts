@@ -152,6 +152,8 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
             sla,
             careTeamUsergroup: config.careTeamUsergroup,
             onChange: kickSync,
+            // Every minute; more often when the wait itself is short (the sandbox's minutes).
+            schedule: cronEvery(Math.min(60_000, Math.max(1000, after / 20))),
           });
     const peopleClient = new webApi.WebClient(config.slack.botToken, {
       slackApiUrl: config.slack.apiUrl,

@@ -101,6 +101,37 @@ describe('the sandbox', () => {
     });
   });
 
+  it('Waiting on customer: offered after the answer; pressed, the card shows the wait instead of deadlines', async () => {
+    const posted = await post('/api/customer', { name: 'Wendy', text: 'Where is my refund?' });
+    const caseId = posted.json.caseId as number;
+    const card = await waitForCard('Where is my refund?');
+    await claim(card);
+    await post('/api/message', { userId: AGENT, threadTs: card.ts, text: 'Refunded today, Wendy.' });
+    await eventually(() => expect(JSON.stringify(cardFor(caseId)?.blocks)).toContain('case_waiting'));
+    const pressed = await post('/api/action', {
+      userId: AGENT,
+      messageTs: card.ts,
+      element: {
+        type: 'button',
+        action_id: 'case_waiting',
+        block_id: `case_actions:${caseId}`,
+        value: String(caseId),
+      },
+    });
+    expect(pressed.json.status).toBe(200);
+    await eventually(() => {
+      const blocks = JSON.stringify(cardFor(caseId)?.blocks);
+      expect(blocks).toContain('Waiting on the customer since');
+      expect(blocks).toContain('case_not_waiting');
+    });
+    await eventually(() => {
+      const note = sandbox.workspace.messages.find(
+        (m) => m.threadTs === card.ts && m.text.includes('marked this case as waiting on the customer'),
+      );
+      expect(note?.text).toContain('carebot resolves the case');
+    });
+  });
+
   it('opens the escalate modal for the user who clicked, and submits it', async () => {
     const posted = await post('/api/customer', { name: 'Tom', text: 'The app logs me out at checkout' });
     const caseId = posted.json.caseId as number;
