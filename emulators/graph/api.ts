@@ -83,6 +83,8 @@ export interface SentOnGraph {
   target: string;
   /** The comment a mention reply answers. */
   commentId?: string | undefined;
+  /** A Messenger message's quick replies (`message.quick_replies`), as the Page offered them. */
+  quickReplies?: Array<{ title: string; payload: string }> | undefined;
   token: string | undefined;
 }
 
@@ -209,6 +211,22 @@ export function pageDelivery(
         ...(content.messaging ? { messaging: content.messaging } : {}),
       },
     ],
+  };
+}
+
+/**
+ * A customer's tap on a quick reply, as Messenger delivers it: a text message whose text is the
+ * button's title, with `quick_reply.payload` the Page set.
+ */
+export function quickReplyEvent(
+  pageId: string,
+  input: { psid: string; mid: string; title: string; payload: string; timestamp?: number },
+): Record<string, unknown> {
+  return {
+    sender: { id: input.psid },
+    recipient: { id: pageId },
+    timestamp: input.timestamp ?? 1_795_428_000_000,
+    message: { mid: input.mid, text: input.title, quick_reply: { payload: input.payload } },
   };
 }
 
@@ -623,7 +641,29 @@ export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGra
       if (b.messaging_type === undefined) {
         return errorAnswer(400, { code: 100, message: '(#100) Param messaging_type is required' });
       }
-      record({ kind: 'message', id: mid, text, target: recipient.id, token: call.token });
+      const quick = isRecord(b.message) ? b.message.quick_replies : undefined;
+      let quickReplies: SentOnGraph['quickReplies'];
+      if (quick !== undefined) {
+        // The Send API's rules: at most 13, each `content_type: text` with a title and a payload.
+        const valid =
+          Array.isArray(quick) &&
+          quick.length > 0 &&
+          quick.length <= 13 &&
+          quick.every(
+            (q) =>
+              isRecord(q) &&
+              q.content_type === 'text' &&
+              typeof q.title === 'string' &&
+              q.title.length > 0 &&
+              (typeof q.payload === 'string' || typeof q.payload === 'number'),
+          );
+        if (!valid) return errorAnswer(400, { code: 100, message: '(#100) Invalid parameter quick_replies' });
+        quickReplies = (quick as Array<{ title: string; payload: string | number }>).map((q) => ({
+          title: q.title.slice(0, 20),
+          payload: String(q.payload),
+        }));
+      }
+      record({ kind: 'message', id: mid, text, target: recipient.id, token: call.token, quickReplies });
       return { status: 200, body: { recipient_id: recipient.id, message_id: mid } };
     }
     const objectId =

@@ -92,6 +92,8 @@ export interface SentOnX {
   text: string;
   inReplyTo?: string | undefined;
   participantId?: string | undefined;
+  /** A direct message's quick-reply options (`quick_reply.options`), as the account sent them. */
+  quickReplies?: Array<{ label: string; metadata: string }> | undefined;
   token: string | undefined;
 }
 
@@ -282,6 +284,8 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
     if (call.method === 'POST' && call.path === '/2/tweets') return postTweet(call.body, userId, call.token);
     const dm = /^\/2\/dm_conversations\/with\/(\d+)\/messages$/.exec(call.path);
     if (call.method === 'POST' && dm?.[1]) return sendDm(dm[1], call.body, userId, call.token);
+    if (call.method === 'POST' && call.path === '/1.1/direct_messages/events/new.json')
+      return createDmEvent(call.body, userId, call.token);
     return { status: 404, body: problem(404, `fake X: no route for ${call.method} ${call.path}`) };
   };
 
@@ -382,6 +386,51 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
     const pair = [userId ?? '0', participantId].sort(compareIds);
     record({ kind: 'dm', id, text, participantId, token });
     return { status: 201, body: { data: { dm_conversation_id: pair.join('-'), dm_event_id: id } } };
+  };
+
+  /** v1.1 message_create: the one DM endpoint X documents quick-reply options for (up to 20). */
+  const createDmEvent = (body: unknown, userId: string | undefined, token: string | undefined): Answer => {
+    const event = isRecord(body) && isRecord(body.event) ? body.event : {};
+    const create = isRecord(event.message_create) ? event.message_create : {};
+    const target = isRecord(create.target) ? create.target.recipient_id : undefined;
+    const data = isRecord(create.message_data) ? create.message_data : {};
+    const text = typeof data.text === 'string' ? data.text : '';
+    if (event.type !== 'message_create' || typeof target !== 'string' || !/^\d+$/.test(target) || !text) {
+      return { status: 400, body: { errors: [{ code: 214, message: 'event.message_create is invalid.' }] } };
+    }
+    let quickReplies: SentOnX['quickReplies'];
+    if (data.quick_reply !== undefined) {
+      const q = isRecord(data.quick_reply) ? data.quick_reply : {};
+      const options = Array.isArray(q.options) ? q.options : [];
+      const valid =
+        q.type === 'options' &&
+        options.length > 0 &&
+        options.length <= 20 &&
+        options.every(
+          (o) =>
+            isRecord(o) &&
+            typeof o.label === 'string' &&
+            o.label.length > 0 &&
+            o.label.length <= 36 &&
+            (o.metadata === undefined || (typeof o.metadata === 'string' && o.metadata.length <= 1000)),
+        );
+      if (!valid)
+        return { status: 400, body: { errors: [{ code: 214, message: 'quick_reply is invalid.' }] } };
+      quickReplies = options.map((o) => ({ label: String(o.label), metadata: String(o.metadata ?? '') }));
+    }
+    const id = nextId();
+    record({ kind: 'dm', id, text, participantId: target, token, quickReplies });
+    return {
+      status: 200,
+      body: {
+        event: {
+          type: 'message_create',
+          id,
+          created_timestamp: String(now().getTime()),
+          message_create: { target: { recipient_id: target }, sender_id: userId ?? '0', message_data: data },
+        },
+      },
+    };
   };
 
   const { server, url } = await listenOnLoopback(

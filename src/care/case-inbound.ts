@@ -7,6 +7,7 @@ import { applyInboundSla } from './case-clocks.js';
 import { openConversation } from './case-opening.js';
 import { announce, getCase, logEvent } from './case-store.js';
 import type { Clock, Duration } from './clock.js';
+import { recordRatingAnswer, withdrawRatingQuestion } from './csat.js';
 import { escalateCase } from './escalations.js';
 import { type InboundMessage, MAX_FACT_LENGTH, MAX_FACTS, type RecordedInbound } from './inbound.js';
 import type { EscalationRule } from './priority.js';
@@ -40,6 +41,7 @@ function storable(msg: InboundMessage): InboundMessage {
     conversationId: clean(msg.conversationId),
     text: clean(msg.text),
     url: clean(msg.url),
+    quickReply: clean(msg.quickReply),
     facts: msg.facts
       ?.filter((f) => f.trim() !== '')
       .slice(0, MAX_FACTS)
@@ -110,12 +112,17 @@ export async function recordInbound(
       let previousCaseId: number | null = null;
       if (!row) {
         const [previous] = await tx
-          .select({ id: cases.id, resolvedAt: cases.resolvedAt })
+          .select({ id: cases.id, resolvedAt: cases.resolvedAt, status: cases.status })
           .from(cases)
           .where(and(eq(cases.sourceKey, msg.sourceKey), eq(cases.conversationId, msg.conversationId)))
           .orderBy(desc(cases.id))
           .limit(1);
         previousCaseId = previous?.id ?? null;
+        // An answer to the case's rating question is kept on it and does not reopen it.
+        const answer =
+          previous?.status === 'resolved' ? await recordRatingAnswer(tx, previous.id, msg, now) : undefined;
+        if (previous && answer !== undefined)
+          return { caseId: previous.id, messageId: answer, duplicate: false, opened: false };
         const recent =
           previous?.resolvedAt &&
           now.getTime() - previous.resolvedAt.getTime() <= (options.reopenWithin ?? 0);
@@ -175,6 +182,7 @@ export async function recordInbound(
       const opened = row.opened;
       if (row.reopened) {
         await logEvent(tx, caseId, 'reopened', 'customer', now, { messageId: inserted.id });
+        await withdrawRatingQuestion(tx, caseId, 'customer', now);
       }
       await logEvent(tx, caseId, opened ? 'opened' : 'customer_message', 'customer', now, {
         messageId: inserted.id,

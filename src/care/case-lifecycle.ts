@@ -4,6 +4,7 @@ import { type CaseRow, cases } from '../db/schema.js';
 import { stopResponseClocks } from './case-clocks.js';
 import { announce, getCase, logEvent } from './case-store.js';
 import type { Clock } from './clock.js';
+import { type CsatSettings, queueRatingQuestion, withdrawRatingQuestion } from './csat.js';
 import type { Priority } from './priority.js';
 import {
   continuedResolutionDue,
@@ -56,7 +57,8 @@ export async function setPriority(
 }
 
 export type ResolveResult =
-  | { kind: 'resolved'; case: CaseRow }
+  /** `askAt`: when the rating question is due to leave, if one was queued. */
+  | { kind: 'resolved'; case: CaseRow; askAt?: Date | undefined }
   | { kind: 'already_resolved' }
   | { kind: 'not_found' };
 
@@ -72,7 +74,13 @@ export async function resolveCase(
   caseId: number,
   userId: string,
   sla?: SlaSettings,
-  opts: { onlyIfWaitingSince?: Date; slackText?: string; data?: Record<string, unknown> } = {},
+  opts: {
+    onlyIfWaitingSince?: Date;
+    slackText?: string;
+    data?: Record<string, unknown>;
+    /** Ask the customer how we did (private conversations only; see care/csat.ts). */
+    csat?: CsatSettings;
+  } = {},
 ): Promise<ResolveResult> {
   const now = clock.now();
   return db.transaction(async (tx) => {
@@ -132,7 +140,8 @@ export async function resolveCase(
           waitingNudgedAt: null,
         })
         .where(eq(cases.id, caseId));
-      return { kind: 'resolved', case: resolved };
+      const askAt = opts.csat ? await queueRatingQuestion(tx, resolved, opts.csat, now) : undefined;
+      return { kind: 'resolved', case: resolved, askAt };
     }
     return (await getCase(tx, caseId)) ? { kind: 'already_resolved' } : { kind: 'not_found' };
   });
@@ -175,6 +184,7 @@ export async function reopenCase(
       .returning();
     if (!reopened) return { kind: 'already_open' };
     await logEvent(tx, caseId, 'reopened', userId, now);
+    await withdrawRatingQuestion(tx, caseId, userId, now);
     if (sla) {
       await tx
         .update(cases)

@@ -26,6 +26,12 @@ export interface InboundMessage {
   facts?: string[] | undefined;
   /** The least priority the source asks for (a one-star review); care takes the higher one. */
   priority?: { at: 'P1' | 'P2' | 'P3'; reason: string } | undefined;
+  /**
+   * The payload of a quick reply the customer tapped (Messenger's `quick_reply.payload`, X's
+   * `quick_reply_response.metadata`), when the platform says so: carebot's own rating question
+   * offers `csat:1`…`csat:5`.
+   */
+  quickReply?: string | undefined;
   /** The Slack channel the source routes its cases to. */
   channelId: string;
 }

@@ -97,6 +97,37 @@ const REFUSALS: Record<Exclude<Permission['action'], 'note' | 'escalation' | 'se
   forget: 'Only the care managers can erase what a customer wrote (`/care forget`).',
 };
 
+/**
+ * What is known of a resolved case when carebot considers asking its customer how it went: the one
+ * message carebot sends by itself (docs/features/csat.md), so it is decided here like every other
+ * message that reaches a customer.
+ */
+export interface RatingQuestionFacts {
+  /** `csat.enabled`. */
+  enabled: boolean;
+  /** The conversation is private (an X DM, Messenger, an Instagram DM, a Mastodon direct mention). */
+  direct: boolean;
+  /** carebot can write to the customer on this platform at all. */
+  canMessage: boolean;
+  /** The customer's words were erased (`/care forget` or retention). */
+  forgotten: boolean;
+  /** The case was asked before (once per case, ever). */
+  alreadyAsked: boolean;
+}
+
+export type RatingQuestionDecision =
+  | { allowed: true }
+  | { allowed: false; reason: 'disabled' | 'public' | 'forgotten' | 'already_asked' };
+
+/** Whether carebot may ask this case's customer how it went. Anything unsure refuses. */
+export function mayAskForRating(facts: RatingQuestionFacts): RatingQuestionDecision {
+  if (!facts.enabled) return { allowed: false, reason: 'disabled' };
+  if (facts.forgotten) return { allowed: false, reason: 'forgotten' };
+  if (!facts.direct || !facts.canMessage) return { allowed: false, reason: 'public' };
+  if (facts.alreadyAsked) return { allowed: false, reason: 'already_asked' };
+  return { allowed: true };
+}
+
 class LookupFailed extends Error {}
 
 export class Permissions {

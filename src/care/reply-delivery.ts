@@ -129,12 +129,16 @@ export async function markSent(
       .where(held(reply))
       .returning();
     if (!sent) return false;
-    const [caseRow] = await tx
-      .update(cases)
-      .set({ lastReplyAt: now, cardVersion: sql`${cases.cardVersion} + 1`, updatedAt: now })
-      .where(eq(cases.id, reply.caseId))
-      .returning();
-    await stopResponseClocks(tx, reply.caseId, now);
+    // The rating question is carebot's, after the case was resolved: not an answer to the customer.
+    const answer = reply.kind !== 'csat';
+    const [caseRow] = answer
+      ? await tx
+          .update(cases)
+          .set({ lastReplyAt: now, cardVersion: sql`${cases.cardVersion} + 1`, updatedAt: now })
+          .where(eq(cases.id, reply.caseId))
+          .returning()
+      : await tx.select().from(cases).where(eq(cases.id, reply.caseId));
+    if (answer) await stopResponseClocks(tx, reply.caseId, now);
     await tx.insert(messages).values({
       caseId: reply.caseId,
       kind: 'outbound',
@@ -152,7 +156,7 @@ export async function markSent(
         .set({ uses: sql`${savedReplies.uses} + 1` })
         .where(eq(savedReplies.id, reply.savedReplyId));
     }
-    await logEvent(tx, reply.caseId, 'reply_sent', reply.authorId, now, {
+    await logEvent(tx, reply.caseId, answer ? 'reply_sent' : 'csat_sent', reply.authorId, now, {
       replyId: reply.id,
       attempts: reply.attempts,
       ...(delivered.externalId ? { externalId: delivered.externalId } : {}),

@@ -21,6 +21,8 @@ export interface CaseExportRow {
   withinSla: boolean | null;
   resolvedAt: Date | null;
   breaches: number;
+  /** The customer's answer to the rating question, 1 to 5; null when not asked or not answered. */
+  csat: number | null;
 }
 
 /** The cases opened in the current period, oldest first. */
@@ -36,7 +38,8 @@ export async function caseExport(db: Database, req: StatsRequest): Promise<CaseE
           case when c.first_response_due_at is null then null
             when c.first_response_at is not null then c.first_response_at <= c.first_response_due_at
             when c.status = 'open' and c.first_response_due_at < ${ts(now)} then false end as within_sla,
-          (select count(*) from case_events e where e.case_id = c.id and e.type = 'sla_breached')::int as breaches
+          (select count(*) from case_events e where e.case_id = c.id and e.type = 'sla_breached')::int as breaches,
+          (select r.score from csat_ratings r where r.case_id = c.id) as csat
         from cases c
         where ${inCurrent(sql`c.opened_at`, p)}${caseFilter(req.filter)}
         order by c.opened_at, c.id`,
@@ -54,6 +57,7 @@ export async function caseExport(db: Database, req: StatsRequest): Promise<CaseE
     withinSla: r.within_sla === null || r.within_sla === undefined ? null : r.within_sla === true,
     resolvedAt: date(r.resolved_ms),
     breaches: num(r.breaches),
+    csat: r.csat === null || r.csat === undefined ? null : num(r.csat),
   }));
 }
 
@@ -69,6 +73,7 @@ export const CSV_COLUMNS = [
   'within SLA',
   'resolved at',
   'breaches',
+  'csat',
 ] as const;
 
 /**
@@ -101,6 +106,7 @@ export function casesCsv(rows: CaseExportRow[], zone: string): string {
         r.withinSla === null ? '' : r.withinSla ? 'yes' : 'no',
         time(r.resolvedAt),
         String(r.breaches),
+        r.csat === null ? '' : String(r.csat),
       ]
         .map(cell)
         .join(','),

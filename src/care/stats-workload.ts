@@ -160,7 +160,7 @@ export function agentReplies(db: Database, req: StatsRequest): Promise<Row[]> {
     db,
     sql`select r.author_id, count(*)::int as n
         from replies r${joinCases(byCase, sql`r.case_id`)}
-        where r.status = 'sent' and ${inCurrent(sql`r.sent_at`, p)}${caseFilter(byCase)}
+        where r.status = 'sent' and r.kind = 'answer' and ${inCurrent(sql`r.sent_at`, p)}${caseFilter(byCase)}
           ${filter.agentId ? sql`and r.author_id = ${filter.agentId}` : sql``}
         group by 1`,
   );
@@ -181,7 +181,7 @@ export async function hourOfWeek(db: Database, req: StatsRequest) {
         union all
         select 'replies' as kind, ${bucket(sql`r.sent_at`)}, count(*)::int as n
         from replies r${joinCases(byCase, sql`r.case_id`)}
-        where r.status = 'sent' and ${inCurrent(sql`r.sent_at`, p)}${caseFilter(byCase)}
+        where r.status = 'sent' and r.kind = 'answer' and ${inCurrent(sql`r.sent_at`, p)}${caseFilter(byCase)}
           ${filter.agentId ? sql`and r.author_id = ${filter.agentId}` : sql``}
         group by 1, 2, 3`,
   );

@@ -1,6 +1,7 @@
 import type { Database } from '../db/client.js';
 import type { Duration } from './clock.js';
 import { type IncidentFigures, incidentFigures } from './incident-stats.js';
+import { type CsatFigures, csatFigures } from './stats-csat.js';
 import type { StatsFilter } from './stats-filter.js';
 import type { StatsPeriod } from './stats-period.js';
 import { byCurrentThenKey, type CountBy, num, type StatsRequest, type Versus } from './stats-query.js';
@@ -67,11 +68,13 @@ export interface CareStats {
   daily: DailyFigures[];
   /** Incidents open at any time in the period (see care/incident-stats.ts). */
   incidents?: IncidentFigures[] | undefined;
+  /** Customers' answers to the rating question (see care/stats-csat.ts). */
+  csat?: CsatFigures | undefined;
 }
 
 /** The figures for a period, each aggregated by the database; the queries run side by side. */
 export async function careStats(db: Database, req: StatsRequest): Promise<CareStats> {
-  const [cohort, mix, resolution, next, breaches, escalations, agents, replies, hours, daily, backlog] =
+  const [cohort, mix, resolution, next, breaches, escalations, agents, replies, hours, daily, backlog, csat] =
     await Promise.all([
       cohortFigures(db, req),
       newCaseMix(db, req),
@@ -84,6 +87,7 @@ export async function careStats(db: Database, req: StatsRequest): Promise<CareSt
       hourOfWeek(db, req),
       dailyFigures(db, req),
       backlogNow(db, req),
+      csatFigures(db, req),
     ]);
   const byPlatform = new Map<string, CountBy>();
   const byPriority = new Map<string, CountBy>();
@@ -134,5 +138,6 @@ export async function careStats(db: Database, req: StatsRequest): Promise<CareSt
     repliesByHour: hours.replies,
     daily,
     incidents: await incidentFigures(db, req.period.current),
+    csat,
   };
 }

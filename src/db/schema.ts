@@ -215,6 +215,13 @@ export const replies = pgTable(
       .notNull()
       .references(() => cases.id),
     status: text('status', { enum: ['held', 'pending', 'sending', 'sent', 'failed', 'cancelled'] }).notNull(),
+    /**
+     * `answer`: an agent's reply. `csat`: the satisfaction question carebot sends by itself after a
+     * private case is resolved (see csatRatings); it is not an agent's reply in the stats.
+     */
+    kind: text('kind', { enum: ['answer', 'csat'] })
+      .notNull()
+      .default('answer'),
     authorId: text('author_id').notNull(),
     text: text('text').notNull(),
     /** The Slack message the reply was written as (thread replies), or the modal it came from. */
@@ -262,6 +269,30 @@ export const replies = pgTable(
     index('replies_case_idx').on(t.caseId),
     index('replies_sent_at_idx').on(t.sentAt).where(sql`${t.status} = 'sent'`),
   ],
+);
+
+/**
+ * The satisfaction question of a case and the customer's answer. The case id is the key: a case
+ * is asked once ever, whatever reopens, resolves or instances race (docs/features/csat.md).
+ */
+export const csatRatings = pgTable(
+  'csat_ratings',
+  {
+    caseId: integer('case_id')
+      .primaryKey()
+      .references(() => cases.id),
+    /** The question on its way, through the replies queue (exactly once, like every reply). */
+    replyId: bigint('reply_id', { mode: 'number' }).notNull(),
+    /** Who owned the case when it was resolved: the agent the rating counts for. */
+    agentId: text('agent_id'),
+    askedAt: tz('asked_at').notNull(),
+    /** 1 (bad) to 5 (great); null until the customer answers. */
+    score: integer('score'),
+    answeredAt: tz('answered_at'),
+    /** The customer's message that carried the answer. */
+    answerMessageId: bigint('answer_message_id', { mode: 'number' }),
+  },
+  (t) => [index('csat_ratings_answered_idx').on(t.answeredAt).where(sql`${t.score} is not null`)],
 );
 
 /** Approved answers to common problems, with `{variables}` filled in when used. */

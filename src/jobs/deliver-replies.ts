@@ -1,5 +1,6 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Clock } from '../care/clock.js';
+import { CSAT_AUTHOR, RATING_OPTIONS } from '../care/csat.js';
 import {
   deferReply,
   dueReplyAuthors,
@@ -83,8 +84,10 @@ export class DeliverReplies extends Job {
     const { db, clock } = this.opts;
     const batchSize = this.opts.batchSize ?? 10;
     const names = new Map<string, string>();
+    // The rating question is carebot's own: no Slack user to look up.
+    names.set(CSAT_AUTHOR, 'carebot');
     for (const authorId of await dueReplyAuthors(db, clock, batchSize)) {
-      names.set(authorId, await this.opts.agentName(authorId));
+      if (!names.has(authorId)) names.set(authorId, await this.opts.agentName(authorId));
     }
     let feedback = false;
     let leased = 0;
@@ -218,6 +221,7 @@ export class DeliverReplies extends Job {
         agent: { id: reply.authorId, name: agentName },
         idempotencyKey: idempotencyKey(reply),
         outcomeUnknown: reply.outcomeUnknown,
+        ...(reply.kind === 'csat' ? { quickReplies: RATING_OPTIONS } : {}),
       });
     } catch (err) {
       log.error({ err }, 'reply adapter threw');

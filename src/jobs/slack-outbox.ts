@@ -63,7 +63,8 @@ export async function replyFeedback(
   item: typeof slackOutbox.$inferSelect,
 ): Promise<void> {
   const [reply] = await db.select().from(replies).where(eq(replies.id, item.refId));
-  if (!reply || isModalOrigin(reply.slackTs)) return;
+  // A modal's reply and carebot's rating question have no Slack message of their own to react to.
+  if (!reply || reply.kind === 'csat' || isModalOrigin(reply.slackTs)) return;
   try {
     await client.reactions.add({
       channel: reply.slackChannel,

@@ -74,6 +74,7 @@ export function noteNotice(ownerId: string | null): string {
 
 /** The ✅ line in the thread once a reply reached the customer. */
 export function sentMessage(reply: ReplyRow, where: string): SlackMessage {
+  if (reply.kind === 'csat') return ratingQuestionMessage(reply, where, 'sent');
   const view = link(reply.externalUrl, `View on ${where}`);
   const note = reply.deliveryNote ? ` · ${escapeText(truncate(reply.deliveryNote, 300))}` : '';
   const line = `:white_check_mark: Sent to ${escapeText(where)} by ${mentionUser(reply.authorId)}${view ? ` · ${view}` : ''}${note}`;
@@ -87,6 +88,7 @@ export function sentMessage(reply: ReplyRow, where: string): SlackMessage {
 
 /** The ⚠️ message in the thread when a reply could not be delivered, with a Retry button. */
 export function failedMessage(reply: ReplyRow, where: string): SlackMessage {
+  if (reply.kind === 'csat') return ratingQuestionMessage(reply, where, 'failed');
   const reason = escapeText(reply.lastError ?? 'unknown error');
   const text = `:warning: ${mentionUser(reply.authorId)} your reply did not reach the customer on ${escapeText(where)}: ${reason}.`;
   return fitMessage({
@@ -134,4 +136,22 @@ export function replyRefusal(result: Exclude<ReplyChange, { kind: 'ok' }>, what:
     case 'not_found':
       return 'That reply no longer exists.';
   }
+}
+
+/**
+ * The thread's line about carebot's own rating question: what it asked, in the team's words, or why
+ * it could not (no Retry: the customer is asked once at most, and a missing question harms nobody).
+ */
+function ratingQuestionMessage(reply: ReplyRow, where: string, outcome: 'sent' | 'failed'): SlackMessage {
+  const line =
+    outcome === 'sent'
+      ? `:speech_balloon: Asked the customer how we did on ${escapeText(where)}:`
+      : `:warning: Could not ask the customer how we did on ${escapeText(where)}: ${escapeText(reply.lastError ?? 'unknown error')}. carebot does not try again.`;
+  return fitMessage({
+    text: outcome === 'sent' ? 'Asked the customer how we did' : 'Could not ask the customer how we did',
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: line } },
+      { type: 'section', text: { type: 'mrkdwn', text: quoteWithin(reply.text, 2900) } },
+    ],
+  });
 }

@@ -20,6 +20,7 @@ import { statsChartPng } from './chart.js';
 import { shareFile } from './files.js';
 import { fitMessage, fitText, type SlackMessage } from './limits.js';
 import { escapeText, mentionUser } from './mrkdwn.js';
+import { csatText } from './stats-csat.js';
 
 type WebClient = webApi.WebClient;
 
@@ -99,6 +100,9 @@ export function statsMessage(s: CareStats, o: StatsMessageOptions): SlackMessage
       ].join('\n'),
     ),
     section(agentsText(s)),
+    ...(s.csat && (s.csat.overall.current.asked || s.csat.overall.previous.count)
+      ? [section(csatText(s.csat))]
+      : []),
     ...(s.incidents?.length ? [section(incidentsText(s.incidents))] : []),
     section(hoursText(s)),
     {

@@ -142,6 +142,12 @@ export interface ReplyRequest {
   /** Stable across attempts of the same reply, so a receiver can drop a resend. */
   idempotencyKey: string;
   /**
+   * Answers to offer as the platform's quick replies (carebot's rating question), each with the
+   * payload the platform hands back when the customer taps it. A platform without quick replies
+   * sends the text alone: its question says how to answer in words.
+   */
+  quickReplies?: ReadonlyArray<{ label: string; payload: string }> | undefined;
+  /**
    * An earlier attempt may have reached the platform without carebot hearing how it ended (a
    * timeout, a reset connection, a 5xx, a crash or a lease that ran out mid-send). A platform without
    * an idempotency key looks for the account's own reply with this text before sending again.

@@ -194,11 +194,11 @@ describe('/care-stats', () => {
     expect(getUrl?.params.filename).toBe('care-cases-2026-11-17-2026-11-23.csv');
     const csv = t.slack.fileBytes(String(getUrl?.response?.file_id)).toString('utf8').split('\r\n');
     expect(csv[0]).toBe(
-      'case id,platform,source,opened at,owner,priority,first response at,first response minutes,within SLA,resolved at,breaches',
+      'case id,platform,source,opened at,owner,priority,first response at,first response minutes,within SLA,resolved at,breaches,csat',
     );
     // Case 1's first answer was due at 10:00 and is missed; case 2's is due now, so it is still open.
-    expect(csv[1]).toMatch(/^1,webhook,webhook:forum,2026-11-23T09:00:00Z,,P\d,,,no,,0$/);
-    expect(csv[2]).toMatch(/^2,webhook,webhook:forum,2026-11-23T09:30:00Z,,P\d,,,,,0$/);
+    expect(csv[1]).toMatch(/^1,webhook,webhook:forum,2026-11-23T09:00:00Z,,P\d,,,no,,0,$/);
+    expect(csv[2]).toMatch(/^2,webhook,webhook:forum,2026-11-23T09:30:00Z,,P\d,,,,,0,$/);
     const [complete] = t.slack.callsTo('files.completeUploadExternal');
     expect(complete?.params).toMatchObject({ channel_id: CARE_CHANNEL });
     expect(String(complete?.params.initial_comment)).toContain(

@@ -454,17 +454,17 @@ describe('care stats figures', () => {
     expect(rows.map((r) => r.id)).toEqual([1, 2, 3, 4, 5]);
     const csv = casesCsv(rows, 'UTC').split('\r\n');
     expect(csv[0]).toBe(
-      'case id,platform,source,opened at,owner,priority,first response at,first response minutes,within SLA,resolved at,breaches',
+      'case id,platform,source,opened at,owner,priority,first response at,first response minutes,within SLA,resolved at,breaches,csat',
     );
     expect(csv[1]).toBe(
-      '1,x,x:123,2026-11-17T10:00:00Z,UA,P1,2026-11-17T10:20:00Z,20,yes,2026-11-17T14:00:00Z,0',
+      '1,x,x:123,2026-11-17T10:00:00Z,UA,P1,2026-11-17T10:20:00Z,20,yes,2026-11-17T14:00:00Z,0,',
     );
     expect(csv[3]).toBe(
-      '3,facebook,facebook:99,2026-11-20T17:30:00Z,UB,P3,2026-11-23T09:10:00Z,3820,yes,2026-11-23T09:30:00Z,0',
+      '3,facebook,facebook:99,2026-11-20T17:30:00Z,UB,P3,2026-11-23T09:10:00Z,3820,yes,2026-11-23T09:30:00Z,0,',
     );
     // Unanswered: case 4 can still make it; case 5 missed and breached.
-    expect(csv[4]).toBe('4,webhook,webhook:forum,2026-11-21T12:00:00Z,,P3,,,,,0');
-    expect(csv[5]).toBe('5,webhook,webhook:forum,2026-11-22T20:00:00Z,UB,P2,,,no,,1');
+    expect(csv[4]).toBe('4,webhook,webhook:forum,2026-11-21T12:00:00Z,,P3,,,,,0,');
+    expect(csv[5]).toBe('5,webhook,webhook:forum,2026-11-22T20:00:00Z,UB,P2,,,no,,1,');
     expect(csv).toHaveLength(7);
     expect(csv[6]).toBe('');
   });

@@ -286,11 +286,12 @@ describe('stats formatting', () => {
           withinSla: null,
           resolvedAt: null,
           breaches: 0,
+          csat: 4,
         },
       ],
       'Europe/Berlin',
     );
-    expect(csv.split('\r\n')[1]).toBe('1,webhook,"webhook:a,""b""",2026-11-23T11:00:00+01:00,,P3,,,,,0');
+    expect(csv.split('\r\n')[1]).toBe('1,webhook,"webhook:a,""b""",2026-11-23T11:00:00+01:00,,P3,,,,,0,4');
   });
 });
 

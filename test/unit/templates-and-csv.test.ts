@@ -39,6 +39,7 @@ describe('CSV export', () => {
     withinSla: null,
     resolvedAt: null,
     breaches: 0,
+    csat: null,
     ...over,
   });
 

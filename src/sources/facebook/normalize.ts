@@ -53,6 +53,8 @@ export const messagingEvent = z.looseObject({
       mid: z.string(),
       text: z.string().optional(),
       is_echo: z.boolean().optional(),
+      /** A tapped quick reply: its title is the text, its payload what the Page offered. */
+      quick_reply: z.looseObject({ payload: z.string().max(1000).optional() }).optional(),
       attachments: z
         .array(
           z.looseObject({
@@ -200,7 +202,9 @@ export function normalizeMessengerEvent(
   if (psid === page.pageId || event.message?.is_echo) return undefined;
   let externalId: string;
   let text: string;
+  let quickReply: string | undefined;
   if (event.message) {
+    quickReply = event.message.quick_reply?.payload;
     externalId = event.message.mid;
     const attachments = (event.message.attachments ?? []).map(
       (a) => `(${a.type ?? 'attachment'})${a.payload?.url ? ` ${a.payload.url}` : ''}`,
@@ -222,6 +226,7 @@ export function normalizeMessengerEvent(
     text,
     url: undefined,
     sentAt: graphTimeToDate(event.timestamp, receivedAt),
+    ...(quickReply ? { quickReply } : {}),
     channelId: page.channel,
   };
 }

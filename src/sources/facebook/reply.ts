@@ -76,7 +76,18 @@ export function facebookReplyAdapter(
           res = await post(`/${page.pageId}/messages`, {
             recipient: { id: target.psid },
             messaging_type: 'RESPONSE',
-            message: { text: request.text },
+            message: {
+              text: request.text,
+              ...(request.quickReplies?.length
+                ? {
+                    quick_replies: request.quickReplies.map((q) => ({
+                      content_type: 'text',
+                      title: q.label,
+                      payload: q.payload,
+                    })),
+                  }
+                : {}),
+            },
           });
         } else {
           res = await post(`/${page.pageId}/messages`, {

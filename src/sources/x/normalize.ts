@@ -162,7 +162,13 @@ export const activityDmEvent = z.looseObject({
     .looseObject({
       sender_id: z.string(),
       target: z.looseObject({ recipient_id: z.string() }).optional(),
-      message_data: z.looseObject({ text: z.string() }),
+      message_data: z.looseObject({
+        text: z.string(),
+        /** A tapped quick-reply option: its label is the text, its metadata what the account offered. */
+        quick_reply_response: z
+          .looseObject({ type: z.string().optional(), metadata: z.string().max(1000).optional() })
+          .optional(),
+      }),
     })
     .optional(),
 });
@@ -243,6 +249,9 @@ export function normalizeActivityDm(
     text: create.message_data.text,
     url: undefined,
     sentAt: Number.isFinite(sentMs) && sentMs > 0 ? new Date(sentMs) : receivedAt,
+    ...(create.message_data.quick_reply_response?.metadata
+      ? { quickReply: create.message_data.quick_reply_response.metadata }
+      : {}),
     channelId: account.channel,
   };
 }

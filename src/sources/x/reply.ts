@@ -57,19 +57,29 @@ export function xReplyAdapter(
             ? await xRequest(account, apiUrl, 'POST', '/2/tweets', {
                 json: { text: request.text, reply: { in_reply_to_tweet_id: target.inReplyTo } },
               })
-            : await xRequest(
-                account,
-                apiUrl,
-                'POST',
-                `/2/dm_conversations/with/${target.participantId}/messages`,
-                { json: { text: request.text } },
-              );
+            : request.quickReplies?.length
+              ? await xRequest(account, apiUrl, 'POST', '/1.1/direct_messages/events/new.json', {
+                  json: quickReplyDm(target.participantId, request.text, request.quickReplies),
+                })
+              : await xRequest(
+                  account,
+                  apiUrl,
+                  'POST',
+                  `/2/dm_conversations/with/${target.participantId}/messages`,
+                  { json: { text: request.text } },
+                );
       } catch (err) {
         if (err instanceof XUnreachable) return { ok: false, permanent: false, reason: err.message };
         throw err;
       }
       if (res.status >= 200 && res.status < 300) {
-        const data = isRecord(res.body) && isRecord(res.body.data) ? res.body.data : {};
+        // v2 answers `data`; the v1.1 message_create endpoint (quick replies) answers `event`.
+        const data =
+          isRecord(res.body) && isRecord(res.body.data)
+            ? res.body.data
+            : isRecord(res.body) && isRecord(res.body.event)
+              ? { dm_event_id: res.body.event.id }
+              : {};
         const id =
           typeof data.id === 'string'
             ? data.id
@@ -83,6 +93,33 @@ export function xReplyAdapter(
         };
       }
       return replyFailure(account, target, res, clock.now());
+    },
+  };
+}
+
+/**
+ * A direct message with quick-reply options. X documents quick replies on the message_create
+ * endpoint (`POST /1.1/direct_messages/events/new.json`), not on the v2 one; a tapped option comes
+ * back in the webhook's DM event as `quick_reply_response.metadata`.
+ */
+function quickReplyDm(
+  recipientId: string,
+  text: string,
+  options: NonNullable<ReplyRequest['quickReplies']>,
+): Record<string, unknown> {
+  return {
+    event: {
+      type: 'message_create',
+      message_create: {
+        target: { recipient_id: recipientId },
+        message_data: {
+          text,
+          quick_reply: {
+            type: 'options',
+            options: options.map((o) => ({ label: o.label, metadata: o.payload })),
+          },
+        },
+      },
     },
   };
 }
