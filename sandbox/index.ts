@@ -466,6 +466,8 @@ function sandboxConfigYaml(
     'auto_resolve: { after: 3m, nudge_after: 1m }',
     `care_team_usergroup: ${USERGROUPS.care}`,
     `managers_usergroup: ${USERGROUPS.managers}`,
+    // Only private conversations are asked (a Mastodon private mention in the sandbox): public flows are untouched.
+    'csat: { enabled: true }',
     'teams:',
     `  - { key: pr, name: PR, usergroup: ${USERGROUPS.pr} }`,
     'escalation:',
