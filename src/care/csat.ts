@@ -6,7 +6,7 @@ import { type Duration, hours } from './clock.js';
 import type { InboundMessage } from './inbound.js';
 import { mayAskForRating } from './permissions.js';
 import { capabilities, platformInfo } from './platforms.js';
-import { positionOf } from './replies.js';
+import { latestCustomerMessageId, positionOf } from './replies.js';
 
 /**
  * Asking the customer how we did (docs/features/csat.md): after a private case is resolved,
@@ -105,6 +105,7 @@ export async function queueRatingQuestion(
       slackChannel: 'csat',
       slackTs: `case:${resolved.id}`,
       position: positionOf('', now),
+      inReplyTo: await latestCustomerMessageId(tx, resolved.id),
       sendAt,
       createdAt: now,
       updatedAt: now,

@@ -134,7 +134,8 @@ export async function queueReply(
   return { kind: held ? 'held' : 'queued', reply: result };
 }
 
-async function latestCustomerMessageId(tx: Tx, caseId: number): Promise<string | null> {
+/** The platform id of the customer's latest message in a case (what a reply answers). */
+export async function latestCustomerMessageId(tx: Tx, caseId: number): Promise<string | null> {
   const [latest] = await tx
     .select({ externalId: messages.externalId })
     .from(messages)

@@ -58,6 +58,8 @@ writeFileSync(
 );
 
 const AGENT = 'U0AGENT001';
+/** Slack interactions are acked before carebot acts; a busy machine may take more than a second. */
+const waitFor = <T>(check: () => T | Promise<T>) => vi.waitFor(check, { timeout: 15_000, interval: 50 });
 const PSID = '6100000000000042';
 let mid = 0;
 
@@ -113,12 +115,12 @@ async function button(t: TestCarebot, actionId: string, caseId: number) {
 
 async function claimAndResolve(t: TestCarebot, caseId: number) {
   await button(t, 'case_claim', caseId);
-  await vi.waitFor(async () => {
+  await waitFor(async () => {
     const [row] = await t.db.db.select().from(cases).where(eq(cases.id, caseId));
     expect(row?.ownerId).toBe(AGENT);
   });
   await button(t, 'case_resolve', caseId);
-  await vi.waitFor(async () => {
+  await waitFor(async () => {
     const [row] = await t.db.db.select().from(cases).where(eq(cases.id, caseId));
     expect(row?.status).toBe('resolved');
   });
@@ -347,16 +349,16 @@ describe('asking the customer how we did', () => {
     await toFacebook(t, { messaging: [messengerMessage('Hi')] });
     await claimAndResolve(t, 1);
     await button(t, 'case_reopen', 1);
-    await vi.waitFor(async () => expect((await t.db.db.select().from(cases))[0]?.status).toBe('open'));
+    await waitFor(async () => expect((await t.db.db.select().from(cases))[0]?.status).toBe('open'));
     expect(await questions(t)).toHaveLength(0);
     await button(t, 'case_resolve', 1);
-    await vi.waitFor(async () => expect(await questions(t)).toHaveLength(1));
+    await waitFor(async () => expect(await questions(t)).toHaveLength(1));
     t.clock.advance(seconds(11));
     await deliver(t);
     await button(t, 'case_reopen', 1);
-    await vi.waitFor(async () => expect((await t.db.db.select().from(cases))[0]?.status).toBe('open'));
+    await waitFor(async () => expect((await t.db.db.select().from(cases))[0]?.status).toBe('open'));
     await button(t, 'case_resolve', 1);
-    await vi.waitFor(async () => expect((await t.db.db.select().from(cases))[0]?.status).toBe('resolved'));
+    await waitFor(async () => expect((await t.db.db.select().from(cases))[0]?.status).toBe('resolved'));
     t.clock.advance(seconds(11));
     await deliver(t);
     expect(graph.sent.slice(before).filter((s) => s.text === QUESTION)).toHaveLength(1);
