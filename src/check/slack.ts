@@ -18,6 +18,7 @@ export const REQUIRED_BOT_SCOPES = [
   'reactions:write',
   'usergroups:read',
   'users:read',
+  'users.profile:read',
   'files:write',
 ] as const;
 
