@@ -231,8 +231,8 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       if (!stored.duplicate) {
         metrics.inboundStored(message.platform);
         kickSync();
-        // A P1 case is assigned at once, not at the next round.
-        autoAssign?.kick();
+        // A P1 case is assigned at once, any other as soon as its wait is over.
+        if (stored.opened) autoAssign?.caseOpened();
       }
       return stored;
     };

@@ -14,7 +14,7 @@ import {
   openCasesOwned,
   releaseRotation,
 } from '../care/assignment-store.js';
-import { type Clock, type Duration, minutes } from '../care/clock.js';
+import { type Clock, type Duration, minutes, seconds } from '../care/clock.js';
 import type { Permissions } from '../care/permissions.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
@@ -51,6 +51,15 @@ export class AutoAssign extends Job {
 
   start(): void {
     this.schedule(this.opts.schedule ?? '*/30 * * * * *');
+  }
+
+  /**
+   * A case just opened: a P1 is assigned now, any other when its wait is over (a timer in this
+   * process; the schedule catches what a restart or another instance's case left).
+   */
+  caseOpened(): void {
+    this.kick();
+    this.kickAfter(this.opts.settings.after + seconds(1));
   }
 
   protected async round(): Promise<boolean> {

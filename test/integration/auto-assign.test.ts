@@ -420,3 +420,31 @@ describe('auto-assignment with a shift group', () => {
     expect(nobodyNotices(t)).toHaveLength(1);
   });
 });
+
+describe('auto-assignment with the whole workspace as the care team', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'carebot-assign-')), 'carebot.config.yaml');
+  writeFileSync(
+    path,
+    [
+      'assignment: { mode: round_robin, after: 1m }',
+      'teams:',
+      '  - { key: pr, name: PR, users: [U0PRPERSON] }',
+    ].join('\n'),
+  );
+  const carebot = useCarebot({ CARE_CONFIG: path });
+  beforeEach(() => nextDay(carebot()));
+
+  it('rotates over the full members of the workspace (users.list), never guests or escalation teams', async () => {
+    const t = carebot();
+    for (const id of [ALICE, BOB, 'U0PRPERSON']) t.slack.users.set(id, { id, name: id.toLowerCase() });
+    t.slack.users.set(GUEST, { id: GUEST, name: 'guest', is_ultra_restricted: true });
+    t.slack.users.set(OUTSIDER, { id: OUTSIDER, name: 'outsider', team_id: 'T0OTHERORG' });
+    for (let i = 0; i < 4; i += 1) await newCase(t);
+    t.clock.advance(minutes(1));
+    await round(t);
+    expect(await owners(t)).toEqual([ALICE, BOB, ALICE, BOB]);
+    expect(t.slack.callsTo('users.list').length).toBeGreaterThan(0);
+    const asked = new Set(t.slack.callsTo('users.getPresence').map((c) => c.params.user));
+    expect(asked).toEqual(new Set([ALICE, BOB]));
+  });
+});
