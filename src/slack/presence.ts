@@ -15,8 +15,8 @@ interface Cached<T> {
 export interface PresenceOptions {
   /** A client that does not retry and rejects rate-limited calls: a round must not wait on Slack. */
   client: WebClient;
-  /** User-group members, shared with the permission policy's cache. */
-  directory: Pick<Directory, 'members'>;
+  /** User-group members and the installation's team, shared with the permission policy's cache. */
+  directory: Pick<Directory, 'members' | 'installationTeamId'>;
   clock: Clock;
   logger: Logger;
   /** How long a presence or status answer is reused. */
@@ -52,6 +52,7 @@ export class SlackWhereabouts implements Whereabouts {
   async workspaceMembers(): Promise<readonly string[]> {
     const now = this.opts.clock.now().getTime();
     if (this.workspace && this.workspace.until > now) return this.workspace.value;
+    const home = await this.opts.directory.installationTeamId();
     const ids: string[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page += 1) {
@@ -59,7 +60,10 @@ export class SlackWhereabouts implements Whereabouts {
         this.opts.client.users.list({ limit: PAGE, ...(cursor ? { cursor } : {}) }),
       );
       for (const member of res.members ?? []) {
-        if (member.id && !member.deleted && !member.is_bot && member.id !== 'USLACKBOT') ids.push(member.id);
+        // What the list already shows is left out here; the permission policy still checks everyone.
+        const outside = member.is_restricted || member.is_ultra_restricted || member.team_id !== home;
+        if (member.id && !member.deleted && !member.is_bot && member.id !== 'USLACKBOT' && !outside)
+          ids.push(member.id);
       }
       cursor = res.response_metadata?.next_cursor || undefined;
       if (!cursor) break;
