@@ -45,6 +45,8 @@ const LEASE = minutes(2);
  * When nobody is available the cases wait for the next round and their channel is told once.
  */
 export class AutoAssign extends Job {
+  private unsureSaid = false;
+
   constructor(private readonly opts: AutoAssignOptions) {
     super(opts.logger, 'auto-assign');
   }
@@ -101,8 +103,9 @@ export class AutoAssign extends Job {
       for (const c of waiting) {
         const userId = await this.nextAvailable(pool, lease.lastUserId, availability);
         if (!userId) {
-          unassigned.push(c);
-          continue;
+          // Nobody is left for this round: capacity only fills up as it goes.
+          unassigned.push(...waiting.slice(waiting.indexOf(c)));
+          break;
         }
         const outcome = await assignCase(db, {
           caseId: c.id,
@@ -123,14 +126,18 @@ export class AutoAssign extends Job {
       let told: string[] = [];
       if (unassigned.length > 0 && assigned === 0) {
         if (availability.unsure) {
-          this.opts.logger.warn(
-            { waiting: unassigned.length },
-            'could not check whether anyone is available; cases wait for the next round',
-          );
+          // Once until a round can check again, not every 30 seconds (each failed lookup is logged).
+          if (!this.unsureSaid)
+            this.opts.logger.warn(
+              { waiting: unassigned.length },
+              'could not check whether anyone is available; cases wait for the next round',
+            );
+          this.unsureSaid = true;
         } else {
           told = await nobodyAvailable(db, { lease, now, waiting: unassigned, text: nobodyAvailableText });
         }
       }
+      if (!availability.unsure) this.unsureSaid = false;
       if (assigned > 0 || told.length > 0) this.opts.onChange();
       return { assigned, waiting: waiting.length, told };
     } finally {

@@ -42,6 +42,8 @@ export class SlackWhereabouts implements Whereabouts {
   private readonly statuses = new Map<string, Cached<SlackStatus>>();
   private workspace: Cached<readonly string[]> | undefined;
   private quietUntil = 0;
+  /** Problems a person must fix (a missing scope, a bad token), each logged once, not every round. */
+  private readonly said = new Set<string>();
 
   constructor(private readonly opts: PresenceOptions) {}
 
@@ -112,11 +114,17 @@ export class SlackWhereabouts implements Whereabouts {
     } catch (err) {
       const failure = classifySlackError(err);
       if (failure.kind === 'rate_limited') this.quietUntil = now + failure.retryAfterMs;
-      const hint = failure.kind === 'needs_person' ? { hint: failure.hint } : {};
-      this.opts.logger.warn(
-        { method, reason: failure.reason, ...hint },
-        'could not look up who is available',
-      );
+      if (failure.kind === 'needs_person') {
+        const key = `${method}:${failure.reason}`;
+        if (!this.said.has(key))
+          this.opts.logger.error(
+            { method, reason: failure.reason, hint: failure.hint },
+            'cannot look up who is available for auto-assignment; nobody is assigned until this is fixed',
+          );
+        this.said.add(key);
+      } else {
+        this.opts.logger.warn({ method, reason: failure.reason }, 'could not look up who is available');
+      }
       throw err;
     }
   }

@@ -338,6 +338,8 @@ describe('auto-assignment (round robin)', () => {
       expect(events).toHaveLength(5);
       expect(new Set(events.map((e) => e.caseId)).size).toBe(5);
       expect(await owners(t)).toEqual([ALICE, BOB, CARL, ALICE, BOB]);
+      // Either instance's Slack sync may post them (the one that assigned was kicked).
+      await sync({ carebot: second });
       await sync(t);
       const assignedPosts = t.slack
         .callsTo('chat.postMessage')
@@ -374,6 +376,24 @@ describe('auto-assignment (round robin)', () => {
     t.clock.advance(seconds(25));
     expect((await round(t)).assigned).toBe(1);
     expect((await caseRow(t, second)).ownerId).toBe(ALICE);
+    await sync(t);
+    expect(nobodyNotices(t)).toHaveLength(0);
+  });
+
+  it('without the users.profile:read scope assigns nobody, and says why once', async () => {
+    const t = carebot();
+    team(t);
+    t.slack.scopes = t.slack.scopes.filter((s) => s !== 'users.profile:read');
+    const id = await newCase(t);
+    for (let i = 0; i < 3; i += 1) {
+      t.clock.advance(minutes(5));
+      expect((await round(t)).assigned).toBe(0);
+    }
+    expect((await caseRow(t, id)).ownerId).toBeNull();
+    const said = t.logs.filter((l) => l.includes('cannot look up who is available for auto-assignment'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain('missing_scope');
+    expect(said[0]).toContain('manifest.yml');
     await sync(t);
     expect(nobodyNotices(t)).toHaveLength(0);
   });
