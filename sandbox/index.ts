@@ -57,6 +57,8 @@ export interface SandboxOptions {
   port?: number;
   /** carebot's undo window before a reply leaves, e.g. "1s". Default 10s. */
   replyDelay?: string;
+  /** Turns auto-assignment (round robin) on, handing cases to Sam and Morgan this long after they arrive, e.g. "30s". */
+  assignAfter?: string;
   logLevel?: string;
   /** Default `json`; sandbox/start.ts picks `pretty` on a terminal. */
   logFormat?: LogFormat;
@@ -341,6 +343,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       facebook.page,
       googlePlay.writeKeyFile(configDir),
       appStore.app,
+      opts.assignAfter,
     ),
   );
   const config = loadConfig({
@@ -457,6 +460,7 @@ function sandboxConfigYaml(
   page: FacebookBrandPage,
   playKeyFile: string,
   app: AppStoreBrandApp,
+  assignAfter: string | undefined,
 ): string {
   const q = JSON.stringify;
   return [
@@ -464,6 +468,7 @@ function sandboxConfigYaml(
     `reply_delay: ${replyDelay}`,
     // Short, so "Waiting on customer" shows its nudge and its automatic resolution within minutes.
     'auto_resolve: { after: 3m, nudge_after: 1m }',
+    ...(assignAfter ? [`assignment: { mode: round_robin, after: ${q(assignAfter)} }`] : []),
     `care_team_usergroup: ${USERGROUPS.care}`,
     `managers_usergroup: ${USERGROUPS.managers}`,
     // Only private conversations are asked (a Mastodon private mention in the sandbox): public flows are untouched.

@@ -32,6 +32,7 @@ async function runSandbox(env: Record<string, string>): Promise<void> {
     sandbox = await startSandbox({
       port: env.PORT ? Number(env.PORT) : 3000,
       ...(env.SANDBOX_REPLY_DELAY ? { replyDelay: env.SANDBOX_REPLY_DELAY } : {}),
+      ...(env.SANDBOX_ASSIGN_AFTER ? { assignAfter: env.SANDBOX_ASSIGN_AFTER } : {}),
       logLevel: env.LOG_LEVEL ?? 'info',
       logFormat: chooseLogFormat(
         env.LOG_FORMAT === 'json' || env.LOG_FORMAT === 'pretty' ? env.LOG_FORMAT : undefined,

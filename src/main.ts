@@ -12,7 +12,7 @@ import {
   recordCustomerChange,
   recordInbound,
 } from './care/case-inbound.js';
-import { type Clock, milliseconds, systemClock } from './care/clock.js';
+import { type Clock, milliseconds, minutes, seconds, systemClock } from './care/clock.js';
 import type { InboundMessage } from './care/inbound.js';
 import { autoLink } from './care/incident-links.js';
 import { Permissions } from './care/permissions.js';
@@ -23,6 +23,7 @@ import { type Config, ConfigError, loadConfig, settingsOf, setVariables } from '
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { metricsHandler } from './http/metrics.js';
 import { createHttpServer, healthHandler, listen, type Routes } from './http/server.js';
+import { AutoAssign } from './jobs/auto-assign.js';
 import { AutoResolve } from './jobs/auto-resolve.js';
 import { CrisisWatch } from './jobs/crisis-watch.js';
 import { cronEvery } from './jobs/cron.js';
@@ -38,6 +39,7 @@ import { Metrics } from './metrics.js';
 import { customerChangeText } from './slack/case-card.js';
 import { autoLinkedNote, incidentTexts } from './slack/incident.js';
 import { People } from './slack/people.js';
+import { SlackWhereabouts } from './slack/presence.js';
 import { sources } from './sources/index.js';
 import type { SourceDeps, SourceModule, SourceParts } from './sources/types.js';
 import { decideStartMode, incompleteMessage, noSandboxHereMessage } from './start-mode.js';
@@ -57,6 +59,8 @@ export interface Carebot {
   autoResolve: AutoResolve | undefined;
   crisisWatch: CrisisWatch;
   retention: Retention;
+  /** Hands unclaimed cases out (assignment.mode `round_robin`); undefined when assignment is off. */
+  autoAssign: AutoAssign | undefined;
   slack: SlackApp;
   /** This instance's Prometheus metrics (its own registry), served on `GET /metrics`. */
   metrics: Metrics;
@@ -168,6 +172,26 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
         'care_team_usergroup is not set: every full member of the workspace (not guests, not other organisations, not escalation-team members) may claim cases and answer customers',
       );
     }
+    const autoAssign =
+      config.assignment.mode === 'round_robin'
+        ? new AutoAssign({
+            db: db.db,
+            clock,
+            logger: logger.child({ job: 'auto-assign' }),
+            permissions,
+            // The sync's client: no retries, a 429 rejected at once, so a round never waits on Slack.
+            whereabouts: new SlackWhereabouts({
+              client,
+              directory: people,
+              clock,
+              logger: logger.child({ job: 'auto-assign' }),
+              ttl: seconds(60),
+              membersTtl: minutes(5),
+            }),
+            settings: { ...config.assignment, careTeamUsergroup: config.careTeamUsergroup },
+            onChange: kickSync,
+          })
+        : undefined;
     const statsDigest = new StatsDigest({
       db: db.db,
       clock,
@@ -207,6 +231,8 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       if (!stored.duplicate) {
         metrics.inboundStored(message.platform);
         kickSync();
+        // A P1 case is assigned at once, any other as soon as its wait is over.
+        if (stored.opened) autoAssign?.caseOpened();
       }
       return stored;
     };
@@ -289,6 +315,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       statsDigest.start();
       crisisWatch.start();
       retention.start();
+      autoAssign?.start();
     }
     logger.info(
       {
@@ -314,6 +341,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
       autoResolve,
       crisisWatch,
       retention,
+      autoAssign,
       slack,
       metrics,
       stop: () => {
@@ -321,6 +349,7 @@ export async function startCarebot(opts: StartOptions): Promise<Carebot> {
           server,
           slack,
           [
+            ...(autoAssign ? [autoAssign] : []),
             statsDigest,
             retention,
             crisisWatch,

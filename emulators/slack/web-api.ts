@@ -69,8 +69,12 @@ export interface FakeSlack {
   delays: Map<string, number>;
   /** usergroup id → member user ids, answered by usergroups.users.list. */
   usergroupMembers: Map<string, string[]>;
-  /** user id → user, answered by users.info (unknown ids get a generated full member of the team). */
+  /** user id → user, answered by users.info (unknown ids get a generated full member of the team) and listed by users.list. */
   users: Map<string, FakeSlackUser>;
+  /** user id → presence answered by users.getPresence; anyone not in it is `active`. Cleared by reset(). */
+  presence: Map<string, 'active' | 'away'>;
+  /** user id → the custom status users.profile.get shows; anyone not in it has none. Cleared by reset(). */
+  statuses: Map<string, FakeSlackStatus>;
   /**
    * The bot token's scopes, sent as Slack sends them in the `x-oauth-scopes` header of every answer
    * to a call with a token. Defaults to FAKE_BOT_SCOPES (manifest.yml's); a test removes one to
@@ -121,6 +125,15 @@ export interface FakeSlackUser {
   is_restricted?: boolean;
   /** A single-channel guest. */
   is_ultra_restricted?: boolean;
+}
+
+/** A Slack custom status, as users.profile.get shows it. */
+export interface FakeSlackStatus {
+  /** An emoji code such as `:palm_tree:`. */
+  emoji: string;
+  text?: string;
+  /** Unix seconds when Slack clears it; 0 or unset: it stays. */
+  expiration?: number;
 }
 
 export interface FakeSlackFile {
@@ -181,6 +194,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const usergroupMembers = new Map<string, string[]>();
   const delays = new Map<string, number>();
   const users = new Map<string, FakeSlackUser>();
+  const presence = new Map<string, 'active' | 'away'>();
+  const statuses = new Map<string, FakeSlackStatus>();
   let down = false;
   const listeners = new Set<(call: SlackCall) => void>();
   const files = new Map<string, FakeSlackFile>();
@@ -442,6 +457,67 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         },
       });
     },
+    // Another user's presence: Slack gives only `presence` (active or away) for anyone but the caller.
+    'users.getPresence': (params) => {
+      if (!hasContent(params.user)) return errorReply('user_not_found');
+      return okReply({ presence: presence.get(params.user as string) ?? 'active' });
+    },
+    // A profile with its custom status; needs users.profile:read, as in Slack.
+    'users.profile.get': (params) => {
+      if (!fake.scopes.includes('users.profile:read')) {
+        return {
+          status: 200,
+          body: {
+            ok: false,
+            error: 'missing_scope',
+            needed: 'users.profile:read',
+            provided: fake.scopes.join(','),
+          },
+        };
+      }
+      if (!hasContent(params.user)) return errorReply('user_not_found');
+      const id = params.user as string;
+      const known = users.get(id);
+      const name = known?.name ?? id.toLowerCase();
+      const realName = known?.real_name ?? (known ? known.name : `User ${id}`);
+      const status = statuses.get(id);
+      return okReply({
+        profile: {
+          real_name: realName,
+          real_name_normalized: realName,
+          display_name: name,
+          display_name_normalized: name,
+          status_text: status ? (status.text ?? '') : '',
+          status_emoji: status?.emoji ?? '',
+          status_expiration: status?.expiration ?? 0,
+          team: known?.team_id ?? teamId,
+        },
+      });
+    },
+    // The known users (`users`), `limit` per page with a `next_cursor`, as Slack pages them.
+    'users.list': (params) => {
+      const all = [...users.values()];
+      const start = typeof params.cursor === 'string' && params.cursor !== '' ? Number(params.cursor) : 0;
+      if (!Number.isInteger(start) || start < 0) return errorReply('invalid_cursor');
+      const limit = Math.max(1, Math.min(1000, Number(params.limit ?? 0) || 1000));
+      const page = all.slice(start, start + limit);
+      const next = start + limit < all.length ? String(start + limit) : '';
+      return okReply({
+        members: page.map((u) => ({
+          id: u.id,
+          team_id: u.team_id ?? teamId,
+          name: u.name,
+          real_name: u.real_name ?? u.name,
+          deleted: false,
+          is_bot: false,
+          is_restricted: u.is_restricted ?? false,
+          is_ultra_restricted: u.is_ultra_restricted ?? false,
+          profile: { real_name: u.real_name ?? u.name, display_name: u.name },
+        })),
+        cache_ts: Math.floor(Date.now() / 1000),
+        response_metadata: { next_cursor: next },
+      });
+    },
     // Top-level messages the bot posted in the channel, newest first, as Slack lists them.
     'conversations.history': (params) => {
       if (typeof params.channel !== 'string') return errorReply('channel_not_found');
@@ -670,6 +746,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     usergroupMembers,
     delays,
     users,
+    presence,
+    statuses,
     scopes: [...FAKE_BOT_SCOPES],
     invalidTokens: new Set(),
     channelsWithoutBot: new Set(),
@@ -718,6 +796,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       delays.clear();
       queuedFailures.clear();
       files.clear();
+      presence.clear();
+      statuses.clear();
       down = false;
       fake.scopes = [...FAKE_BOT_SCOPES];
       fake.invalidTokens.clear();

@@ -50,8 +50,11 @@ export async function unclaimCase(
   clock: Clock,
   caseId: number,
   userId: string,
-  /** Posted in the thread, so the team sees who let go (Slack formatting is the caller's). */
-  slackText?: string,
+  /**
+   * Posted in the thread, so the team sees who let go (Slack formatting is the caller's); a function
+   * gets the released case (e.g. to say that a case carebot assigned is not assigned again).
+   */
+  slackText?: string | ((released: CaseRow) => string),
 ): Promise<UnclaimResult> {
   const now = clock.now();
   return db.transaction(async (tx) => {
@@ -61,8 +64,10 @@ export async function unclaimCase(
       .where(and(eq(cases.id, caseId), eq(cases.ownerId, userId)))
       .returning();
     if (released) {
-      if (slackText) await announce(tx, { caseId, type: 'unclaimed', actor: userId, at: now, slackText });
-      else await logEvent(tx, caseId, 'unclaimed', userId, now);
+      if (slackText) {
+        const text = typeof slackText === 'function' ? slackText(released) : slackText;
+        await announce(tx, { caseId, type: 'unclaimed', actor: userId, at: now, slackText: text });
+      } else await logEvent(tx, caseId, 'unclaimed', userId, now);
       return { kind: 'unclaimed', case: released };
     }
     const current = await getCase(tx, caseId);

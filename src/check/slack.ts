@@ -18,8 +18,23 @@ export const REQUIRED_BOT_SCOPES = [
   'reactions:write',
   'usergroups:read',
   'users:read',
+  'users.profile:read',
   'files:write',
 ] as const;
+
+/**
+ * Scopes the manifest asks for that only some settings use: checked only when in use, so an
+ * installation made before a feature existed passes `npm run check` until it turns the feature on.
+ */
+const SCOPE_USED_WHEN: Partial<Record<(typeof REQUIRED_BOT_SCOPES)[number], (config: Config) => boolean>> = {
+  // Away statuses for auto-assignment (users.profile.get).
+  'users.profile:read': (config) => config.assignment.mode === 'round_robin',
+};
+
+/** The scopes this configuration needs. */
+export function neededScopes(config: Config): string[] {
+  return REQUIRED_BOT_SCOPES.filter((scope) => SCOPE_USED_WHEN[scope]?.(config) ?? true);
+}
 
 const REINSTALL =
   'add them under OAuth & Permissions → Bot Token Scopes (or paste manifest.yml again under App Manifest), then reinstall the app to the workspace';
@@ -68,23 +83,23 @@ export async function checkSlack(config: Config, timeoutMs: number): Promise<Che
     ok: true,
     what: `Slack bot token works (@${auth.user ?? 'the bot'} in ${auth.team ?? 'the workspace'})`,
   });
-  lines.push(scopeLine(auth.response_metadata?.scopes));
+  lines.push(scopeLine(auth.response_metadata?.scopes, neededScopes(config)));
   lines.push(...(await checkChannels(bot, config, auth.user ?? 'carebot')));
   lines.push(...(await checkUsergroups(bot, config)));
   lines.push(await checkConnection(config, timeoutMs));
   return lines;
 }
 
-function scopeLine(granted: string[] | undefined): CheckLine {
+function scopeLine(granted: string[] | undefined, needed: string[]): CheckLine {
   if (!granted)
     return {
       ok: false,
       what: 'Slack did not say which scopes the bot token has',
       fix: 'check SLACK_API_URL points at the Slack Web API',
     };
-  const missing = REQUIRED_BOT_SCOPES.filter((scope) => !granted.includes(scope));
+  const missing = needed.filter((scope) => !granted.includes(scope));
   if (missing.length === 0)
-    return { ok: true, what: `Slack bot token has the ${REQUIRED_BOT_SCOPES.length} scopes carebot needs` };
+    return { ok: true, what: `Slack bot token has the ${needed.length} scopes carebot needs` };
   return { ok: false, what: `Slack bot token lacks scope(s): ${missing.join(', ')}`, fix: REINSTALL };
 }
 

@@ -83,6 +83,11 @@ export const cases = pgTable(
     slackLeaseToken: text('slack_lease_token'),
     slackAttempts: integer('slack_attempts').notNull().default(0),
     slackLastError: text('slack_last_error'),
+    /**
+     * When carebot handed the case to someone by itself (assignment.mode round_robin). Set once and
+     * never cleared: a case someone unclaimed after that stays with the team, never auto-assigned again.
+     */
+    autoAssignedAt: tz('auto_assigned_at'),
     createdAt: tz('created_at').notNull(),
     updatedAt: tz('updated_at').notNull(),
   },
@@ -413,6 +418,22 @@ export const sourceCursors = pgTable('source_cursors', {
     .notNull()
     .default('active'),
   pausedReason: text('paused_reason'),
+  updatedAt: tz('updated_at').notNull(),
+});
+
+/**
+ * The round robin of automatic assignment, one row (`key` = `round_robin`): who was assigned last
+ * (the next case goes to the next person after them, across restarts and instances), the lease of
+ * the instance assigning now, and since when nobody has been available (the channel is told once
+ * per such stretch).
+ */
+export const assignmentRotation = pgTable('assignment_rotation', {
+  key: text('key').primaryKey(),
+  lastUserId: text('last_user_id'),
+  leaseUntil: tz('lease_until'),
+  /** Whose lease it is: moving the rotation on needs this token. */
+  leaseToken: text('lease_token'),
+  nobodySince: tz('nobody_since'),
   updatedAt: tz('updated_at').notNull(),
 });
 

@@ -204,7 +204,10 @@ describe('npm run check', () => {
     expect(result.ok).toBe(true);
     const text = printed(result).join('\n');
     expect(text).toContain('✓ Slack bot token works');
-    expect(text).toContain(`✓ Slack bot token has the ${REQUIRED_BOT_SCOPES.length} scopes carebot needs`);
+    // users.profile:read is asked for by the manifest but needed only with auto-assignment on.
+    expect(text).toContain(
+      `✓ Slack bot token has the ${REQUIRED_BOT_SCOPES.length - 1} scopes carebot needs`,
+    );
     expect(text).toContain(`✓ Slack channel ${CARE_CHANNEL}`);
     expect(text).toContain(`✓ Slack channel ${X_CHANNEL} (sources.x): carebot is a member`);
     expect(text).toContain(`✓ Slack user group ${CARE_TEAM} (care_team_usergroup)`);
@@ -255,6 +258,18 @@ describe('npm run check', () => {
     expect(failures(result)).toEqual([
       expect.stringMatching(
         /^✗ Slack bot token lacks scope\(s\): reactions:write — add them .* reinstall the app/,
+      ),
+    ]);
+  });
+
+  it('the status scope is needed only once auto-assignment is on', async () => {
+    slack.scopes = FAKE_BOT_SCOPES.filter((s) => s !== 'users.profile:read');
+    expect(failures(await check())).toEqual([]);
+    const on = await check({ CARE_CONFIG: configFile('assignment: { mode: round_robin }\n') });
+    expect(on.ok).toBe(false);
+    expect(failures(on)).toEqual([
+      expect.stringMatching(
+        /^✗ Slack bot token lacks scope\(s\): users.profile:read — add them .* reinstall/,
       ),
     ]);
   });

@@ -274,6 +274,51 @@ describe('fake Slack Web API with the real WebClient', () => {
     expect(unknown.data).toMatchObject({ error: 'unknown_method' });
   });
 
+  it('answers presence, a profile with its status, and lists users page by page', async () => {
+    expect(await client.users.getPresence({ user: 'U0SOMEONE' })).toMatchObject({
+      ok: true,
+      presence: 'active',
+    });
+    fake.presence.set('U0SOMEONE', 'away');
+    const away = await client.users.getPresence({ user: 'U0SOMEONE' });
+    // For anyone but the caller Slack gives the presence only.
+    expect(Object.keys(away).filter((k) => k !== 'response_metadata')).toEqual(['ok', 'presence']);
+    expect(away.presence).toBe('away');
+
+    expect((await client.users.profile.get({ user: 'U0SOMEONE' })).profile).toMatchObject({
+      status_emoji: '',
+      status_text: '',
+      status_expiration: 0,
+    });
+    fake.statuses.set('U0SOMEONE', { emoji: ':palm_tree:', text: 'Holiday', expiration: 1_800_000_000 });
+    expect((await client.users.profile.get({ user: 'U0SOMEONE' })).profile).toMatchObject({
+      status_emoji: ':palm_tree:',
+      status_text: 'Holiday',
+      status_expiration: 1_800_000_000,
+    });
+    fake.scopes = fake.scopes.filter((s) => s !== 'users.profile:read');
+    const refused = await rejectionOf(client.users.profile.get({ user: 'U0SOMEONE' }));
+    expect(refused.data).toMatchObject({ error: 'missing_scope', needed: 'users.profile:read' });
+
+    for (const id of ['U0L1', 'U0L2', 'U0L3']) fake.users.set(id, { id, name: id.toLowerCase() });
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await client.users.list({ limit: 2, ...(cursor ? { cursor } : {}) });
+      expect(page.members?.length).toBeLessThanOrEqual(2);
+      listed.push(...(page.members ?? []).map((m) => m.id ?? ''));
+      cursor = page.response_metadata?.next_cursor || undefined;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(Math.ceil(fake.users.size / 2));
+    expect(listed).toEqual([...fake.users.keys()]);
+    expect(listed).toEqual(expect.arrayContaining(['U0L1', 'U0L2', 'U0L3']));
+
+    fake.reset();
+    expect((await client.users.getPresence({ user: 'U0SOMEONE' })).presence).toBe('active');
+  });
+
   it('accepts JSON bodies with a bearer token, and refuses calls without a token', async () => {
     const response = await fetch(`${fake.url}chat.postMessage`, {
       method: 'POST',

@@ -16,7 +16,10 @@ export async function unclaimCase({ ack, body, action, client, context }: Button
     ctx.clock,
     caseId,
     userId,
-    `:wave: ${mentionUser(userId)} let go of this case; it is unclaimed again.`,
+    (released) =>
+      `:wave: ${mentionUser(userId)} let go of this case; it is unclaimed again.${
+        released.autoAssignedAt ? ' carebot does not assign it again: someone on the team claims it.' : ''
+      }`,
   );
   if (result.kind === 'unclaimed') {
     ctx.logger.info({ caseId, userId }, 'case unclaimed');
