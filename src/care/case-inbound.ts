@@ -144,7 +144,11 @@ export async function recordInbound(
       }
       let customer: { id: number; vip: boolean } | undefined;
       if (!row) {
-        customer = await ensureCustomer(tx, { platform: customerPlatform(msg), authorId: msg.author.id }, now);
+        customer = await ensureCustomer(
+          tx,
+          { platform: customerPlatform(msg), authorId: msg.author.id },
+          now,
+        );
         [row] = await queryRows<{ id: number; opened: boolean }>(
           tx,
           sql`insert into ${cases} (source_key, platform, conversation_id, channel_id, opened_at,

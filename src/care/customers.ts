@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client.js';
 import { type CaseRow, cases, customers } from '../db/schema.js';
 import { type Tx, ts } from '../db/tx.js';
@@ -86,36 +86,76 @@ export interface CustomerSummary {
   earlier: EarlierCases | undefined;
 }
 
+/** Counting stops here: the card says "1000+ earlier cases" rather than count a bot's history. */
+export const COUNT_CAP = 1000;
+
+/**
+ * The newest `limit` cases of each of these customers matching `where` (on alias `c`): one
+ * backward range of `cases_customer_idx` per customer, however many cases each has; the planner
+ * is not left to choose a scan of the whole table for a customer with a big share of it.
+ */
+function newestCases(customerIds: number[] | SQL, where: SQL, limit: number): SQL {
+  const ids = Array.isArray(customerIds)
+    ? sql`array[${sql.join(
+        customerIds.map((id) => sql`${id}::integer`),
+        sql`, `,
+      )}]`
+    : customerIds;
+  return sql`(select c.* from unnest(${ids}) as who(id)
+    cross join lateral (
+      select c.* from ${cases} c where c.customer_id = who.id and ${where}
+      order by c.id desc limit ${limit}
+    ) c)`;
+}
+
+/** How many cases of these customers match `where`, up to COUNT_CAP. */
+const countOf = (customerIds: number[] | SQL, where: SQL) =>
+  sql`(select count(*)::int from (select 1 from ${newestCases(customerIds, where, COUNT_CAP)} c limit ${COUNT_CAP}) s)`;
+
+async function countCases(db: Database | Tx, customerIds: number[], where: SQL): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(db, sql`select ${countOf(customerIds, where)} as n`);
+  return Number(row?.n ?? 0);
+}
+
 /**
  * The card's customer facts, in two index reads: the person's customers (primary key and the
  * person index) and their cases before this one (a backward range of `cases_customer_idx`).
  */
 export async function customerSummary(db: Database | Tx, c: CaseRow): Promise<CustomerSummary | undefined> {
   if (c.customerId === null) return undefined;
-  const group = await db
-    .select({ id: customers.id, note: customers.note, vip: customers.vip })
-    .from(customers)
-    .where(sql`${customers.id} in ${personGroup(c.customerId)}`)
-    .orderBy(customers.id);
-  const ids = group.map((g) => g.id);
-  if (!ids.length) return undefined;
-  const [last] = await queryRows<{ n: number; opened_at: Date | string; status: CaseRow['status'] }>(
+  // One statement: a card is drawn on every change of its case.
+  const ids = sql`(select array_agg(g.id) from grp g)`;
+  const before = sql`c.id < ${c.id}`;
+  const [row] = await queryRows<{
+    grp: Array<{ id: number; note: string | null; vip: boolean }> | string | null;
+    opened_at: Date | string | null;
+    status: CaseRow['status'] | null;
+    n: number;
+  }>(
     db,
-    sql`select count(*) over ()::int as n, opened_at, status from ${cases}
-        where customer_id in (${sql.join(
-          ids.map((id) => sql`${id}`),
-          sql`, `,
-        )}) and id < ${c.id}
-        order by id desc limit 1`,
+    sql`with grp as materialized (
+          select id, note, vip from ${customers} where id in ${personGroup(c.customerId)}
+        ),
+        last as (select c.opened_at, c.status from ${newestCases(ids, before, 1)} c order by c.id desc limit 1)
+        select (select json_agg(json_build_object('id', g.id, 'note', g.note, 'vip', g.vip) order by g.id) from grp g) as grp,
+          (select opened_at from last) as opened_at, (select status from last) as status,
+          case when exists (select 1 from last) then ${countOf(ids, before)} else 0 end as n`,
   );
+  const group = (typeof row?.grp === 'string' ? JSON.parse(row.grp) : row?.grp) as Array<{
+    id: number;
+    note: string | null;
+    vip: boolean;
+  }> | null;
+  if (!row || !group?.length) return undefined;
   return {
     customerId: c.customerId,
     vip: group.some((g) => g.vip),
     notes: group.map((g) => g.note ?? '').filter((n) => n.trim() !== ''),
-    linked: ids.length - 1,
-    earlier: last
-      ? { count: Number(last.n), lastOpenedAt: new Date(last.opened_at), lastStatus: last.status }
-      : undefined,
+    linked: group.length - 1,
+    earlier:
+      row.opened_at !== null && row.status !== null
+        ? { count: Number(row.n), lastOpenedAt: new Date(row.opened_at), lastStatus: row.status }
+        : undefined,
   };
 }
 
@@ -144,6 +184,13 @@ export async function caseHistory(
   const c = await getCase(db, caseId);
   if (!c) return undefined;
   if (c.customerId === null) return { entries: [], total: 0 };
+  const group = await db
+    .select({ id: customers.id })
+    .from(customers)
+    .where(sql`${customers.id} in ${personGroup(c.customerId)}`);
+  const ids = group.map((g) => g.id);
+  if (!ids.length) return { entries: [], total: 0 };
+  const others = sql`c.id <> ${c.id}`;
   const rows = await queryRows<{
     id: number;
     platform: string;
@@ -155,21 +202,20 @@ export async function caseHistory(
     first_words: string | null;
     channel_id: string | null;
     thread_ts: string | null;
-    total: number;
   }>(
     db,
     sql`select c.id, c.platform, c.source_key, c.status, c.opened_at, c.resolved_at, c.owner_id,
-          left(m.text, 200) as first_words, t.channel_id, t.thread_ts, count(*) over ()::int as total
-        from cases c
+          left(m.text, 200) as first_words, t.channel_id, t.thread_ts
+        from (select * from ${newestCases(ids, others, limit)} c order by c.id desc limit ${limit}) c
         left join lateral (
           select text from messages where case_id = c.id and kind = 'inbound' order by id limit 1
         ) m on true
         left join slack_threads t on t.case_id = c.id
-        where c.customer_id in ${personGroup(c.customerId)} and c.id <> ${c.id}
-        order by c.id desc limit ${limit}`,
+        order by c.id desc`,
   );
+  const total = rows.length < limit ? rows.length : await countCases(db, ids, others);
   return {
-    total: rows[0] ? Number(rows[0].total) : 0,
+    total,
     entries: rows.map((r) => ({
       caseId: Number(r.id),
       platform: r.platform,

@@ -1,5 +1,5 @@
 import type { types } from '@slack/bolt';
-import type { CustomerSummary, EarlierCases } from '../care/customers.js';
+import { COUNT_CAP, type CustomerSummary, type EarlierCases } from '../care/customers.js';
 import { fitText } from './limits.js';
 import { escapeText, truncate } from './mrkdwn.js';
 
@@ -33,7 +33,8 @@ const OUTCOME: Record<EarlierCases['lastStatus'], string> = { resolved: 'resolve
 export function earlierCasesText(e: EarlierCases, openedAt: Date): string {
   const when = ago(e.lastOpenedAt, openedAt);
   const what = `(${OUTCOME[e.lastStatus]})`;
-  return e.count === 1 ? `1 earlier case, ${when} ${what}` : `${e.count} earlier cases, last ${when} ${what}`;
+  if (e.count === 1) return `1 earlier case, ${when} ${what}`;
+  return `${e.count >= COUNT_CAP ? `${COUNT_CAP}+` : e.count} earlier cases, last ${when} ${what}`;
 }
 
 /** The customer's facts under the card (VIP, note, links, earlier cases) and their buttons. */

@@ -1,6 +1,6 @@
 import type { types, webApi } from '@slack/bolt';
 import type { HistoryEntry, LinkedAuthor } from '../care/customers.js';
-import { MAX_NOTE_LENGTH } from '../care/customers.js';
+import { COUNT_CAP, MAX_NOTE_LENGTH } from '../care/customers.js';
 import { authorName, plain, platformLabel, platformName, slackDate } from './case-card.js';
 import { fitView } from './limits.js';
 import { escapeText, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
@@ -77,10 +77,11 @@ export function historyModal(
   permalink: (t: { channelId: string; threadTs: string }) => string | undefined,
 ): types.ModalView {
   const entries = history.entries.slice(0, HISTORY_LIMIT);
+  const total = history.total >= COUNT_CAP ? `${COUNT_CAP}+` : String(history.total);
   const header =
     history.total === 0
       ? `No other cases of the customer of case #${caseId}.`
-      : `${history.total} other case${history.total === 1 ? '' : 's'} of the customer of case #${caseId} (and of the accounts linked to them), newest first.`;
+      : `${total} other case${history.total === 1 ? '' : 's'} of the customer of case #${caseId} (and of the accounts linked to them), newest first.`;
   const blocks: types.KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: header } }];
   for (const e of entries) {
     const url = e.thread ? permalink(e.thread) : undefined;
@@ -107,7 +108,7 @@ export function historyModal(
       elements: [
         {
           type: 'mrkdwn',
-          text: `Showing the newest ${entries.length} of ${history.total}. Older cases are in the channel's history.`,
+          text: `Showing the newest ${entries.length} of ${total}. Older cases are in the channel's history.`,
         },
       ],
     });

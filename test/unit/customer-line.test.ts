@@ -33,6 +33,10 @@ describe('the card’s earlier-cases line', () => {
     expect(earlierCasesText({ count: 2, lastOpenedAt: ago(7 * 60_000), lastStatus: 'open' }, at)).toBe(
       '2 earlier cases, last 7 minutes ago (still open)',
     );
+    // Counting stops at 1,000 (a bot's history is not counted on every card).
+    expect(earlierCasesText({ count: 1000, lastOpenedAt: ago(2 * DAY), lastStatus: 'resolved' }, at)).toBe(
+      '1000+ earlier cases, last 2 days ago (resolved)',
+    );
   });
 
   it('shows VIP, the note escaped and cut, the links, History only when there is one, and the menu', () => {
