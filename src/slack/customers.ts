@@ -1,7 +1,7 @@
 import type { types, webApi } from '@slack/bolt';
 import type { HistoryEntry, LinkedAuthor } from '../care/customers.js';
 import { COUNT_CAP, MAX_NOTE_LENGTH } from '../care/customers.js';
-import { authorName, plain, platformLabel, platformName, slackDate } from './case-card.js';
+import { authorName, plain, platformLabel, slackDate } from './case-card.js';
 import { fitView } from './limits.js';
 import { escapeText, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
 
