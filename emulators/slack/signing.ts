@@ -140,9 +140,11 @@ export interface BlockActionOptions {
   /** Point this at `fake.responseUrl()` when the code under test calls respond(). */
   responseUrl?: string;
   teamId?: string;
+  /** An overflow menu's item picked (Slack sends `selected_option` and no `value` then). */
+  overflowOption?: { text: string; value: string };
 }
 
-/** A button click on a message, shaped like the block_actions payloads Slack sends. */
+/** A button click (or an overflow menu pick) on a message, shaped like the block_actions payloads Slack sends. */
 export function blockActionPayload(options: BlockActionOptions): Record<string, unknown> {
   const teamId = options.teamId ?? FAKE_TEAM_ID;
   const userName = options.userName ?? options.userId.toLowerCase();
@@ -176,14 +178,25 @@ export function blockActionPayload(options: BlockActionOptions): Record<string, 
     response_url:
       options.responseUrl ?? `https://hooks.slack.com/actions/${teamId}/${digits(13)}/${randomToken(24)}`,
     actions: [
-      {
-        action_id: options.actionId,
-        block_id: options.blockId ?? randomToken(5),
-        text: buttonText,
-        value: options.value,
-        type: 'button',
-        action_ts: slackTimestamp(),
-      },
+      options.overflowOption
+        ? {
+            action_id: options.actionId,
+            block_id: options.blockId ?? randomToken(5),
+            selected_option: {
+              text: { type: 'plain_text', text: options.overflowOption.text, emoji: true },
+              value: options.overflowOption.value,
+            },
+            type: 'overflow',
+            action_ts: slackTimestamp(),
+          }
+        : {
+            action_id: options.actionId,
+            block_id: options.blockId ?? randomToken(5),
+            text: buttonText,
+            value: options.value,
+            type: 'button',
+            action_ts: slackTimestamp(),
+          },
     ],
   };
 }

@@ -8,6 +8,7 @@ import { openConversation } from './case-opening.js';
 import { announce, getCase, logEvent } from './case-store.js';
 import type { Clock, Duration } from './clock.js';
 import { recordRatingAnswer, withdrawRatingQuestion } from './csat.js';
+import { customerPlatform, ensureCustomer, raisedOneStep, VIP_REASON } from './customers.js';
 import { escalateCase } from './escalations.js';
 import { type InboundMessage, MAX_FACT_LENGTH, MAX_FACTS, type RecordedInbound } from './inbound.js';
 import type { EscalationRule } from './priority.js';
@@ -141,13 +142,19 @@ export async function recordInbound(
           if (reopened) row = { id: reopened.id, opened: false, reopened: true, current: reopened };
         }
       }
+      let customer: { id: number; vip: boolean } | undefined;
       if (!row) {
+        customer = await ensureCustomer(
+          tx,
+          { platform: customerPlatform(msg), authorId: msg.author.id },
+          now,
+        );
         [row] = await queryRows<{ id: number; opened: boolean }>(
           tx,
           sql`insert into ${cases} (source_key, platform, conversation_id, channel_id, opened_at,
-                last_customer_message_at, previous_case_id, created_at, updated_at)
+                last_customer_message_at, previous_case_id, customer_id, created_at, updated_at)
               values (${msg.sourceKey}, ${msg.platform}, ${msg.conversationId}, ${msg.channelId}, ${ts(now)},
-                ${ts(msg.sentAt)}, ${previousCaseId}, ${ts(now)}, ${ts(now)})
+                ${ts(msg.sentAt)}, ${previousCaseId}, ${customer.id}, ${ts(now)}, ${ts(now)})
               on conflict (source_key, conversation_id) where status <> 'resolved'
               do update set last_customer_message_at = greatest(${cases.lastCustomerMessageAt}, excluded.last_customer_message_at),
                 card_version = ${cases.cardVersion} + 1,
@@ -190,10 +197,15 @@ export async function recordInbound(
         ...(opened && previousCaseId ? { previousCaseId } : {}),
       });
       let current = row.current;
-      if (options.rules) {
-        const a =
+      // A VIP's new case starts one step higher, and says why.
+      const vip = opened && customer?.vip === true;
+      if (options.rules || vip) {
+        let a =
           assessment ??
-          assess({ text: msg.text, followers: msg.author.followers, floor: msg.priority }, options.rules);
+          (options.rules
+            ? assess({ text: msg.text, followers: msg.author.followers, floor: msg.priority }, options.rules)
+            : { priority: 'P3' as const, reasons: [], escalate: [] });
+        if (vip) a = { ...a, priority: raisedOneStep(a.priority), reasons: [...a.reasons, VIP_REASON] };
         current = await applyAssessment(tx, caseId, a, opened, now, options.sla, current);
         escalate = a.escalate;
         reasonsByRule = a.reasons;

@@ -1,8 +1,9 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Database, queryRowsPrepared } from '../db/client.js';
-import { caseEvents, cases, messages } from '../db/schema.js';
+import { caseEvents, cases, customers, messages } from '../db/schema.js';
 import { ts } from '../db/tx.js';
 import type { Duration } from './clock.js';
+import { customerPlatform } from './customers.js';
 import type { InboundMessage, RecordedInbound } from './inbound.js';
 import type { Assessment } from './priority.js';
 import { openingDeadlines, type SlaSettings } from './sla.js';
@@ -10,9 +11,10 @@ import { openingDeadlines, type SlaSettings } from './sla.js';
 /**
  * The common case of a burst, a message that starts a new conversation, in one statement: the
  * case with its priority and SLA deadlines computed here, the message and the case's first events.
- * Returns undefined, having written nothing, whenever the general path must decide: the
- * conversation has an open or recently resolved case, the message is already stored, or another
- * message of the same conversation is being stored at the same moment.
+ * Returns undefined, having written no case, whenever the general path must decide: the
+ * conversation has an open or recently resolved case, the message is already stored, another
+ * message of the same conversation is being stored at the same moment, or the author is (linked
+ * to) a VIP. The author's customer row is made here too (care/customers.ts).
  */
 export async function openConversation(
   db: Database,
@@ -69,20 +71,30 @@ export function openingStatement(
             where source_key = ${msg.sourceKey} and conversation_id = ${msg.conversationId}
             order by id desc limit 1
           ),
-          c as (
-            insert into ${cases} (source_key, platform, conversation_id, channel_id, opened_at,
-              last_customer_message_at, previous_case_id, priority, priority_reasons,
-              first_response_due_at, resolution_due_at, sla_next_check_at, created_at, updated_at)
-            select ${msg.sourceKey}, ${msg.platform}, ${msg.conversationId}, ${msg.channelId}, ${ts(now)},
-              ${ts(msg.sentAt)}, (select id from latest), ${priority}, ${JSON.stringify(a?.reasons ?? [])}::jsonb,
-              ${optionalTs(deadlines?.firstResponseDueAt)}, ${optionalTs(deadlines?.resolutionDueAt)},
-              ${optionalTs(deadlines ? now : undefined)}, ${ts(now)}, ${ts(now)}
+          cu as (
+            insert into ${customers} (platform, author_id, created_at, updated_at)
+            select ${customerPlatform(msg)}, ${msg.author.id}, ${ts(now)}, ${ts(now)}
             where not exists (
                 select 1 from ${messages}
                 where source_key = ${msg.sourceKey} and external_id = ${msg.externalId} and kind = 'inbound')
               and not exists (
                 select 1 from latest
                 where status <> 'resolved' or resolved_at >= ${ts(reopenCutoff)})
+            on conflict (platform, author_id) do update set platform = excluded.platform
+            returning id, coalesce(person_id, id) as root
+          ),
+          c as (
+            insert into ${cases} (source_key, platform, conversation_id, channel_id, opened_at,
+              last_customer_message_at, previous_case_id, customer_id, priority, priority_reasons,
+              first_response_due_at, resolution_due_at, sla_next_check_at, created_at, updated_at)
+            select ${msg.sourceKey}, ${msg.platform}, ${msg.conversationId}, ${msg.channelId}, ${ts(now)},
+              ${ts(msg.sentAt)}, (select id from latest), cu.id, ${priority}, ${JSON.stringify(a?.reasons ?? [])}::jsonb,
+              ${optionalTs(deadlines?.firstResponseDueAt)}, ${optionalTs(deadlines?.resolutionDueAt)},
+              ${optionalTs(deadlines ? now : undefined)}, ${ts(now)}, ${ts(now)}
+            from cu
+            -- A VIP's case starts a step higher: the general path decides its priority and clocks.
+            where not exists (select 1 from ${customers} v where v.id = cu.root and v.vip)
+              and not exists (select 1 from ${customers} v where v.person_id = cu.root and v.vip)
             on conflict (source_key, conversation_id) where status <> 'resolved' do nothing
             returning id, previous_case_id
           ),

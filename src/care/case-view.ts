@@ -2,6 +2,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { type CaseRow, escalations, type MessageRow, messages } from '../db/schema.js';
 import { getCase } from './case-store.js';
+import { type CustomerSummary, customerSummary } from './customers.js';
 import { waitingOn } from './escalations.js';
 import { incidentOfCase } from './incidents.js';
 
@@ -15,6 +16,8 @@ export interface CaseView {
   waiting: Array<{ teamKey: string; since: Date }>;
   /** The incident the case is part of, and whether any is open (for the card's Link button). */
   incident?: Awaited<ReturnType<typeof incidentOfCase>> | undefined;
+  /** The customer's note, VIP flag and earlier cases (none for cases opened before #22). */
+  customer?: CustomerSummary | undefined;
 }
 
 export async function loadCaseView(db: Database, caseId: number): Promise<CaseView | undefined> {
@@ -42,5 +45,6 @@ export async function loadCaseView(db: Database, caseId: number): Promise<CaseVi
     escalatedTo: teams.map((t) => t.teamKey).sort(),
     waiting: await waitingOn(db, caseId),
     incident: await incidentOfCase(db, caseId),
+    customer: await customerSummary(db, row),
   };
 }

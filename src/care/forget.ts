@@ -1,9 +1,10 @@
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import {
   type CaseRow,
   caseEvents,
   cases,
+  customers,
   escalations,
   messages,
   replies,
@@ -12,6 +13,7 @@ import {
 import type { Tx } from '../db/tx.js';
 import { getCase, logEvent } from './case-store.js';
 import type { Clock, Duration } from './clock.js';
+import { forgetCustomers, personGroup } from './customers.js';
 import { redactCrisisSamples } from './forget-notices.js';
 
 /**
@@ -29,7 +31,15 @@ export const REMOVED_TEXT = "[removed at the customer's request]";
 export const REMOVED_AUTHOR = 'removed';
 
 /** Event types whose `slackText` quotes a customer or an answer to them (the rest is carebot's own). */
-const QUOTING_EVENTS = ['customer_edited', 'customer_removed', 'escalation_answered'];
+const QUOTING_EVENTS = [
+  'customer_edited',
+  'customer_removed',
+  'escalation_answered',
+  // A customer note quotes what the team knows of them; links name the linked accounts.
+  'customer_note_set',
+  'customer_linked',
+  'customer_unlinked',
+];
 /** Event data keys that hold someone's words. */
 const QUOTING_KEYS = ['previousText', 'answer', 'text', 'note'];
 
@@ -52,8 +62,9 @@ export async function forgetCustomer(
   return db.transaction(async (tx) => {
     const start = await getCase(tx, input.caseId);
     if (!start) return { kind: 'not_found' };
-    const caseIds = await customerCaseIds(tx, start);
+    const { caseIds, customerIds } = await customerScope(tx, start);
     const cancelledReplies = await eraseCases(tx, caseIds, now);
+    await forgetCustomers(tx, customerIds, now);
     for (const caseId of caseIds) {
       await logEvent(tx, caseId, 'customer_forgotten', input.actor, now, {
         requestedOn: start.id,
@@ -213,15 +224,24 @@ export async function forgetPreview(
 
 /**
  * The case and every other case of its customer: the authors of its inbound messages, on the same
- * platform (an author id means nothing across platforms).
+ * platform (an author id means nothing across platforms), and every author linked to them as the
+ * same person ("Same person as…", care/customers.ts), with their customer rows.
  */
 async function customerCaseIds(db: Database | Tx, start: CaseRow): Promise<number[]> {
+  return (await customerScope(db, start)).caseIds;
+}
+
+async function customerScope(
+  db: Database | Tx,
+  start: CaseRow,
+): Promise<{ caseIds: number[]; customerIds: number[] }> {
   const authors = await db
     .selectDistinct({ authorId: messages.authorId })
     .from(messages)
     .where(
       and(eq(messages.caseId, start.id), eq(messages.kind, 'inbound'), ne(messages.authorId, REMOVED_AUTHOR)),
     );
+  const authorIds = authors.map((a) => a.authorId);
   const theirs = authors.length
     ? await db
         .selectDistinct({ id: messages.caseId })
@@ -231,14 +251,41 @@ async function customerCaseIds(db: Database | Tx, start: CaseRow): Promise<numbe
           and(
             eq(cases.platform, start.platform),
             eq(messages.kind, 'inbound'),
-            inArray(
-              messages.authorId,
-              authors.map((a) => a.authorId),
-            ),
+            inArray(messages.authorId, authorIds),
           ),
         )
     : [];
-  return [...new Set([start.id, ...theirs.map((c) => c.id)])].sort((a, b) => a - b);
+  const direct = await db
+    .select({ id: customers.id })
+    .from(customers)
+    .where(
+      or(
+        start.customerId === null ? undefined : eq(customers.id, start.customerId),
+        authorIds.length
+          ? and(eq(customers.platform, start.platform), inArray(customers.authorId, authorIds))
+          : undefined,
+      ),
+    );
+  const customerIds = direct.length
+    ? (
+        await db
+          .select({ id: customers.id })
+          .from(customers)
+          .where(
+            sql`${customers.id} in (${sql.join(
+              direct.map((d) => personGroup(d.id)),
+              sql` union `,
+            )})`,
+          )
+      ).map((r) => r.id)
+    : [];
+  const linked = customerIds.length
+    ? await db.select({ id: cases.id }).from(cases).where(inArray(cases.customerId, customerIds))
+    : [];
+  const caseIds = [...new Set([start.id, ...theirs.map((c) => c.id), ...linked.map((c) => c.id)])].sort(
+    (a, b) => a - b,
+  );
+  return { caseIds, customerIds };
 }
 
 /**

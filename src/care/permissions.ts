@@ -52,7 +52,9 @@ export type CareAction =
   | 'escalate'
   | 'take_over'
   /** Mark a case as waiting on the customer, or end that wait. */
-  | 'wait';
+  | 'wait'
+  /** Link authors as the same person, edit a customer's note and VIP flag. */
+  | 'customer';
 
 export type Permission =
   | { action: CareAction }
@@ -89,6 +91,7 @@ const REFUSALS: Record<Exclude<Permission['action'], 'note' | 'escalation' | 'se
   escalate: 'Only the care team can escalate cases; ask the case owner in the thread.',
   take_over: 'Only the care team can take over cases.',
   wait: 'Only the care team can mark a case as waiting on the customer, or end the wait.',
+  customer: "Only the care team can link customers, change a customer's note or mark them VIP.",
   saved_replies: 'Only the care managers can add, change or delete saved replies.',
   incident: 'Only the care team and the managers can open, change or resolve incidents.',
   crisis_mode:

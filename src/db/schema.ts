@@ -44,6 +44,8 @@ export const cases = pgTable(
     lastReplyAt: tz('last_reply_at'),
     /** The earlier case of the same conversation, when this one was opened after it was long resolved. */
     previousCaseId: integer('previous_case_id'),
+    /** Who opened it: the author of its first message (care/customers.ts); null for cases opened before #22. */
+    customerId: integer('customer_id'),
     // SLA clocks (care/sla.ts). A due time is set while its clock runs; `*_at` records when it stopped.
     firstResponseDueAt: tz('first_response_due_at'),
     firstResponseAt: tz('first_response_at'),
@@ -107,6 +109,31 @@ export const cases = pgTable(
     index('cases_sla_check_idx').on(t.slaNextCheckAt).where(sql`${t.slaNextCheckAt} is not null`),
     // /metrics counts open cases by priority and the unclaimed ones from this index alone (see care/gauges.ts).
     index('cases_open_idx').on(t.priority, t.ownerId).where(sql`${t.status} = 'open'`),
+    // A customer's cases, newest first: the card's "earlier cases" line and the History modal.
+    index('cases_customer_idx').on(t.customerId, t.id).where(sql`${t.customerId} is not null`),
+  ],
+);
+
+/**
+ * One author on one platform, as the care team knows them: a note, the VIP flag, and the person
+ * they were linked to ("Same person as…"). `person_id` names the group's root customer (whose own
+ * `person_id` is null); linked authors share the root, so history, note and VIP span the group.
+ */
+export const customers = pgTable(
+  'customers',
+  {
+    id: serial('id').primaryKey(),
+    platform: text('platform').notNull(),
+    authorId: text('author_id').notNull(),
+    personId: integer('person_id'),
+    note: text('note'),
+    vip: boolean('vip').notNull().default(false),
+    createdAt: tz('created_at').notNull(),
+    updatedAt: tz('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('customers_author_key').on(t.platform, t.authorId),
+    index('customers_person_idx').on(t.personId).where(sql`${t.personId} is not null`),
   ],
 );
 
@@ -619,6 +646,7 @@ export const statementBatches = pgTable(
 
 export type CaseRow = typeof cases.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
+export type CustomerRow = typeof customers.$inferSelect;
 export type EscalationRow = typeof escalations.$inferSelect;
 export type ReplyRow = typeof replies.$inferSelect;
 export type SavedReplyRow = typeof savedReplies.$inferSelect;

@@ -4,6 +4,7 @@ import { MAX_FACT_LENGTH, MAX_FACTS } from '../care/inbound.js';
 import { canMoveToPrivate, capabilities, platformInfo } from '../care/platforms.js';
 import { type Team, teamByKey } from '../care/teams.js';
 import { canWaitOnCustomer } from '../care/waiting.js';
+import { customerBlocks } from './customer-line.js';
 import { fitMessage, fitText, fitUrl, LIMITS, type SlackMessage, shortName } from './limits.js';
 import { escapeText, link, mentionUser, quoteWithin, truncate } from './mrkdwn.js';
 
@@ -199,6 +200,7 @@ export function caseCard(view: CaseView, teams: Team[]): SlackMessage {
     { type: 'context', elements: [...contextElements(context), ...(original ? [mrkdwnText(original)] : [])] },
   ];
   blocks.push({ type: 'actions', block_id: `case_actions:${c.id}`, elements: buttons });
+  if (view.customer) blocks.push(...customerBlocks(c.id, c.openedAt, view.customer, ACTIONS));
   // The notification text: escaped too, since Slack renders it in notifications and on old clients.
   const text = `Case #${c.id} from ${escapeText(authorName(m))} on ${where}: ${escapeText(truncate(m.text, 200))}`;
   return fitMessage({ text, blocks });

@@ -38,6 +38,6 @@ export const usingPostgres = () => Boolean(process.env.TEST_DATABASE_URL);
 /** Empties every table (and restarts ids), so one migrated database serves a whole test file. */
 export async function truncateAll(handle: DatabaseHandle): Promise<void> {
   await handle.db.execute(
-    sql`truncate table case_events, sla_reminders, slack_notices, escalations, slack_outbox, slack_threads, csat_ratings, replies, saved_replies, messages, cases, source_cursors, crisis_alerts, crisis_periods, incident_cases, incident_events, statement_batches, incidents, assignment_rotation restart identity cascade`,
+    sql`truncate table case_events, sla_reminders, slack_notices, escalations, slack_outbox, slack_threads, csat_ratings, replies, saved_replies, messages, cases, source_cursors, crisis_alerts, crisis_periods, incident_cases, incident_events, statement_batches, incidents, assignment_rotation, customers restart identity cascade`,
   );
 }

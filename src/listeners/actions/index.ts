@@ -14,6 +14,7 @@ import { cancelStatement } from './cancel-statement.js';
 import { claimCase } from './claim-case.js';
 import { crisisModeOff } from './crisis-mode-off.js';
 import { crisisModeOn } from './crisis-mode-on.js';
+import { customerMenu } from './customer-menu.js';
 import { deleteSavedReply } from './delete-saved-reply.js';
 import { editIncident } from './edit-incident.js';
 import { editSavedReply } from './edit-saved-reply.js';
@@ -34,6 +35,7 @@ import { retryReply } from './retry-reply.js';
 import { reviewStatement } from './review-statement.js';
 import { sendReplyAnyway } from './send-reply-anyway.js';
 import { setCasePriority } from './set-priority.js';
+import { showHistory } from './show-history.js';
 import { takeOverCase } from './take-over-case.js';
 import { unclaimCase } from './unclaim-case.js';
 
@@ -54,6 +56,9 @@ export function registerActions(app: App<CarebotContext>): void {
   app.action(ACTIONS.waiting, markWaiting);
   app.action(ACTIONS.notWaiting, endWaiting);
   app.action(INCIDENT_ACTIONS.linkCase, linkCaseToIncident);
+  // The card's customer row: History, and the customer menu (same person, note and VIP).
+  app.action(ACTIONS.history, showHistory);
+  app.action(ACTIONS.samePerson, customerMenu);
   // A reply's private notices and its ⚠️ message.
   app.action(REPLY_ACTIONS.cancel, cancelReply);
   app.action(REPLY_ACTIONS.sendAnyway, sendReplyAnyway);
