@@ -29,7 +29,14 @@ export const REMOVED_TEXT = "[removed at the customer's request]";
 export const REMOVED_AUTHOR = 'removed';
 
 /** Event types whose `slackText` quotes a customer or an answer to them (the rest is carebot's own). */
-const QUOTING_EVENTS = ['customer_edited', 'customer_removed', 'escalation_answered'];
+const QUOTING_EVENTS = [
+  'customer_edited',
+  'customer_removed',
+  'escalation_answered',
+  // A trainee's reply approved with edits (it quotes the text), or rejected with a note.
+  'reply_edited_approved',
+  'reply_rejected',
+];
 /** Event data keys that hold someone's words. */
 const QUOTING_KEYS = ['previousText', 'answer', 'text', 'note'];
 
@@ -137,7 +144,12 @@ async function eraseCases(tx: Tx, caseIds: number[], now: Date): Promise<number>
   const cancelled = await tx
     .update(replies)
     .set({ status: 'cancelled', leaseUntil: null, leaseToken: null, updatedAt: now })
-    .where(and(inArray(replies.caseId, caseIds), inArray(replies.status, ['held', 'pending', 'sending'])))
+    .where(
+      and(
+        inArray(replies.caseId, caseIds),
+        inArray(replies.status, ['held', 'pending', 'sending', 'awaiting_approval']),
+      ),
+    )
     .returning({ id: replies.id, caseId: replies.caseId });
   await tx
     .update(replies)

@@ -1,9 +1,12 @@
 import type { App } from '@slack/bolt';
+import { APPROVAL_VIEWS } from '../../slack/approval.js';
 import { ANSWER_VIEW, ESCALATE_VIEW } from '../../slack/escalation.js';
 import { FORGET_VIEW } from '../../slack/forget.js';
 import { INCIDENT_VIEWS } from '../../slack/incident.js';
 import { REPLY_VIEW, SAVED_REPLY_EDITOR_VIEW } from '../../slack/saved-replies.js';
 import type { CarebotContext } from '../context.js';
+import { approvalEditSubmit } from './approval-edit-submit.js';
+import { approvalRejectSubmit } from './approval-reject-submit.js';
 import { escalateSubmit } from './escalate-submit.js';
 import { escalationAnswerSubmit } from './escalation-answer.js';
 import { forgetSubmit } from './forget-submit.js';
@@ -23,4 +26,6 @@ export function registerViews(app: App<CarebotContext>): void {
   app.view(INCIDENT_VIEWS.link, incidentLinkSubmit);
   app.view(INCIDENT_VIEWS.statement, statementSubmit);
   app.view(FORGET_VIEW, forgetSubmit);
+  app.view(APPROVAL_VIEWS.edit, approvalEditSubmit);
+  app.view(APPROVAL_VIEWS.reject, approvalRejectSubmit);
 }
