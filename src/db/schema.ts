@@ -189,7 +189,8 @@ export const slackOutbox = pgTable(
         'sla',
         'event',
         'redact',
-        // A trainee's reply waiting for approval (refId: the reply), with Approve / Edit / Reject.
+        // A trainee's reply waiting for approval, with Approve / Edit / Reject (refId: its
+        // `reply_awaiting_approval` event, which names the reply).
         'approval',
         // Render another row's message again and update it in place (refId: that outbox row).
         'refresh',
