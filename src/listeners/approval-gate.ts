@@ -43,10 +43,21 @@ export async function tellApprover(
   });
 }
 
-/** How the approver hears that more drafts of the case still wait (they are not sent with this one). */
-export function othersWaitingLine(others: number): string {
-  if (others === 0) return '';
-  return others === 1
-    ? '\n:warning: 1 more draft waits for approval in this case; it was not sent with this one.'
-    : `\n:warning: ${others} more drafts wait for approval in this case; they were not sent with this one.`;
+/**
+ * The approver's notice after approving (undo window or tone hold), with how many more drafts of
+ * the case still wait: they were not sent with this one.
+ */
+export function withOthersWaiting(
+  notice: { text: string; blocks: types.KnownBlock[] },
+  others: number,
+): { text: string; blocks: types.KnownBlock[] } {
+  if (others === 0) return notice;
+  const line =
+    others === 1
+      ? ':warning: 1 more draft waits for approval in this case; it was not sent with this one.'
+      : `:warning: ${others} more drafts wait for approval in this case; they were not sent with this one.`;
+  return {
+    text: `${notice.text}\n${line}`,
+    blocks: [...notice.blocks, { type: 'section', text: { type: 'mrkdwn', text: line } }],
+  };
 }

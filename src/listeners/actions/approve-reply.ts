@@ -3,7 +3,7 @@ import { checkTone, replyTarget } from '../../care/tone.js';
 import { approvedText, CASE_RESOLVED_TEXT, decidedText } from '../../slack/approval.js';
 import { platformLabel } from '../../slack/case-card.js';
 import { heldNotice, undoNotice } from '../../slack/replies.js';
-import { approvalClick, othersWaitingLine, tellApprover } from '../approval-gate.js';
+import { approvalClick, tellApprover, withOthersWaiting } from '../approval-gate.js';
 import type { ButtonArgs } from '../context.js';
 import { tellClicker } from '../origin.js';
 
@@ -38,11 +38,5 @@ export async function approveReply(args: ButtonArgs): Promise<void> {
       ? heldNotice(result.reply, findings)
       : undoNotice(result.reply, platformLabel(row.platform, row.sourceKey), ctx.config.replyDelay);
   if (result.reply.status !== 'held') ctx.deliverAt(result.reply.sendAt);
-  const extra = othersWaitingLine(result.othersWaiting);
-  await tellApprover(args, {
-    text: `${notice.text}${extra}`,
-    blocks: extra
-      ? [...notice.blocks, { type: 'section', text: { type: 'mrkdwn', text: extra.trim() } }]
-      : notice.blocks,
-  });
+  await tellApprover(args, withOthersWaiting(notice, result.othersWaiting));
 }

@@ -4,7 +4,7 @@ import { checkTone, replyTarget } from '../../care/tone.js';
 import { APPROVAL_BLOCKS, approvedText } from '../../slack/approval.js';
 import { platformLabel } from '../../slack/case-card.js';
 import { heldNotice, undoNotice } from '../../slack/replies.js';
-import { othersWaitingLine } from '../approval-gate.js';
+import { withOthersWaiting } from '../approval-gate.js';
 import { actorOf, caseIdFrom, type ViewSubmitArgs } from '../context.js';
 
 /**
@@ -59,14 +59,10 @@ export async function approvalEditSubmit({
       : undoNotice(result.reply, platformLabel(row.platform, row.sourceKey), ctx.config.replyDelay);
   if (result.reply.status !== 'held') ctx.deliverAt(result.reply.sendAt);
   if (!thread) return;
-  const extra = othersWaitingLine(result.othersWaiting);
   await client.chat.postEphemeral({
     channel: thread.channelId,
     user: approverId,
     thread_ts: thread.threadTs,
-    text: `${notice.text}${extra}`,
-    blocks: extra
-      ? [...notice.blocks, { type: 'section', text: { type: 'mrkdwn', text: extra.trim() } }]
-      : notice.blocks,
+    ...withOthersWaiting(notice, result.othersWaiting),
   });
 }
