@@ -48,9 +48,22 @@ export const SANDBOX_USERS: SandboxUser[] = [
   { id: 'U0AGENT01', name: 'sam', realName: 'Sam (care agent)' },
   { id: 'U0PRLEAD1', name: 'priya', realName: 'Priya (PR)' },
   { id: 'U0MANAGER', name: 'morgan', realName: 'Morgan (care manager)' },
+  // In training: their replies wait for Morgan's approval (docs/features/approval.md).
+  { id: 'U0TRAINEE', name: 'taylor', realName: 'Taylor (trainee)' },
 ];
-const [AGENT, PR_PERSON, MANAGER] = SANDBOX_USERS as [SandboxUser, SandboxUser, SandboxUser];
-const USERGROUPS = { care: 'S0CARETEAM', pr: 'S0PRTEAM', managers: 'S0MANAGERS' };
+const [AGENT, PR_PERSON, MANAGER, TRAINEE] = SANDBOX_USERS as [
+  SandboxUser,
+  SandboxUser,
+  SandboxUser,
+  SandboxUser,
+];
+const USERGROUPS = {
+  care: 'S0CARETEAM',
+  pr: 'S0PRTEAM',
+  managers: 'S0MANAGERS',
+  trainees: 'S0TRAINEES',
+  approvers: 'S0APPROVERS',
+};
 
 export interface SandboxOptions {
   /** The page's port; 0 picks a free one. Default 3000. */
@@ -93,9 +106,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const slack = await startFakeSlack();
   for (const user of SANDBOX_USERS)
     slack.users.set(user.id, { id: user.id, name: user.name, real_name: user.realName });
-  slack.usergroupMembers.set(USERGROUPS.care, [AGENT.id, MANAGER.id]);
+  slack.usergroupMembers.set(USERGROUPS.care, [AGENT.id, MANAGER.id, TRAINEE.id]);
   slack.usergroupMembers.set(USERGROUPS.pr, [PR_PERSON.id]);
   slack.usergroupMembers.set(USERGROUPS.managers, [MANAGER.id]);
+  slack.usergroupMembers.set(USERGROUPS.trainees, [TRAINEE.id]);
+  slack.usergroupMembers.set(USERGROUPS.approvers, [MANAGER.id]);
   const workspace = new Workspace(slack);
   const signingSecret = randomBytes(24).toString('hex');
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
@@ -473,6 +488,7 @@ function sandboxConfigYaml(
     `managers_usergroup: ${USERGROUPS.managers}`,
     // Only private conversations are asked (a Mastodon private mention in the sandbox): public flows are untouched.
     'csat: { enabled: true }',
+    `approval: { trainees_usergroup: ${USERGROUPS.trainees}, approvers_usergroup: ${USERGROUPS.approvers} }`,
     'teams:',
     `  - { key: pr, name: PR, usergroup: ${USERGROUPS.pr} }`,
     'escalation:',

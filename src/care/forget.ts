@@ -39,6 +39,9 @@ const QUOTING_EVENTS = [
   'customer_note_set',
   'customer_linked',
   'customer_unlinked',
+  // A trainee's reply approved with edits (it quotes the text), or rejected with a note.
+  'reply_edited_approved',
+  'reply_rejected',
 ];
 /** Event data keys that hold someone's words. */
 const QUOTING_KEYS = ['previousText', 'answer', 'text', 'note'];
@@ -148,7 +151,12 @@ async function eraseCases(tx: Tx, caseIds: number[], now: Date): Promise<number>
   const cancelled = await tx
     .update(replies)
     .set({ status: 'cancelled', leaseUntil: null, leaseToken: null, updatedAt: now })
-    .where(and(inArray(replies.caseId, caseIds), inArray(replies.status, ['held', 'pending', 'sending'])))
+    .where(
+      and(
+        inArray(replies.caseId, caseIds),
+        inArray(replies.status, ['held', 'pending', 'sending', 'awaiting_approval']),
+      ),
+    )
     .returning({ id: replies.id, caseId: replies.caseId });
   await tx
     .update(replies)

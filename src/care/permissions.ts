@@ -32,6 +32,8 @@ export interface PermissionSettings {
   careTeamUsergroup: string | null;
   managersUsergroup: string | null;
   teams: readonly Team[];
+  /** Reply approval (care/approval.ts): trainees' replies wait for an approver. */
+  approval?: { traineesUsergroup: string | null; approversUsergroup: string | null };
 }
 
 /** Who is asking: the Slack user, and the team the request says they belong to, when it says. */
@@ -69,18 +71,31 @@ export type Permission =
   | { action: 'crisis_mode' }
   | { action: 'stats' }
   /** Erase a customer's words from every case of theirs (`/care forget`). */
-  | { action: 'forget' };
+  | { action: 'forget' }
+  /** Approve, edit or reject a trainee's reply written by `authorId`. */
+  | { action: 'approve_reply'; authorId: string };
 
+/**
+ * `approval: 'required'` only ever comes with `reply`: the person is in training, so what they
+ * write for the customer waits for an approver instead of going out.
+ */
 export type Decision =
-  | { allowed: true }
+  | { allowed: true; approval?: 'required' }
   | { allowed: false; reason: 'not_permitted' | 'lookup_failed'; message: string };
 
 export const LOOKUP_FAILED_TEXT =
   'Could not check your permissions (Slack did not answer); nothing was done. Try again in a moment.';
 
 const ALLOWED: Decision = { allowed: true };
+const NEEDS_APPROVAL: Decision = { allowed: true, approval: 'required' };
 
-const REFUSALS: Record<Exclude<Permission['action'], 'note' | 'escalation' | 'send_statement'>, string> = {
+export const SELF_APPROVAL_TEXT =
+  'You wrote this reply, so another approver has to approve, edit or reject it.';
+
+const REFUSALS: Record<
+  Exclude<Permission['action'], 'note' | 'escalation' | 'send_statement' | 'approve_reply'>,
+  string
+> = {
   claim: 'Only the care team can claim cases. Ask a care-team member in the thread, or escalate.',
   unclaim: 'Only the care team can unclaim cases.',
   reply: 'Only the care team answers customers; write a note in the thread instead.',
@@ -147,9 +162,10 @@ export class Permissions {
 
   async check(actor: Actor, permission: Permission): Promise<Decision> {
     try {
-      return (await this.decide(actor, permission))
-        ? ALLOWED
-        : { allowed: false, reason: 'not_permitted', message: this.refusal(permission) };
+      if (!(await this.decide(actor, permission)))
+        return { allowed: false, reason: 'not_permitted', message: this.refusal(actor, permission) };
+      if (permission.action === 'reply' && (await this.isTrainee(actor))) return NEEDS_APPROVAL;
+      return ALLOWED;
     } catch (err) {
       if (!(err instanceof LookupFailed)) throw err;
       return { allowed: false, reason: 'lookup_failed', message: LOOKUP_FAILED_TEXT };
@@ -172,10 +188,14 @@ export class Permissions {
     return keys;
   }
 
-  private refusal(permission: Permission): string {
+  private refusal(actor: Actor, permission: Permission): string {
     switch (permission.action) {
       case 'note':
         return '';
+      case 'approve_reply':
+        return permission.authorId === actor.userId
+          ? SELF_APPROVAL_TEXT
+          : 'Only the reply approvers can approve, edit or reject a trainee’s reply.';
       case 'escalation': {
         const team = this.team(permission.teamKey);
         return `Only ${team.name} can acknowledge or answer this escalation (or the care team); it is waiting for them.`;
@@ -212,6 +232,14 @@ export class Permissions {
           if (await this.inTeam(team, actor.userId)) return true;
         }
         return false;
+      case 'approve_reply': {
+        // Nobody approves their own reply, whatever groups they are in.
+        if (permission.authorId === actor.userId) return false;
+        const group = this.settings.approval?.approversUsergroup;
+        if (!group) return false;
+        if (!(await this.isFullMember(actor))) return false;
+        return (await this.members(group)).has(actor.userId);
+      }
       default:
         return this.isCareTeam(actor);
     }
@@ -230,6 +258,16 @@ export class Permissions {
       if (await this.inTeam(team, actor.userId)) return false;
     }
     return true;
+  }
+
+  /**
+   * In training: a member of `approval.trainees_usergroup`. Asked for every reply while the group
+   * is set, and a failed lookup refuses the reply (it is never sent unapproved).
+   */
+  private async isTrainee(actor: Actor): Promise<boolean> {
+    const group = this.settings.approval?.traineesUsergroup;
+    if (!group) return false;
+    return (await this.members(group)).has(actor.userId);
   }
 
   private async isManager(actor: Actor, opts: { careTeamWhenUnset: boolean }): Promise<boolean> {

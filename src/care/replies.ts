@@ -1,7 +1,8 @@
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { type CaseRow, cases, messages, type ReplyRow, replies, slackThreads } from '../db/schema.js';
 import type { Tx } from '../db/tx.js';
+import { refreshApprovalMessage, requestApproval } from './approval.js';
 import { logEvent } from './case-store.js';
 import type { Clock, Duration } from './clock.js';
 import type { ToneFinding } from './tone.js';
@@ -69,11 +70,14 @@ export async function recordNote(
 export type QueueResult =
   | { kind: 'queued'; reply: ReplyRow }
   | { kind: 'held'; reply: ReplyRow }
+  | { kind: 'awaiting_approval'; reply: ReplyRow }
   | { kind: 'duplicate'; reply: ReplyRow | undefined };
 
 /**
  * Queues a reply to the customer: held when the tone check found something, otherwise pending
- * until the undo window ends. Writing the same Slack message twice (a redelivered event) is a no-op.
+ * until the undo window ends; a trainee's (`approval`) waits for an approver whatever the tone
+ * check says (care/approval.ts). Writing the same Slack message twice (a redelivered event) is a
+ * no-op.
  */
 export async function queueReply(
   db: Database,
@@ -90,17 +94,20 @@ export async function queueReply(
     batchId?: number;
     /** When it may leave, if not at the end of the undo window (a batch paced for rate limits). */
     sendAt?: Date;
+    /** Written by a person in training: it waits for an approver of this group. */
+    approval?: { approversUsergroup: string | null };
   },
 ): Promise<QueueResult> {
   const now = clock.now();
   const held = input.findings.length > 0;
+  const status = input.approval ? 'awaiting_approval' : held ? 'held' : 'pending';
   const result = await db.transaction(async (tx) => {
     const inReplyTo = await latestCustomerMessageId(tx, input.caseId);
     const [reply] = await tx
       .insert(replies)
       .values({
         caseId: input.caseId,
-        status: held ? 'held' : 'pending',
+        status,
         authorId: input.authorId,
         text: input.text,
         slackChannel: input.origin.channel,
@@ -116,6 +123,15 @@ export async function queueReply(
       .onConflictDoNothing()
       .returning();
     if (!reply) return undefined;
+    if (input.approval) {
+      await requestApproval(
+        tx,
+        reply,
+        { findings: input.findings, approversUsergroup: input.approval.approversUsergroup },
+        now,
+      );
+      return reply;
+    }
     await logEvent(tx, input.caseId, held ? 'reply_held' : 'reply_queued', input.authorId, now, {
       replyId: reply.id,
       ...(held ? { findings: input.findings.map((f) => f.rule) } : {}),
@@ -131,7 +147,7 @@ export async function queueReply(
       .where(and(eq(replies.slackChannel, input.origin.channel), eq(replies.slackTs, input.origin.ts)));
     return { kind: 'duplicate', reply: existing };
   }
-  return { kind: held ? 'held' : 'queued', reply: result };
+  return { kind: status === 'pending' ? 'queued' : status, reply: result };
 }
 
 /** The platform id of the customer's latest message in a case (what a reply answers). */
@@ -166,32 +182,40 @@ async function changeReply(
     from: ReplyRow['status'][];
     event: string;
     data?: Record<string, unknown>;
+    /**
+     * Who may: `author` is whoever answers for the reply (its approver once a trainee's reply was
+     * approved); `author_or_approver` lets either stop or retry it, which never sends unapproved text.
+     */
+    who?: 'author' | 'author_or_approver';
   },
   set: (now: Date) => Partial<typeof replies.$inferInsert>,
 ): Promise<ReplyChange> {
   const now = clock.now();
+  const mayAct: SQL | undefined =
+    input.who === 'author_or_approver'
+      ? or(eq(replies.authorId, input.userId), eq(replies.reviewedBy, input.userId))
+      : sql`coalesce(${replies.reviewedBy}, ${replies.authorId}) = ${input.userId}`;
+  const mayActOn = (row: ReplyRow) =>
+    input.who === 'author_or_approver'
+      ? row.authorId === input.userId || row.reviewedBy === input.userId
+      : (row.reviewedBy ?? row.authorId) === input.userId;
   return db.transaction(async (tx) => {
     const [changed] = await tx
       .update(replies)
       .set({ ...set(now), updatedAt: now })
-      .where(
-        and(
-          eq(replies.id, input.replyId),
-          eq(replies.authorId, input.userId),
-          inArray(replies.status, input.from),
-        ),
-      )
+      .where(and(eq(replies.id, input.replyId), mayAct, inArray(replies.status, input.from)))
       .returning();
     if (changed) {
       await logEvent(tx, changed.caseId, input.event, input.userId, now, {
         replyId: changed.id,
         ...input.data,
       });
+      await refreshApprovalMessage(tx, changed, now);
       return { kind: 'ok', reply: changed };
     }
     const [current] = await tx.select().from(replies).where(eq(replies.id, input.replyId));
     if (!current) return { kind: 'not_found' };
-    if (current.authorId !== input.userId) return { kind: 'not_author' };
+    if (!mayActOn(current)) return { kind: 'not_author' };
     return { kind: 'too_late', status: current.status };
   });
 }
@@ -214,26 +238,44 @@ export function sendAnyway(
   );
 }
 
-/** Cancels a held reply, or a pending one still inside its undo window. */
+/**
+ * Cancels a held reply, a pending one still inside its undo window, or a trainee's draft still
+ * waiting for approval (withdrawn). A trainee's approved reply may be stopped by its author or
+ * its approver.
+ */
 export function cancelReply(db: Database, clock: Clock, input: { replyId: number; userId: string }) {
-  return changeReply(db, clock, { ...input, from: ['held', 'pending'], event: 'reply_cancelled' }, () => ({
-    status: 'cancelled',
-  }));
+  return changeReply(
+    db,
+    clock,
+    {
+      ...input,
+      from: ['held', 'pending', 'awaiting_approval'],
+      event: 'reply_cancelled',
+      who: 'author_or_approver',
+    },
+    () => ({ status: 'cancelled' }),
+  );
 }
 
-/** Puts a failed reply back in the queue for another delivery attempt. */
+/** Puts a failed reply back in the queue for another delivery attempt (its text as approved). */
 export function retryReply(db: Database, clock: Clock, input: { replyId: number; userId: string }) {
-  return changeReply(db, clock, { ...input, from: ['failed'], event: 'reply_retried' }, (now) => ({
-    status: 'pending',
-    attempts: 0,
-    lastError: null,
-    sendAt: now,
-  }));
+  return changeReply(
+    db,
+    clock,
+    { ...input, from: ['failed'], event: 'reply_retried', who: 'author_or_approver' },
+    (now) => ({
+      status: 'pending',
+      attempts: 0,
+      lastError: null,
+      sendAt: now,
+    }),
+  );
 }
 
 /**
  * The Slack message of a reply was edited: inside the window the edit is what will be sent. The
- * new text gets a fresh tone check: findings hold it, a clean text releases a held reply.
+ * new text gets a fresh tone check: findings hold it, a clean text releases a held reply. A
+ * trainee's reply is `locked`: what waits for approval, or was approved, is what leaves.
  */
 export async function editReply(
   db: Database,
@@ -242,6 +284,7 @@ export async function editReply(
 ): Promise<
   | { kind: 'edited'; reply: ReplyRow; changed: boolean; wasHeld: boolean }
   | { kind: 'too_late'; reply: ReplyRow }
+  | { kind: 'locked'; reply: ReplyRow }
   | { kind: 'not_found' }
 > {
   const now = clock.now();
@@ -252,6 +295,8 @@ export async function editReply(
       .where(and(eq(replies.slackChannel, input.origin.channel), eq(replies.slackTs, input.origin.ts)))
       .for('update');
     if (!current) return { kind: 'not_found' };
+    const underApproval = current.status === 'awaiting_approval' || current.reviewedBy !== null;
+    if (underApproval && current.text !== input.text) return { kind: 'locked', reply: current };
     if (current.status !== 'held' && current.status !== 'pending')
       return { kind: 'too_late', reply: current };
     // Slack also sends message_changed for unfurls and other changes that leave the text alone.

@@ -216,6 +216,11 @@ export const slackOutbox = pgTable(
         'sla',
         'event',
         'redact',
+        // A trainee's reply waiting for approval, with Approve / Edit / Reject (refId: its
+        // `reply_awaiting_approval` event, which names the reply).
+        'approval',
+        // Render another row's message again and update it in place (refId: that outbox row).
+        'refresh',
       ],
     }).notNull(),
     /** The row it is about: a message, reply, escalation, reminder, event, or (`redact`) outbox row. */
@@ -238,6 +243,10 @@ export const slackOutbox = pgTable(
  * held → (send anyway) → pending → sending → sent
  *                         ↘ cancelled          ↘ (transient) pending again, later
  *                                              ↘ failed → (retry) pending
+ *
+ * A trainee's reply (care/approval.ts) starts in `awaiting_approval`, which the delivery job never
+ * takes: an approver moves it to `pending` (or `held`, when the tone check finds something in the
+ * approved text) or to `rejected`, and `reviewed_by` says who.
  */
 export const replies = pgTable(
   'replies',
@@ -246,7 +255,9 @@ export const replies = pgTable(
     caseId: integer('case_id')
       .notNull()
       .references(() => cases.id),
-    status: text('status', { enum: ['held', 'pending', 'sending', 'sent', 'failed', 'cancelled'] }).notNull(),
+    status: text('status', {
+      enum: ['held', 'pending', 'sending', 'sent', 'failed', 'cancelled', 'awaiting_approval', 'rejected'],
+    }).notNull(),
     /**
      * `answer`: an agent's reply. `csat`: the satisfaction question carebot sends by itself after a
      * private case is resolved (see csatRatings); it is not an agent's reply in the stats.
@@ -289,6 +300,8 @@ export const replies = pgTable(
     sentAt: tz('sent_at'),
     /** How many times delivery ended in failure (keys the ⚠️ thread message of each failure). */
     failures: integer('failures').notNull().default(0),
+    /** The approver who approved or rejected a trainee's reply; they may cancel it in its undo window. */
+    reviewedBy: text('reviewed_by'),
     /** The incident statement batch the reply belongs to (one Cancel stops the whole batch). */
     batchId: bigint('batch_id', { mode: 'number' }),
     createdAt: tz('created_at').notNull(),

@@ -1,5 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import { eq } from 'drizzle-orm';
+import { approvalView } from '../care/approval.js';
 import { type Team, teamByKey } from '../care/teams.js';
 import type { Database } from '../db/client.js';
 import {
@@ -11,6 +12,7 @@ import {
   type slackOutbox,
   slaReminders,
 } from '../db/schema.js';
+import { approvalMessage } from '../slack/approval.js';
 import { customerMessage, platformLabel } from '../slack/case-card.js';
 import { escalationMessage } from '../slack/escalation.js';
 import { failedMessage, isModalOrigin, sentMessage } from '../slack/replies.js';
@@ -21,8 +23,12 @@ type WebClient = webApi.WebClient;
 
 /** The thread message an outbox row stands for; undefined when there is nothing (left) to post. */
 export async function renderOutboxItem(db: Database, teams: Team[], item: typeof slackOutbox.$inferSelect) {
-  // A redaction updates another row's message (jobs/slack-sync.ts); it posts nothing of its own.
-  if (item.kind === 'redact') return undefined;
+  // A redaction or a refresh updates another row's message (jobs/slack-sync.ts); it posts nothing.
+  if (item.kind === 'redact' || item.kind === 'refresh') return undefined;
+  if (item.kind === 'approval') {
+    const view = await approvalView(db, item.refId);
+    return view && approvalMessage({ ...view, where: platformLabel(view.platform, view.sourceKey) });
+  }
   if (item.kind === 'customer_message') {
     const [msg] = await db.select().from(messages).where(eq(messages.id, item.refId));
     return msg ? customerMessage(msg) : undefined;

@@ -290,7 +290,7 @@ export class SlackSync extends Job {
     // Looked up once, before the first post, and only when an earlier attempt may have posted.
     let earlier: Map<number, string> | undefined;
     for (const item of pending) {
-      if (item.kind === 'redact') {
+      if (item.kind === 'redact' || item.kind === 'refresh') {
         await this.redact(caseId, channel, item);
         continue;
       }
@@ -335,8 +335,9 @@ export class SlackSync extends Job {
   }
 
   /**
-   * A thread message whose words were erased (care/forget.ts): rendered again from the erased rows
-   * and updated in place. A message someone deleted in Slack meanwhile needs nothing more.
+   * A thread message whose words were erased (care/forget.ts), or whose subject changed (`refresh`:
+   * a trainee's reply approved or rejected): rendered again from its rows and updated in place. A
+   * message someone deleted in Slack meanwhile needs nothing more.
    */
   private async redact(
     caseId: number,

@@ -126,7 +126,7 @@ export function failedMessage(reply: ReplyRow, where: string): SlackMessage {
 export function replyRefusal(result: Exclude<ReplyChange, { kind: 'ok' }>, what: string): string {
   switch (result.kind) {
     case 'not_author':
-      return `Only the person who wrote the reply can ${what} it.`;
+      return `Only the person who wrote the reply (or approved it) can ${what} it.`;
     case 'too_late':
       return result.status === 'sent'
         ? 'Too late: the reply was already sent.'

@@ -7,6 +7,7 @@ import {
   type Permission,
   type PermissionSettings,
   Permissions,
+  SELF_APPROVAL_TEXT,
 } from '../../src/care/permissions.js';
 import { createLogger } from '../../src/logger.js';
 import { People } from '../../src/slack/people.js';
@@ -147,5 +148,67 @@ describe('the permission table', () => {
       allowed: false,
       reason: 'not_permitted',
     });
+  });
+});
+
+describe('reply approval', () => {
+  const TRAINEES = 'S0TRAIN001';
+  const APPROVERS = 'S0APPR0001';
+  const TRAINEE = 'U0TRAINEE1';
+  const SENIOR = 'U0SENIOR01';
+  /** In training and an approver: may approve others' replies, never their own. */
+  const BOTH = 'U0BOTH0001';
+  const approval = { traineesUsergroup: TRAINEES, approversUsergroup: APPROVERS };
+
+  beforeAll(() => {
+    slack.usergroupMembers.set(CARE, [AGENT, GUEST, SC_GUEST, PARTNER, TRAINEE, SENIOR, BOTH]);
+    slack.usergroupMembers.set(TRAINEES, [TRAINEE, BOTH]);
+    slack.usergroupMembers.set(APPROVERS, [SENIOR, BOTH, GUEST, PARTNER]);
+  });
+
+  it("a trainee's reply is allowed only through approval; others' as before", async () => {
+    const p = policy({ approval });
+    expect(await p.check({ userId: TRAINEE }, { action: 'reply' })).toEqual({
+      allowed: true,
+      approval: 'required',
+    });
+    expect(await p.check({ userId: BOTH }, { action: 'reply' })).toEqual({
+      allowed: true,
+      approval: 'required',
+    });
+    expect(await p.check({ userId: SENIOR }, { action: 'reply' })).toEqual({ allowed: true });
+    // Being in training gives nobody the right to answer: a trainee outside the care team is refused.
+    slack.usergroupMembers.set(TRAINEES, [TRAINEE, BOTH, STAFF]);
+    expect((await policy({ approval }).check({ userId: STAFF }, { action: 'reply' })).allowed).toBe(false);
+    slack.usergroupMembers.set(TRAINEES, [TRAINEE, BOTH]);
+    // Without approval configured nobody is in training.
+    expect(await policy().check({ userId: TRAINEE }, { action: 'reply' })).toEqual({ allowed: true });
+  });
+
+  it('approve_reply: approvers only, never their own reply, never guests or other organisations', async () => {
+    const p = policy({ approval });
+    const ofTrainee = { action: 'approve_reply', authorId: TRAINEE } as const;
+    expect(await who(p, ofTrainee, [...EVERYONE, TRAINEE, SENIOR, BOTH])).toEqual([SENIOR, BOTH]);
+    expect(await p.check({ userId: BOTH }, { action: 'approve_reply', authorId: BOTH })).toEqual({
+      allowed: false,
+      reason: 'not_permitted',
+      message: SELF_APPROVAL_TEXT,
+    });
+    // No approvers group: nobody approves.
+    const none = policy({ approval: { traineesUsergroup: TRAINEES, approversUsergroup: null } });
+    expect(await who(none, ofTrainee, [SENIOR, BOTH])).toEqual([]);
+  });
+
+  it('a failed lookup of the trainees group refuses the reply (never sent unapproved)', async () => {
+    const p = policy({ careTeamUsergroup: null, teams: [], approval });
+    // The care team (the workspace, no teams) needs no group: the one group read is the trainees'.
+    slack.failNext('usergroups.users.list', { error: 'fatal_error' });
+    expect(await p.check({ userId: SENIOR }, { action: 'reply' })).toEqual({
+      allowed: false,
+      reason: 'lookup_failed',
+      message: LOOKUP_FAILED_TEXT,
+    });
+    expect(slack.callsTo('usergroups.users.list').at(-1)?.params.usergroup).toBe(TRAINEES);
+    expect(await p.check({ userId: SENIOR }, { action: 'reply' })).toEqual({ allowed: true });
   });
 });

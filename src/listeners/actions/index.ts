@@ -9,6 +9,7 @@ import type { CarebotContext } from '../context.js';
 import { acknowledgeEscalation } from './acknowledge-escalation.js';
 import { addSavedReply } from './add-saved-reply.js';
 import { answerEscalation } from './answer-escalation.js';
+import { approveReply } from './approve-reply.js';
 import { cancelReply } from './cancel-reply.js';
 import { cancelStatement } from './cancel-statement.js';
 import { claimCase } from './claim-case.js';
@@ -17,6 +18,7 @@ import { crisisModeOn } from './crisis-mode-on.js';
 import { customerMenu } from './customer-menu.js';
 import { deleteSavedReply } from './delete-saved-reply.js';
 import { editIncident } from './edit-incident.js';
+import { editReplyDraft } from './edit-reply-draft.js';
 import { editSavedReply } from './edit-saved-reply.js';
 import { endWaiting } from './end-waiting.js';
 import { escalateCase } from './escalate-case.js';
@@ -27,6 +29,7 @@ import { openIncident } from './open-incident.js';
 import { openOriginal } from './open-original.js';
 import { pickSavedReply } from './pick-saved-reply.js';
 import { recordRepliedOnSite } from './record-replied-on-site.js';
+import { rejectReply } from './reject-reply.js';
 import { reopenCase } from './reopen-case.js';
 import { replyToCase } from './reply-case.js';
 import { resolveCase } from './resolve-case.js';
@@ -63,6 +66,10 @@ export function registerActions(app: App<CarebotContext>): void {
   app.action(REPLY_ACTIONS.cancel, cancelReply);
   app.action(REPLY_ACTIONS.sendAnyway, sendReplyAnyway);
   app.action(REPLY_ACTIONS.retry, retryReply);
+  // A trainee's reply waiting for approval, in the case thread.
+  app.action(REPLY_ACTIONS.approve, approveReply);
+  app.action(REPLY_ACTIONS.edit, editReplyDraft);
+  app.action(REPLY_ACTIONS.reject, rejectReply);
   // The Reply modal and `/care replies`.
   app.action(SAVED_REPLY_ACTIONS.pick, pickSavedReply);
   app.action(SAVED_REPLY_ACTIONS.add, addSavedReply);

@@ -8,7 +8,8 @@ import { clickAllowed } from '../origin.js';
 
 /**
  * Send anyway on a reply the tone check held. It makes a reply reach the customer: the care
- * team's, and only the reply's author's (a reply id from elsewhere meets "not the author").
+ * team's, and only the reply's author's (a reply id from elsewhere meets "not the author"); for a
+ * trainee's reply held after approval, only its approver's.
  */
 export async function sendReplyAnyway({
   ack,
@@ -22,9 +23,13 @@ export async function sendReplyAnyway({
   const ctx = context.carebot;
   const replyId = caseIdFrom(action.value);
   if (!replyId) return;
-  if (!(await clickAllowed(ctx, { body, client }, undefined, { action: 'reply' }))) return;
   const row = await replyWithCase(ctx.db, replyId);
   if (!row) return;
+  // A trainee's approved reply is its approver's to send (care/approval.ts).
+  const permission = row.reply.reviewedBy
+    ? ({ action: 'approve_reply', authorId: row.reply.authorId } as const)
+    : ({ action: 'reply' } as const);
+  if (!(await clickAllowed(ctx, { body, client }, undefined, permission))) return;
   const findings = checkTone(row.reply.text, replyTarget(row), ctx.tone).map((f) => f.rule);
   const result = await sendAnyway(ctx.db, ctx.clock, {
     replyId,

@@ -161,7 +161,14 @@ async function onMessage(
     }
     return;
   }
-  await queueAndNotify(ctx, { caseRow, authorId: m.user, text: slackToPlain(text), origin, notify });
+  await queueAndNotify(ctx, {
+    caseRow,
+    authorId: m.user,
+    text: slackToPlain(text),
+    origin,
+    notify,
+    approval: may?.allowed ? may.approval : undefined,
+  });
 }
 
 async function onEdit(
@@ -188,7 +195,11 @@ async function onEdit(
     findings,
     delay: ctx.config.replyDelay,
   });
-  if (result.kind === 'too_late' && result.reply.status === 'sent' && result.reply.text !== plain) {
+  if (result.kind === 'locked') {
+    await notify({
+      text: 'Your reply goes out as it was approved (or waits for approval as it was written); editing the Slack message does not change it. Delete the message to withdraw the reply, then write it again.',
+    });
+  } else if (result.kind === 'too_late' && result.reply.status === 'sent' && result.reply.text !== plain) {
     await notify({
       text: 'That reply was already sent; editing it in Slack does not change what the customer got.',
     });

@@ -61,6 +61,7 @@ export async function replySubmit({ ack, body, view, client, context }: ViewSubm
     // One reply per modal submission, whatever Slack redelivers.
     origin: { channel: thread.channelId, ts: `modal:${view.id}` },
     ...(state.savedReplyId ? { savedReplyId: state.savedReplyId } : {}),
+    approval: may.approval,
     notify: (content) =>
       client.chat.postEphemeral({
         channel: thread.channelId,
