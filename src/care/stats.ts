@@ -12,6 +12,7 @@ import {
   type ResponseFigures,
   resolutionFigures,
 } from './stats-response.js';
+import { type WorkflowFigures, workflowFigures } from './stats-workflow.js';
 import {
   type AgentFigures,
   agentCases,
@@ -70,25 +71,41 @@ export interface CareStats {
   incidents?: IncidentFigures[] | undefined;
   /** Customers' answers to the rating question (see care/stats-csat.ts). */
   csat?: CsatFigures | undefined;
+  /** What auto-assignment, auto-resolve, waiting and reply approval did (see care/stats-workflow.ts). */
+  workflow?: WorkflowFigures | undefined;
 }
 
 /** The figures for a period, each aggregated by the database; the queries run side by side. */
 export async function careStats(db: Database, req: StatsRequest): Promise<CareStats> {
-  const [cohort, mix, resolution, next, breaches, escalations, agents, replies, hours, daily, backlog, csat] =
-    await Promise.all([
-      cohortFigures(db, req),
-      newCaseMix(db, req),
-      resolutionFigures(db, req),
-      nextResponseFigures(db, req),
-      breachCounts(db, req),
-      escalationFigures(db, req),
-      agentCases(db, req),
-      agentReplies(db, req),
-      hourOfWeek(db, req),
-      dailyFigures(db, req),
-      backlogNow(db, req),
-      csatFigures(db, req),
-    ]);
+  const [
+    cohort,
+    mix,
+    resolution,
+    next,
+    breaches,
+    escalations,
+    agents,
+    replies,
+    hours,
+    daily,
+    backlog,
+    csat,
+    workflow,
+  ] = await Promise.all([
+    cohortFigures(db, req),
+    newCaseMix(db, req),
+    resolutionFigures(db, req),
+    nextResponseFigures(db, req),
+    breachCounts(db, req),
+    escalationFigures(db, req),
+    agentCases(db, req),
+    agentReplies(db, req),
+    hourOfWeek(db, req),
+    dailyFigures(db, req),
+    backlogNow(db, req),
+    csatFigures(db, req),
+    workflowFigures(db, req),
+  ]);
   const byPlatform = new Map<string, CountBy>();
   const byPriority = new Map<string, CountBy>();
   for (const r of mix) {
@@ -139,5 +156,6 @@ export async function careStats(db: Database, req: StatsRequest): Promise<CareSt
     daily,
     incidents: await incidentFigures(db, req.period.current),
     csat,
+    workflow,
   };
 }

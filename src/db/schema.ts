@@ -313,6 +313,8 @@ export const replies = pgTable(
     index('replies_due_idx').on(t.sendAt).where(sql`${t.status} in ('pending', 'sending')`),
     index('replies_case_idx').on(t.caseId),
     index('replies_sent_at_idx').on(t.sentAt).where(sql`${t.status} = 'sent'`),
+    // Trainee drafts waiting for approval: /care-stats counts them without reading every draft.
+    index('replies_awaiting_approval_idx').on(t.authorId).where(sql`${t.status} = 'awaiting_approval'`),
   ],
 );
 

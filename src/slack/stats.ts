@@ -21,6 +21,7 @@ import { shareFile } from './files.js';
 import { fitMessage, fitText, type SlackMessage } from './limits.js';
 import { escapeText, mentionUser } from './mrkdwn.js';
 import { csatText } from './stats-csat.js';
+import { workflowText } from './stats-workflow.js';
 
 type WebClient = webApi.WebClient;
 
@@ -103,6 +104,7 @@ export function statsMessage(s: CareStats, o: StatsMessageOptions): SlackMessage
     ...(s.csat && (s.csat.overall.current.asked || s.csat.overall.previous.count)
       ? [section(csatText(s.csat))]
       : []),
+    ...workflowSection(s),
     ...(s.incidents?.length ? [section(incidentsText(s.incidents))] : []),
     section(hoursText(s)),
     {
@@ -120,6 +122,11 @@ export function statsMessage(s: CareStats, o: StatsMessageOptions): SlackMessage
   ];
   const text = `${title}: ${s.newCases.current} new cases · Open: ${open} (${b.unclaimed} unclaimed, ${b.owned} claimed) · first answer median ${span(s.firstResponse.current.median)}, ${pct(s.firstResponse.current.withinSla)} within SLA`;
   return fitMessage({ text, blocks });
+}
+
+function workflowSection(s: CareStats): types.SectionBlock[] {
+  const text = s.workflow && workflowText(s.workflow, span);
+  return text ? [section(text)] : [];
 }
 
 function responseText(name: string, basis: string, f: Versus<ResponseFigures>): string {

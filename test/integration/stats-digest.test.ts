@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { LogLevel, webApi } from '@slack/bolt';
 import cron, { type ScheduledTask } from 'node-cron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { assignCase, leaseRotation } from '../../src/care/assignment-store.js';
+import { seconds } from '../../src/care/clock.js';
 import { StatsDigest } from '../../src/jobs/stats-digest.js';
 import { createLogger } from '../../src/logger.js';
 import {
@@ -73,6 +75,33 @@ describe('the weekly stats digest', () => {
     t.clock.set('2026-11-23T09:00:00Z');
     await sync(t);
     expect(digestPosts(t)).toHaveLength(1);
+  });
+
+  it('carries the workflow figures of /care-stats, only for the features in use', async () => {
+    const t = carebot();
+    t.clock.set('2026-11-20T10:00:00Z');
+    await postWebhook(t, complaint({ id: 'm1', conversationId: 'c1', createdAt: '2026-11-20T10:00:00Z' }));
+    await sync(t);
+    t.clock.set('2026-11-23T08:00:00Z'); // Monday 09:00 in Berlin
+    expect(await digestFor(t).runOnce()).toMatchObject({ kind: 'posted' });
+    expect(JSON.stringify(digestPosts(t)[0]?.params.blocks)).not.toContain('*Workflow*');
+
+    // carebot assigns the case in that week; the next digest compares with it.
+    t.clock.set('2026-11-20T10:05:00Z');
+    const lease = await leaseRotation(t.db.db, t.clock.now(), seconds(30));
+    if (!lease) throw new Error('no lease');
+    await assignCase(t.db.db, {
+      caseId: 1,
+      userId: 'U0DIGESTA1',
+      lease,
+      now: t.clock.now(),
+      slackText: 'assigned',
+    });
+    t.clock.set('2026-11-30T08:00:00Z'); // the next Monday: the previous week is the one before
+    expect(await digestFor(t).runOnce()).toMatchObject({ kind: 'posted' });
+    const blocks = JSON.stringify(digestPosts(t)[1]?.params.blocks);
+    expect(blocks).toContain('*Workflow*\\nAuto-assigned 0 cases (was 1) · 0 handed back');
+    expect(blocks).not.toContain('Trainee drafts');
   });
 
   it('falls back to a plain notice, posted by the Slack sync, when the digest cannot be posted', async () => {

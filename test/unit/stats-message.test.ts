@@ -208,6 +208,54 @@ describe('the stats message', () => {
     expect(allText(blocks)).toContain('…and 185 more');
   });
 
+  it('adds the workflow figures in one section, only those a feature produced', () => {
+    const zero = {
+      autoAssigned: 0,
+      handedBack: 0,
+      resolved: 0,
+      autoResolved: 0,
+      waitingStarted: 0,
+      approved: 0,
+      editedApproved: 0,
+      rejected: 0,
+      decisionMedian: null,
+    };
+    const unused = statsMessage(
+      fixture({ workflow: { current: { ...zero, resolved: 40 }, previous: zero, draftsWaiting: 0 } }),
+      options,
+    );
+    expect(allText(unused.blocks)).not.toContain('*Workflow*');
+    const big = 9_999_999;
+    const busy = statsMessage(
+      fixture({
+        workflow: {
+          current: {
+            autoAssigned: big,
+            handedBack: big,
+            resolved: big,
+            autoResolved: big,
+            waitingStarted: big,
+            approved: big,
+            editedApproved: big,
+            rejected: big,
+            decisionMedian: d(400 * 24 * 60 * MIN),
+          },
+          previous: { ...zero, autoResolved: 0, resolved: 3 },
+          draftsWaiting: big,
+        },
+      }),
+      options,
+    );
+    const section = (busy.blocks as Block[]).find((b) => b.text?.text.startsWith('*Workflow*'));
+    expect(section?.text?.text.split('\n')).toHaveLength(5);
+    expect(section?.text?.text).toContain(
+      'Resolved automatically 9999999 of 9999999 resolutions (100%) (was 0 of 3)',
+    );
+    expect(section?.text?.text).toContain('decided in 400d (median) · 9999999 waiting now');
+    expect(busy.blocks.length).toBeLessThanOrEqual(50);
+    expect(section?.text?.text.length).toBeLessThanOrEqual(3000);
+  });
+
   it('shows dashes, not zeros, where there is nothing to measure', () => {
     const empty = fixture({
       newCases: { current: 0, previous: 0 },

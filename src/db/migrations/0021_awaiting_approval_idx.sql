@@ -1,0 +1,1 @@
+CREATE INDEX "replies_awaiting_approval_idx" ON "replies" USING btree ("author_id") WHERE "replies"."status" = 'awaiting_approval';
