@@ -10,7 +10,13 @@ import type { Clock, Duration } from './clock.js';
 import { recordRatingAnswer, withdrawRatingQuestion } from './csat.js';
 import { customerPlatform, ensureCustomer, raisedOneStep, VIP_REASON } from './customers.js';
 import { escalateCase } from './escalations.js';
-import { type InboundMessage, MAX_FACT_LENGTH, MAX_FACTS, type RecordedInbound } from './inbound.js';
+import {
+  type InboundMessage,
+  inboundRow,
+  MAX_FACT_LENGTH,
+  MAX_FACTS,
+  type RecordedInbound,
+} from './inbound.js';
 import type { EscalationRule } from './priority.js';
 import { type Assessment, assess, higher } from './priority.js';
 import { deadlinesForPriority, type SlaSettings } from './sla.js';
@@ -166,22 +172,7 @@ export async function recordInbound(
       const caseId = Number(row.id);
       const [inserted] = await tx
         .insert(messages)
-        .values({
-          caseId,
-          kind: 'inbound',
-          sourceKey: msg.sourceKey,
-          externalId: msg.externalId,
-          authorId: msg.author.id,
-          authorName: msg.author.name ?? null,
-          authorHandle: msg.author.handle ?? null,
-          authorUrl: msg.author.url ?? null,
-          authorFollowers: msg.author.followers ?? null,
-          facts: msg.facts?.length ? msg.facts : null,
-          text: msg.text,
-          url: msg.url ?? null,
-          sentAt: msg.sentAt,
-          createdAt: now,
-        })
+        .values(inboundRow(caseId, msg, now))
         .onConflictDoNothing()
         .returning({ id: messages.id });
       // Lost a race with the same message arriving at the same moment: undo the case change too.

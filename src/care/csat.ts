@@ -3,7 +3,7 @@ import { type CaseRow, caseEvents, csatRatings, messages, replies } from '../db/
 import type { Tx } from '../db/tx.js';
 import { announce } from './case-store.js';
 import { type Duration, hours } from './clock.js';
-import type { InboundMessage } from './inbound.js';
+import { type InboundMessage, inboundRow } from './inbound.js';
 import { mayAskForRating } from './permissions.js';
 import { capabilities, platformInfo } from './platforms.js';
 import { latestCustomerMessageId, positionOf } from './replies.js';
@@ -179,20 +179,7 @@ export async function recordRatingAnswer(
   if (age < 0 || age > CSAT_ANSWER_WINDOW) return undefined;
   const [inserted] = await tx
     .insert(messages)
-    .values({
-      caseId,
-      kind: 'inbound',
-      sourceKey: msg.sourceKey,
-      externalId: msg.externalId,
-      authorId: msg.author.id,
-      authorName: msg.author.name ?? null,
-      authorHandle: msg.author.handle ?? null,
-      authorUrl: msg.author.url ?? null,
-      text: msg.text,
-      url: msg.url ?? null,
-      sentAt: msg.sentAt,
-      createdAt: now,
-    })
+    .values(inboundRow(caseId, msg, now))
     .onConflictDoNothing()
     .returning({ id: messages.id });
   if (!inserted) return undefined;

@@ -53,3 +53,23 @@ export function starFact(stars: number, of = 5): string {
   const n = Math.max(0, Math.min(of, Math.round(stars)));
   return `${'★'.repeat(n)}${'☆'.repeat(of - n)} ${n} of ${of}`;
 }
+
+/** The `messages` row of a customer's message in case `caseId`, stored at `now`. */
+export function inboundRow(caseId: number, msg: InboundMessage, now: Date) {
+  return {
+    caseId,
+    kind: 'inbound' as const,
+    sourceKey: msg.sourceKey,
+    externalId: msg.externalId,
+    authorId: msg.author.id,
+    authorName: msg.author.name ?? null,
+    authorHandle: msg.author.handle ?? null,
+    authorUrl: msg.author.url ?? null,
+    authorFollowers: msg.author.followers ?? null,
+    facts: msg.facts?.length ? msg.facts : null,
+    text: msg.text,
+    url: msg.url ?? null,
+    sentAt: msg.sentAt,
+    createdAt: now,
+  };
+}
