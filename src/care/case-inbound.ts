@@ -286,7 +286,6 @@ async function applyAssessment(
   return updated;
 }
 
-/** Whether carebot holds this customer message already (a source may skip lookups for a redelivery). */
 /**
  * The conversation of a message carebot holds on a source (a customer's post, or a reply it sent),
  * by its platform id: webhooks and notifications that name only the post a new one answers join
@@ -306,6 +305,7 @@ export async function conversationOfMessage(
   return row?.conversationId;
 }
 
+/** Whether carebot holds this customer message already (a source may skip lookups for a redelivery). */
 export async function isInboundStored(db: Database, sourceKey: string, externalId: string): Promise<boolean> {
   return (await findInbound(db, { sourceKey, externalId })) !== undefined;
 }
