@@ -1,7 +1,6 @@
-import { type SQL, sql } from 'drizzle-orm';
-import { type Database, queryRowsPrepared } from '../db/client.js';
+import { sql } from 'drizzle-orm';
+import { type Database, queryRowsPrepared, renderOnce } from '../db/client.js';
 import { caseEvents, cases, customers, messages } from '../db/schema.js';
-import { ts } from '../db/tx.js';
 import type { Duration } from './clock.js';
 import { customerPlatform } from './customers.js';
 import type { InboundMessage, RecordedInbound } from './inbound.js';
@@ -26,7 +25,8 @@ export async function openConversation(
   try {
     const [row] = await queryRowsPrepared<{ case_id: number; message_id: number }>(
       db,
-      openingStatement(now, msg, a, options),
+      OPENING,
+      openingValues(now, msg, a, options),
     );
     if (!row) return undefined;
     return { caseId: Number(row.case_id), messageId: Number(row.message_id), duplicate: false, opened: true };
@@ -38,91 +38,152 @@ export async function openConversation(
   }
 }
 
+/** The values of `OPENING`'s placeholders for one message. */
+type OpeningValues = Record<
+  | 'sourceKey'
+  | 'platform'
+  | 'conversationId'
+  | 'channelId'
+  | 'externalId'
+  | 'customerPlatform'
+  | 'authorId'
+  | 'authorName'
+  | 'authorHandle'
+  | 'authorUrl'
+  | 'authorFollowers'
+  | 'facts'
+  | 'text'
+  | 'url'
+  | 'sentAt'
+  | 'now'
+  | 'reopenCutoff'
+  | 'priority'
+  | 'reasons'
+  | 'firstResponseDueAt'
+  | 'resolutionDueAt'
+  | 'slaNextCheckAt'
+  | 'events',
+  string | number | null
+>;
+
 /**
- * The one statement of `openConversation` (exported for bench/ingest.ts, whose baseline runs it
- * in a bare driver loop): returns `case_id` and `message_id`, or no row.
+ * The values of the opening statement for one message: the priority and SLA deadlines computed
+ * here, and the case's first events (the general path's, in its order: opened, priority_set when
+ * notable, sla_started) as one JSON parameter, so the statement's text is the same for every message.
  */
-export function openingStatement(
+export function openingValues(
   now: Date,
   msg: InboundMessage,
   a: Assessment | undefined,
   options: { reopenWithin?: Duration; sla?: SlaSettings },
-): SQL {
+): OpeningValues {
   const priority = a?.priority ?? 'P3';
   const deadlines = options.sla ? openingDeadlines(now, options.sla, priority) : undefined;
-  // The general path's events, in its order: opened, priority_set when notable, sla_started.
-  const events: SQL[] = [sql`(1, 'opened', 'customer', '{}'::jsonb)`];
-  if (a && (priority !== 'P3' || a.reasons.length > 0)) {
-    const data = JSON.stringify({ priority, reasons: a.reasons });
-    events.push(sql`(2, 'priority_set', 'carebot', ${data}::jsonb)`);
-  }
-  if (deadlines) {
-    const data = JSON.stringify({
-      clocks: ['first_response', 'resolution'],
-      firstResponseDueAt: deadlines.firstResponseDueAt.toISOString(),
-      resolutionDueAt: deadlines.resolutionDueAt.toISOString(),
+  const events: Array<{ ord: number; type: string; actor: string; data: unknown }> = [
+    { ord: 1, type: 'opened', actor: 'customer', data: {} },
+  ];
+  if (a && (priority !== 'P3' || a.reasons.length > 0))
+    events.push({ ord: 2, type: 'priority_set', actor: 'carebot', data: { priority, reasons: a.reasons } });
+  if (deadlines)
+    events.push({
+      ord: 3,
+      type: 'sla_started',
+      actor: 'carebot',
+      data: {
+        clocks: ['first_response', 'resolution'],
+        firstResponseDueAt: deadlines.firstResponseDueAt.toISOString(),
+        resolutionDueAt: deadlines.resolutionDueAt.toISOString(),
+      },
     });
-    events.push(sql`(3, 'sla_started', 'carebot', ${data}::jsonb)`);
-  }
-  const reopenCutoff = new Date(now.getTime() - (options.reopenWithin ?? 0));
-  const optionalTs = (d: Date | undefined) => (d ? ts(d) : sql`null::timestamptz`);
-  return sql`with latest as (
-            select id, status, resolved_at from ${cases}
-            where source_key = ${msg.sourceKey} and conversation_id = ${msg.conversationId}
-            order by id desc limit 1
-          ),
-          cu as (
-            insert into ${customers} (platform, author_id, created_at, updated_at)
-            select ${customerPlatform(msg)}, ${msg.author.id}, ${ts(now)}, ${ts(now)}
-            where not exists (
-                select 1 from ${messages}
-                where source_key = ${msg.sourceKey} and external_id = ${msg.externalId} and kind = 'inbound')
-              and not exists (
-                select 1 from latest
-                where status <> 'resolved' or resolved_at >= ${ts(reopenCutoff)})
-            on conflict (platform, author_id) do update set platform = excluded.platform
-            returning id, coalesce(person_id, id) as root
-          ),
-          c as (
-            insert into ${cases} (source_key, platform, conversation_id, channel_id, opened_at,
-              last_customer_message_at, previous_case_id, customer_id, priority, priority_reasons,
-              first_response_due_at, resolution_due_at, sla_next_check_at, created_at, updated_at)
-            select ${msg.sourceKey}, ${msg.platform}, ${msg.conversationId}, ${msg.channelId}, ${ts(now)},
-              ${ts(msg.sentAt)}, (select id from latest), cu.id, ${priority}, ${JSON.stringify(a?.reasons ?? [])}::jsonb,
-              ${optionalTs(deadlines?.firstResponseDueAt)}, ${optionalTs(deadlines?.resolutionDueAt)},
-              ${optionalTs(deadlines ? now : undefined)}, ${ts(now)}, ${ts(now)}
-            from cu
-            -- A VIP's case starts a step higher: the general path decides its priority and clocks.
-            where not exists (select 1 from ${customers} v where v.id = cu.root and v.vip)
-              and not exists (select 1 from ${customers} v where v.person_id = cu.root and v.vip)
-            on conflict (source_key, conversation_id) where status <> 'resolved' do nothing
-            returning id, previous_case_id
-          ),
-          m as (
-            insert into ${messages} (case_id, kind, source_key, external_id, author_id, author_name,
-              author_handle, author_url, author_followers, facts, text, url, sent_at, created_at)
-            select id, 'inbound', ${msg.sourceKey}, ${msg.externalId}, ${msg.author.id},
-              ${msg.author.name ?? null}, ${msg.author.handle ?? null}, ${msg.author.url ?? null},
-              ${msg.author.followers ?? null}::integer,
-              ${msg.facts?.length ? JSON.stringify(msg.facts) : null}::jsonb, ${msg.text}, ${msg.url ?? null}, ${ts(msg.sentAt)}, ${ts(now)}
-            from c
-            returning id, case_id
-          ),
-          e as (
-            insert into ${caseEvents} (case_id, type, actor, data, at)
-            select c.id, ev.type, ev.actor,
-              case when ev.type = 'opened'
-                then jsonb_build_object('messageId', m.id, 'externalId', ${msg.externalId}::text)
-                  || case when c.previous_case_id is null then '{}'::jsonb
-                     else jsonb_build_object('previousCaseId', c.previous_case_id) end
-                else ev.data end,
-              ${ts(now)}
-            from c join m on m.case_id = c.id
-              cross join (values ${sql.join(events, sql`, `)}) as ev(ord, type, actor, data)
-            order by ev.ord
-          )
-          select c.id as case_id, m.id as message_id from c join m on m.case_id = c.id`;
+  const iso = now.toISOString();
+  return {
+    sourceKey: msg.sourceKey,
+    platform: msg.platform,
+    conversationId: msg.conversationId,
+    channelId: msg.channelId,
+    externalId: msg.externalId,
+    customerPlatform: customerPlatform(msg),
+    authorId: msg.author.id,
+    authorName: msg.author.name ?? null,
+    authorHandle: msg.author.handle ?? null,
+    authorUrl: msg.author.url ?? null,
+    authorFollowers: msg.author.followers ?? null,
+    facts: msg.facts?.length ? JSON.stringify(msg.facts) : null,
+    text: msg.text,
+    url: msg.url ?? null,
+    sentAt: msg.sentAt.toISOString(),
+    now: iso,
+    reopenCutoff: new Date(now.getTime() - (options.reopenWithin ?? 0)).toISOString(),
+    priority,
+    reasons: JSON.stringify(a?.reasons ?? []),
+    firstResponseDueAt: deadlines?.firstResponseDueAt.toISOString() ?? null,
+    resolutionDueAt: deadlines?.resolutionDueAt.toISOString() ?? null,
+    slaNextCheckAt: deadlines ? iso : null,
+    events: JSON.stringify(events),
+  };
 }
+
+const v = (name: keyof OpeningValues) => sql.placeholder(name);
+const at = (name: keyof OpeningValues) => sql`${v(name)}::timestamptz`;
+
+/**
+ * The one statement of `openConversation`, rendered once: returns `case_id` and `message_id`, or
+ * no row. (Exported for bench/ingest.ts, whose baseline runs it in a bare driver loop.)
+ */
+export const OPENING = renderOnce(sql`with latest as (
+    select id, status, resolved_at from ${cases}
+    where source_key = ${v('sourceKey')} and conversation_id = ${v('conversationId')}
+    order by id desc limit 1
+  ),
+  cu as (
+    insert into ${customers} (platform, author_id, created_at, updated_at)
+    select ${v('customerPlatform')}, ${v('authorId')}, ${at('now')}, ${at('now')}
+    where not exists (
+        select 1 from ${messages}
+        where source_key = ${v('sourceKey')} and external_id = ${v('externalId')} and kind = 'inbound')
+      and not exists (
+        select 1 from latest
+        where status <> 'resolved' or resolved_at >= ${at('reopenCutoff')})
+    on conflict (platform, author_id) do update set platform = excluded.platform
+    returning id, coalesce(person_id, id) as root
+  ),
+  c as (
+    insert into ${cases} (source_key, platform, conversation_id, channel_id, opened_at,
+      last_customer_message_at, previous_case_id, customer_id, priority, priority_reasons,
+      first_response_due_at, resolution_due_at, sla_next_check_at, created_at, updated_at)
+    select ${v('sourceKey')}, ${v('platform')}, ${v('conversationId')}, ${v('channelId')}, ${at('now')},
+      ${at('sentAt')}, (select id from latest), cu.id, ${v('priority')}, ${v('reasons')}::jsonb,
+      ${at('firstResponseDueAt')}, ${at('resolutionDueAt')}, ${at('slaNextCheckAt')}, ${at('now')}, ${at('now')}
+    from cu
+    -- A VIP's case starts a step higher: the general path decides its priority and clocks.
+    where not exists (select 1 from ${customers} vip where vip.id = cu.root and vip.vip)
+      and not exists (select 1 from ${customers} vip where vip.person_id = cu.root and vip.vip)
+    on conflict (source_key, conversation_id) where status <> 'resolved' do nothing
+    returning id, previous_case_id
+  ),
+  m as (
+    insert into ${messages} (case_id, kind, source_key, external_id, author_id, author_name,
+      author_handle, author_url, author_followers, facts, text, url, sent_at, created_at)
+    select id, 'inbound', ${v('sourceKey')}, ${v('externalId')}, ${v('authorId')},
+      ${v('authorName')}, ${v('authorHandle')}, ${v('authorUrl')}, ${v('authorFollowers')}::integer,
+      ${v('facts')}::jsonb, ${v('text')}, ${v('url')}, ${at('sentAt')}, ${at('now')}
+    from c
+    returning id, case_id
+  ),
+  e as (
+    insert into ${caseEvents} (case_id, type, actor, data, at)
+    select c.id, ev.type, ev.actor,
+      case when ev.type = 'opened'
+        then jsonb_build_object('messageId', m.id, 'externalId', ${v('externalId')}::text)
+          || case when c.previous_case_id is null then '{}'::jsonb
+             else jsonb_build_object('previousCaseId', c.previous_case_id) end
+        else ev.data end,
+      ${at('now')}
+    from c join m on m.case_id = c.id
+      cross join jsonb_to_recordset(${v('events')}::jsonb) as ev(ord integer, type text, actor text, data jsonb)
+    order by ev.ord
+  )
+  select c.id as case_id, m.id as message_id from c join m on m.case_id = c.id`);
 
 /** The SQLSTATE of a database error, from either driver (drizzle may wrap it). */
 function pgCode(err: unknown): string | undefined {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { type SQL, sql } from 'drizzle-orm';
+import { fillPlaceholders, type SQL, sql } from 'drizzle-orm';
 import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -160,16 +160,46 @@ interface PostgresJsClient {
   unsafe(query: string, params: unknown[], options: { prepare: boolean }): Promise<unknown[]>;
 }
 
+interface PGliteClient {
+  query<T>(query: string, params: unknown[]): Promise<{ rows: T[] }>;
+}
+
 /**
- * `queryRows` for a statement run very often (a complaint being stored): on PostgreSQL it is a
- * named prepared statement, planned once per connection instead of on every run, which drizzle's
- * `execute` does not do. Elsewhere (PGlite, inside a transaction) it is `queryRows`.
+ * A statement rendered to text once, with named placeholders (`sql.placeholder('name')`) where its
+ * values go: drizzle's rendering then costs nothing per run, only `fillPlaceholders`.
  */
-export async function queryRowsPrepared<T>(db: Database, query: SQL): Promise<T[]> {
-  const client = (db as unknown as { $client?: Partial<PostgresJsClient> }).$client;
-  if (typeof client?.unsafe !== 'function') return queryRows<T>(db, query);
+export interface RenderedStatement {
+  text: string;
+  params: unknown[];
+}
+
+export function renderOnce(query: SQL): RenderedStatement {
   const { sql: text, params } = dialect.sqlToQuery(query);
-  return (await (client as PostgresJsClient).unsafe(text, params, { prepare: true })) as T[];
+  return { text, params };
+}
+
+/** A rendered statement with its placeholders filled: the text and parameters a driver runs. */
+export function withValues(statement: RenderedStatement, values: Record<string, unknown>): RenderedStatement {
+  return { text: statement.text, params: fillPlaceholders(statement.params, values) };
+}
+
+/**
+ * Runs a statement run very often (a complaint being stored), rendered once: on PostgreSQL as a
+ * named prepared statement, planned once per connection instead of on every run, which drizzle's
+ * `execute` does not do; on PGlite as an extended-protocol query with the same parameters.
+ */
+export async function queryRowsPrepared<T>(
+  db: Database,
+  statement: RenderedStatement,
+  values: Record<string, unknown>,
+): Promise<T[]> {
+  const { text, params } = withValues(statement, values);
+  const client = (db as unknown as { $client?: Partial<PostgresJsClient & PGliteClient> }).$client;
+  if (typeof client?.unsafe === 'function')
+    return (await (client as PostgresJsClient).unsafe(text, params, { prepare: true })) as T[];
+  if (typeof client?.query === 'function')
+    return (await (client as PGliteClient).query<T>(text, params)).rows;
+  throw new Error('queryRowsPrepared: the database handle has neither postgres.js nor PGlite underneath');
 }
 
 /**

@@ -118,4 +118,24 @@ describe('business-hours calendar', () => {
       { numRuns: 200 },
     );
   });
+
+  it('property: a calendar asked about many instants, far apart and in any order, answers as a fresh one', () => {
+    // One calendar lives as long as the config, and its table of days grows at both ends and
+    // starts again far away; a new calendar object starts with an empty table.
+    const zones = ['Europe/Berlin', 'America/New_York', 'Asia/Kolkata'];
+    const shared = new Map(zones.map((z) => [z, weekdays(z, ['2026-12-24', '2031-01-01'])]));
+    const anywhere = fc.integer({ min: Date.parse('2020-01-01'), max: Date.parse('2034-01-01') });
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), anywhere, fc.integer({ min: 0, max: 400 * HOUR }), (z, t, d) => {
+        const cal = shared.get(z) as Calendar;
+        const fresh = () => weekdays(z, ['2026-12-24', '2031-01-01']);
+        const start = new Date(t);
+        expect(addBusinessTime(cal, start, d).getTime()).toBe(addBusinessTime(fresh(), start, d).getTime());
+        const end = new Date(t + d);
+        expect(businessTimeBetween(cal, start, end)).toBe(businessTimeBetween(fresh(), start, end));
+        expect(isOpen(cal, end)).toBe(isOpen(fresh(), end));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
