@@ -1,7 +1,8 @@
 /**
- * `npm start` and `npm run sandbox` (run with tsx): the development entry. It decides the start mode
- * (DESIGN.md, "Start modes"; src/start-mode.ts) and runs the sandbox or the real carebot. Production
- * runs `node dist/main.js`, which has no sandbox in it.
+ * `npm start` and `npm run sandbox` (compiled to JavaScript by scripts/start.mjs; tsx runs it too):
+ * the development entry. It decides the start mode (DESIGN.md, "Start modes"; src/start-mode.ts) and
+ * runs the sandbox or the real carebot. Production runs `node dist/main.js`, which has no sandbox in
+ * it.
  */
 
 import { chooseLogFormat } from '../src/logger.js';
