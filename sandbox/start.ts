@@ -28,7 +28,7 @@ if (start.mode === 'sandbox') {
 async function runSandbox(env: Record<string, string>): Promise<void> {
   // PGlite's WebAssembly compiled by V8's baseline compiler only (Liftoff), without the optimising
   // tier it would move its hot functions to: 60-90 MiB less resident for the sandbox, which shows a
-  // few conversations; heavy queries run about 1.3 × slower (docs/BENCHMARKS.md, "Footprint of
+  // few conversations; CPU-heavy queries run 1.4-2 × slower (docs/BENCHMARKS.md, "Footprint of
   // `npm start`"). Set before the database is opened, which compiles the WebAssembly; the real
   // carebot keeps both tiers.
   setFlagsFromString('--liftoff-only');
