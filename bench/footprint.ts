@@ -2,19 +2,21 @@
  * Footprint: resident memory of `npm start` (the sandbox, nothing configured: in-memory PGlite) at
  * idle, summed over its whole process tree as the kernel counts it (VmRSS of every process under
  * the one started, from /proc), and of the carebot process alone. Compared in the same run with the
- * other ways to run the same sandbox (node directly, the tsx wrapper `npm start` used before,
- * compiled JavaScript), and with processes that only open PGlite: initdb in the process with
- * PostgreSQL's default settings (how carebot opened it before), and carebot's way now.
+ * variants that explain it (the compiled sandbox without `--liftoff-only`, without the GC at ready,
+ * and the sandbox under tsx as `npm start` ran it before), with processes that only open PGlite
+ * (initdb in the process as carebot did before, carebot's way, with and without the two measures),
+ * and with what `--liftoff-only` costs in query speed.
  *
  *   npx tsx bench/footprint.ts        BENCH_FOOTPRINT_ROUNDS=2 BENCH_FOOTPRINT_IDLE=10
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PGLITE_SETTINGS } from '../src/db/embedded.js';
 import { REPO_ROOT } from '../test/reliability/support/env.js';
-import { envNumber, machine, mib, table, writeSection } from './support/report.js';
+import { envNumber, machine, mib, num, ratio, table, writeSection } from './support/report.js';
 import { sleep } from './support/stats.js';
 
 const ROUNDS = envNumber('BENCH_FOOTPRINT_ROUNDS', 2);
@@ -124,7 +126,7 @@ async function sample(command: string[]): Promise<Sample> {
     const readySeconds = (Date.now() - started) / 1000;
     await sleep(IDLE_SECONDS * 1000);
     const tree = processTree(child.pid as number);
-    // carebot is the biggest process of the tree; the others are npm, sh, the tsx wrapper, esbuild.
+    // carebot is the biggest process of the tree; the others are npm and sh.
     const carebot = tree.reduce((a, b) => (b.rss > a.rss ? b : a));
     const total = tree.reduce((sum, p) => sum + p.rss, 0);
     return {
@@ -174,60 +176,66 @@ function medianSample(samples: Sample[]): Sample {
   };
 }
 
-/** src/, sandbox/ and emulators/ compiled by tsc (what `npm run build` does for src/ alone), beside node_modules. */
-function buildCompiledSandbox(): string {
-  const out = join(REPO_ROOT, 'node_modules/.cache/carebot/bench-build');
-  mkdirSync(out, { recursive: true });
-  const config = join(out, 'tsconfig.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      extends: join(REPO_ROOT, 'tsconfig.json'),
-      compilerOptions: { noEmit: false, rootDir: REPO_ROOT, outDir: join(out, 'dist') },
-      include: ['src', 'sandbox', 'emulators'].map((dir) => join(REPO_ROOT, dir)),
-    }),
-  );
-  const tsc = spawnSync(
+/** The folder scripts/start.mjs runs sandbox/start.js from, built now so that no start below pays for it. */
+function compiledStart(): string {
+  const run = spawnSync(
     process.execPath,
-    [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', config],
-    {
-      stdio: 'inherit',
-    },
+    [
+      '--input-type=module',
+      '-e',
+      `const { compiledStart } = await import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'scripts/compile-start.mjs')).href)}); console.log(await compiledStart());`,
+    ],
+    { cwd: REPO_ROOT, encoding: 'utf8' },
   );
-  if (tsc.status !== 0) throw new Error('tsc failed');
-  // What the compiled code reads from disk beside itself.
-  spawnSync('cp', ['-r', join(REPO_ROOT, 'src/db/migrations'), join(out, 'dist/src/db/')]);
-  spawnSync('cp', [
-    join(REPO_ROOT, 'sandbox/page.html'),
-    join(REPO_ROOT, 'sandbox/page-links.js'),
-    join(out, 'dist/sandbox/'),
-  ]);
-  return join(out, 'dist/sandbox/start.js');
+  if (run.status !== 0) throw new Error(`scripts/compile-start.mjs: ${run.stderr}`);
+  return run.stdout.trim();
 }
 
 /** A process that only opens PGlite (bench/support/pglite-open.ts): its RSS and peak after 5 s. */
-function pgliteOnly(mode: string): { rss: number; peak: number } {
+function pgliteOnly(mode: string, flags: string[]): { rss: number; peak: number } {
   const run = spawnSync(
     process.execPath,
-    ['--import', 'tsx', join(REPO_ROOT, 'bench/support/pglite-open.ts'), mode],
+    [...flags, '--import', 'tsx', join(REPO_ROOT, 'bench/support/pglite-open.ts'), mode],
     { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
   );
   if (run.status !== 0) throw new Error(`pglite-open ${mode}: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').pop() as string) as { rss: number; peak: number };
 }
 
-const compiled = buildCompiledSandbox();
+type Speed = Record<'inserts' | 'selects' | 'aggregates' | 'series', number>;
+const SPEED_ROWS = 2000;
+/** bench/support/pglite-speed.ts: milliseconds per part, first (cold) and last (warm) of 3 rounds. */
+function pgliteSpeed(flags: string[]): { cold: Speed; warm: Speed } {
+  const run = spawnSync(
+    process.execPath,
+    [...flags, '--import', 'tsx', join(REPO_ROOT, 'bench/support/pglite-speed.ts'), String(SPEED_ROWS), '3'],
+    { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
+  );
+  if (run.status !== 0) throw new Error(`pglite-speed: ${run.stderr}`);
+  const rounds = JSON.parse(run.stdout.trim().split('\n').pop() as string) as Speed[];
+  return { cold: rounds[0] as Speed, warm: rounds[rounds.length - 1] as Speed };
+}
+
+const compiled = compiledStart();
+const variant = (...measures: string[]) => [
+  'node',
+  join(REPO_ROOT, 'bench/support/sandbox-variant.mjs'),
+  compiled,
+  ...measures,
+];
 const ways: Array<{ name: string; command: string[] }> = [
-  { name: '`npm start` (as a person runs it)', command: ['npm', 'start'] },
   {
-    name: '`node --import tsx sandbox/start.ts` (no npm)',
+    name: '`npm start` (as a person runs it: compiled, Liftoff only, one GC)',
+    command: ['npm', 'start'],
+  },
+  { name: '`node scripts/start.mjs` (no npm)', command: ['node', 'scripts/start.mjs'] },
+  { name: 'compiled, one GC, V8’s default WebAssembly tiers', command: variant('gc') },
+  { name: 'compiled, Liftoff only, no GC', command: variant('liftoff') },
+  { name: 'compiled, neither', command: variant() },
+  {
+    name: '`node --import tsx sandbox/start.ts` (`npm start` before; Liftoff only, one GC)',
     command: ['node', '--import', 'tsx', 'sandbox/start.ts'],
   },
-  {
-    name: '`tsx sandbox/start.ts` (the start script before #20)',
-    command: ['npx', 'tsx', 'sandbox/start.ts'],
-  },
-  { name: '`node` on compiled JavaScript (tsc)', command: ['node', compiled] },
 ];
 const samples = new Map<string, Sample[]>(ways.map((w) => [w.name, []]));
 for (let round = 1; round <= ROUNDS; round++) {
@@ -240,18 +248,61 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
 }
 const databaseOnly = [
-  { name: 'initdb in the process, PostgreSQL defaults (carebot before #20)', mode: 'initdb-default' },
-  { name: 'initdb in the process, carebot’s settings', mode: 'initdb-small' },
   {
-    name: 'carebot now: unpacked from the cluster made in a child, carebot’s settings, migrated',
+    name: 'initdb in the process, PostgreSQL defaults (carebot before #20)',
+    mode: 'initdb-default',
+    flags: [],
+  },
+  { name: 'initdb in the process, carebot’s settings', mode: 'initdb-small', flags: [] },
+  {
+    name: 'carebot: unpacked from the cluster made in a child, carebot’s settings, migrated',
     mode: 'carebot',
+    flags: [],
+  },
+  { name: 'the same, then one GC', mode: 'carebot', flags: ['--expose-gc'] },
+  { name: 'the same, Liftoff only', mode: 'carebot', flags: ['--liftoff-only'] },
+  {
+    name: 'the same, Liftoff only and one GC (the sandbox)',
+    mode: 'carebot',
+    flags: ['--liftoff-only', '--expose-gc'],
   },
 ].map((d) => {
-  const figures = Array.from({ length: ROUNDS }, () => pgliteOnly(d.mode));
+  const figures = Array.from({ length: ROUNDS }, () => pgliteOnly(d.mode, d.flags));
   const r = { ...d, rss: median(figures.map((f) => f.rss)), peak: median(figures.map((f) => f.peak)) };
   console.log(`PGlite only, ${d.name}: ${mib(r.rss)} (peak ${mib(r.peak)})`);
   return r;
 });
+
+// In turns, so that both see the same machine.
+const speeds = {
+  tiers: [] as Array<{ cold: Speed; warm: Speed }>,
+  liftoff: [] as Array<{ cold: Speed; warm: Speed }>,
+};
+for (let round = 1; round <= Math.max(3, ROUNDS); round++) {
+  speeds.tiers.push(pgliteSpeed([]));
+  speeds.liftoff.push(pgliteSpeed(['--liftoff-only']));
+  console.log(
+    `speed round ${round}: ${JSON.stringify(speeds.tiers.at(-1))} against ${JSON.stringify(speeds.liftoff.at(-1))}`,
+  );
+}
+const parts: Array<{ key: keyof Speed; name: string }> = [
+  { key: 'inserts', name: `${num(SPEED_ROWS)} single-row inserts` },
+  { key: 'selects', name: `${num(SPEED_ROWS)} selects by key` },
+  { key: 'aggregates', name: '50 grouped aggregates with a LIKE over the table' },
+  { key: 'series', name: '5 counts over a million-row generate_series' },
+];
+const speedRows = parts.flatMap((part) =>
+  (['cold', 'warm'] as const).map((when) => {
+    const tiers = median(speeds.tiers.map((s) => s[when][part.key]));
+    const liftoff = median(speeds.liftoff.map((s) => s[when][part.key]));
+    return [
+      `${part.name}, ${when === 'cold' ? 'first round' : 'third round'}`,
+      `${num(tiers)} ms`,
+      `${num(liftoff)} ms`,
+      ratio(liftoff / tiers),
+    ];
+  }),
+);
 
 const results = ways.map((w) => ({ name: w.name, ...medianSample(samples.get(w.name) ?? []) }));
 const npmStart = results[0] as (typeof results)[number];
@@ -261,10 +312,14 @@ writeSection(
 
 ${await machine()}
 Resident memory (VmRSS) of the sandbox that \`npm start\` runs when nothing is configured (in-memory PGlite),
-${IDLE_SECONDS} s after it printed that it is ready: summed over the whole process tree (npm, sh, the tsx wrapper,
-esbuild), and of the carebot process alone (its peak is VmHWM). Median of ${ROUNDS} starts of each, in turns.
+${IDLE_SECONDS} s after it printed that it is ready: summed over the whole process tree (npm, sh), and of the
+carebot process alone (its peak is VmHWM). Median of ${ROUNDS} starts of each, in turns.
 Goal (issue #20): idle ≤ 400 MiB. \`npm start\`'s carebot process: ${mib(npmStart.carebot)}, goal ${npmStart.carebot <= GOAL ? 'met' : '**missed**'};
 its whole tree: ${mib(npmStart.tree)}, goal ${npmStart.tree <= GOAL ? 'met' : '**missed**'}.
+\`npm start\` runs scripts/start.mjs: sandbox/start.ts and what it imports compiled by esbuild (once per change of
+the sources), not under tsx; the sandbox sets V8's \`--liftoff-only\` before opening PGlite and collects garbage
+once when it is ready. The "compiled" rows are the same compiled sandbox with those two measures chosen
+(bench/support/sandbox-variant.mjs).
 
 ${table(
   [
@@ -293,5 +348,11 @@ carebot's settings: \`${PGLITE_SETTINGS.join(' ')}\`.
 ${table(
   ['PGlite opened by', 'RSS', 'peak'],
   databaseOnly.map((d) => [d.name, mib(d.rss), mib(d.peak)]),
-)}`,
+)}
+
+What \`--liftoff-only\` costs (bench/support/pglite-speed.ts): the same work on carebot's in-memory PGlite with
+V8's default WebAssembly tiers (Liftoff, then TurboFan for hot functions) and with Liftoff only, median of
+${Math.max(3, ROUNDS)} runs of each, in turns. The first round includes compiling; the third is warm.
+
+${table(['work', 'default tiers', 'Liftoff only', 'Liftoff only / default'], speedRows)}`,
 );

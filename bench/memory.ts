@@ -105,7 +105,7 @@ writeSection(
 ${await machine()}
 Resident memory of the carebot process (VmRSS; peak VmHWM) 5 s after start, and 2 s after a burst of
 ${num(TOTAL)} complaints in 10 s (${CONVERSATIONS} conversations) was stored and posted to the fake Slack. The process
-runs under \`node --import tsx\` (TypeScript compiled on load), as \`npm start\` does. Baseline: the same process at idle.
+runs under \`node --import tsx\` (TypeScript compiled on load; \`npm start\` runs it compiled, which holds less: "Footprint" below). Baseline: the same process at idle.
 For reference, a Node process that only opens an embedded PGlite database as carebot does (bench/support/bare-pglite.ts)
 is at ${mib(bare)}: that much of the PGlite figure is PGlite itself, not carebot.
 

@@ -5,6 +5,8 @@
  *   initdb-default   `new PGlite()`: initdb in this process, PostgreSQL's default settings (carebot before #20)
  *   initdb-small     the same with carebot's PGLITE_SETTINGS
  *   carebot          `openDatabase({ memory: true })`: unpacked from the cluster made in a child, PGLITE_SETTINGS
+ *
+ * Run with `--expose-gc`, it collects garbage once when the database is open (as the sandbox does).
  */
 import { readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
@@ -24,6 +26,7 @@ if (mode === 'carebot') {
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
+(globalThis as { gc?: () => void }).gc?.();
 await new Promise((resolve) => setTimeout(resolve, 5000));
 const status = readFileSync('/proc/self/status', 'utf8');
 const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);

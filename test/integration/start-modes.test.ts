@@ -2,18 +2,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /**
- * `npm start` as a person runs it: `node --import tsx sandbox/start.ts` (package.json) in a fresh
- * process, in a folder of its own (so no developer's .env or carebot.config.yaml is read), with only
- * the environment given here. tsx's loader is named by its path, as the folder has no node_modules.
+ * `npm start` as a person runs it: `node scripts/start.mjs` (package.json; it compiles sandbox/start.ts
+ * and what it imports, then runs it) in a fresh process, in a folder of its own (so no developer's
+ * .env or carebot.config.yaml is read), with only the environment given here.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
-const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-const MAIN = join(ROOT, 'sandbox', 'start.ts');
-// Generous: tsx compiles on start, and CI shares two cores.
+const MAIN = join(ROOT, 'scripts', 'start.mjs');
+// Generous: the first start compiles, and CI shares two cores.
 const TIMEOUT_MS = 60_000;
 // The sandbox also migrates a database and starts four servers before it is ready.
 const SANDBOX_TIMEOUT_MS = 120_000;
@@ -46,7 +44,7 @@ interface Run {
 }
 
 function start(env: Record<string, string>, args: string[] = [], cwd = tempDir()): Run {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, ...args], {
+  const child = spawn(process.execPath, [MAIN, ...args], {
     cwd,
     // PORT=0: should it start a server after all, it must not take a port someone uses.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, PORT: '0', ...env },
