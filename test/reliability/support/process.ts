@@ -128,8 +128,8 @@ export interface MainProcess {
 }
 
 /**
- * carebot exactly as `npm start` runs it (`sandbox/start.ts` in real mode: src/main.ts's runCarebot,
- * with its own signal and error handlers),
+ * carebot as `npm start` runs it in real mode (`sandbox/start.ts`: src/main.ts's runCarebot, with its
+ * own signal and error handlers), the same code under tsx rather than compiled by scripts/start.mjs,
  * on a free port, from an empty working folder so no `.env` is read. Resolves once /healthz answers.
  */
 export async function startMainProcess(env: Record<string, string>): Promise<MainProcess> {
