@@ -63,14 +63,22 @@ export function inPeriods(column: SQL, p: StatsPeriod): SQL {
 }
 
 /**
- * One aggregate row per period (`is_current` true, then false): `select` gets the period's range
- * on `column`, one index range scan each. Cheaper than `group by is_current` over both periods,
- * which sorts every row first because an ordered-set aggregate (`percentile_cont`) cannot be hashed.
+ * One aggregate row per period, current then previous: `select` gets whether it is the current
+ * period and the period's range on `column` (one index range scan each), and selects `is_current`
+ * itself. Cheaper than `group by is_current` over both periods, which sorts every row first
+ * because an ordered-set aggregate (`percentile_cont`) cannot be hashed.
  */
-export function eachPeriod(column: SQL, p: StatsPeriod, select: (isCurrent: SQL, inPeriod: SQL) => SQL): SQL {
+export function eachPeriod(
+  column: SQL,
+  p: StatsPeriod,
+  select: (current: boolean, inPeriod: SQL) => SQL,
+): SQL {
   const range = (r: Range) => sql`${column} >= ${ts(r.start)} and ${column} < ${ts(r.end)}`;
-  return sql`(${select(sql`true`, range(p.current))}) union all (${select(sql`false`, range(p.previous))})`;
+  return sql`(${select(true, range(p.current))}) union all (${select(false, range(p.previous))})`;
 }
+
+/** `true` or `false` in SQL, as a literal (a parameter would have no type). */
+export const bool = (b: boolean) => sql.raw(String(b));
 
 export function inCurrent(column: SQL, p: StatsPeriod): SQL {
   return sql`${column} >= ${ts(p.current.start)} and ${column} < ${ts(p.current.end)}`;

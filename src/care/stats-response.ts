@@ -5,6 +5,7 @@ import type { Duration } from './clock.js';
 import { caseFilter, filtered } from './stats-filter.js';
 import {
   aggregate,
+  bool,
   eachPeriod,
   inPeriods,
   num,
@@ -80,7 +81,7 @@ export async function resolutionFigures(db: Database, req: StatsRequest): Promis
     eachPeriod(
       sql`c.resolved_at`,
       p,
-      (isCurrent, inPeriod) => sql`select ${isCurrent} as is_current,
+      (current, inPeriod) => sql`select ${bool(current)} as is_current,
           count(*)::int as resolved,
           percentile_cont(0.5) within group (order by ${wait}) as median_s,
           percentile_cont(0.9) within group (order by ${wait}) as p90_s,
@@ -128,14 +129,16 @@ export async function nextResponseFigures(db: Database, req: StatsRequest): Prom
     db,
     sql`with clock_events as (
           select e.case_id, e.id, e.type, e.at,
-            lead(e.type) over w as next_type, lead(e.at) over w as next_at, lead(e.data) over w as next_data
-          from case_events e
-          where e.at >= ${ts(p.previous.start)} and ${NEXT_RESPONSE_EVENT}
+            lead(e.type) over w as next_type, lead(e.at) over w as next_at, lead(e.met) over w as next_met
+          from (select e.case_id, e.id, e.type, e.at,
+              case when e.type = 'sla_stopped' then (e.data->>'met')::boolean end as met
+            from case_events e
+            where e.at >= ${ts(p.previous.start)} and ${NEXT_RESPONSE_EVENT}) e
           window w as (partition by e.case_id order by e.id)
         ), cycles as (
           select s.at as started, s.at >= ${ts(p.current.start)} as is_current,
             case when s.next_type = 'sla_stopped' then s.next_at end as answered_at,
-            case when s.next_type = 'sla_stopped' then (s.next_data->>'met')::boolean end as met,
+            case when s.next_type = 'sla_stopped' then s.next_met end as met,
             (s.next_type is null and c.status = 'open' and c.next_response_started_at = s.at) as running,
             c.next_response_due_at as due
           from clock_events s ${cases}
