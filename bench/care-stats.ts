@@ -231,7 +231,7 @@ async function main(): Promise<void> {
     let seedS = 0;
     if (REUSE) {
       // The seeding time of the run that made it, if that run recorded one.
-      const [kept] = await direct`select obj_description(oid, 'pg_database') as note from pg_database
+      const [kept] = await direct`select shobj_description(oid, 'pg_database') as note from pg_database
         where datname = current_database()`;
       seedS = Number(kept?.note ?? 0);
       await direct.unsafe('analyze');
