@@ -23,7 +23,7 @@ import { type AgentFigures, type DailyFigures, namedBySource } from './stats-wor
 /**
  * Everything `/care-stats` says about the cases opened in the period (and the one before): new
  * cases, first response, arrivals outside business hours, the case mix, the cases per agent, the
- * daily chart and the arrivals by hour of the week, in four statements that run side by side.
+ * daily chart and the arrivals by hour of the week, in three statements that run side by side.
  * What costs in them is per case, not per page: a case's wait for its first answer (`extract`
  * computes in numeric) and its local time. Each statement works those out once per case in a
  * subquery (`offset 0` keeps PostgreSQL from copying the expression into every aggregate that
@@ -45,13 +45,12 @@ export interface OpenedFigures {
 const WAIT = sql`extract(epoch from c.first_response_at - c.opened_at)::float8`;
 
 export async function openedFigures(db: Database, req: StatsRequest): Promise<OpenedFigures> {
-  const [cohort, mix, agents, days] = await Promise.all([
+  const [cohort, agents, counts] = await Promise.all([
     cohortFigures(db, req),
-    newCaseMix(db, req),
     agentCases(db, req),
-    arrivalsAndDays(db, req),
+    mixAndCharts(db, req),
   ]);
-  return { cohort, mix, agents, ...days };
+  return { cohort, agents, ...counts };
 }
 
 /** New cases and their first response, per period; arrivals outside business hours, current period. */
@@ -96,20 +95,6 @@ async function cohortFigures(db: Database, req: StatsRequest) {
   return cohortOf(rows);
 }
 
-function newCaseMix(db: Database, req: StatsRequest): Promise<Row[]> {
-  const p = req.period;
-  return aggregate(
-    db,
-    // Generic-webhook sources are told apart by name (forum, reviews), as their cards are.
-    sql`select c.opened_at >= ${ts(p.current.start)} as is_current,
-          case when ${namedBySource(sql`c.platform`)} then c.source_key else c.platform end as platform,
-          c.priority, count(*)::int as n
-        from cases c
-        where ${inPeriods(sql`c.opened_at`, p)}${caseFilter(req.filter)}
-        group by 1, 2, 3`,
-  );
-}
-
 /** Per owner, over the cases opened in the period: how many, first response, deadlines met. */
 async function agentCases(db: Database, req: StatsRequest): Promise<AgentFigures[]> {
   const { period: p, now } = req;
@@ -138,33 +123,42 @@ async function agentCases(db: Database, req: StatsRequest): Promise<AgentFigures
 }
 
 /**
- * The daily chart and the arrivals by hour of the week: counts only, so both groupings are hashed
- * in one pass over the period's cases, each case's local time worked out once.
+ * The case mix (both periods), the daily chart and the arrivals by hour of the week (current
+ * period): counts only, so the three groupings are hashed in one pass over the cases, each case's
+ * local time worked out once.
  */
-async function arrivalsAndDays(db: Database, req: StatsRequest) {
+async function mixAndCharts(db: Database, req: StatsRequest) {
   const { period: p, now } = req;
   const rows = await aggregate(
     db,
-    sql`select grouping(c.day) = 0 as by_day, to_char(c.day, 'YYYY-MM-DD') as day, c.dow, c.hour,
+    sql`select case when grouping(c.is_current) = 0 then 'mix' when grouping(c.day) = 0 then 'day' else 'hour' end as kind,
+          c.is_current, c.platform, c.priority, to_char(c.day, 'YYYY-MM-DD') as day, c.dow, c.hour,
           count(*)::int as n, count(*) filter (where c.met)::int as met, count(*) filter (where c.due)::int as due
-        from (select c.local::date as day, date_part('isodow', c.local)::int as dow,
-            date_part('hour', c.local)::int as hour, c.met, c.due
-          from (select c.opened_at at time zone ${p.zone} as local,
+        from (select c.is_current, c.platform, c.priority, c.local::date as day,
+            date_part('isodow', c.local)::int as dow, date_part('hour', c.local)::int as hour, c.met, c.due
+          from (select c.opened_at >= ${ts(p.current.start)} as is_current,
+              -- Generic-webhook sources are told apart by name (forum, reviews), as their cards are.
+              case when ${namedBySource(sql`c.platform`)} then c.source_key else c.platform end as platform,
+              c.priority,
+              case when c.opened_at >= ${ts(p.current.start)} then c.opened_at at time zone ${p.zone} end as local,
               c.first_response_at <= c.first_response_due_at as met,
               c.first_response_due_at is not null and (c.first_response_at is not null
                 or (c.status = 'open' and c.first_response_due_at < ${ts(now)})) as due
             from cases c
-            where ${inCurrent(sql`c.opened_at`, p)}${caseFilter(req.filter)}
+            where ${inPeriods(sql`c.opened_at`, p)}${caseFilter(req.filter)}
             offset 0) c) c
-        group by grouping sets ((c.day), (c.dow, c.hour))`,
+        group by grouping sets ((c.is_current, c.platform, c.priority), (c.day), (c.dow, c.hour))`,
   );
-  const byDay = new Map(rows.filter((r) => r.by_day === true).map((r) => [String(r.day), r]));
+  // The previous period's cases have no local time: their day and hour groups are null.
+  const of = (kind: string) => rows.filter((r) => r.kind === kind);
+  const byDay = new Map(of('day').map((r) => [String(r.day), r]));
   return {
+    mix: of('mix'),
     daily: p.days.map((day): DailyFigures => {
       const r = byDay.get(day);
       return { day, opened: num(r?.n), firstResponseWithinSla: share(r?.met, r?.due) };
     }),
-    arrivals: hourGrid(rows.filter((r) => r.by_day !== true)),
+    arrivals: hourGrid(of('hour').filter((r) => r.dow !== null)),
   };
 }
 
