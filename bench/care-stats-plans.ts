@@ -41,7 +41,7 @@ const req: StatsRequest = {
 };
 
 const parts: Array<[string, (db: Database) => Promise<unknown>]> = [
-  ['openedFigures (4 statements side by side)', (db) => openedFigures(db, req)],
+  ['openedFigures (3 statements side by side)', (db) => openedFigures(db, req)],
   ['resolutionFigures', (db) => resolutionFigures(db, req)],
   ['nextResponseFigures', (db) => nextResponseFigures(db, req)],
   ['breachCounts', (db) => breachCounts(db, req)],
