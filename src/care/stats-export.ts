@@ -43,6 +43,7 @@ export async function caseExport(db: Database, req: StatsRequest): Promise<CaseE
         from cases c
         where ${inCurrent(sql`c.opened_at`, p)}${caseFilter(req.filter)}
         order by c.opened_at, c.id`,
+    { parallel: true },
   );
   const date = (v: unknown) => (v === null || v === undefined ? null : new Date(num(v)));
   return rows.map((r) => ({

@@ -5,9 +5,10 @@ import type { Duration } from './clock.js';
 import { caseFilter, filtered } from './stats-filter.js';
 import {
   aggregate,
+  bool,
+  eachPeriod,
   inPeriods,
   num,
-  outsideBusinessHours,
   pickPeriods,
   type Row,
   type Share,
@@ -57,7 +58,7 @@ function responseAggregates(started: SQL, answeredAt: SQL, waiting: SQL, now: Da
       or ${pending(sql`${started} + interval '1 hour'`)})::int as within_1h_of`;
 }
 
-function responseFigures(r: Row | undefined, withinSla: Share): ResponseFigures {
+export function responseFigures(r: Row | undefined, withinSla: Share): ResponseFigures {
   return {
     answered: num(r?.answered),
     median: seconds(r?.median_s),
@@ -65,42 +66,6 @@ function responseFigures(r: Row | undefined, withinSla: Share): ResponseFigures 
     within30m: share(r?.within_30m, r?.within_30m_of),
     within1h: share(r?.within_1h, r?.within_1h_of),
     withinSla,
-  };
-}
-
-/** Cases opened in either period: new cases, first response, arrivals outside business hours. */
-export async function cohortFigures(db: Database, req: StatsRequest) {
-  const { period: p, now } = req;
-  const outside = outsideBusinessHours(sql`c.opened_at`, req.businessHours, p.zone);
-  const frWait = sql`extract(epoch from c.first_response_at - c.opened_at)::float8`;
-  const rows = await aggregate(
-    db,
-    sql`select c.opened_at >= ${ts(p.current.start)} as is_current,
-          count(*)::int as opened,
-          ${responseAggregates(sql`c.opened_at`, sql`c.first_response_at`, sql`(c.status = 'open')`, now)},
-          count(*) filter (where c.first_response_at <= c.first_response_due_at)::int as within_sla,
-          count(*) filter (where c.first_response_due_at is not null and (c.first_response_at is not null
-            or (c.status = 'open' and c.first_response_due_at < ${ts(now)})))::int as within_sla_of,
-          count(*) filter (where ${outside})::int as outside_hours,
-          percentile_cont(0.5) within group (order by case when ${outside} then ${frWait} end) as outside_median_s,
-          percentile_cont(0.5) within group (order by case when not (${outside}) then ${frWait} end) as inside_median_s
-        from cases c
-        where ${inPeriods(sql`c.opened_at`, p)}${caseFilter(req.filter)}
-        group by 1`,
-  );
-  const { current, previous } = pickPeriods(rows);
-  const figures = (r: Row | undefined) => ({
-    opened: num(r?.opened),
-    firstResponse: responseFigures(r, share(r?.within_sla, r?.within_sla_of)),
-  });
-  return {
-    current: figures(current),
-    previous: figures(previous),
-    outsideHours: {
-      cases: num(current?.outside_hours),
-      firstResponseMedianOutside: seconds(current?.outside_median_s),
-      firstResponseMedianInside: seconds(current?.inside_median_s),
-    },
   };
 }
 
@@ -113,15 +78,18 @@ export async function resolutionFigures(db: Database, req: StatsRequest): Promis
   const wait = sql`extract(epoch from c.resolved_at - c.opened_at)::float8`;
   const rows = await aggregate(
     db,
-    sql`select c.resolved_at >= ${ts(p.current.start)} as is_current,
+    eachPeriod(
+      sql`c.resolved_at`,
+      p,
+      (current, inPeriod) => sql`select ${bool(current)} as is_current,
           count(*)::int as resolved,
           percentile_cont(0.5) within group (order by ${wait}) as median_s,
           percentile_cont(0.9) within group (order by ${wait}) as p90_s,
           count(*) filter (where c.resolution_remaining_ms > 0)::int as within_sla,
           count(c.resolution_remaining_ms) filter (where c.first_response_due_at is not null)::int as within_sla_of
         from cases c
-        where c.status = 'resolved' and ${inPeriods(sql`c.resolved_at`, p)}${caseFilter(req.filter)}
-        group by 1`,
+        where c.status = 'resolved' and ${inPeriod}${caseFilter(req.filter)}`,
+    ),
   );
   const figures = (r: Row | undefined): ResolutionFigures => ({
     resolved: num(r?.resolved),
@@ -150,22 +118,27 @@ const NEXT_RESPONSE_EVENT = sql.raw(
  */
 export async function nextResponseFigures(db: Database, req: StatsRequest): Promise<Versus<ResponseFigures>> {
   const { period: p, now, filter } = req;
-  // Without a filter only unfinished cycles need their case (to see whether they still run).
+  // Without a filter only unfinished cycles need their case (to see whether they still run): the
+  // lateral subquery's condition on the cycle alone is checked before the case is looked up, where
+  // a join condition would look up every cycle's case first (53,000 lookups for 30d at 1 M cases).
   const cases = filtered(filter)
     ? sql`join cases c on c.id = s.case_id`
-    : sql`left join cases c on s.next_type is null and c.id = s.case_id`;
+    : sql`left join lateral (select c.status, c.next_response_started_at, c.next_response_due_at
+        from cases c where s.next_type is null and c.id = s.case_id offset 0) c on true`;
   const rows = await aggregate(
     db,
     sql`with clock_events as (
           select e.case_id, e.id, e.type, e.at,
-            lead(e.type) over w as next_type, lead(e.at) over w as next_at, lead(e.data) over w as next_data
-          from case_events e
-          where e.at >= ${ts(p.previous.start)} and ${NEXT_RESPONSE_EVENT}
+            lead(e.type) over w as next_type, lead(e.at) over w as next_at, lead(e.met) over w as next_met
+          from (select e.case_id, e.id, e.type, e.at,
+              case when e.type = 'sla_stopped' then (e.data->>'met')::boolean end as met
+            from case_events e
+            where e.at >= ${ts(p.previous.start)} and ${NEXT_RESPONSE_EVENT}) e
           window w as (partition by e.case_id order by e.id)
         ), cycles as (
           select s.at as started, s.at >= ${ts(p.current.start)} as is_current,
             case when s.next_type = 'sla_stopped' then s.next_at end as answered_at,
-            case when s.next_type = 'sla_stopped' then (s.next_data->>'met')::boolean end as met,
+            case when s.next_type = 'sla_stopped' then s.next_met end as met,
             (s.next_type is null and c.status = 'open' and c.next_response_started_at = s.at) as running,
             c.next_response_due_at as due
           from clock_events s ${cases}

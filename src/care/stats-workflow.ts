@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { ts } from '../db/tx.js';
 import type { Duration } from './clock.js';
-import { caseFilter, joinCases, type StatsFilter } from './stats-filter.js';
+import { caseFilter, filtered, joinCases, type StatsFilter } from './stats-filter.js';
 import {
   aggregate,
   inPeriods,
@@ -29,7 +29,12 @@ export interface WorkflowCounts {
   autoAssigned: number;
   /** Of those, cases their assignee let go of afterwards (`unclaimed` by the assignee). */
   handedBack: number;
-  /** Resolutions (`resolved` events), by a person or by carebot. */
+  /**
+   * Resolutions (`resolved` events), by a person or by carebot. Only shown beside `autoResolved`:
+   * with a platform, source or agent filter, where counting them means looking up every
+   * resolution's case, they are counted only when carebot resolved any case in either period
+   * (0 otherwise).
+   */
   resolved: number;
   /** Resolutions by the auto-resolve job (`data.automatic`). */
   autoResolved: number;
@@ -49,7 +54,7 @@ export interface WorkflowFigures extends Versus<WorkflowCounts> {
 }
 
 const DECISIONS = ['reply_approved', 'reply_edited_approved', 'reply_rejected'] as const;
-const EVENT_TYPES = ['auto_assigned', 'resolved', 'waiting_started', ...DECISIONS] as const;
+const OTHER_TYPES = ['auto_assigned', 'waiting_started', ...DECISIONS] as const;
 
 const list = (values: readonly string[]) =>
   sql.join(
@@ -72,18 +77,31 @@ export async function workflowFigures(db: Database, req: StatsRequest): Promise<
   const f = req.filter;
   const cs = joinCases(f, sql`e.case_id`);
   const agent = f.agentId ? sql` and ${personOf} = ${f.agentId}` : sql``;
+  const resolutions = sql`select e.at >= ${ts(p.current.start)} as is_current, 'resolved' as type,
+      count(*)::int as n, 0 as automatic, 0 as handed_back
+    from case_events e${cs}
+    where e.type = 'resolved' and ${inPeriods(sql`e.at`, p)}${byCase(f)}${agent}
+    group by 1`;
   const [events, decisions, waiting] = await Promise.all([
+    // Resolutions are by far the most frequent of these events: counted from the (type, at) index
+    // alone, and the automatic ones from their own partial index, so that no resolution's row is
+    // read (at 1 M cases, reading them was 17,000 pages for 30d). Each branch's rows add up per type.
     aggregate(
       db,
-      sql`select e.at >= ${ts(p.current.start)} as is_current, e.type, count(*)::int as n,
-            count(*) filter (where e.type = 'resolved' and e.data->>'automatic' is not null)::int as automatic,
+      sql`select e.at >= ${ts(p.current.start)} as is_current, e.type, count(*)::int as n, 0 as automatic,
             count(*) filter (where e.type = 'auto_assigned' and exists (
               select 1 from case_events u
               where u.case_id = e.case_id and u.type = 'unclaimed' and u.at >= e.at
                 and u.actor = e.data->>'ownerId'))::int as handed_back
           from case_events e${cs}
-          where e.type in (${list(EVENT_TYPES)}) and ${inPeriods(sql`e.at`, p)}${byCase(f)}${agent}
-          group by 1, 2`,
+          where e.type in (${list(OTHER_TYPES)}) and ${inPeriods(sql`e.at`, p)}${byCase(f)}${agent}
+          group by 1, 2
+          union all
+          select e.at >= ${ts(p.current.start)}, 'resolved', 0, count(*)::int, 0
+          from case_events e${cs}
+          where e.type = 'resolved' and e.data->>'automatic' is not null and ${inPeriods(sql`e.at`, p)}${byCase(f)}${agent}
+          group by 1
+          ${filtered(f) ? sql`` : sql`union all ${resolutions}`}`,
     ),
     // The draft is the reply the decision names; it was written when its reply row was.
     aggregate(
@@ -106,9 +124,13 @@ export async function workflowFigures(db: Database, req: StatsRequest): Promise<
           }`,
     ),
   ]);
+  // Filtered, resolutions are counted only for the line that shows them beside automatic ones.
+  if (filtered(f) && events.some((r) => r.type === 'resolved' && num(r.automatic) > 0))
+    events.push(...(await aggregate(db, resolutions)));
   const counts = (current: boolean): WorkflowCounts => {
     const rows = events.filter((r) => (r.is_current === true) === current);
-    const of = (type: string, column = 'n') => num(rows.find((r: Row) => r.type === type)?.[column]);
+    const of = (type: string, column = 'n') =>
+      rows.filter((r: Row) => r.type === type).reduce((sum, r) => sum + num(r[column]), 0);
     return {
       autoAssigned: of('auto_assigned'),
       handedBack: of('auto_assigned', 'handed_back'),

@@ -3,10 +3,10 @@ import type { Duration } from './clock.js';
 import { type IncidentFigures, incidentFigures } from './incident-stats.js';
 import { type CsatFigures, csatFigures } from './stats-csat.js';
 import type { StatsFilter } from './stats-filter.js';
+import { openedFigures } from './stats-opened.js';
 import type { StatsPeriod } from './stats-period.js';
 import { byCurrentThenKey, type CountBy, num, type StatsRequest, type Versus } from './stats-query.js';
 import {
-  cohortFigures,
   nextResponseFigures,
   type ResolutionFigures,
   type ResponseFigures,
@@ -15,17 +15,13 @@ import {
 import { type WorkflowFigures, workflowFigures } from './stats-workflow.js';
 import {
   type AgentFigures,
-  agentCases,
-  agentReplies,
   type Backlog,
   backlogNow,
   breachCounts,
   type DailyFigures,
-  dailyFigures,
   type EscalationFigures,
   escalationFigures,
-  hourOfWeek,
-  newCaseMix,
+  repliesSent,
 } from './stats-workload.js';
 
 /**
@@ -33,7 +29,8 @@ import {
  * is an aggregate computed in the database (counts, `percentile_cont`), for the period and for the
  * period of the same length before it; nothing here loads the cases of a period into memory,
  * except the CSV export (stats-export.ts), whose job is to list them. careStats runs the queries
- * of stats-response.ts and stats-workload.ts side by side and puts their figures together.
+ * of stats-opened.ts, stats-response.ts, stats-workload.ts and the rest side by side and puts
+ * their figures together.
  *
  * Durations (medians, 90th percentiles, "within 30 min") are clock time. "Within SLA" compares
  * with each case's stored deadline, which the SLA counts in business hours, so it is the
@@ -77,35 +74,19 @@ export interface CareStats {
 
 /** The figures for a period, each aggregated by the database; the queries run side by side. */
 export async function careStats(db: Database, req: StatsRequest): Promise<CareStats> {
-  const [
-    cohort,
-    mix,
-    resolution,
-    next,
-    breaches,
-    escalations,
-    agents,
-    replies,
-    hours,
-    daily,
-    backlog,
-    csat,
-    workflow,
-  ] = await Promise.all([
-    cohortFigures(db, req),
-    newCaseMix(db, req),
-    resolutionFigures(db, req),
-    nextResponseFigures(db, req),
-    breachCounts(db, req),
-    escalationFigures(db, req),
-    agentCases(db, req),
-    agentReplies(db, req),
-    hourOfWeek(db, req),
-    dailyFigures(db, req),
-    backlogNow(db, req),
-    csatFigures(db, req),
-    workflowFigures(db, req),
-  ]);
+  const [opened, resolution, next, breaches, escalations, replies, backlog, csat, workflow] =
+    await Promise.all([
+      openedFigures(db, req),
+      resolutionFigures(db, req),
+      nextResponseFigures(db, req),
+      breachCounts(db, req),
+      escalationFigures(db, req),
+      repliesSent(db, req),
+      backlogNow(db, req),
+      csatFigures(db, req),
+      workflowFigures(db, req),
+    ]);
+  const { cohort, mix, agents, daily } = opened;
   const byPlatform = new Map<string, CountBy>();
   const byPriority = new Map<string, CountBy>();
   for (const r of mix) {
@@ -121,7 +102,7 @@ export async function careStats(db: Database, req: StatsRequest): Promise<CareSt
   }
   const agentMap = new Map<string, AgentFigures>();
   for (const a of agents) agentMap.set(a.userId, a);
-  for (const r of replies) {
+  for (const r of replies.byAuthor) {
     const userId = String(r.author_id);
     const entry = agentMap.get(userId) ?? {
       userId,
@@ -151,8 +132,8 @@ export async function careStats(db: Database, req: StatsRequest): Promise<CareSt
       (a, b) =>
         b.casesOwned - a.casesOwned || b.repliesSent - a.repliesSent || a.userId.localeCompare(b.userId),
     ),
-    arrivalsByHour: hours.arrivals,
-    repliesByHour: hours.replies,
+    arrivalsByHour: opened.arrivals,
+    repliesByHour: replies.byHour,
     daily,
     incidents: await incidentFigures(db, req.period.current),
     csat,

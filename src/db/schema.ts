@@ -401,6 +401,11 @@ export const caseEvents = pgTable(
   (t) => [
     index('case_events_case_idx').on(t.caseId, t.at),
     index('case_events_type_at_idx').on(t.type, t.at),
+    // /care-stats counts automatic resolutions from this index (care/stats-workflow.ts), not from
+    // every resolution's row. Only the auto-resolve job's events go in it.
+    index('case_events_auto_resolved_idx')
+      .on(t.at)
+      .where(sql`${t.type} = 'resolved' and ${t.data}->>'automatic' is not null`),
     index('case_events_next_response_idx')
       .on(t.at)
       .where(

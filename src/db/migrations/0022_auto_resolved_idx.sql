@@ -1,0 +1,1 @@
+CREATE INDEX "case_events_auto_resolved_idx" ON "case_events" USING btree ("at") WHERE "case_events"."type" = 'resolved' and "case_events"."data"->>'automatic' is not null;
