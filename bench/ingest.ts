@@ -7,18 +7,17 @@
  *   npx tsx bench/ingest.ts        BENCH_SECONDS=10 BENCH_CONNECTIONS=16
  */
 import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import autocannon from 'autocannon';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { startFakeSlack } from '../emulators/slack/web-api.js';
-import { OPENING, openingValues } from '../src/care/case-opening.js';
-import { assess } from '../src/care/priority.js';
-import { openDatabase, withValues } from '../src/db/client.js';
+import { openDatabase } from '../src/db/client.js';
 import { createDatabase } from '../test/reliability/support/database.js';
 import { carebotEnv, tempDir } from '../test/reliability/support/env.js';
 import { startCarebotProcess } from '../test/reliability/support/process.js';
-import { complaint, storeDirectly, storeOptions } from './support/ingest-work.js';
+import { openingQuery, storeDirectly } from './support/ingest-work.js';
 import { envNumber, machine, met, ms, num, ratio, table, writeSection } from './support/report.js';
 import { type SignedRequest, signedPool } from './support/signed-pool.js';
 
@@ -36,6 +35,8 @@ interface IngestResult {
   stored: number;
   baselineRps: number;
   directRps: number;
+  /** PostgreSQL only: the bare HTTP server running the same statement (bench/support/bare-ingest.ts). */
+  bareHttpRps?: number;
 }
 
 /** autocannon with a pool of distinct signed requests, one per POST. */
@@ -67,28 +68,6 @@ async function load(url: string, pool: SignedRequest[], seconds: number) {
   });
   const result = await done;
   return { result, statuses, used: next };
-}
-
-/**
- * carebot's own statement for a new complaint (care/case-opening.ts: case with its priority and
- * deadlines, message, first events, in one statement), with its values computed once; each run only
- * puts its complaint's id into the parameters, so the loop measures the database's side of storing
- * a complaint and nothing of carebot's (no assessment, no deadlines).
- */
-const MARKER = 'ID-MARKER';
-const OPENING_PARAMS = (() => {
-  const msg = complaint(MARKER);
-  return withValues(
-    OPENING,
-    openingValues(new Date(), msg, assess({ text: msg.text }, storeOptions.rules), storeOptions),
-  ).params;
-})();
-
-function openingQuery(id: string): { text: string; params: unknown[] } {
-  return {
-    text: OPENING.text,
-    params: OPENING_PARAMS.map((p) => (typeof p === 'string' ? p.replaceAll(MARKER, id) : p)),
-  };
 }
 
 async function migratedPostgres(): Promise<Awaited<ReturnType<typeof createDatabase>>> {
@@ -158,16 +137,48 @@ async function direct(kind: IngestResult['kind'], seconds: number): Promise<numb
   return rate;
 }
 
+/**
+ * The HTTP floor: a bare Node HTTP server that only runs the statement for each POST (no signature,
+ * validation, assessment or log line), under the same load: what HTTP on this machine costs any
+ * front of the statement. PostgreSQL only.
+ */
+async function bareHttp(seconds: number): Promise<number> {
+  const scratch = await migratedPostgres();
+  const server = await startCarebotProcess(
+    { DATABASE_URL: scratch.url },
+    {
+      entry: fileURLToPath(new URL('./support/bare-ingest.ts', import.meta.url)),
+      ...(process.env.BENCH_CPU_PROF
+        ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/bare`] }
+        : {}),
+    },
+  );
+  try {
+    const pool = signedPool(Math.ceil(seconds * 6000) + 2000, { prefix: 'bare' });
+    await load(server.url, pool.slice(-2000), 2);
+    const { statuses } = await load(server.url, pool.slice(0, -2000), seconds);
+    return (statuses['202'] ?? 0) / seconds;
+  } finally {
+    await server.stop();
+    await server.kill();
+    await scratch.drop();
+  }
+}
+
 async function run(kind: IngestResult['kind']): Promise<IngestResult> {
   const slack = await startFakeSlack();
   const scratch = kind === 'PostgreSQL' ? await createDatabase('carebot_bench') : undefined;
   const dataDir = kind === 'PGlite' ? tempDir('carebot-bench-data-') : undefined;
   const carebot = await startCarebotProcess(
-    carebotEnv({
-      slackUrl: slack.url,
-      ...(scratch ? { databaseUrl: scratch.url } : {}),
-      ...(dataDir ? { dataDir } : {}),
-    }),
+    {
+      ...carebotEnv({
+        slackUrl: slack.url,
+        ...(scratch ? { databaseUrl: scratch.url } : {}),
+        ...(dataDir ? { dataDir } : {}),
+      }),
+      // Not even kicked by each stored complaint: only verifying, validating and storing is measured.
+      CAREBOT_SYNC: 'off',
+    },
     {
       schedule: false,
       // BENCH_CPU_PROF=dir writes a V8 CPU profile of carebot (open it in Chrome DevTools).
@@ -203,6 +214,7 @@ async function run(kind: IngestResult['kind']): Promise<IngestResult> {
         ? await postgresBaseline(BASELINE_SECONDS)
         : await pgliteBaseline(BASELINE_SECONDS);
     const directRps = await direct(kind, BASELINE_SECONDS);
+    const bareHttpRps = kind === 'PostgreSQL' ? await bareHttp(SECONDS) : undefined;
     return {
       kind,
       rps: accepted / SECONDS,
@@ -218,6 +230,7 @@ async function run(kind: IngestResult['kind']): Promise<IngestResult> {
       stored: stored - (warmUp.statuses['202'] ?? 0),
       baselineRps,
       directRps,
+      ...(bareHttpRps === undefined ? {} : { bareHttpRps }),
     };
   } finally {
     await carebot.kill();
@@ -237,6 +250,9 @@ for (const kind of (['PostgreSQL', 'PGlite'] as const).filter((k) => !only || k 
   console.log(
     `  ${num(r.rps)} complaints/s (p50 ${ms(r.p50)}, p99 ${ms(r.p99)}); called directly ${num(r.directRps)}/s; ` +
       `prepared-statement loop ${num(r.baselineRps)}/s; ` +
+      (r.bareHttpRps === undefined
+        ? ''
+        : `bare HTTP server running the statement ${num(r.bareHttpRps)}/s; `) +
       `ratio ${ratio(r.rps / r.baselineRps)}; ${num(r.accepted)} answered 202, ${num(r.stored)} stored; other answers ${JSON.stringify(r.other)}`,
   );
 }
@@ -256,7 +272,10 @@ events in one statement), rendered as carebot renders it and run as a named prep
 a bare loop of the driver (postgres.js with carebot's 10 connections, or PGlite), for
 ${BASELINE_SECONDS} s: the database's own limit for this work. "Called directly": carebot's storing
 code (\`recordInbound\`) in a loop of ${CONNECTIONS} at a time in one process, without HTTP; the
-difference to the HTTP figure is the HTTP layer's own cost.
+difference to the HTTP figure is the HTTP layer's own cost. "Bare HTTP server" (PostgreSQL): a Node
+HTTP server that only runs the same statement for each POST of the same load (no signature,
+validation, assessment or log line; bench/support/bare-ingest.ts): what HTTP costs any front of the
+statement on this machine, the load generator sharing its cores.
 
 ${table(
   [
@@ -268,6 +287,7 @@ ${table(
     'HTTP layer costs',
     'prepared-statement loop',
     'ratio to baseline',
+    'bare HTTP server + statement',
   ],
   results.map((r) => [
     r.kind,
@@ -278,10 +298,15 @@ ${table(
     `${Math.round((1 - r.rps / r.directRps) * 100)} %`,
     `${num(r.baselineRps)}/s`,
     ratio(r.rps / r.baselineRps),
+    r.bareHttpRps === undefined ? '' : `${num(r.bareHttpRps)}/s (${ratio(r.bareHttpRps / r.baselineRps)})`,
   ]),
 )}
 
 Answered 202 and stored: ${results.map((r) => `${r.kind} ${num(r.accepted)} and ${num(r.stored)}`).join('; ')}${results.every((r) => r.stored >= r.accepted) ? ' (every 202 stored; the few more stored than answered were in flight when autocannon stopped)' : ' (**fewer stored than answered 202**)'}; other answers: ${results.map((r) => `${r.kind} ${JSON.stringify(r.other)}`).join(', ')}.
 Targets on PostgreSQL: at least 1,000 complaints/s: ${met(pg.rps >= 1000)} (${num(pg.rps)}/s); at least 0.6 ×
-the prepared-statement loop: ${met(pg.rps >= pg.baselineRps * 0.6)} (${ratio(pg.rps / pg.baselineRps)}).`,
+the prepared-statement loop: ${met(pg.rps >= pg.baselineRps * 0.6)} (${ratio(pg.rps / pg.baselineRps)}).${
+      pg.bareHttpRps === undefined
+        ? ''
+        : ` The bare HTTP server reaches ${ratio(pg.bareHttpRps / pg.baselineRps)} of the loop, carebot ${ratio(pg.rps / pg.bareHttpRps)} of the bare server.`
+    }`,
   );

@@ -1,9 +1,11 @@
 import { recordInbound } from '../../src/care/case-inbound.js';
+import { OPENING, openingValues } from '../../src/care/case-opening.js';
 import { systemClock } from '../../src/care/clock.js';
 import type { InboundMessage } from '../../src/care/inbound.js';
+import { assess } from '../../src/care/priority.js';
 import { slaSettings } from '../../src/care/sla.js';
 import { loadConfig } from '../../src/config.js';
-import type { Database } from '../../src/db/client.js';
+import { type Database, withValues } from '../../src/db/client.js';
 import { BOT_TOKEN, CARE_CHANNEL, SIGNING_SECRET, writeConfig } from '../../test/reliability/support/env.js';
 
 /** What carebot's storing code is given in the ingest benchmarks: the default config's settings. */
@@ -48,4 +50,26 @@ export async function storeDirectly(db: Database, workers: number, seconds: numb
     }),
   );
   return done / seconds;
+}
+
+/**
+ * carebot's own statement for a new complaint (care/case-opening.ts: case with its priority and
+ * deadlines, message, first events, in one statement), with its values computed once; each run only
+ * puts its complaint's id into the parameters, so the loop measures the database's side of storing
+ * a complaint and nothing of carebot's (no assessment, no deadlines).
+ */
+const MARKER = 'ID-MARKER';
+const OPENING_PARAMS = (() => {
+  const msg = complaint(MARKER);
+  return withValues(
+    OPENING,
+    openingValues(new Date(), msg, assess({ text: msg.text }, storeOptions.rules), storeOptions),
+  ).params;
+})();
+
+export function openingQuery(id: string): { text: string; params: unknown[] } {
+  return {
+    text: OPENING.text,
+    params: OPENING_PARAMS.map((p) => (typeof p === 'string' ? p.replaceAll(MARKER, id) : p)),
+  };
 }

@@ -23,6 +23,9 @@ const carebot = await startCarebot({
   logger,
   schedule: process.env.CAREBOT_SCHEDULE !== 'off',
 });
+// CAREBOT_SYNC=off: the Slack sync does not run at all, not even when a stored complaint kicks it
+// (the ingest benchmark measures storing alone). `sync` messages below would then lease nothing.
+if (process.env.CAREBOT_SYNC === 'off') await carebot.sync.stop();
 const send = (message: ChildMessage) => process.send?.(message);
 
 process.on('message', (message: ParentMessage) => {
