@@ -21,6 +21,7 @@ import { nextResponseFigures, resolutionFigures } from '../src/care/stats-respon
 import { workflowFigures } from '../src/care/stats-workflow.js';
 import { backlogNow, breachCounts, escalationFigures, repliesSent } from '../src/care/stats-workload.js';
 import { type Database, openDatabase } from '../src/db/client.js';
+import { disableAutoExplain, enableAutoExplain } from './support/auto-explain.js';
 
 const [name, kind = '30d', filterArg] = process.argv.slice(2);
 if (!name) throw new Error('usage: care-stats-plans.ts <database> [30d|7d] [platform|@agent]');
@@ -74,15 +75,7 @@ try {
   }
   await timing.close();
 
-  const settings = [
-    "session_preload_libraries = 'auto_explain'",
-    'auto_explain.log_min_duration = 0',
-    'auto_explain.log_analyze = on',
-    'auto_explain.log_buffers = on',
-    'auto_explain.log_timing = on',
-    "auto_explain.log_level = 'notice'",
-  ];
-  for (const s of settings) await admin.unsafe(`alter database ${name} set ${s}`);
+  await enableAutoExplain(admin, name);
   try {
     let notices: string[] = [];
     const explained = await openDatabase({
@@ -108,7 +101,7 @@ try {
     }
     await explained.close();
   } finally {
-    for (const s of settings) await admin.unsafe(`alter database ${name} reset ${s.split(' = ')[0]}`);
+    await disableAutoExplain(admin, name);
   }
 } finally {
   await admin.end({ timeout: 5 });

@@ -23,6 +23,7 @@ import { openDatabase } from '../src/db/client.js';
 import { createLogger } from '../src/logger.js';
 import { startCarebot } from '../src/main.js';
 import { BOT_TOKEN, CARE_CHANNEL, SIGNING_SECRET, writeConfig } from '../test/reliability/support/env.js';
+import { enableAutoExplain } from './support/auto-explain.js';
 import { seedHistory } from './support/history.js';
 import { envNumber, machine, ms, num, table, writeSection } from './support/report.js';
 
@@ -96,15 +97,7 @@ async function main(): Promise<void> {
     const baselineRows = await sql.unsafe(`explain (analyze, buffers, costs off) ${baselineSql}`);
     const baselinePlan = baselineRows.map((r) => String(r['QUERY PLAN'])).join('\n');
     const baselineMs = Number(/Execution Time: ([\d.]+)/.exec(baselinePlan)?.[1]);
-    for (const setting of [
-      "session_preload_libraries = 'auto_explain'",
-      'auto_explain.log_min_duration = 0',
-      'auto_explain.log_analyze = on',
-      'auto_explain.log_buffers = on',
-      'auto_explain.log_timing = on',
-      "auto_explain.log_level = 'notice'",
-    ])
-      await sql.unsafe(`alter database ${name} set ${setting}`);
+    await enableAutoExplain(sql, name);
     await sql.end();
 
     const database = await openDatabase({
