@@ -186,7 +186,9 @@ export function withValues(statement: RenderedStatement, values: Record<string, 
 /**
  * Runs a statement run very often (a complaint being stored), rendered once: on PostgreSQL as a
  * named prepared statement, planned once per connection instead of on every run, which drizzle's
- * `execute` does not do; on PGlite as an extended-protocol query with the same parameters.
+ * `execute` does not do; on PGlite as an extended-protocol query with the same parameters. It runs
+ * on the database's own client, so it takes the database, never a transaction (one has no client of
+ * its own, and running beside it would escape it): given one, it throws.
  */
 export async function queryRowsPrepared<T>(
   db: Database,
@@ -199,7 +201,9 @@ export async function queryRowsPrepared<T>(
     return (await (client as PostgresJsClient).unsafe(text, params, { prepare: true })) as T[];
   if (typeof client?.query === 'function')
     return (await (client as PGliteClient).query<T>(text, params)).rows;
-  throw new Error('queryRowsPrepared: the database handle has neither postgres.js nor PGlite underneath');
+  throw new Error(
+    'queryRowsPrepared: given a transaction or a handle with neither postgres.js nor PGlite underneath',
+  );
 }
 
 /**
