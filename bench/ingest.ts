@@ -10,14 +10,13 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import autocannon from 'autocannon';
-import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { startFakeSlack } from '../emulators/slack/web-api.js';
 import { openDatabase } from '../src/db/client.js';
 import { createDatabase } from '../test/reliability/support/database.js';
 import { carebotEnv, tempDir } from '../test/reliability/support/env.js';
 import { startCarebotProcess } from '../test/reliability/support/process.js';
-import { openingQuery, storeDirectly } from './support/ingest-work.js';
+import { openingQuery, statementClient, storeDirectly } from './support/ingest-work.js';
 import { envNumber, machine, met, ms, num, ratio, table, writeSection } from './support/report.js';
 import { type SignedRequest, signedPool } from './support/signed-pool.js';
 
@@ -82,10 +81,7 @@ async function migratedPostgres(): Promise<Awaited<ReturnType<typeof createDatab
 async function postgresBaseline(seconds: number): Promise<number> {
   const scratch = await migratedPostgres();
   // The same pool size as carebot's (db/client.ts), one loop per connection.
-  const sql = postgres(scratch.url, { max: 10, onnotice: () => {}, fetch_types: false });
-  // Configured as carebot's is: drizzle sets the driver's JSON and date serializers to pass text
-  // through, so a JSON parameter cast to jsonb is sent as it is, not quoted as a JSON string.
-  drizzle(sql);
+  const sql = statementClient(scratch.url);
   let done = 0;
   const until = Date.now() + seconds * 1000;
   await Promise.all(

@@ -6,12 +6,9 @@
  * statement costs on the machine. Started like carebot (test/reliability/support/process.ts).
  */
 import { createServer } from 'node:http';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
-import { openingQuery } from './ingest-work.js';
+import { openingQuery, statementClient } from './ingest-work.js';
 
-const sql = postgres(process.env.DATABASE_URL ?? '', { max: 10, onnotice: () => {}, fetch_types: false });
-drizzle(sql); // The serializers carebot's client has (a jsonb parameter sent as it is).
+const sql = statementClient(process.env.DATABASE_URL ?? '');
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];

@@ -1,3 +1,5 @@
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
 import { recordInbound } from '../../src/care/case-inbound.js';
 import { OPENING, openingValues } from '../../src/care/case-opening.js';
 import { systemClock } from '../../src/care/clock.js';
@@ -72,4 +74,16 @@ export function openingQuery(id: string): { text: string; params: unknown[] } {
     text: OPENING.text,
     params: OPENING_PARAMS.map((p) => (typeof p === 'string' ? p.replaceAll(MARKER, id) : p)),
   };
+}
+
+/**
+ * A driver configured as carebot's is, for the baselines that run the opening statement themselves:
+ * postgres.js with carebot's 10 connections, and drizzle's serializers (drizzle sets the driver's
+ * JSON and date serializers to pass text through, so a JSON parameter cast to jsonb is sent as it
+ * is, not quoted as a JSON string).
+ */
+export function statementClient(url: string): postgres.Sql {
+  const sql = postgres(url, { max: 10, onnotice: () => {}, fetch_types: false });
+  drizzle(sql);
+  return sql;
 }

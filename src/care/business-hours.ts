@@ -155,7 +155,8 @@ export function addBusinessTime(cal: Calendar, start: Date, durationMs: number):
   let cursor = start.getTime();
   const { table, index } = dayIndex(cal, cursor);
   for (let i = 0; i < MAX_DAYS; i++) {
-    // A table started again meanwhile (far-off instants) keeps this one intact for this walk.
+    // The walk grows the table forward as far as it needs, even past MAX_TABLE_DAYS; the next
+    // instant outside it starts the table again.
     const interval = intervalAt(cal, table, index + i);
     if (!interval) continue;
     const from = Math.max(cursor, interval[0]);
